@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rc: the ringcp copy engine.
+ *
+ * One ring per thread (struct rc_ring is never shared between threads).
+ * Every I/O is an operation record (struct rc_op) that owns the memory
+ * its SQE points at: the data buffer, a path string, a timespec.
+ *
+ * The protocol (see shared/design.md, "The operation protocol"):
+ *  - A record carries two owner bits, APP and KERNEL.  rc_op_get() hands out
+ *    a record with APP set.  rc_op_submit() moves the record (and its
+ *    buffer) into the engine; KERNEL is set before its SQE can be seen by
+ *    the kernel, which is only at io_uring_submit() time (no SQPOLL).
+ *  - The op's own CQE clears KERNEL.  If APP is still set the record waits
+ *    on the ready list until rc_ring_next() hands it back with its result
+ *    and buffer together.  If APP was dropped the record and its buffer are
+ *    released right there, after its effects are accounted for (halt
+ *    safety: bytes written, an fd opened).
+ *  - rc_op_cancel() drops APP.  If KERNEL is clear the record is released
+ *    now; else an ASYNC_CANCEL is queued and nothing is freed: whatever the
+ *    cancel answers (0, -ENOENT, -EALREADY), only the op's own CQE frees.
+ *  - rc_ring_destroy() cancels everything, reaps until nothing is in
+ *    flight, proves the ring is gone (pipe barrier), and only then frees.
+ *    If that cannot finish in time it leaks and says so.
+ *
+ * user_data = record address | tag (low bits) | generation << 48.  A CQE is
+ * acted on only if its address is a record of this ring, its generation is
+ * the record's current one and the record is in flight; anything else is
+ * counted as stale or unknown and reported, never acted on.
+ *
+ * Every function that can fail returns a negative errno.
+ */
+#ifndef RC_H
+#define RC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/time_types.h>
+#include <liburing.h>
+
+#define RC_VERSION "0.1.0"
+
+enum rc_owner {
+	RC_OWNER_APP = 1u << 0,
+	RC_OWNER_KERNEL = 1u << 1,
+};
+
+/* Where a record is.  The owner bits are the protocol; this is bookkeeping. */
+enum rc_op_state {
+	RC_OP_FREE,	/* on the ring's free list, owned by nobody */
+	RC_OP_IDLE,	/* held by the caller (APP only) */
+	RC_OP_QUEUED,	/* in the engine's submit queue: no SQE yet */
+	RC_OP_INFLIGHT,	/* SQE written: the kernel owns its memory */
+	RC_OP_READY,	/* CQE reaped, not yet handed to the caller */
+};
+
+struct rc_ring;
+
+struct rc_op {
+	/* the request; filled by rc_op_prep_*() */
+	uint8_t opcode;		/* IORING_OP_* */
+	uint8_t sqe_flags;	/* IOSQE_* set by the caller */
+	uint8_t owner;		/* RC_OWNER_* bits */
+	uint8_t state;		/* enum rc_op_state */
+	int fd;
+	uint64_t off;		/* file offset */
+	void *buf;		/* owned buffer (or NULL) */
+	size_t buf_size;	/* its capacity */
+	size_t io_off;		/* the I/O starts at buf + io_off */
+	uint32_t len;		/* I/O length */
+	uint32_t rw_flags;	/* open flags, fsync flags, fallocate mode */
+	uint32_t mode;		/* openat mode */
+	int dfd;		/* openat directory fd */
+	char *path;		/* owned copy of the openat path */
+	uint64_t link_timeout_ns; /* 0: no linked timeout */
+	struct __kernel_timespec ts; /* the linked timeout's, owned */
+
+	/* the answer; valid once rc_ring_next() returned the op */
+	int res;
+	uint32_t cqe_flags;
+	int cancel_res;		/* last ASYNC_CANCEL answer, RC_CANCEL_NONE if none */
+
+	/* free for the caller: never touched by the engine */
+	void *user;
+	uint64_t user_tag;
+
+	/* engine private */
+	uint32_t gen;
+	uint64_t submit_ns;
+	uint64_t cancel_ns;
+	struct rc_ring *ring;
+	struct rc_op *prev, *next;
+};
+
+#define RC_CANCEL_NONE 1
+
+/* Counters kept by every ring; all monotonic. */
+struct rc_ring_stats {
+	uint64_t ops_submitted;		/* SQEs written for operations */
+	uint64_t cqes;			/* CQEs of operations acted on */
+	uint64_t enter_calls;		/* io_uring_submit*() calls */
+	uint64_t cancels;		/* rc_op_cancel() calls */
+	uint64_t cancels_released_now;	/* cancels of ops the kernel did not own */
+	uint64_t cancel_sqes;		/* ASYNC_CANCEL SQEs written */
+	uint64_t cancel_res_ok;		/* cancel answered 0 */
+	uint64_t cancel_res_enoent;	/* cancel answered -ENOENT */
+	uint64_t cancel_res_ealready;	/* cancel answered -EALREADY */
+	uint64_t cancel_res_other;	/* any other answer */
+	uint64_t cancel_sq_full_retries; /* SQ was full when queueing a cancel */
+	uint64_t link_timeout_cqes;
+	uint64_t stale_cqes;		/* right record, wrong generation/state */
+	uint64_t unknown_cqes;		/* not a record of this ring */
+	uint64_t halt_write_bytes;	/* written by cancelled writes anyway */
+	uint64_t halt_read_bytes;	/* read by cancelled reads anyway */
+	uint64_t halt_fds_closed;	/* fds opened by cancelled openats, closed */
+	uint64_t released;		/* records released (buffer freed) */
+	uint64_t records_allocated;	/* records ever malloc'd */
+};
+
+/*
+ * Buffer strategy: how the engine gets and gives back data buffers.
+ * get() returns 0 and a buffer of at least len bytes, or -errno.
+ * put() is called only when no SQE can still point at the buffer.
+ */
+struct rc_buf_ops {
+	const char *name;
+	int (*get)(void *ctx, size_t len, void **bufp);
+	void (*put)(void *ctx, void *buf, size_t len);
+};
+
+/* Trace events, hooked by the harness; compiled out unless RC_TRACE. */
+enum rc_trace_event {
+	RC_EV_BUF_GET,		/* buf, len: buffer handed out */
+	RC_EV_BUF_PUT,		/* buf, len: buffer given back */
+	RC_EV_SUBMIT,		/* op: KERNEL set, SQE about to be written */
+	RC_EV_CQE,		/* op, res: the op's own CQE, KERNEL cleared */
+	RC_EV_DELIVER,		/* op: handed to the caller by rc_ring_next */
+	RC_EV_CANCEL,		/* op: APP dropped */
+	RC_EV_CANCEL_CQE,	/* op, res: the ASYNC_CANCEL's answer */
+	RC_EV_HALT,		/* op, res: effects of a cancelled op accounted */
+	RC_EV_RELEASE,		/* op: record recycled, its buffer put back */
+	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
+	RC_EV_UNKNOWN_CQE,	/* user_data not a record of this ring */
+	RC_EV__COUNT,
+};
+
+typedef void (*rc_trace_fn)(void *arg, enum rc_trace_event ev,
+			    const struct rc_op *op, const void *buf, size_t len,
+			    int64_t res);
+
+struct rc_ring_params {
+	unsigned entries;		/* SQ size; 0: 256 */
+	unsigned setup_flags;		/* IORING_SETUP_* */
+	const struct rc_buf_ops *buf_ops; /* NULL: rc_buf_heap */
+	void *buf_ctx;
+	rc_trace_fn trace;		/* used only in RC_TRACE builds */
+	void *trace_arg;
+};
+
+extern const struct rc_buf_ops rc_buf_heap;
+
+/* ---- ring ---- */
+
+/*
+ * Create a ring for the calling thread and probe the opcodes the engine
+ * needs.  Returns 0 or -errno; rc_setup_advice(err) explains a failure.
+ */
+int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p);
+
+/* Why io_uring could not be set up, and what to do: a static sentence. */
+const char *rc_setup_advice(int err);
+
+/* true if the kernel supports this IORING_OP_* */
+bool rc_ring_has_op(const struct rc_ring *r, int opcode);
+
+/*
+ * Write SQEs for all queued operations and submit them.  Returns the
+ * number of SQEs the kernel consumed, or -errno.  On error nothing that
+ * may have been consumed is freed: those ops stay in flight.
+ */
+int rc_ring_flush(struct rc_ring *r);
+
+/*
+ * Flush, wait until at least min_cqes CQEs are available (0: do not wait)
+ * or timeout_ms passes (negative: no timeout), and reap every CQE.
+ * Returns the number of CQEs reaped, -EINTR on a signal, -ETIME on a
+ * timeout with nothing reaped, or -errno.
+ */
+int rc_ring_wait(struct rc_ring *r, unsigned min_cqes, int timeout_ms);
+
+/* Next completed op, handed back to the caller (APP only), or NULL. */
+struct rc_op *rc_ring_next(struct rc_ring *r);
+
+/* Operations the kernel owns (KERNEL set), and queued ones. */
+unsigned rc_ring_inflight(const struct rc_ring *r);
+unsigned rc_ring_queued(const struct rc_ring *r);
+
+/* Cancel every queued, in-flight and ready operation (caller loses them). */
+int rc_ring_cancel_all(struct rc_ring *r);
+
+/*
+ * Reap until nothing is in flight or timeout_ms passes.  Returns 0, or
+ * -ETIMEDOUT with operations still in flight, or -errno.
+ */
+int rc_ring_drain(struct rc_ring *r, int timeout_ms);
+
+/*
+ * Tear down: cancel all, drain, exit the ring, wait for the proof that the
+ * kernel freed it, then free every record and buffer.  If the proof does
+ * not come within timeout_ms, nothing is freed (the memory is leaked on
+ * purpose, kept reachable) and -ETIMEDOUT is returned.
+ */
+int rc_ring_destroy(struct rc_ring *r, int timeout_ms);
+
+const struct rc_ring_stats *rc_ring_stats(const struct rc_ring *r);
+struct io_uring *rc_ring_uring(struct rc_ring *r);
+
+/* Rings leaked by rc_ring_destroy() in this process. */
+unsigned rc_rings_leaked(void);
+
+/* ---- buffers ---- */
+
+int rc_buf_get(struct rc_ring *r, size_t len, void **bufp);
+void rc_buf_put(struct rc_ring *r, void *buf, size_t len);
+
+/* ---- operations ---- */
+
+/* A fresh record, owned by the caller (APP). Returns 0 or -ENOMEM. */
+int rc_op_get(struct rc_ring *r, struct rc_op **opp);
+
+/* Give back a record the caller holds (IDLE); frees its buffer if any. */
+void rc_op_put(struct rc_op *op);
+
+/* Move a buffer into an idle op that holds none. */
+int rc_op_set_buf(struct rc_op *op, void *buf, size_t size);
+
+/* Take an idle op's buffer back; *sizep gets its capacity. */
+void *rc_op_take_buf(struct rc_op *op, size_t *sizep);
+
+/*
+ * Prepare an idle op.  Reads and writes use the op's own buffer, the I/O
+ * covering [buf + io_off, buf + io_off + len).  Return 0 or -EINVAL.
+ */
+int rc_op_prep_read(struct rc_op *op, int fd, size_t io_off, uint32_t len,
+		    uint64_t off);
+int rc_op_prep_write(struct rc_op *op, int fd, size_t io_off, uint32_t len,
+		     uint64_t off);
+int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
+		      mode_t mode);
+int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags);
+int rc_op_prep_nop(struct rc_op *op);
+
+/* Add IOSQE_* flags (IOSQE_ASYNC, IOSQE_IO_LINK) to a prepared op. */
+void rc_op_set_flags(struct rc_op *op, unsigned sqe_flags);
+
+/* Link a timeout to a prepared op: it is cancelled after ns nanoseconds. */
+void rc_op_set_link_timeout(struct rc_op *op, uint64_t ns);
+
+/*
+ * Hand a prepared op to the engine.  From here the caller must not touch
+ * the op or its buffer until rc_ring_next() returns it.  Consecutive
+ * submits of IOSQE_IO_LINK'd ops are kept in one submission.
+ */
+int rc_op_submit(struct rc_op *op);
+
+/*
+ * Give up the caller's share of a submitted op.  After this call the
+ * caller must not touch the op again.  Returns 0, or -errno if an
+ * ASYNC_CANCEL could not be queued (the op is still released only by its
+ * own CQE, or leaked at teardown).
+ */
+int rc_op_cancel(struct rc_op *op);
+
+uint64_t rc_now_ns(void);
+
+#endif

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The copy pipeline: every op owns one block buffer and goes read ->
+ * write -> read ... at increasing offsets.  A short read is written and
+ * then continued; a short write is continued; a read that returns 0 marks
+ * the EOF actually read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rc_copy.h"
+
+struct rc_copy_slot {
+	struct rc_op *op;
+	bool held;		/* we hold it (idle), else the engine has it */
+	bool probe;		/* a read at or past the size hint */
+	uint64_t read_end;	/* end of the read request its data is from */
+};
+
+struct rc_copy {
+	struct rc_ring *r;
+	int src, dst;
+	uint32_t bs;
+	uint64_t size_hint;
+	uint64_t next_off;	/* next offset to read */
+	uint64_t eof;		/* lowest offset a read returned 0 at */
+	bool probe_out;		/* a read past the size hint is in flight */
+	unsigned n_slots, busy;
+	struct rc_copy_slot *slots;
+	const struct rc_copy_opts *opts;
+	int err;
+	enum rc_copy_side side;
+};
+
+static int rc_copy_submit(struct rc_copy *c, struct rc_copy_slot *s)
+{
+	int ret = rc_op_submit(s->op);
+
+	if (!ret) {
+		s->held = false;
+		c->busy++;
+	}
+	return ret;
+}
+
+static int rc_copy_read(struct rc_copy *c, struct rc_copy_slot *s,
+			uint64_t off, uint64_t end)
+{
+	int ret;
+
+	s->read_end = end;
+	s->op->user = s;
+	ret = rc_op_prep_read(s->op, c->src, 0, (uint32_t)(end - off), off);
+	return ret ? ret : rc_copy_submit(c, s);
+}
+
+/* Start reads on idle slots while there is something left to read. */
+static int rc_copy_fill(struct rc_copy *c)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < c->n_slots && !c->err; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+		uint64_t off = c->next_off, end;
+
+		if (!s->held)
+			continue;
+		if (off >= c->eof)
+			break;
+		if (off < c->size_hint) {
+			end = off + c->bs < c->size_hint ? off + c->bs :
+							   c->size_hint;
+			s->probe = false;
+		} else {
+			/* past the size seen at open: one probe at a time */
+			if (c->probe_out)
+				break;
+			end = off + c->bs;
+			s->probe = true;
+			c->probe_out = true;
+		}
+		ret = rc_copy_read(c, s, off, end);
+		if (ret)
+			return ret;
+		c->next_off = end;
+	}
+	return 0;
+}
+
+static void rc_copy_fail(struct rc_copy *c, int err, enum rc_copy_side side)
+{
+	if (!c->err) {
+		c->err = err;
+		c->side = side;
+	}
+}
+
+static int rc_copy_on_read(struct rc_copy *c, struct rc_copy_slot *s)
+{
+	struct rc_op *op = s->op;
+	int res = op->res;
+
+	if (s->probe) {
+		/* the probe answered: another may follow it */
+		c->probe_out = false;
+		s->probe = false;
+	}
+	if (res == -EINTR || res == -EAGAIN)
+		return rc_copy_read(c, s, op->off, s->read_end);
+	if (res < 0) {
+		rc_copy_fail(c, res, RC_SIDE_SRC);
+		return 0;
+	}
+	if (res == 0) {
+		if (op->off < c->eof)
+			c->eof = op->off;
+		s->held = true;
+		return 0;
+	}
+	s->op->user = s;
+	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
+	return res ? res : rc_copy_submit(c, s);
+}
+
+static int rc_copy_on_write(struct rc_copy *c, struct rc_copy_slot *s)
+{
+	struct rc_op *op = s->op;
+	int res = op->res;
+	uint64_t end;
+
+	if (res == -EINTR || res == -EAGAIN)
+		res = 0;	/* nothing written: write it all again */
+	else if (res <= 0) {
+		rc_copy_fail(c, res ? res : -EIO, RC_SIDE_DST);
+		return 0;
+	}
+	if ((uint32_t)res < op->len) {
+		size_t io_off = op->io_off + (size_t)res;
+		uint32_t len = op->len - (uint32_t)res;
+
+		res = rc_op_prep_write(op, c->dst, io_off, len,
+				       op->off + (uint64_t)res);
+		return res ? res : rc_copy_submit(c, s);
+	}
+	/* the block's data up to end is written */
+	end = op->off + op->len;
+	if (end < s->read_end && end < c->eof)	/* continue a short read */
+		return rc_copy_read(c, s, end, s->read_end);
+	s->held = true;
+	return 0;
+}
+
+/* Cancel what the engine holds, give back what we hold, drain. */
+static int rc_copy_abort(struct rc_copy *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (!s->op)
+			continue;
+		if (s->held)
+			rc_op_put(s->op);
+		else
+			rc_op_cancel(s->op);
+		s->op = NULL;
+	}
+	return rc_ring_drain(c->r, RC_COPY_DRAIN_MS);
+}
+
+static int rc_copy_setup(struct rc_copy *c)
+{
+	unsigned i;
+	int ret;
+
+	c->slots = calloc(c->n_slots, sizeof(*c->slots));
+	if (!c->slots)
+		return -ENOMEM;
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+		void *buf;
+
+		ret = rc_op_get(c->r, &s->op);
+		if (ret)
+			return ret;
+		s->held = true;
+		ret = rc_buf_get(c->r, c->bs, &buf);
+		if (ret)
+			return ret;
+		rc_op_set_buf(s->op, buf, c->bs);
+	}
+	return 0;
+}
+
+int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
+		   uint64_t size_hint, const struct rc_copy_opts *opts,
+		   enum rc_copy_side *side, int *drain_err)
+{
+	struct rc_copy c = {
+		.r = r,
+		.src = src_fd,
+		.dst = dst_fd,
+		.bs = opts->block_size ? opts->block_size : RC_COPY_DEFAULT_BS,
+		.size_hint = size_hint,
+		.eof = UINT64_MAX,
+		.n_slots = opts->queue_depth ? opts->queue_depth :
+					       RC_COPY_DEFAULT_QD,
+		.opts = opts,
+	};
+	struct rc_op *op;
+	int ret;
+
+	*side = RC_SIDE_NONE;
+	*drain_err = 0;
+	if (c.bs > RC_COPY_MAX_BS || c.n_slots > RC_COPY_MAX_QD)
+		return -EINVAL;
+	/* small file: smaller buffers, and no more slots than blocks */
+	if (size_hint < c.bs)
+		c.bs = (uint32_t)((size_hint + 4096) & ~4095ull);
+	if (size_hint / c.bs + 1 < c.n_slots)
+		c.n_slots = (unsigned)(size_hint / c.bs + 1);
+	ret = rc_copy_setup(&c);
+	if (ret)
+		rc_copy_fail(&c, ret, RC_SIDE_NONE);
+
+	while (!c.err) {
+		if (opts->stop && *opts->stop) {
+			rc_copy_fail(&c, -EINTR, RC_SIDE_NONE);
+			break;
+		}
+		ret = rc_copy_fill(&c);
+		if (ret) {
+			rc_copy_fail(&c, ret, RC_SIDE_NONE);
+			break;
+		}
+		if (!c.busy)
+			break;		/* nothing in flight, nothing to read */
+		ret = rc_ring_wait(r, 1, -1);
+		if (ret < 0 && ret != -EINTR && ret != -ETIME) {
+			rc_copy_fail(&c, ret, RC_SIDE_NONE);
+			break;
+		}
+		while (!c.err && (op = rc_ring_next(r))) {
+			struct rc_copy_slot *s = op->user;
+
+			c.busy--;
+			s->held = true;
+			ret = op->opcode == IORING_OP_READ ?
+				rc_copy_on_read(&c, s) :
+				rc_copy_on_write(&c, s);
+			if (ret)
+				rc_copy_fail(&c, ret, RC_SIDE_NONE);
+		}
+	}
+
+	if (c.err) {
+		*drain_err = rc_copy_abort(&c);
+		*side = c.side;
+	} else {
+		unsigned i;
+
+		for (i = 0; i < c.n_slots; i++)
+			rc_op_put(c.slots[i].op);
+	}
+	free(c.slots);
+	if (c.err)
+		return c.err;
+	return c.eof == UINT64_MAX ? -EIO : (int64_t)c.eof;
+}

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Operation records: owned buffers, submission, cancellation, release.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rc_private.h"
+
+int rc_op_get(struct rc_ring *r, struct rc_op **opp)
+{
+	struct rc_op *op = rc_list_pop(&r->free);
+	uint32_t gen;
+
+	if (!op) {
+		op = calloc(1, sizeof(*op));
+		if (!op)
+			return -ENOMEM;
+		if (rc_ptrset_add(&r->records, op)) {
+			free(op);
+			return -ENOMEM;
+		}
+		r->stats.records_allocated++;
+	}
+	gen = op->gen;
+	memset(op, 0, sizeof(*op));
+	op->gen = gen;		/* generations only ever grow */
+	op->ring = r;
+	op->fd = -1;
+	op->dfd = -1;
+	op->owner = RC_OWNER_APP;
+	op->state = RC_OP_IDLE;
+	op->cancel_res = RC_CANCEL_NONE;
+	*opp = op;
+	return 0;
+}
+
+void rc_op_release(struct rc_op *op)
+{
+	struct rc_ring *r = op->ring;
+
+	rc_trace(r, RC_EV_RELEASE, op, op->buf, op->buf_size, op->res);
+	if (op->buf)
+		rc_buf_put(r, op->buf, op->buf_size);
+	op->buf = NULL;
+	op->buf_size = 0;
+	free(op->path);
+	op->path = NULL;
+	op->owner = 0;
+	op->state = RC_OP_FREE;
+	r->stats.released++;
+	rc_list_push(&r->free, op);
+}
+
+void rc_op_put(struct rc_op *op)
+{
+	if (!op || op->state != RC_OP_IDLE)
+		return;
+	op->owner &= (uint8_t)~RC_OWNER_APP;
+	rc_op_release(op);
+}
+
+int rc_op_set_buf(struct rc_op *op, void *buf, size_t size)
+{
+	if (op->state != RC_OP_IDLE || op->buf || !buf)
+		return -EINVAL;
+	op->buf = buf;
+	op->buf_size = size;
+	return 0;
+}
+
+void *rc_op_take_buf(struct rc_op *op, size_t *sizep)
+{
+	void *buf;
+
+	if (op->state != RC_OP_IDLE)
+		return NULL;
+	buf = op->buf;
+	if (sizep)
+		*sizep = op->buf_size;
+	op->buf = NULL;
+	op->buf_size = 0;
+	return buf;
+}
+
+static int rc_op_prep(struct rc_op *op, uint8_t opcode, int fd, uint64_t off)
+{
+	if (op->state != RC_OP_IDLE || !(op->owner & RC_OWNER_APP))
+		return -EINVAL;
+	op->opcode = opcode;
+	op->fd = fd;
+	op->off = off;
+	op->io_off = 0;
+	op->len = 0;
+	op->rw_flags = 0;
+	op->sqe_flags = 0;
+	op->link_timeout_ns = 0;
+	op->res = 0;
+	op->cqe_flags = 0;
+	op->cancel_res = RC_CANCEL_NONE;
+	return 0;
+}
+
+static int rc_op_prep_rw(struct rc_op *op, uint8_t opcode, int fd,
+			 size_t io_off, uint32_t len, uint64_t off)
+{
+	int ret;
+
+	if (!op->buf || io_off > op->buf_size || len > op->buf_size - io_off)
+		return -EINVAL;
+	ret = rc_op_prep(op, opcode, fd, off);
+	if (ret)
+		return ret;
+	op->io_off = io_off;
+	op->len = len;
+	return 0;
+}
+
+int rc_op_prep_read(struct rc_op *op, int fd, size_t io_off, uint32_t len,
+		    uint64_t off)
+{
+	return rc_op_prep_rw(op, IORING_OP_READ, fd, io_off, len, off);
+}
+
+int rc_op_prep_write(struct rc_op *op, int fd, size_t io_off, uint32_t len,
+		     uint64_t off)
+{
+	return rc_op_prep_rw(op, IORING_OP_WRITE, fd, io_off, len, off);
+}
+
+int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
+		      mode_t mode)
+{
+	char *copy;
+	int ret;
+
+	ret = rc_op_prep(op, IORING_OP_OPENAT, -1, 0);
+	if (ret)
+		return ret;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	free(op->path);
+	op->path = copy;	/* the SQE points at the op's own copy */
+	op->dfd = dfd;
+	op->rw_flags = (uint32_t)flags;
+	op->mode = mode;
+	return 0;
+}
+
+int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags)
+{
+	int ret = rc_op_prep(op, IORING_OP_FSYNC, fd, 0);
+
+	if (!ret)
+		op->rw_flags = flags;
+	return ret;
+}
+
+int rc_op_prep_nop(struct rc_op *op)
+{
+	return rc_op_prep(op, IORING_OP_NOP, -1, 0);
+}
+
+void rc_op_set_flags(struct rc_op *op, unsigned sqe_flags)
+{
+	op->sqe_flags |= (uint8_t)sqe_flags;
+}
+
+void rc_op_set_link_timeout(struct rc_op *op, uint64_t ns)
+{
+	op->link_timeout_ns = ns;
+	op->ts.tv_sec = (long long)(ns / 1000000000ull);
+	op->ts.tv_nsec = (long long)(ns % 1000000000ull);
+}
+
+int rc_op_submit(struct rc_op *op)
+{
+	if (op->state != RC_OP_IDLE || !(op->owner & RC_OWNER_APP))
+		return -EINVAL;
+	op->state = RC_OP_QUEUED;
+	rc_list_push(&op->ring->queued, op);
+	return 0;
+}
+
+int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
+{
+	struct io_uring_sqe *sqe, *tsqe = NULL;
+	void *addr = op->buf ? (char *)op->buf + op->io_off : NULL;
+
+	if (io_uring_sq_space_left(&r->uring) < (op->link_timeout_ns ? 2u : 1u))
+		return -EBUSY;
+	/* the kernel cannot see the SQE before the next io_uring_enter */
+	op->gen++;
+	op->owner |= RC_OWNER_KERNEL;
+	op->state = RC_OP_INFLIGHT;
+	op->submit_ns = rc_now_ns();
+	rc_list_push(&r->inflight, op);
+	rc_trace(r, RC_EV_SUBMIT, op, op->buf, op->buf_size, 0);
+
+	sqe = io_uring_get_sqe(&r->uring);
+	if (op->link_timeout_ns)
+		tsqe = io_uring_get_sqe(&r->uring);
+	switch (op->opcode) {
+	case IORING_OP_READ:
+		io_uring_prep_read(sqe, op->fd, addr, op->len, op->off);
+		break;
+	case IORING_OP_WRITE:
+		io_uring_prep_write(sqe, op->fd, addr, op->len, op->off);
+		break;
+	case IORING_OP_OPENAT:
+		io_uring_prep_openat(sqe, op->dfd, op->path, (int)op->rw_flags,
+				     op->mode);
+		break;
+	case IORING_OP_FSYNC:
+		io_uring_prep_fsync(sqe, op->fd, op->rw_flags);
+		break;
+	default:
+		io_uring_prep_nop(sqe);
+		break;
+	}
+	sqe->flags |= op->sqe_flags;
+	io_uring_sqe_set_data64(sqe, rc_op_user_data(op, RC_UD_TAG_OP));
+	if (tsqe) {
+		sqe->flags |= IOSQE_IO_LINK;
+		io_uring_prep_link_timeout(tsqe, &op->ts, 0);
+		io_uring_sqe_set_data64(tsqe,
+					rc_op_user_data(op, RC_UD_TAG_TIMEOUT));
+	}
+	r->stats.ops_submitted++;
+	return 0;
+}
+
+void rc_op_halt_and_release(struct rc_op *op)
+{
+	struct rc_ring *r = op->ring;
+
+	if (op->res >= 0) {
+		switch (op->opcode) {
+		case IORING_OP_WRITE:
+			r->stats.halt_write_bytes += (uint64_t)op->res;
+			break;
+		case IORING_OP_READ:
+			r->stats.halt_read_bytes += (uint64_t)op->res;
+			break;
+		case IORING_OP_OPENAT:
+			close(op->res);
+			r->stats.halt_fds_closed++;
+			break;
+		default:
+			break;
+		}
+		rc_trace(r, RC_EV_HALT, op, op->buf, op->buf_size, op->res);
+	}
+	rc_op_release(op);
+}
+
+/*
+ * A queued op leaves the queue before any SQE was written.  The kernel
+ * would fail the rest of a linked chain with -ECANCELED; do the same, and
+ * end the chain of the op before it.
+ */
+static void rc_op_unqueue(struct rc_ring *r, struct rc_op *op)
+{
+	struct rc_op *prev = op->prev, *o = op->next, *n;
+	bool linked = op->sqe_flags & IOSQE_IO_LINK;
+
+	if (prev && (prev->sqe_flags & IOSQE_IO_LINK))
+		prev->sqe_flags &= (uint8_t)~IOSQE_IO_LINK;
+	rc_list_del(&r->queued, op);
+	while (linked && o) {
+		n = o->next;
+		linked = o->sqe_flags & IOSQE_IO_LINK;
+		rc_list_del(&r->queued, o);
+		o->res = -ECANCELED;
+		o->state = RC_OP_READY;
+		rc_list_push(&r->ready, o);
+		o = n;
+	}
+}
+
+int rc_op_cancel(struct rc_op *op)
+{
+	struct rc_ring *r = op->ring;
+	struct io_uring_sqe *sqe;
+	bool was_full = false;
+
+	if (!(op->owner & RC_OWNER_APP) || op->state == RC_OP_FREE)
+		return -EINVAL;		/* not the caller's to cancel */
+	r->stats.cancels++;
+	op->cancel_ns = rc_now_ns();
+	op->owner &= (uint8_t)~RC_OWNER_APP;
+	rc_trace(r, RC_EV_CANCEL, op, op->buf, op->buf_size, op->state);
+
+	switch (op->state) {
+	case RC_OP_IDLE:
+		r->stats.cancels_released_now++;
+		rc_op_release(op);
+		return 0;
+	case RC_OP_QUEUED:
+		r->stats.cancels_released_now++;
+		rc_op_unqueue(r, op);
+		rc_op_release(op);
+		return 0;
+	case RC_OP_READY:
+		r->stats.cancels_released_now++;
+		rc_list_del(&r->ready, op);
+		rc_op_halt_and_release(op);
+		return 0;
+	default:
+		break;
+	}
+
+	/* in flight: ask the kernel, free nothing, whatever it answers */
+	sqe = rc_ring_get_sqe(r, &was_full);
+	if (was_full)
+		r->stats.cancel_sq_full_retries++;
+	if (!sqe)
+		return -EBUSY;
+	/* getting the SQE may have reaped the op's CQE: the cancel then
+	 * finds nothing (-ENOENT), which is harmless */
+	io_uring_prep_cancel64(sqe, rc_op_user_data(op, RC_UD_TAG_OP), 0);
+	io_uring_sqe_set_data64(sqe, rc_op_user_data(op, RC_UD_TAG_CANCEL));
+	r->stats.cancel_sqes++;
+	return 0;
+}

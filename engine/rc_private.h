@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine internals shared by rc_ring.c, rc_op.c and rc_buf.c.
+ */
+#ifndef RC_PRIVATE_H
+#define RC_PRIVATE_H
+
+#include "rc.h"
+#include "rc_ptrset.h"
+
+/* user_data layout: record address | tag | generation << RC_UD_GEN_SHIFT */
+#define RC_UD_TAG_MASK		0x7ull
+#define RC_UD_TAG_OP		0x0ull
+#define RC_UD_TAG_CANCEL	0x1ull
+#define RC_UD_TAG_TIMEOUT	0x2ull
+#define RC_UD_GEN_SHIFT		48
+#define RC_UD_ADDR_MASK		((1ull << RC_UD_GEN_SHIFT) - 1)
+
+struct rc_op_list {
+	struct rc_op *head, *tail;
+	unsigned count;
+};
+
+struct rc_ring {
+	struct io_uring uring;
+	bool uring_live;
+	struct io_uring_probe *probe;
+	unsigned features;		/* io_uring_params.features */
+
+	struct rc_op_list queued;	/* RC_OP_QUEUED, FIFO */
+	struct rc_op_list inflight;	/* RC_OP_INFLIGHT */
+	struct rc_op_list ready;	/* RC_OP_READY, FIFO */
+	struct rc_op_list free;		/* RC_OP_FREE */
+	struct rc_ptrset records;	/* every record ever allocated */
+
+	const struct rc_buf_ops *buf_ops;
+	void *buf_ctx;
+	rc_trace_fn trace;
+	void *trace_arg;
+
+	struct rc_ring_stats stats;
+	struct rc_ring *leaked_next;	/* on rc_leaked_rings once leaked */
+};
+
+#ifdef RC_TRACE
+#define rc_trace(r, ev, op, buf, len, res)				\
+	do {								\
+		if ((r)->trace)						\
+			(r)->trace((r)->trace_arg, (ev), (op), (buf),	\
+				   (len), (res));			\
+	} while (0)
+#else
+#define rc_trace(r, ev, op, buf, len, res) do { } while (0)
+#endif
+
+void rc_list_push(struct rc_op_list *l, struct rc_op *op);
+void rc_list_del(struct rc_op_list *l, struct rc_op *op);
+struct rc_op *rc_list_pop(struct rc_op_list *l);
+
+/* Account a cancelled op's effects and release it (KERNEL must be clear). */
+void rc_op_halt_and_release(struct rc_op *op);
+
+/* Release a record nobody owns any more: buffer back, record recycled. */
+void rc_op_release(struct rc_op *op);
+
+/* Write the SQE(s) of a queued op. Returns 0 or -EBUSY if the SQ is full. */
+int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op);
+
+/* Handle one CQE. */
+void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe);
+
+/* Get an SQE, submitting what is pending if the SQ is full; or NULL. */
+struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full);
+
+static inline uint64_t rc_op_user_data(const struct rc_op *op, uint64_t tag)
+{
+	return (uint64_t)(uintptr_t)op | tag |
+	       ((uint64_t)(op->gen & 0xffff) << RC_UD_GEN_SHIFT);
+}
+
+#endif

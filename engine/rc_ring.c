@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring: setup and feature probe, the submit/reap loop, the in-flight
+ * table, draining and the proven teardown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rc_private.h"
+
+#define RC_DEFAULT_ENTRIES 256
+
+/* Rings whose teardown could not be proven: kept reachable, never freed. */
+static struct rc_ring *rc_leaked_rings;
+static unsigned rc_leaked_count;
+
+uint64_t rc_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void rc_list_push(struct rc_op_list *l, struct rc_op *op)
+{
+	op->next = NULL;
+	op->prev = l->tail;
+	if (l->tail)
+		l->tail->next = op;
+	else
+		l->head = op;
+	l->tail = op;
+	l->count++;
+}
+
+void rc_list_del(struct rc_op_list *l, struct rc_op *op)
+{
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		l->head = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	else
+		l->tail = op->prev;
+	op->prev = op->next = NULL;
+	l->count--;
+}
+
+struct rc_op *rc_list_pop(struct rc_op_list *l)
+{
+	struct rc_op *op = l->head;
+
+	if (op)
+		rc_list_del(l, op);
+	return op;
+}
+
+/* Read /proc/sys/kernel/io_uring_disabled: 0, 1, 2, or -1 if absent. */
+static int rc_io_uring_disabled_sysctl(void)
+{
+	char c = 0;
+	int fd = open("/proc/sys/kernel/io_uring_disabled", O_RDONLY);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c >= '0' && c <= '2' ? c - '0' : -1;
+}
+
+const char *rc_setup_advice(int err)
+{
+	switch (err) {
+	case -ENOSYS:
+		return "io_uring is not available: the kernel is older than "
+		       "5.1 or built without CONFIG_IO_URING, or a seccomp "
+		       "filter (container runtime) hides io_uring_setup; use "
+		       "Linux 5.19 or newer with io_uring, or allow "
+		       "io_uring_setup in the seccomp profile";
+	case -EPERM:
+		switch (rc_io_uring_disabled_sysctl()) {
+		case 2:
+			return "io_uring is disabled on this machine "
+			       "(sysctl kernel.io_uring_disabled=2); as root "
+			       "run 'sysctl -w kernel.io_uring_disabled=0'";
+		case 1:
+			return "io_uring is restricted to root and the group "
+			       "in kernel.io_uring_group "
+			       "(sysctl kernel.io_uring_disabled=1); join that "
+			       "group or set kernel.io_uring_disabled=0";
+		default:
+			return "io_uring_setup was refused (EPERM) by a "
+			       "seccomp filter or security module, as container "
+			       "runtimes often do; allow io_uring_setup in the "
+			       "seccomp profile";
+		}
+	case -ENOMEM:
+		return "the kernel could not allocate or lock the ring's memory "
+		       "(RLIMIT_MEMLOCK on kernels before 5.12); raise "
+		       "'ulimit -l' or use a smaller --queue-depth";
+	case -EINVAL:
+		return "the kernel rejected the ring parameters (too old for "
+		       "the flags asked for?)";
+	case -EOPNOTSUPP:
+		return "the kernel's io_uring lacks an operation the engine "
+		       "needs (READ, WRITE, ASYNC_CANCEL: Linux 5.6 or newer)";
+	case -EMFILE:
+	case -ENFILE:
+		return "no file descriptor left for the ring; raise 'ulimit -n'";
+	default:
+		return "io_uring_setup failed";
+	}
+}
+
+static const int rc_required_ops[] = {
+	IORING_OP_READ, IORING_OP_WRITE, IORING_OP_ASYNC_CANCEL,
+};
+
+int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
+{
+	struct io_uring_params up;
+	struct rc_ring *r;
+	unsigned entries, i;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	entries = p && p->entries ? p->entries : RC_DEFAULT_ENTRIES;
+	memset(&up, 0, sizeof(up));
+	up.flags = p ? p->setup_flags : 0;
+	ret = io_uring_queue_init_params(entries, &r->uring, &up);
+	if (ret < 0)
+		goto err;
+	r->uring_live = true;
+	r->features = up.features;
+
+	r->probe = io_uring_get_probe_ring(&r->uring);
+	if (!r->probe) {
+		ret = -EOPNOTSUPP;	/* IORING_REGISTER_PROBE: 5.6 */
+		goto err;
+	}
+	for (i = 0; i < sizeof(rc_required_ops) / sizeof(rc_required_ops[0]);
+	     i++) {
+		if (!io_uring_opcode_supported(r->probe, rc_required_ops[i])) {
+			ret = -EOPNOTSUPP;
+			goto err;
+		}
+	}
+	r->buf_ops = p && p->buf_ops ? p->buf_ops : &rc_buf_heap;
+	r->buf_ctx = p ? p->buf_ctx : NULL;
+	r->trace = p ? p->trace : NULL;
+	r->trace_arg = p ? p->trace_arg : NULL;
+	*ringp = r;
+	return 0;
+err:
+	if (r->probe)
+		io_uring_free_probe(r->probe);
+	if (r->uring_live)
+		io_uring_queue_exit(&r->uring);
+	free(r);
+	return ret;
+}
+
+bool rc_ring_has_op(const struct rc_ring *r, int opcode)
+{
+	return r->probe && io_uring_opcode_supported(r->probe, opcode);
+}
+
+const struct rc_ring_stats *rc_ring_stats(const struct rc_ring *r)
+{
+	return &r->stats;
+}
+
+struct io_uring *rc_ring_uring(struct rc_ring *r)
+{
+	return &r->uring;
+}
+
+unsigned rc_ring_inflight(const struct rc_ring *r)
+{
+	return r->inflight.count;
+}
+
+unsigned rc_ring_queued(const struct rc_ring *r)
+{
+	return r->queued.count;
+}
+
+unsigned rc_rings_leaked(void)
+{
+	return rc_leaked_count;
+}
+
+/*
+ * io_uring_submit() that retries on EINTR and counts enter calls.  A
+ * failure leaves already-pushed SQEs in the SQ ring: the kernel may still
+ * consume them, so their ops stay in flight.
+ */
+static int rc_ring_submit(struct rc_ring *r)
+{
+	int ret;
+
+	do {
+		r->stats.enter_calls++;
+		ret = io_uring_submit(&r->uring);
+	} while (ret == -EINTR);
+	return ret;
+}
+
+/* Reap every CQE that is there, without waiting. Returns how many. */
+static int rc_ring_reap(struct rc_ring *r)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&r->uring, head, cqe) {
+		rc_ring_handle_cqe(r, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&r->uring, n);
+	return (int)n;
+}
+
+struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full)
+{
+	struct io_uring_sqe *sqe;
+	int tries, ret;
+
+	for (tries = 0; tries < 1000; tries++) {
+		sqe = io_uring_get_sqe(&r->uring);
+		if (sqe)
+			return sqe;
+		if (was_full)
+			*was_full = true;
+		ret = rc_ring_submit(r);
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			/* CQ backpressure: make room by reaping, then retry */
+			if (!rc_ring_reap(r))
+				io_uring_wait_cqe_nr(&r->uring, NULL, 0);
+		} else if (ret < 0) {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+int rc_ring_flush(struct rc_ring *r)
+{
+	struct rc_op *op;
+	int ret;
+
+	while ((op = r->queued.head)) {
+		unsigned need = 0;
+		struct rc_op *o;
+
+		/* a linked chain must go in one submission: count its SQEs */
+		for (o = op; o; o = o->next) {
+			need += o->link_timeout_ns ? 2 : 1;
+			if (!(o->sqe_flags & IOSQE_IO_LINK))
+				break;
+		}
+		if (need > r->uring.sq.ring_entries)
+			return -EINVAL;	/* chain longer than the SQ */
+		if (io_uring_sq_space_left(&r->uring) < need) {
+			ret = rc_ring_submit(r);
+			if (ret < 0 && ret != -EBUSY && ret != -EAGAIN)
+				return ret;
+			if (ret < 0)
+				rc_ring_reap(r);
+			continue;
+		}
+		rc_list_del(&r->queued, op);
+		ret = rc_op_write_sqe(r, op);
+		if (ret)	/* cannot happen: space was checked */
+			return ret;
+	}
+	if (!io_uring_sq_ready(&r->uring))
+		return 0;
+	ret = rc_ring_submit(r);
+	if (ret == -EBUSY || ret == -EAGAIN) {
+		rc_ring_reap(r);
+		return 0;	/* SQEs stay queued in the SQ ring */
+	}
+	return ret;
+}
+
+int rc_ring_wait(struct rc_ring *r, unsigned min_cqes, int timeout_ms)
+{
+	struct __kernel_timespec ts, *tsp = NULL;
+	struct io_uring_cqe *cqe;
+	int ret, n;
+
+	ret = rc_ring_flush(r);
+	if (ret < 0)
+		return ret;
+	n = rc_ring_reap(r);
+	if (n || !min_cqes)
+		return n;
+	if (timeout_ms >= 0) {
+		ts.tv_sec = timeout_ms / 1000;
+		ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+		tsp = &ts;
+	}
+	r->stats.enter_calls++;
+	ret = io_uring_wait_cqes(&r->uring, &cqe, min_cqes, tsp, NULL);
+	if (ret < 0 && ret != -ETIME)
+		return ret;
+	n = rc_ring_reap(r);
+	if (!n && ret == -ETIME)
+		return -ETIME;
+	return n;
+}
+
+struct rc_op *rc_ring_next(struct rc_ring *r)
+{
+	struct rc_op *op = rc_list_pop(&r->ready);
+
+	if (!op)
+		return NULL;
+	op->state = RC_OP_IDLE;
+	rc_trace(r, RC_EV_DELIVER, op, op->buf, op->buf_size, op->res);
+	return op;
+}
+
+/*
+ * Act on one CQE.  Only a CQE whose address is one of our records, whose
+ * generation is that record's current one and whose record is in flight
+ * changes anything; every other CQE is counted and traced.
+ */
+void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
+{
+	uint64_t ud = cqe->user_data;
+	uint64_t tag = ud & RC_UD_TAG_MASK;
+	uint32_t gen = (uint32_t)(ud >> RC_UD_GEN_SHIFT);
+	struct rc_op *op = (struct rc_op *)(uintptr_t)(ud & RC_UD_ADDR_MASK &
+						       ~RC_UD_TAG_MASK);
+
+	if (ud == LIBURING_UDATA_TIMEOUT)
+		return;		/* liburing's own wait timeout */
+	if (!rc_ptrset_has(&r->records, op)) {
+		r->stats.unknown_cqes++;
+		rc_trace(r, RC_EV_UNKNOWN_CQE, NULL, NULL, 0, cqe->res);
+		return;
+	}
+	if (tag == RC_UD_TAG_CANCEL) {
+		if (cqe->res == 0)
+			r->stats.cancel_res_ok++;
+		else if (cqe->res == -ENOENT)
+			r->stats.cancel_res_enoent++;
+		else if (cqe->res == -EALREADY)
+			r->stats.cancel_res_ealready++;
+		else
+			r->stats.cancel_res_other++;
+		if ((op->gen & 0xffff) == gen)
+			op->cancel_res = cqe->res;
+		rc_trace(r, RC_EV_CANCEL_CQE, op, NULL, 0, cqe->res);
+		return;
+	}
+	if (tag == RC_UD_TAG_TIMEOUT) {
+		r->stats.link_timeout_cqes++;
+		return;
+	}
+	if (tag != RC_UD_TAG_OP || (op->gen & 0xffff) != gen ||
+	    op->state != RC_OP_INFLIGHT || !(op->owner & RC_OWNER_KERNEL)) {
+		r->stats.stale_cqes++;
+		rc_trace(r, RC_EV_STALE_CQE, op, NULL, 0, cqe->res);
+		fprintf(stderr, "ringcp: engine: ignored a stale CQE "
+			"(user_data 0x%llx, res %d): not meant for the "
+			"record's current life\n",
+			(unsigned long long)ud, cqe->res);
+		return;
+	}
+	if (cqe->flags & IORING_CQE_F_MORE)
+		return;		/* multishot: not the final CQE */
+
+	r->stats.cqes++;
+	rc_list_del(&r->inflight, op);
+	op->owner &= (uint8_t)~RC_OWNER_KERNEL;
+	op->res = cqe->res;
+	op->cqe_flags = cqe->flags;
+	rc_trace(r, RC_EV_CQE, op, op->buf, op->buf_size, cqe->res);
+	if (op->owner & RC_OWNER_APP) {
+		op->state = RC_OP_READY;
+		rc_list_push(&r->ready, op);
+	} else {
+		rc_op_halt_and_release(op);
+	}
+}
+
+int rc_ring_cancel_all(struct rc_ring *r)
+{
+	struct rc_op *op, *next;
+	int ret, first_err = 0;
+
+	while ((op = r->queued.head))
+		rc_op_cancel(op);
+	while ((op = r->ready.head))
+		rc_op_cancel(op);
+	for (op = r->inflight.head; op; op = next) {
+		next = op->next;
+		if (!(op->owner & RC_OWNER_APP))
+			continue;	/* already cancelled */
+		ret = rc_op_cancel(op);
+		if (ret && !first_err)
+			first_err = ret;
+	}
+	ret = rc_ring_flush(r);
+	return first_err ? first_err : (ret < 0 ? ret : 0);
+}
+
+int rc_ring_drain(struct rc_ring *r, int timeout_ms)
+{
+	uint64_t deadline = rc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int ret;
+
+	while (r->inflight.count || r->queued.count) {
+		uint64_t now = rc_now_ns();
+		int left_ms;
+
+		if (timeout_ms >= 0 && now >= deadline)
+			return -ETIMEDOUT;
+		left_ms = timeout_ms < 0 ? 100 :
+			  (int)((deadline - now) / 1000000ull) + 1;
+		if (left_ms > 100)
+			left_ms = 100;
+		ret = rc_ring_wait(r, 1, left_ms);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * The proof that the kernel is done with the ring (liburing's
+ * test/ring-leak.c): the write end of a pipe, registered as a fixed file,
+ * is dropped only when the ring context is freed, which happens only after
+ * every request of the ring has been freed.  So read() on the read end
+ * returning EOF proves no request can touch our memory any more.
+ * Exits the ring in every case.  Returns 0 or -ETIMEDOUT (or -errno if the
+ * barrier could not be set up, in which case nothing is proven).
+ */
+static int rc_ring_exit_proven(struct rc_ring *r, int timeout_ms)
+{
+	struct pollfd pfd;
+	int pipefd[2], ret;
+	char c;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		ret = -errno;
+		io_uring_queue_exit(&r->uring);
+		r->uring_live = false;
+		return ret;
+	}
+	ret = io_uring_register_files(&r->uring, &pipefd[1], 1);
+	if (ret == -EBUSY) {	/* a table is registered already: replace it */
+		io_uring_unregister_files(&r->uring);
+		ret = io_uring_register_files(&r->uring, &pipefd[1], 1);
+	}
+	close(pipefd[1]);
+	io_uring_queue_exit(&r->uring);
+	r->uring_live = false;
+	if (ret < 0) {
+		close(pipefd[0]);
+		return ret;
+	}
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		ret = poll(&pfd, 1, timeout_ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (ret == 1 && read(pipefd[0], &c, 1) == 0)
+		ret = 0;
+	else
+		ret = -ETIMEDOUT;
+	close(pipefd[0]);
+	return ret;
+}
+
+static void rc_ring_free_all(struct rc_ring *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->records.cap; i++) {
+		struct rc_op *op = r->records.slots[i];
+
+		if (!op)
+			continue;
+		if (op->buf)
+			rc_buf_put(r, op->buf, op->buf_size);
+		free(op->path);
+		free(op);
+	}
+	rc_ptrset_free(&r->records);
+	if (r->probe)
+		io_uring_free_probe(r->probe);
+	free(r);
+}
+
+int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
+{
+	uint64_t start = rc_now_ns();
+	int ret, left;
+
+	if (!r)
+		return 0;
+	rc_ring_cancel_all(r);
+	ret = rc_ring_drain(r, timeout_ms);
+	left = timeout_ms;
+	if (timeout_ms >= 0) {
+		left = timeout_ms - (int)((rc_now_ns() - start) / 1000000ull);
+		if (left < 100)
+			left = 100;
+	}
+	/* exit and prove even after a failed drain: the proof is enough */
+	ret = rc_ring_exit_proven(r, left);
+	if (ret == 0) {
+		rc_ring_free_all(r);
+		return 0;
+	}
+	fprintf(stderr, "ringcp: engine: teardown not proven (%s) with %u "
+		"operation(s) still in flight; leaking the ring's records and "
+		"buffers rather than freeing memory the kernel may still "
+		"use\n", strerror(-ret), r->inflight.count);
+	r->leaked_next = rc_leaked_rings;
+	rc_leaked_rings = r;
+	rc_leaked_count++;
+	return ret == -ETIMEDOUT ? -ETIMEDOUT : ret;
+}
