@@ -33,11 +33,14 @@ LDLIBS := -luring -lpthread
 ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
 	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c
 ENGINE_HDRS := $(wildcard engine/*.h)
+HARNESS_SRCS := $(wildcard harness/*.c)
+HARNESS_HDRS := $(wildcard harness/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
+LIB_HARNESS := $(BUILD)/libharness.a
 
 .PHONY: all variant check deps clean test-variant
 
@@ -59,14 +62,21 @@ $(LIB): $(patsubst engine/%.c,$(BUILD)/prod/%.o,$(ENGINE_SRCS))
 $(LIB_TRACE): $(patsubst engine/%.c,$(BUILD)/trace/%.o,$(ENGINE_SRCS))
 	ar rcs $@ $^
 
+$(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(ENGINE_HDRS) | $(BUILD)/harness
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+
+$(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
+	ar rcs $@ $^
+
 $(BUILD)/ringcp: engine/ringcp.c $(LIB) $(ENGINE_HDRS)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/rc_test.h $(LIB_TRACE) | $(BUILD)/tests
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -o $@ $< $(LIB_TRACE) \
-		$(LDFLAGS_SAN) $(LDLIBS)
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
+		| $(BUILD)/tests
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
+		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
 
-$(BUILD)/prod $(BUILD)/trace $(BUILD)/tests:
+$(BUILD)/prod $(BUILD)/trace $(BUILD)/tests $(BUILD)/harness:
 	mkdir -p $@
 
 # Run the tests of one variant; results go to build/<variant>/results.txt

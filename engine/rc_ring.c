@@ -350,6 +350,9 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 	if (!rc_ptrset_has(&r->records, op)) {
 		r->stats.unknown_cqes++;
 		rc_trace(r, RC_EV_UNKNOWN_CQE, NULL, NULL, 0, cqe->res);
+		fprintf(stderr, "ringcp: engine: ignored a CQE that names no "
+			"operation of this ring (user_data 0x%llx, res %d)\n",
+			(unsigned long long)ud, cqe->res);
 		return;
 	}
 	if (tag == RC_UD_TAG_CANCEL) {
@@ -530,10 +533,17 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 		rc_ring_free_all(r);
 		return 0;
 	}
-	fprintf(stderr, "ringcp: engine: teardown not proven (%s) with %u "
-		"operation(s) still in flight; leaking the ring's records and "
-		"buffers rather than freeing memory the kernel may still "
-		"use\n", strerror(-ret), r->inflight.count);
+	if (ret == -ETIMEDOUT)
+		fprintf(stderr, "ringcp: engine: the kernel did not release "
+			"the ring within %d ms (%u operation(s) still in "
+			"flight); leaking its records and buffers rather than "
+			"freeing memory the kernel may still use\n",
+			timeout_ms, r->inflight.count);
+	else
+		fprintf(stderr, "ringcp: engine: cannot prove the ring is "
+			"gone (%s; %u operation(s) in flight); leaking its "
+			"records and buffers\n", strerror(-ret),
+			r->inflight.count);
 	r->leaked_next = rc_leaked_rings;
 	rc_leaked_rings = r;
 	rc_leaked_count++;

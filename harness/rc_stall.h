@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Holding an operation in flight on purpose (io_uring-notes.md, "Keeping
+ * an operation in flight on purpose"): a userfaultfd-registered buffer
+ * whose pages are missing.  A kernel copy into or out of it (an io-wq
+ * worker running a regular-file read or write) stalls until the test
+ * resolves the fault.
+ */
+#ifndef RC_STALL_H
+#define RC_STALL_H
+
+#include <stddef.h>
+
+struct rc_stall {
+	int uffd;
+	void *area;
+	size_t len;
+	unsigned faults;	/* fault messages read so far */
+};
+
+/*
+ * Map len bytes (rounded up to pages) of missing memory, registered with
+ * userfaultfd.  Returns 0, -EPERM without the privilege (root), or -errno.
+ */
+int rc_stall_create(struct rc_stall *s, size_t len);
+
+/*
+ * Wait until someone faults on the area (the kernel is now stalled inside
+ * the copy).  Returns 0, or -ETIME after timeout_ms.
+ */
+int rc_stall_wait_fault(struct rc_stall *s, int timeout_ms);
+
+/* Fill every still-missing page with byte fill, waking the stalled copy. */
+int rc_stall_release(struct rc_stall *s, int fill);
+
+/* Unmap and close.  Only once nothing can still touch the area. */
+void rc_stall_destroy(struct rc_stall *s);
+
+#endif

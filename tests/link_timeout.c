@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: a linked timeout cancels a pipe read that gets no data: the
+ * read ends -ECANCELED, the timeout's own CQE is counted, not acted on.
+ */
+#include "rc_testutil.h"
+
+TEST(link_timeout_expires_on_idle_pipe_read)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	struct rc_op *op = op_with_buf(r, 64), *got = NULL;
+	uint64_t t0 = rc_now_ns();
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	rc_op_prep_read(op, p[0], 0, 64, (uint64_t)-1);
+	rc_op_set_link_timeout(op, 20 * 1000000ull);
+	rc_op_submit(op);
+	while (!got && rc_now_ns() - t0 < 2000000000ull) {
+		rc_ring_wait(r, 1, 500);
+		got = rc_ring_next(r);
+	}
+	ASSERT_TRUE(got == op);
+	EXPECT_EQ(op->res, -ECANCELED);
+	EXPECT_GE(rc_now_ns() - t0, 15 * 1000000ull);
+	rc_ring_drain(r, 1000);
+	rc_ring_wait(r, 0, 0);
+	EXPECT_EQ(st->link_timeout_cqes, 1);
+	rc_op_put(op);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}

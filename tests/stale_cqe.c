@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: a CQE is acted on only if it names a record of this ring,
+ * in that record's current generation, while the record is in flight.  A
+ * CQE meant for a record's previous life, a duplicate CQE, and a CQE with
+ * a user_data that is no record are counted and ignored.
+ */
+#include "rc_testutil.h"
+
+/* Post a NOP CQE with any user_data, straight through liburing. */
+static void inject_cqe(struct rc_ring *r, uint64_t user_data)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(rc_ring_uring(r));
+
+	ASSERT_TRUE(sqe != NULL);
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, user_data);
+	ASSERT_EQ(io_uring_submit(rc_ring_uring(r)), 1);
+}
+
+static uint64_t user_data_of(const struct rc_op *op, uint32_t gen)
+{
+	return (uint64_t)(uintptr_t)op | ((uint64_t)(gen & 0xffff) << 48);
+}
+
+TEST(cqe_of_previous_generation_is_ignored)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	struct rc_op *op = op_with_buf(r, 64), *got;
+	uint32_t old_gen;
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	rc_op_prep_nop(op);
+	rc_op_submit(op);
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	ASSERT_TRUE(rc_ring_next(r) == op);
+	old_gen = op->gen;
+
+	/* the record's next life: a read that stays in flight */
+	rc_op_prep_read(op, p[0], 0, 64, (uint64_t)-1);
+	rc_op_submit(op);
+	ASSERT_GE(rc_ring_flush(r), 1);
+	ASSERT_NE(op->gen, old_gen);
+	inject_cqe(r, user_data_of(op, old_gen));
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	EXPECT_EQ(st->stale_cqes, 1);
+	EXPECT_EQ(op->state, RC_OP_INFLIGHT);	/* not completed by it */
+	EXPECT_TRUE(op->owner & RC_OWNER_KERNEL);
+	EXPECT_TRUE(rc_ring_next(r) == NULL);
+
+	/* the real completion still works */
+	ASSERT_EQ(write(p[1], "hello", 5), 5);
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	got = rc_ring_next(r);
+	ASSERT_TRUE(got == op);
+	EXPECT_EQ(op->res, 5);
+	rc_op_put(op);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+TEST(duplicate_cqe_after_completion_is_ignored)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	struct rc_op *op;
+
+	ASSERT_EQ(rc_op_get(r, &op), 0);
+	rc_op_prep_nop(op);
+	rc_op_submit(op);
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	ASSERT_TRUE(rc_ring_next(r) == op);
+	op->res = 12345;
+	inject_cqe(r, user_data_of(op, op->gen));	/* same life, again */
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	EXPECT_EQ(st->stale_cqes, 1);
+	EXPECT_EQ(op->res, 12345);
+	EXPECT_EQ(op->state, RC_OP_IDLE);
+	EXPECT_TRUE(rc_ring_next(r) == NULL);
+	rc_op_put(op);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+TEST(cqe_with_unknown_user_data_is_ignored)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	static char not_a_record[64] __attribute__((aligned(16)));
+
+	inject_cqe(r, (uint64_t)(uintptr_t)not_a_record);
+	inject_cqe(r, 0);
+	ASSERT_GE(rc_ring_wait(r, 2, 2000), 1);
+	rc_ring_wait(r, 0, 0);
+	EXPECT_EQ(st->unknown_cqes, 2);
+	EXPECT_EQ(st->cqes, 0);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
