@@ -201,7 +201,8 @@ unsigned rc_ring_queued(const struct rc_ring *r);
 int rc_ring_cancel_all(struct rc_ring *r);
 
 /*
- * Reap until nothing is in flight or timeout_ms passes.  Returns 0, or
+ * Reap until nothing is in flight (operations, and the ASYNC_CANCELs aimed
+ * at them, so every cancel's answer is counted) or timeout_ms passes.  Returns 0, or
  * -ETIMEDOUT with operations still in flight, or -errno.
  */
 int rc_ring_drain(struct rc_ring *r, int timeout_ms);

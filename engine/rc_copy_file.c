@@ -224,7 +224,9 @@ int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
 				    res->final_path);
 		goto err;
 	}
-	if (fchmod(tmp_fd, st.st_mode & 07777 & ~opts->umask) < 0) {
+	/* like cp without -p: permission bits less the umask, no
+	 * set-user-ID, set-group-ID or sticky bit */
+	if (fchmod(tmp_fd, st.st_mode & 0777 & ~opts->umask) < 0) {
 		ret = rc_copy_error(res, -errno, "cannot set mode of '%s'",
 				    res->final_path);
 		goto err;

@@ -324,5 +324,6 @@ int rc_op_cancel(struct rc_op *op)
 	io_uring_prep_cancel64(sqe, rc_op_user_data(op, RC_UD_TAG_OP), 0);
 	io_uring_sqe_set_data64(sqe, rc_op_user_data(op, RC_UD_TAG_CANCEL));
 	r->stats.cancel_sqes++;
+	r->cancels_pending++;
 	return 0;
 }

@@ -32,6 +32,7 @@ struct rc_ring {
 	struct rc_op_list ready;	/* RC_OP_READY, FIFO */
 	struct rc_op_list free;		/* RC_OP_FREE */
 	struct rc_ptrset records;	/* every record ever allocated */
+	unsigned cancels_pending;	/* ASYNC_CANCELs not yet answered */
 
 	const struct rc_buf_ops *buf_ops;
 	void *buf_ctx;

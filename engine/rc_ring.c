@@ -137,8 +137,16 @@ int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
 		return -ENOMEM;
 	entries = p && p->entries ? p->entries : RC_DEFAULT_ENTRIES;
 	memset(&up, 0, sizeof(up));
-	up.flags = p ? p->setup_flags : 0;
+	/* SUBMIT_ALL (5.18): one bad SQE does not strand the ones after it;
+	 * COOP_TASKRUN (5.19): no IPI to the submitter per completion */
+	up.flags = (p ? p->setup_flags : 0) | IORING_SETUP_SUBMIT_ALL |
+		   IORING_SETUP_COOP_TASKRUN;
 	ret = io_uring_queue_init_params(entries, &r->uring, &up);
+	if (ret == -EINVAL) {	/* older kernel: without the extras */
+		memset(&up, 0, sizeof(up));
+		up.flags = p ? p->setup_flags : 0;
+		ret = io_uring_queue_init_params(entries, &r->uring, &up);
+	}
 	if (ret < 0)
 		goto err;
 	r->uring_live = true;
@@ -246,7 +254,7 @@ struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full)
 		if (ret == -EBUSY || ret == -EAGAIN) {
 			/* CQ backpressure: make room by reaping, then retry */
 			if (!rc_ring_reap(r))
-				io_uring_wait_cqe_nr(&r->uring, NULL, 0);
+				usleep(1000);
 		} else if (ret < 0) {
 			return NULL;
 		}
@@ -254,16 +262,18 @@ struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full)
 	return NULL;
 }
 
-int rc_ring_flush(struct rc_ring *r)
+/*
+ * Write the SQEs of every queued op, submitting only when the SQ is full.
+ * A linked chain is never split across two submissions.
+ */
+static int rc_ring_write_sqes(struct rc_ring *r)
 {
-	struct rc_op *op;
+	struct rc_op *op, *o;
 	int ret;
 
 	while ((op = r->queued.head)) {
 		unsigned need = 0;
-		struct rc_op *o;
 
-		/* a linked chain must go in one submission: count its SQEs */
 		for (o = op; o; o = o->next) {
 			need += o->link_timeout_ns ? 2 : 1;
 			if (!(o->sqe_flags & IOSQE_IO_LINK))
@@ -273,10 +283,10 @@ int rc_ring_flush(struct rc_ring *r)
 			return -EINVAL;	/* chain longer than the SQ */
 		if (io_uring_sq_space_left(&r->uring) < need) {
 			ret = rc_ring_submit(r);
-			if (ret < 0 && ret != -EBUSY && ret != -EAGAIN)
-				return ret;
-			if (ret < 0)
+			if (ret == -EBUSY || ret == -EAGAIN)
 				rc_ring_reap(r);
+			else if (ret < 0)
+				return ret;
 			continue;
 		}
 		rc_list_del(&r->queued, op);
@@ -284,36 +294,54 @@ int rc_ring_flush(struct rc_ring *r)
 		if (ret)	/* cannot happen: space was checked */
 			return ret;
 	}
+	return 0;
+}
+
+int rc_ring_flush(struct rc_ring *r)
+{
+	int ret = rc_ring_write_sqes(r);
+
+	if (ret < 0)
+		return ret;
 	if (!io_uring_sq_ready(&r->uring))
 		return 0;
 	ret = rc_ring_submit(r);
 	if (ret == -EBUSY || ret == -EAGAIN) {
 		rc_ring_reap(r);
-		return 0;	/* SQEs stay queued in the SQ ring */
+		return 0;	/* SQEs stay in the SQ ring for the next enter */
 	}
 	return ret;
 }
 
 int rc_ring_wait(struct rc_ring *r, unsigned min_cqes, int timeout_ms)
 {
-	struct __kernel_timespec ts, *tsp = NULL;
+	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
 	int ret, n;
 
-	ret = rc_ring_flush(r);
+	ret = rc_ring_write_sqes(r);
 	if (ret < 0)
 		return ret;
 	n = rc_ring_reap(r);
-	if (n || !min_cqes)
+	if (n || !min_cqes) {
+		if (io_uring_sq_ready(&r->uring)) {
+			ret = rc_ring_flush(r);
+			if (ret < 0)
+				return ret;
+		}
 		return n;
-	if (timeout_ms >= 0) {
+	}
+	/* submit and wait in one io_uring_enter */
+	r->stats.enter_calls++;
+	if (timeout_ms < 0) {
+		ret = io_uring_submit_and_wait(&r->uring, min_cqes);
+	} else {
 		ts.tv_sec = timeout_ms / 1000;
 		ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
-		tsp = &ts;
+		ret = io_uring_submit_and_wait_timeout(&r->uring, &cqe,
+						       min_cqes, &ts, NULL);
 	}
-	r->stats.enter_calls++;
-	ret = io_uring_wait_cqes(&r->uring, &cqe, min_cqes, tsp, NULL);
-	if (ret < 0 && ret != -ETIME)
+	if (ret < 0 && ret != -ETIME && ret != -EBUSY && ret != -EAGAIN)
 		return ret;
 	n = rc_ring_reap(r);
 	if (!n && ret == -ETIME)
@@ -356,6 +384,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		return;
 	}
 	if (tag == RC_UD_TAG_CANCEL) {
+		r->cancels_pending--;
 		if (cqe->res == 0)
 			r->stats.cancel_res_ok++;
 		else if (cqe->res == -ENOENT)
@@ -402,21 +431,35 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 
 int rc_ring_cancel_all(struct rc_ring *r)
 {
-	struct rc_op *op, *next;
+	struct { struct rc_op *op; uint32_t gen; } *snap;
+	unsigned i, n = 0;
+	struct rc_op *op;
 	int ret, first_err = 0;
 
 	while ((op = r->queued.head))
 		rc_op_cancel(op);
 	while ((op = r->ready.head))
 		rc_op_cancel(op);
-	for (op = r->inflight.head; op; op = next) {
-		next = op->next;
-		if (!(op->owner & RC_OWNER_APP))
-			continue;	/* already cancelled */
+	/*
+	 * Cancelling may reap CQEs (SQ full), which moves records between
+	 * lists: walk a snapshot, and skip ops whose life ended meanwhile.
+	 */
+	snap = calloc(r->inflight.count + 1, sizeof(*snap));
+	if (!snap)
+		return -ENOMEM;
+	for (op = r->inflight.head; op; op = op->next)
+		if (op->owner & RC_OWNER_APP)
+			snap[n++] = (typeof(*snap)){ op, op->gen };
+	for (i = 0; i < n; i++) {
+		op = snap[i].op;
+		if (op->gen != snap[i].gen || op->state != RC_OP_INFLIGHT ||
+		    !(op->owner & RC_OWNER_APP))
+			continue;
 		ret = rc_op_cancel(op);
 		if (ret && !first_err)
 			first_err = ret;
 	}
+	free(snap);
 	ret = rc_ring_flush(r);
 	return first_err ? first_err : (ret < 0 ? ret : 0);
 }
@@ -426,7 +469,8 @@ int rc_ring_drain(struct rc_ring *r, int timeout_ms)
 	uint64_t deadline = rc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
 	int ret;
 
-	while (r->inflight.count || r->queued.count) {
+	/* the cancels' answers too, so every one is counted */
+	while (r->inflight.count || r->queued.count || r->cancels_pending) {
 		uint64_t now = rc_now_ns();
 		int left_ms;
 
