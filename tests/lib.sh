@@ -1,0 +1,373 @@
+# SPDX-License-Identifier: MIT
+# Description: shared helpers for the ringcp command-line tests: TAP output,
+# assertions that print what was expected and what was got, a private temp
+# dir and the cleanup of everything a test made (mounts, extra dirs).
+#
+# A script sources this file, registers its tests, then runs them:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	t_add "copy of 1 byte is identical" test_copy 1
+#	t_run_all
+#
+# t_run_all prints the plan, then runs each test function in its own
+# subshell with a fresh empty working directory; the test fails if any
+# assertion failed (or the subshell died, e.g. on an unset variable).  A
+# test calls t_skip "reason" to end as skipped.  The script exits 0 if no
+# test failed, 1 otherwise.
+#
+# The command under test is $RINGCP (absolute path); rc_run runs it with
+# stdout/stderr captured and its exit status in RC_STATUS.
+
+set -u
+
+T_DESC=()
+T_CMD=()
+T_TMP=
+T_NFAIL=0
+T_NSKIP=0
+T_FAIL=0
+RC_STATUS=
+RC_OUT=
+RC_ERR=
+# seconds any single ringcp run may take before it counts as hung
+: "${T_RUN_TIMEOUT:=120}"
+
+# ---- TAP output ----------------------------------------------------------
+
+# diag LINE... : each argument (and each line inside it) as a "# " line
+diag()
+{
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/# /'
+	done
+}
+
+# show_file LABEL FILE : a file's contents as diagnostics (at most 20 lines)
+show_file()
+{
+	local n
+
+	if [ ! -s "$2" ]; then
+		diag "$1: (empty)"
+		return
+	fi
+	n=$(wc -l <"$2")
+	diag "$1:"
+	head -n 20 "$2" | sed 's/^/#   | /'
+	[ "$n" -gt 20 ] && diag "  ... ($n lines)"
+	return 0
+}
+
+# fail MESSAGE... : mark the current test failed, say why
+fail()
+{
+	T_FAIL=1
+	diag "$@"
+}
+
+# t_skip REASON : end the current test as skipped
+t_skip()
+{
+	printf '%s\n' "$*" >"$T_TMP/.skip"
+	exit 77
+}
+
+# t_abort MESSAGE : end the current test now, failed
+t_abort()
+{
+	diag "$@"
+	exit 1
+}
+
+# t_add DESCRIPTION FUNCTION [ARGS...] : register a test
+t_add()
+{
+	local desc=$1
+
+	shift
+	T_DESC+=("$desc")
+	T_CMD+=("$(printf '%q ' "$@")")
+}
+
+# ---- setup and cleanup -----------------------------------------------------
+
+# unmount what t_mount mounted and is still mounted, innermost first
+t_unmount_all()
+{
+	local m
+
+	[ -f "$T_TMP/.mounts" ] || return 0
+	tac "$T_TMP/.mounts" | while read -r m; do
+		mountpoint -q "$m" 2>/dev/null || continue
+		umount "$m" 2>/dev/null || umount -l "$m"
+	done
+	rm -f "$T_TMP/.mounts"
+}
+
+t_cleanup()
+{
+	local d
+
+	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
+		t_unmount_all
+		if [ -f "$T_TMP/.dirs" ]; then
+			while read -r d; do
+				rm -rf --one-file-system "$d"
+			done <"$T_TMP/.dirs"
+		fi
+		rm -rf --one-file-system "$T_TMP"
+	fi
+}
+
+t_init()
+{
+	if [ -z "${RINGCP:-}" ]; then
+		echo "Bail out! RINGCP is not set (RINGCP=/abs/path/ringcp bash $0)"
+		exit 1
+	fi
+	case $RINGCP in
+	/*) ;;
+	*) RINGCP=$PWD/$RINGCP ;;
+	esac
+	if [ ! -x "$RINGCP" ]; then
+		echo "Bail out! RINGCP=$RINGCP is not an executable file"
+		exit 1
+	fi
+	T_TMP=$(mktemp -d /tmp/ringcp-test.XXXXXXXX) || {
+		echo "Bail out! mktemp -d failed"
+		exit 1
+	}
+	# reachable by an unprivileged user (tests that drop privileges)
+	chmod 755 "$T_TMP"
+	mkdir "$T_TMP/.io"
+	RC_OUT=$T_TMP/.io/stdout
+	RC_ERR=$T_TMP/.io/stderr
+	trap t_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	umask 022
+}
+
+# t_mount MOUNT-ARGS... DIR : mount, and unmount DIR at exit whatever happens
+t_mount()
+{
+	local dir=${!#}
+
+	printf '%s\n' "$dir" >>"$T_TMP/.mounts"
+	mount "$@"
+}
+
+# t_umount DIR
+t_umount()
+{
+	umount "$1" 2>/dev/null || umount -l "$1"
+}
+
+# t_extra_dir BASE : print a new private dir under BASE, removed at exit
+t_extra_dir()
+{
+	local d
+
+	d=$(mktemp -d "$1/ringcp-test.XXXXXXXX") || return 1
+	printf '%s\n' "$d" >>"$T_TMP/.dirs"
+	printf '%s\n' "$d"
+}
+
+need_root()
+{
+	[ "$(id -u)" -eq 0 ] || t_skip "needs root ($*)"
+}
+
+# ---- running the command under test -----------------------------------------
+
+# rc_run_cmd CMD [ARGS...] : run, capture stdout/stderr, status in RC_STATUS
+rc_run_cmd()
+{
+	timeout -k 5 "$T_RUN_TIMEOUT" "$@" >"$RC_OUT" 2>"$RC_ERR"
+	RC_STATUS=$?
+	if [ "$RC_STATUS" -eq 124 ] || [ "$RC_STATUS" -eq 137 ]; then
+		diag "timed out after ${T_RUN_TIMEOUT}s: $*"
+	fi
+	return 0
+}
+
+# rc_run [ARGS...] : run $RINGCP
+rc_run()
+{
+	rc_run_cmd "$RINGCP" "$@"
+}
+
+# show_run : the last run's status and output as diagnostics
+show_run()
+{
+	diag "exit status: $RC_STATUS"
+	show_file "stdout" "$RC_OUT"
+	show_file "stderr" "$RC_ERR"
+}
+
+# ---- assertions (each one says what was expected and what was got) ----------
+
+# assert_eq WHAT EXPECTED GOT
+assert_eq()
+{
+	[ "$2" = "$3" ] && return 0
+	fail "$1: expected '$2', got '$3'"
+	return 1
+}
+
+# assert_status EXPECTED : the last run's exit status
+assert_status()
+{
+	[ "$RC_STATUS" = "$1" ] && return 0
+	fail "exit status: expected $1, got $RC_STATUS"
+	show_file "stderr" "$RC_ERR"
+	return 1
+}
+
+# assert_stderr_eq TEXT : the last run's stderr is exactly TEXT (+ newline)
+assert_stderr_eq()
+{
+	local got
+
+	got=$(cat "$RC_ERR")
+	[ "$got" = "$1" ] && return 0
+	fail "stderr: expected exactly:" "  $1"
+	show_file "got" "$RC_ERR"
+	return 1
+}
+
+# assert_contains WHAT FILE TEXT : FILE holds the fixed string TEXT
+assert_contains()
+{
+	grep -qF -- "$3" "$2" && return 0
+	fail "$1: expected to contain '$3'"
+	show_file "got" "$2"
+	return 1
+}
+
+# assert_empty WHAT FILE
+assert_empty()
+{
+	[ -s "$2" ] || return 0
+	fail "$1: expected nothing"
+	show_file "got" "$2"
+	return 1
+}
+
+# assert_same_file EXPECTED GOT : same bytes
+assert_same_file()
+{
+	local out
+
+	if [ ! -f "$2" ]; then
+		fail "expected '$2' to be a copy of '$1', but it does not exist"
+		return 1
+	fi
+	out=$(cmp -- "$1" "$2" 2>&1) && return 0
+	fail "'$2' differs from '$1': $out" \
+		"sizes: expected $(stat -c %s -- "$1"), got $(stat -c %s -- "$2")"
+	return 1
+}
+
+# assert_absent PATH
+assert_absent()
+{
+	[ -e "$1" ] || [ -L "$1" ] || return 0
+	fail "expected '$1' not to exist, but it does: $(ls -ld -- "$1")"
+	return 1
+}
+
+# assert_mode PATH OCTAL (4 digits, e.g. 0644)
+assert_mode()
+{
+	local got
+
+	got=$(stat -c %04a -- "$1") || { fail "cannot stat '$1'"; return 1; }
+	assert_eq "mode of '$1'" "$2" "$got"
+}
+
+# temp_files DIR : ringcp temporary files (.NAME.ringcp-XXXXXXXX) in DIR
+temp_files()
+{
+	find "$1" -maxdepth 1 -name '.*.ringcp-*' 2>/dev/null
+}
+
+# assert_no_temp DIR
+assert_no_temp()
+{
+	local left
+
+	left=$(temp_files "$1")
+	[ -z "$left" ] && return 0
+	fail "temporary file(s) left in '$1':" "$left"
+	return 1
+}
+
+# snapshot DIR : names, types, sizes and checksums of what DIR holds
+snapshot()
+{
+	(cd "$1" && find . -mindepth 1 -printf '%p %y %s %m\n' | LC_ALL=C sort &&
+		find . -type f -exec sha256sum {} + | LC_ALL=C sort)
+}
+
+# assert_snapshot WHAT DIR EXPECTED-SNAPSHOT
+assert_snapshot()
+{
+	local got
+
+	got=$(snapshot "$2")
+	[ "$got" = "$3" ] && return 0
+	fail "$1: the contents of '$2' changed"
+	diag "$(diff <(printf '%s\n' "$3") <(printf '%s\n' "$got"))"
+	return 1
+}
+
+# ---- data ------------------------------------------------------------------
+
+# random_file PATH SIZE : SIZE bytes of random data
+random_file()
+{
+	head -c "$2" /dev/urandom >"$1"
+	[ "$(stat -c %s -- "$1")" -eq "$2" ] || t_abort "could not make $1"
+}
+
+# ---- the runner --------------------------------------------------------------
+
+t_run_all()
+{
+	local i k n=${#T_DESC[@]} rc t0 t1 reason
+
+	echo "1..$n"
+	t0=${EPOCHREALTIME/[.,]/}
+	for ((i = 0; i < n; i++)); do
+		k=$((i + 1))
+		rm -f "$T_TMP/.skip"
+		(
+			T_FAIL=0
+			mkdir "$T_TMP/t$k" && cd "$T_TMP/t$k" || exit 1
+			eval "${T_CMD[i]}"
+			exit "$T_FAIL"
+		)
+		rc=$?
+		if [ "$rc" -eq 0 ]; then
+			echo "ok $k - ${T_DESC[i]}"
+		elif [ "$rc" -eq 77 ] && [ -f "$T_TMP/.skip" ]; then
+			reason=$(head -n 1 "$T_TMP/.skip")
+			echo "ok $k - ${T_DESC[i]} # SKIP $reason"
+			T_NSKIP=$((T_NSKIP + 1))
+		else
+			[ "$rc" -eq 1 ] || diag "the test ended with status $rc"
+			echo "not ok $k - ${T_DESC[i]}"
+			T_NFAIL=$((T_NFAIL + 1))
+		fi
+		# a test's mounts and files go as soon as it is done
+		t_unmount_all
+		rm -rf --one-file-system "$T_TMP/t$k" 2>/dev/null
+	done
+	t1=${EPOCHREALTIME/[.,]/}
+	t1=$(( (t1 - t0) / 100000 ))	# tenths of a second
+	diag "$n tests, $T_NFAIL failed, $T_NSKIP skipped, $((t1 / 10)).$((t1 % 10))s"
+	[ "$T_NFAIL" -eq 0 ] && exit 0
+	exit 1
+}
