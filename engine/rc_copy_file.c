@@ -53,6 +53,8 @@ static int rc_final_path(const char *src, const char *dst,
 	size_t dlen = strlen(dst);
 	int n;
 
+	if (!dlen)
+		return rc_copy_error(res, -ENOENT, "cannot create ''");
 	if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) {
 		n = snprintf(res->final_path, sizeof(res->final_path),
 			     "%s%s%.*s", dst,
@@ -92,24 +94,71 @@ static int rc_open_parent(const char *path, const char **basep)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Create an unused temporary file next to base. Returns the fd or -errno. */
+/* A fresh name ".<base>.ringcp-XXXXXXXX" for the temporary file. */
+static int rc_temp_name(const char *base, char *tmp, size_t size)
+{
+	uint32_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)rand() ^ (uint32_t)getpid();
+	if ((size_t)snprintf(tmp, size, ".%.200s.ringcp-%08x", base, rnd) >=
+	    size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Create the file the data goes to, in dirfd.  Preferably unnamed
+ * (O_TMPFILE): then a crash or SIGKILL leaves nothing behind, and tmp is
+ * set to "".  Else a named temporary file, its name in tmp.  Returns the
+ * fd or -errno.
+ */
 static int rc_create_temp(int dirfd, const char *base, char *tmp, size_t size)
 {
-	int tries, fd;
+	int tries, fd, ret;
 
+	tmp[0] = '\0';
+	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -errno;
 	for (tries = 0; tries < 100; tries++) {
-		uint32_t rnd;
-
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			rnd = (uint32_t)rand() ^ (uint32_t)getpid();
-		if ((size_t)snprintf(tmp, size, ".%.200s.ringcp-%08x", base,
-				     rnd) >= size)
-			return -ENAMETOOLONG;
+		ret = rc_temp_name(base, tmp, size);
+		if (ret)
+			return ret;
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 			    0600);
 		if (fd >= 0 || errno != EEXIST)
 			return fd < 0 ? -errno : fd;
 	}
+	return -EEXIST;
+}
+
+/* Give an unnamed (O_TMPFILE) file a temporary name in dirfd. */
+static int rc_name_temp(int fd, int dirfd, const char *base, char *tmp,
+			size_t size)
+{
+	char proc[64];
+	int tries, ret;
+
+	for (tries = 0; tries < 100; tries++) {
+		ret = rc_temp_name(base, tmp, size);
+		if (ret)
+			return ret;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		ret = linkat(AT_FDCWD, proc, dirfd, tmp, AT_SYMLINK_FOLLOW);
+		if (ret < 0 && errno == ENOENT)	/* no /proc: needs privilege */
+			ret = linkat(fd, "", dirfd, tmp, AT_EMPTY_PATH);
+		if (ret == 0)
+			return 0;
+		if (errno != EEXIST) {
+			ret = -errno;
+			tmp[0] = '\0';
+			return ret;
+		}
+	}
+	tmp[0] = '\0';
 	return -EEXIST;
 }
 
@@ -244,6 +293,14 @@ int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
 		ret = res->err = -EINTR;
 		goto err;
 	}
+	if (!tmp[0]) {
+		ret = rc_name_temp(tmp_fd, dir_fd, base, tmp, sizeof(tmp));
+		if (ret) {
+			ret = rc_copy_error(res, ret, "cannot create '%s'",
+					    res->final_path);
+			goto err;
+		}
+	}
 	if (renameat(dir_fd, tmp, dir_fd, base) < 0) {
 		ret = rc_copy_error(res, -errno, "cannot rename to '%s'",
 				    res->final_path);
@@ -264,7 +321,7 @@ int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
 	close(src_fd);
 	return 0;
 err:
-	if (tmp_fd >= 0)
+	if (tmp_fd >= 0 && tmp[0])
 		unlinkat(dir_fd, tmp, 0);
 	if (drain_err) {
 		/* ops may still use the fds: keep them open (process exit

@@ -35,7 +35,8 @@ static void usage(FILE *f)
 "Usage: ringcp [OPTIONS] SRC DST\n"
 "Copy the regular file SRC to DST through io_uring.  DST is a file name or an\n"
 "existing directory to copy into.  The data goes to a temporary file in DST's\n"
-"directory that is renamed to its final name only once complete: the final\n"
+"directory (unnamed where the filesystem has O_TMPFILE, so even SIGKILL leaves\n"
+"nothing behind) that is renamed to its final name only once complete: the final\n"
 "name never holds a partial copy, and an existing DST is replaced by the new\n"
 "file.  Its mode is SRC's permission bits less the umask, without the\n"
 "set-user-ID, set-group-ID and sticky bits, like cp without -p.\n"
@@ -55,8 +56,8 @@ static void usage(FILE *f)
 "  0   the file was copied\n"
 "  1   usage error (bad option or arguments)\n"
 "  4   io_uring is not available here (the message says why and what to do)\n"
-"  20  interrupted by SIGINT or SIGTERM: in-flight I/O cancelled and drained,\n"
-"      the temporary file removed, DST untouched\n"
+"  20  interrupted by SIGINT, SIGTERM or SIGHUP: in-flight I/O cancelled and\n"
+"      drained, the temporary file removed, DST untouched\n"
 "  23  the file was not copied (the message names the path and the error);\n"
 "      DST untouched\n",
 		RC_COPY_DEFAULT_QD, RC_COPY_MAX_QD, RC_COPY_DEFAULT_BS / 1024);
@@ -69,9 +70,11 @@ static int parse_size(const char *s, uint64_t *out)
 	unsigned shift = 0;
 	char *end;
 
+	if (*s < '0' || *s > '9')	/* no sign, no blank */
+		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s)
 		return -EINVAL;
 	if (*end == 'k' || *end == 'K')
 		shift = 10;
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 	int c, ret;
 
+	argv[0] = (char *)"ringcp";	/* getopt's messages say "ringcp:" */
 	while ((c = getopt_long(argc, argv, "Q:B:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'Q':
@@ -174,6 +178,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = rc_on_signal;	/* no SA_RESTART: waits see EINTR */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 
 	ret = rc_ring_create(&ring, NULL);
 	if (ret) {

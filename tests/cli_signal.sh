@@ -47,7 +47,7 @@ interrupt()
 	"$RINGCP" "${SLOW_OPTS[@]}" "$src" dst >"$RC_OUT" 2>"$RC_ERR" &
 	pid=$!
 	for ((i = 0; i < 1000; i++)); do	# up to 10 s for the temp file
-		[ -n "$(temp_files .)" ] && break
+		writing_temp "$pid" . && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
@@ -107,6 +107,35 @@ test_signal()
 	else
 		assert_absent dst
 	fi
+	rm -f src
+}
+
+# test_sigkill [existing]: SIGKILL cannot be handled; still the final name
+# never holds partial data, no temporary file is left (unnamed O_TMPFILE on
+# ext4/tmpfs), and running the same command again completes the job
+test_sigkill()
+{
+	local existing=${1:-}
+
+	rm -f src dst dst.orig
+	ln "$(shared_src)" src || t_abort "cannot link the source"
+	if [ -n "$existing" ]; then
+		random_file dst 12345
+		cp dst dst.orig
+	fi
+	interrupt KILL src
+	[ "$SENT" -eq 1 ] || t_skip "the copy finished before SIGKILL landed"
+	assert_status 137
+	assert_no_temp .
+	if [ -n "$existing" ]; then
+		assert_same_file dst.orig dst
+	else
+		assert_absent dst
+	fi
+	rc_run src dst
+	assert_status 0
+	assert_same_file src dst
+	assert_no_temp .
 	rm -f src
 }
 
@@ -183,12 +212,16 @@ main()
 	local sig
 
 	t_init
-	for sig in INT TERM; do
+	for sig in INT TERM HUP; do
 		t_add "SIG$sig during a copy: exit 20, no temp, DST absent" \
 			test_signal "$sig"
 		t_add "SIG$sig during a copy over DST: exit 20, DST unchanged" \
 			test_signal "$sig" existing
 	done
+	t_add "SIGKILL during a copy: DST absent, no temp, a rerun completes" \
+		test_sigkill
+	t_add "SIGKILL during a copy over DST: DST unchanged, a rerun completes" \
+		test_sigkill existing
 	t_add "io_uring_setup ENOSYS (seccomp): exit 4, says why" \
 		test_no_io_uring 38 "Function not implemented" "seccomp"
 	t_add "io_uring_setup EPERM (seccomp): exit 4, says why" \

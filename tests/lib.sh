@@ -293,6 +293,21 @@ temp_files()
 	find "$1" -maxdepth 1 -name '.*.ringcp-*' 2>/dev/null
 }
 
+# writing_temp PID DIR: true once PID has its temporary file in DIR open,
+# named (.NAME.ringcp-*) or unnamed (O_TMPFILE: "DIR/#INODE (deleted)")
+writing_temp()
+{
+	local pid=$1 dir fd
+	dir=$(realpath "$2")
+	[ -n "$(temp_files "$2")" ] && return 0
+	for fd in /proc/"$pid"/fd/*; do
+		case "$(readlink "$fd" 2>/dev/null)" in
+		"$dir"/\#*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
 # assert_no_temp DIR
 assert_no_temp()
 {

@@ -12,6 +12,11 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 TIMEOUT=${TEST_TIMEOUT:-600}
+# Sanitizer reports must fail loudly and never look like a ringcp exit code
+# (LeakSanitizer's default exit code 23 is ringcp's "not copied").
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=86}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-exitcode=87}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:exitcode=88}
 pass=0 fail=0 skip=0
 failed_names=()
 
