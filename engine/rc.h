@@ -88,6 +88,9 @@ struct rc_op {
 
 	/* engine private */
 	uint32_t gen;
+	uint8_t kernel_cqes;	/* CQEs still due this life: op, link timeout */
+	uint8_t cancels_pending; /* ASYNC_CANCELs aimed at it, unanswered */
+	bool timeout_pending;	/* its LINK_TIMEOUT's CQE is still due */
 	uint64_t submit_ns;
 	uint64_t cancel_ns;
 	struct rc_ring *ring;
@@ -152,7 +155,10 @@ typedef void (*rc_trace_fn)(void *arg, enum rc_trace_event ev,
 
 struct rc_ring_params {
 	unsigned entries;		/* SQ size; 0: 256 */
-	unsigned setup_flags;		/* IORING_SETUP_* */
+	unsigned cq_entries;		/* CQ size; 0: twice the SQ */
+	unsigned setup_flags;		/* IORING_SETUP_CLAMP only; others
+					 * (SQPOLL, IOPOLL, DEFER_TASKRUN)
+					 * change what the protocol relies on */
 	const struct rc_buf_ops *buf_ops; /* NULL: rc_buf_heap */
 	void *buf_ctx;
 	rc_trace_fn trace;		/* used only in RC_TRACE builds */
@@ -253,16 +259,25 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags);
 int rc_op_prep_nop(struct rc_op *op);
 
-/* Add IOSQE_* flags (IOSQE_ASYNC, IOSQE_IO_LINK) to a prepared op. */
-void rc_op_set_flags(struct rc_op *op, unsigned sqe_flags);
+/*
+ * Add IOSQE_ASYNC, IOSQE_IO_LINK, IOSQE_IO_HARDLINK or IOSQE_IO_DRAIN to a
+ * prepared op.  Other flags change what the kernel reads from the SQE or
+ * whether a CQE comes at all: -EINVAL.
+ */
+int rc_op_set_flags(struct rc_op *op, unsigned sqe_flags);
 
-/* Link a timeout to a prepared op: it is cancelled after ns nanoseconds. */
+/*
+ * Link a timeout to a prepared op: it is cancelled after ns nanoseconds.
+ * The op comes back only once both its CQE and the timeout's have come, as
+ * the timeout's SQE points into the record.
+ */
 void rc_op_set_link_timeout(struct rc_op *op, uint64_t ns);
 
 /*
  * Hand a prepared op to the engine.  From here the caller must not touch
  * the op or its buffer until rc_ring_next() returns it.  Consecutive
- * submits of IOSQE_IO_LINK'd ops are kept in one submission.
+ * submits of linked ops are kept in one submission; a chain longer than the
+ * SQ comes back with -EINVAL in every op's res.
  */
 int rc_op_submit(struct rc_op *op);
 

@@ -177,8 +177,10 @@ static int rc_copy_setup(struct rc_copy *c)
 	int ret;
 
 	c->slots = calloc(c->n_slots, sizeof(*c->slots));
-	if (!c->slots)
+	if (!c->slots) {
+		c->n_slots = 0;
 		return -ENOMEM;
+	}
 	for (i = 0; i < c->n_slots; i++) {
 		struct rc_copy_slot *s = &c->slots[i];
 		void *buf;
@@ -217,6 +219,9 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 	*drain_err = 0;
 	if (c.bs > RC_COPY_MAX_BS || c.n_slots > RC_COPY_MAX_QD)
 		return -EINVAL;
+	/* the buffers of all slots live at once: keep them bounded */
+	if ((uint64_t)c.n_slots * c.bs > RC_COPY_MAX_BUFFER_BYTES)
+		c.n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c.bs);
 	/* small file: smaller buffers, and no more slots than blocks */
 	if (size_hint < c.bs)
 		c.bs = (uint32_t)((size_hint + 4096) & ~4095ull);

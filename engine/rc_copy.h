@@ -20,6 +20,8 @@
 #define RC_COPY_DEFAULT_BS	(256u * 1024u)
 #define RC_COPY_MAX_BS		(64u * 1024u * 1024u)
 #define RC_COPY_MAX_QD		4096u
+/* queue depth x block size is cut down to this much buffer memory */
+#define RC_COPY_MAX_BUFFER_BYTES (256ull * 1024 * 1024)
 
 /* How long an aborted copy waits for its cancelled ops before giving up. */
 #define RC_COPY_DRAIN_MS	30000

@@ -164,9 +164,11 @@ static int rc_name_temp(int fd, int dirfd, const char *base, char *tmp,
 
 /*
  * fsync through the engine.  The ring must have nothing else in flight
- * (rc_copy_file's case): the next op handed back is ours.
+ * (rc_copy_file's case): the next op handed back is ours.  If waiting
+ * fails, the fsync is cancelled and drained; *drain_err says whether that
+ * drain finished (if not, fd must stay open).
  */
-static int rc_fsync_op(struct rc_ring *r, int fd)
+static int rc_fsync_op(struct rc_ring *r, int fd, int *drain_err)
 {
 	struct rc_op *op, *done = NULL;
 	int ret;
@@ -180,7 +182,7 @@ static int rc_fsync_op(struct rc_ring *r, int fd)
 		ret = rc_ring_wait(r, 1, -1);
 		if (ret < 0 && ret != -EINTR) {
 			rc_op_cancel(op);
-			rc_ring_drain(r, RC_COPY_DRAIN_MS);
+			*drain_err = rc_ring_drain(r, RC_COPY_DRAIN_MS);
 			return ret;
 		}
 		done = rc_ring_next(r);
@@ -281,7 +283,7 @@ int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
 		goto err;
 	}
 	if (opts->fsync) {
-		ret = rc_fsync_op(r, tmp_fd);
+		ret = rc_fsync_op(r, tmp_fd, &drain_err);
 		if (ret) {
 			ret = rc_copy_error(res, ret, "cannot sync '%s'",
 					    res->final_path);

@@ -51,7 +51,12 @@ void rc_op_release(struct rc_op *op)
 	op->owner = 0;
 	op->state = RC_OP_FREE;
 	r->stats.released++;
-	rc_list_push(&r->free, op);
+	/* a cancel aimed at it is still unanswered: not reusable until then,
+	 * so that answer cannot be taken for one about a later life */
+	if (op->cancels_pending)
+		r->limbo++;
+	else
+		rc_list_push(&r->free, op);
 }
 
 void rc_op_put(struct rc_op *op)
@@ -164,9 +169,15 @@ int rc_op_prep_nop(struct rc_op *op)
 	return rc_op_prep(op, IORING_OP_NOP, -1, 0);
 }
 
-void rc_op_set_flags(struct rc_op *op, unsigned sqe_flags)
+int rc_op_set_flags(struct rc_op *op, unsigned sqe_flags)
 {
+	const unsigned allowed = IOSQE_ASYNC | IOSQE_IO_LINK |
+				 IOSQE_IO_HARDLINK | IOSQE_IO_DRAIN;
+
+	if (sqe_flags & ~allowed)
+		return -EINVAL;
 	op->sqe_flags |= (uint8_t)sqe_flags;
+	return 0;
 }
 
 void rc_op_set_link_timeout(struct rc_op *op, uint64_t ns)
@@ -196,6 +207,8 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	op->gen++;
 	op->owner |= RC_OWNER_KERNEL;
 	op->state = RC_OP_INFLIGHT;
+	op->kernel_cqes = op->link_timeout_ns ? 2 : 1;
+	op->timeout_pending = op->link_timeout_ns != 0;
 	op->submit_ns = rc_now_ns();
 	rc_list_push(&r->inflight, op);
 	rc_trace(r, RC_EV_SUBMIT, op, op->buf, op->buf_size, 0);
@@ -226,6 +239,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	if (tsqe) {
 		sqe->flags |= IOSQE_IO_LINK;
 		io_uring_prep_link_timeout(tsqe, &op->ts, 0);
+		/* the chain goes on after the timeout if the op was linked */
+		if (op->sqe_flags & RC_LINK_FLAGS)
+			tsqe->flags |= IOSQE_IO_LINK;
 		io_uring_sqe_set_data64(tsqe,
 					rc_op_user_data(op, RC_UD_TAG_TIMEOUT));
 	}
@@ -265,14 +281,14 @@ void rc_op_halt_and_release(struct rc_op *op)
 static void rc_op_unqueue(struct rc_ring *r, struct rc_op *op)
 {
 	struct rc_op *prev = op->prev, *o = op->next, *n;
-	bool linked = op->sqe_flags & IOSQE_IO_LINK;
+	bool linked = op->sqe_flags & RC_LINK_FLAGS;
 
-	if (prev && (prev->sqe_flags & IOSQE_IO_LINK))
-		prev->sqe_flags &= (uint8_t)~IOSQE_IO_LINK;
+	if (prev && (prev->sqe_flags & RC_LINK_FLAGS))
+		prev->sqe_flags &= (uint8_t)~RC_LINK_FLAGS;
 	rc_list_del(&r->queued, op);
 	while (linked && o) {
 		n = o->next;
-		linked = o->sqe_flags & IOSQE_IO_LINK;
+		linked = o->sqe_flags & RC_LINK_FLAGS;
 		rc_list_del(&r->queued, o);
 		o->res = -ECANCELED;
 		o->state = RC_OP_READY;
@@ -286,6 +302,7 @@ int rc_op_cancel(struct rc_op *op)
 	struct rc_ring *r = op->ring;
 	struct io_uring_sqe *sqe;
 	bool was_full = false;
+	int ret;
 
 	if (!(op->owner & RC_OWNER_APP) || op->state == RC_OP_FREE)
 		return -EINVAL;		/* not the caller's to cancel */
@@ -314,16 +331,24 @@ int rc_op_cancel(struct rc_op *op)
 	}
 
 	/* in flight: ask the kernel, free nothing, whatever it answers */
-	sqe = rc_ring_get_sqe(r, &was_full);
+	ret = rc_ring_get_sqe(r, &sqe, &was_full);
 	if (was_full)
 		r->stats.cancel_sq_full_retries++;
-	if (!sqe)
-		return -EBUSY;
-	/* getting the SQE may have reaped the op's CQE: the cancel then
-	 * finds nothing (-ENOENT), which is harmless */
+	if (ret)
+		return ret;
+	/*
+	 * Getting the SQE may have reaped the op's CQE and released it: the
+	 * cancel then finds nothing (-ENOENT), which is harmless, and the
+	 * record waits in limbo for that answer (rc_op_release).
+	 */
+	if (op->state == RC_OP_FREE) {
+		rc_list_del(&r->free, op);
+		r->limbo++;
+	}
 	io_uring_prep_cancel64(sqe, rc_op_user_data(op, RC_UD_TAG_OP), 0);
 	io_uring_sqe_set_data64(sqe, rc_op_user_data(op, RC_UD_TAG_CANCEL));
 	r->stats.cancel_sqes++;
 	r->cancels_pending++;
+	op->cancels_pending++;
 	return 0;
 }

@@ -33,6 +33,8 @@ struct rc_ring {
 	struct rc_op_list free;		/* RC_OP_FREE */
 	struct rc_ptrset records;	/* every record ever allocated */
 	unsigned cancels_pending;	/* ASYNC_CANCELs not yet answered */
+	unsigned limbo;			/* released records waiting for the
+					 * answer of a cancel aimed at them */
 
 	const struct rc_buf_ops *buf_ops;
 	void *buf_ctx;
@@ -70,8 +72,17 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op);
 /* Handle one CQE. */
 void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe);
 
-/* Get an SQE, submitting what is pending if the SQ is full; or NULL. */
-struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full);
+/*
+ * Get an SQE, submitting what is pending if the SQ is full (*was_full set).
+ * Returns 0 or -errno.
+ */
+int rc_ring_get_sqe(struct rc_ring *r, struct io_uring_sqe **sqep,
+		    bool *was_full);
+
+/* The op's CQEs have all come: hand it back or release it. */
+void rc_op_complete(struct rc_ring *r, struct rc_op *op);
+
+#define RC_LINK_FLAGS (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
 
 static inline uint64_t rc_op_user_data(const struct rc_op *op, uint64_t tag)
 {

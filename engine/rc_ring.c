@@ -135,16 +135,27 @@ int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	if (p && (p->setup_flags & ~IORING_SETUP_CLAMP)) {
+		free(r);
+		return -EINVAL;
+	}
 	entries = p && p->entries ? p->entries : RC_DEFAULT_ENTRIES;
 	memset(&up, 0, sizeof(up));
 	/* SUBMIT_ALL (5.18): one bad SQE does not strand the ones after it;
 	 * COOP_TASKRUN (5.19): no IPI to the submitter per completion */
 	up.flags = (p ? p->setup_flags : 0) | IORING_SETUP_SUBMIT_ALL |
 		   IORING_SETUP_COOP_TASKRUN;
+	if (p && p->cq_entries) {
+		up.flags |= IORING_SETUP_CQSIZE;
+		up.cq_entries = p->cq_entries;
+	}
 	ret = io_uring_queue_init_params(entries, &r->uring, &up);
 	if (ret == -EINVAL) {	/* older kernel: without the extras */
-		memset(&up, 0, sizeof(up));
-		up.flags = p ? p->setup_flags : 0;
+		up.flags &= ~(unsigned)(IORING_SETUP_SUBMIT_ALL |
+					IORING_SETUP_COOP_TASKRUN);
+		up.sq_entries = up.cq_entries = 0;
+		if (p && p->cq_entries)
+			up.cq_entries = p->cq_entries;
 		ret = io_uring_queue_init_params(entries, &r->uring, &up);
 	}
 	if (ret < 0)
@@ -239,15 +250,15 @@ static int rc_ring_reap(struct rc_ring *r)
 	return (int)n;
 }
 
-struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full)
+int rc_ring_get_sqe(struct rc_ring *r, struct io_uring_sqe **sqep,
+		    bool *was_full)
 {
-	struct io_uring_sqe *sqe;
 	int tries, ret;
 
 	for (tries = 0; tries < 1000; tries++) {
-		sqe = io_uring_get_sqe(&r->uring);
-		if (sqe)
-			return sqe;
+		*sqep = io_uring_get_sqe(&r->uring);
+		if (*sqep)
+			return 0;
 		if (was_full)
 			*was_full = true;
 		ret = rc_ring_submit(r);
@@ -256,10 +267,27 @@ struct io_uring_sqe *rc_ring_get_sqe(struct rc_ring *r, bool *was_full)
 			if (!rc_ring_reap(r))
 				usleep(1000);
 		} else if (ret < 0) {
-			return NULL;
+			return ret;
 		}
 	}
-	return NULL;
+	return -EBUSY;
+}
+
+/* A queued chain that can never fit in the SQ: every op gets -EINVAL. */
+static void rc_ring_fail_chain(struct rc_ring *r, struct rc_op *op)
+{
+	bool linked = true;
+
+	while (op && linked) {
+		struct rc_op *next = op->next;
+
+		linked = op->sqe_flags & RC_LINK_FLAGS;
+		rc_list_del(&r->queued, op);
+		op->res = -EINVAL;
+		op->state = RC_OP_READY;
+		rc_list_push(&r->ready, op);
+		op = next;
+	}
 }
 
 /*
@@ -271,22 +299,30 @@ static int rc_ring_write_sqes(struct rc_ring *r)
 	struct rc_op *op, *o;
 	int ret;
 
+	unsigned stuck = 0;
+
 	while ((op = r->queued.head)) {
 		unsigned need = 0;
 
 		for (o = op; o; o = o->next) {
 			need += o->link_timeout_ns ? 2 : 1;
-			if (!(o->sqe_flags & IOSQE_IO_LINK))
+			if (!(o->sqe_flags & RC_LINK_FLAGS))
 				break;
 		}
-		if (need > r->uring.sq.ring_entries)
-			return -EINVAL;	/* chain longer than the SQ */
+		if (need > r->uring.sq.ring_entries) {
+			rc_ring_fail_chain(r, op);	/* can never fit */
+			continue;
+		}
 		if (io_uring_sq_space_left(&r->uring) < need) {
 			ret = rc_ring_submit(r);
-			if (ret == -EBUSY || ret == -EAGAIN)
-				rc_ring_reap(r);
-			else if (ret < 0)
+			if (ret == -EBUSY || ret == -EAGAIN) {
+				if (!rc_ring_reap(r) && ++stuck > 1000)
+					return ret;
+				if (stuck)
+					usleep(1000);
+			} else if (ret < 0) {
 				return ret;
+			}
 			continue;
 		}
 		rc_list_del(&r->queued, op);
@@ -360,10 +396,56 @@ struct rc_op *rc_ring_next(struct rc_ring *r)
 	return op;
 }
 
+void rc_op_complete(struct rc_ring *r, struct rc_op *op)
+{
+	rc_list_del(&r->inflight, op);
+	op->owner &= (uint8_t)~RC_OWNER_KERNEL;
+	rc_trace(r, RC_EV_CQE, op, op->buf, op->buf_size, op->res);
+	if (op->owner & RC_OWNER_APP) {
+		op->state = RC_OP_READY;
+		rc_list_push(&r->ready, op);
+	} else {
+		rc_op_halt_and_release(op);
+	}
+}
+
+static void rc_ring_stale_cqe(struct rc_ring *r, struct rc_op *op,
+			      const struct io_uring_cqe *cqe)
+{
+	r->stats.stale_cqes++;
+	rc_trace(r, RC_EV_STALE_CQE, op, NULL, 0, cqe->res);
+	fprintf(stderr, "ringcp: engine: ignored a stale CQE (user_data "
+		"0x%llx, res %d): not meant for the record's current life\n",
+		(unsigned long long)cqe->user_data, cqe->res);
+}
+
+/* The answer of an ASYNC_CANCEL: counted; releases a record in limbo. */
+static void rc_ring_cancel_cqe(struct rc_ring *r, struct rc_op *op,
+			       const struct io_uring_cqe *cqe)
+{
+	if (cqe->res == 0)
+		r->stats.cancel_res_ok++;
+	else if (cqe->res == -ENOENT)
+		r->stats.cancel_res_enoent++;
+	else if (cqe->res == -EALREADY)
+		r->stats.cancel_res_ealready++;
+	else
+		r->stats.cancel_res_other++;
+	op->cancel_res = cqe->res;
+	op->cancels_pending--;
+	r->cancels_pending--;
+	rc_trace(r, RC_EV_CANCEL_CQE, op, NULL, 0, cqe->res);
+	if (op->state == RC_OP_FREE && !op->cancels_pending) {
+		r->limbo--;
+		rc_list_push(&r->free, op);
+	}
+}
+
 /*
  * Act on one CQE.  Only a CQE whose address is one of our records, whose
- * generation is that record's current one and whose record is in flight
- * changes anything; every other CQE is counted and traced.
+ * generation is that record's current one, and that the record is waiting
+ * for (its own CQE, its link timeout's, a cancel's answer) changes
+ * anything; every other CQE is counted, traced and reported.
  */
 void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 {
@@ -372,6 +454,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 	uint32_t gen = (uint32_t)(ud >> RC_UD_GEN_SHIFT);
 	struct rc_op *op = (struct rc_op *)(uintptr_t)(ud & RC_UD_ADDR_MASK &
 						       ~RC_UD_TAG_MASK);
+	bool same_life;
 
 	if (ud == LIBURING_UDATA_TIMEOUT)
 		return;		/* liburing's own wait timeout */
@@ -383,67 +466,54 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 			(unsigned long long)ud, cqe->res);
 		return;
 	}
-	if (tag == RC_UD_TAG_CANCEL) {
-		r->cancels_pending--;
-		if (cqe->res == 0)
-			r->stats.cancel_res_ok++;
-		else if (cqe->res == -ENOENT)
-			r->stats.cancel_res_enoent++;
-		else if (cqe->res == -EALREADY)
-			r->stats.cancel_res_ealready++;
-		else
-			r->stats.cancel_res_other++;
-		if ((op->gen & 0xffff) == gen)
-			op->cancel_res = cqe->res;
-		rc_trace(r, RC_EV_CANCEL_CQE, op, NULL, 0, cqe->res);
+	same_life = (op->gen & 0xffff) == gen;
+	switch (tag) {
+	case RC_UD_TAG_CANCEL:
+		if (!same_life || !op->cancels_pending)
+			break;
+		rc_ring_cancel_cqe(r, op, cqe);
 		return;
-	}
-	if (tag == RC_UD_TAG_TIMEOUT) {
+	case RC_UD_TAG_TIMEOUT:
+		if (!same_life || op->state != RC_OP_INFLIGHT ||
+		    !op->timeout_pending)
+			break;
 		r->stats.link_timeout_cqes++;
+		op->timeout_pending = false;
+		if (!--op->kernel_cqes)
+			rc_op_complete(r, op);
 		return;
-	}
-	if (tag != RC_UD_TAG_OP || (op->gen & 0xffff) != gen ||
-	    op->state != RC_OP_INFLIGHT || !(op->owner & RC_OWNER_KERNEL)) {
-		r->stats.stale_cqes++;
-		rc_trace(r, RC_EV_STALE_CQE, op, NULL, 0, cqe->res);
-		fprintf(stderr, "ringcp: engine: ignored a stale CQE "
-			"(user_data 0x%llx, res %d): not meant for the "
-			"record's current life\n",
-			(unsigned long long)ud, cqe->res);
+	case RC_UD_TAG_OP:
+		if (!same_life || op->state != RC_OP_INFLIGHT ||
+		    !(op->owner & RC_OWNER_KERNEL) ||
+		    op->kernel_cqes == (op->timeout_pending ? 1 : 0))
+			break;	/* not in flight, or its CQE already came */
+		if (cqe->flags & IORING_CQE_F_MORE)
+			return;	/* multishot: not the final CQE */
+		r->stats.cqes++;
+		op->res = cqe->res;
+		op->cqe_flags = cqe->flags;
+		if (!--op->kernel_cqes)
+			rc_op_complete(r, op);
 		return;
+	default:
+		break;
 	}
-	if (cqe->flags & IORING_CQE_F_MORE)
-		return;		/* multishot: not the final CQE */
-
-	r->stats.cqes++;
-	rc_list_del(&r->inflight, op);
-	op->owner &= (uint8_t)~RC_OWNER_KERNEL;
-	op->res = cqe->res;
-	op->cqe_flags = cqe->flags;
-	rc_trace(r, RC_EV_CQE, op, op->buf, op->buf_size, cqe->res);
-	if (op->owner & RC_OWNER_APP) {
-		op->state = RC_OP_READY;
-		rc_list_push(&r->ready, op);
-	} else {
-		rc_op_halt_and_release(op);
-	}
+	rc_ring_stale_cqe(r, op, cqe);
 }
 
-int rc_ring_cancel_all(struct rc_ring *r)
+/*
+ * Cancel the in-flight ops the caller still owns.  Cancelling may reap CQEs
+ * (SQ full), which moves records between lists: walk a snapshot and skip
+ * ops whose life ended meanwhile.  Returns how many were cancelled, or
+ * -errno.
+ */
+static int rc_ring_cancel_inflight(struct rc_ring *r, int *first_err)
 {
 	struct { struct rc_op *op; uint32_t gen; } *snap;
 	unsigned i, n = 0;
 	struct rc_op *op;
-	int ret, first_err = 0;
+	int ret, done = 0;
 
-	while ((op = r->queued.head))
-		rc_op_cancel(op);
-	while ((op = r->ready.head))
-		rc_op_cancel(op);
-	/*
-	 * Cancelling may reap CQEs (SQ full), which moves records between
-	 * lists: walk a snapshot, and skip ops whose life ended meanwhile.
-	 */
 	snap = calloc(r->inflight.count + 1, sizeof(*snap));
 	if (!snap)
 		return -ENOMEM;
@@ -456,10 +526,32 @@ int rc_ring_cancel_all(struct rc_ring *r)
 		    !(op->owner & RC_OWNER_APP))
 			continue;
 		ret = rc_op_cancel(op);
-		if (ret && !first_err)
-			first_err = ret;
+		if (ret && !*first_err)
+			*first_err = ret;
+		done++;
 	}
 	free(snap);
+	return done;
+}
+
+int rc_ring_cancel_all(struct rc_ring *r)
+{
+	struct rc_op *op;
+	int ret, first_err = 0;
+
+	/* until no op the caller owns is left anywhere: cancelling in-flight
+	 * ops can reap others into the ready list */
+	for (;;) {
+		while ((op = r->queued.head))
+			rc_op_cancel(op);
+		while ((op = r->ready.head))
+			rc_op_cancel(op);
+		ret = rc_ring_cancel_inflight(r, &first_err);
+		if (ret < 0)
+			return ret;
+		if (!ret && !r->queued.count && !r->ready.count)
+			break;
+	}
 	ret = rc_ring_flush(r);
 	return first_err ? first_err : (ret < 0 ? ret : 0);
 }

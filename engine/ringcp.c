@@ -42,7 +42,8 @@ static void usage(FILE *f)
 "set-user-ID, set-group-ID and sticky bits, like cp without -p.\n"
 "\n"
 "Options:\n"
-"  -Q, --queue-depth=N     reads and writes in flight (default %u, max %u)\n"
+"  -Q, --queue-depth=N     reads and writes in flight (default %u, max %u;\n"
+"                          cut so that N x SIZE stays within 256 MiB)\n"
 "  -B, --block-size=SIZE   bytes per read or write; suffix K, M (default %uK,\n"
 "                          4K to 64M)\n"
 "      --fsync             make the file and its directory entry durable\n"
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rc_copy_opts opts = { .stop = &rc_stop };
+	struct rc_ring_params ring_params = { 0 };
 	struct rc_copy_result res;
 	struct sigaction sa;
 	struct rc_ring *ring;
@@ -180,7 +182,13 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	ret = rc_ring_create(&ring, NULL);
+	/* room for every op in flight, and a CQ that never overflows */
+	ring_params.entries = opts.queue_depth ? opts.queue_depth :
+						 RC_COPY_DEFAULT_QD;
+	if (ring_params.entries < 32)
+		ring_params.entries = 32;
+	ring_params.cq_entries = 2 * ring_params.entries;
+	ret = rc_ring_create(&ring, &ring_params);
 	if (ret) {
 		fprintf(stderr, "ringcp: cannot set up io_uring: %s: %s\n",
 			strerror(-ret), rc_setup_advice(ret));

@@ -30,3 +30,57 @@ TEST(link_timeout_expires_on_idle_pipe_read)
 	rc_op_put(op);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
+
+TEST(op_comes_back_only_after_its_timeouts_cqe_too)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	struct rc_op *op = op_with_buf(r, 64), *got = NULL;
+	int p[2];
+
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(write(p[1], "data", 4), 4);
+	rc_op_prep_read(op, p[0], 0, 64, (uint64_t)-1);
+	rc_op_set_link_timeout(op, 10ull * 1000000000);	/* never fires */
+	rc_op_submit(op);
+	while (!got) {
+		ASSERT_GE(rc_ring_wait(r, 1, 2000), 0);
+		got = rc_ring_next(r);
+		/* the op is never handed back with its timeout still due */
+		if (got)
+			EXPECT_EQ(st->link_timeout_cqes, 1);
+	}
+	ASSERT_TRUE(got == op);
+	EXPECT_EQ(op->res, 4);
+	EXPECT_FALSE(op->timeout_pending);
+	rc_op_put(op);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+TEST(link_timeout_in_a_chain_keeps_the_chain)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_op *a = op_with_buf(r, 64), *b, *got;
+	int p[2], n = 0;
+
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(rc_op_get(r, &b), 0);
+	rc_op_prep_read(a, p[0], 0, 64, (uint64_t)-1);
+	ASSERT_EQ(rc_op_set_flags(a, IOSQE_IO_LINK), 0);
+	rc_op_set_link_timeout(a, 30 * 1000000ull);
+	rc_op_prep_nop(b);
+	rc_op_submit(a);
+	rc_op_submit(b);
+	while (n < 2) {
+		ASSERT_GE(rc_ring_wait(r, 1, 2000), 0);
+		while ((got = rc_ring_next(r)))
+			n++;
+	}
+	TH_LOG("a %d b %d", a->res, b->res);
+	/* a timed out, so b, linked after it, never ran */
+	EXPECT_EQ(a->res, -ECANCELED);
+	EXPECT_EQ(b->res, -ECANCELED);
+	rc_op_put(a);
+	rc_op_put(b);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}

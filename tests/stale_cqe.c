@@ -96,3 +96,27 @@ TEST(cqe_with_unknown_user_data_is_ignored)
 	EXPECT_EQ(st->cqes, 0);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
+
+TEST(stray_cancel_and_timeout_answers_are_ignored)
+{
+	struct rc_ring *r = make_ring(0, NULL, NULL);
+	const struct rc_ring_stats *st = rc_ring_stats(r);
+	struct rc_op *op;
+
+	ASSERT_EQ(rc_op_get(r, &op), 0);
+	rc_op_prep_nop(op);
+	rc_op_submit(op);
+	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
+	ASSERT_TRUE(rc_ring_next(r) == op);
+	/* answers nobody asked for: a cancel's (tag 1), a timeout's (tag 2) */
+	inject_cqe(r, user_data_of(op, op->gen) | 1);
+	inject_cqe(r, user_data_of(op, op->gen) | 2);
+	ASSERT_GE(rc_ring_wait(r, 2, 2000), 1);
+	rc_ring_wait(r, 0, 0);
+	EXPECT_EQ(st->stale_cqes, 2);
+	EXPECT_EQ(st->cancel_res_ok, 0);
+	EXPECT_EQ(st->link_timeout_cqes, 0);
+	EXPECT_EQ(rc_ring_drain(r, 100), 0);	/* nothing counted as due */
+	rc_op_put(op);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
