@@ -30,6 +30,15 @@ endif
 CFLAGS ?=
 LDLIBS := -luring -lpthread
 
+# make V=1 shows the full commands
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-5s %s\n'
+endif
+
 ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
 	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c
 ENGINE_HDRS := $(wildcard engine/*.h)
@@ -51,33 +60,38 @@ all: deps-quiet
 variant: $(BUILD)/ringcp $(TEST_BINS)
 
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/prod
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/trace/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/trace
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -c -o $@ $<
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -c -o $@ $<
 
 $(LIB): $(patsubst engine/%.c,$(BUILD)/prod/%.o,$(ENGINE_SRCS))
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(LIB_TRACE): $(patsubst engine/%.c,$(BUILD)/trace/%.o,$(ENGINE_SRCS))
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(ENGINE_HDRS) | $(BUILD)/harness
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/ringcp: engine/ringcp.c $(LIB) $(ENGINE_HDRS)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 		| $(BUILD)/tests
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
 		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
 
 $(BUILD)/prod $(BUILD)/trace $(BUILD)/tests $(BUILD)/harness:
-	mkdir -p $@
+	$(Q)mkdir -p $@
 
 # Run the tests of one variant; results go to build/<variant>/results.txt
 test-variant: variant
