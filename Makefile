@@ -45,6 +45,17 @@ ENGINE_HDRS := $(wildcard engine/*.h)
 HARNESS_SRCS := $(wildcard harness/*.c)
 HARNESS_HDRS := $(wildcard harness/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
+SCENARIO_SRCS := $(wildcard scenarios/*.c)
+SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
+
+# Negative controls: one engine build per switch of engine/rc_mutant.h, each
+# linked into every scenario.  Never part of the production ringcp.
+MUTANTS := borrowed_buffer user_free free_on_cancel cancel_trusted \
+	close_then_free stale_cqe halt_leak
+MUTANT_BINS := $(foreach m,$(MUTANTS),$(patsubst scenarios/%.c,\
+	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS)))
+
+LIBURING_VERSION := $(shell dpkg-query -W -f='$${Version}' liburing-dev 2>/dev/null)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 LIB := $(BUILD)/libringcp.a
@@ -57,7 +68,7 @@ all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
 
-variant: $(BUILD)/ringcp $(TEST_BINS)
+variant: $(BUILD)/ringcp $(TEST_BINS) $(SCENARIO_BINS) $(MUTANT_BINS)
 
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/prod
 	$(quiet) CC $@
@@ -75,7 +86,8 @@ $(LIB_TRACE): $(patsubst engine/%.c,$(BUILD)/trace/%.o,$(ENGINE_SRCS))
 
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(ENGINE_HDRS) | $(BUILD)/harness
 	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
+		-DRC_LIBURING_VERSION='"$(LIBURING_VERSION)"' -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)ar rcs $@ $^
@@ -90,7 +102,33 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
 		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
 
-$(BUILD)/prod $(BUILD)/trace $(BUILD)/tests $(BUILD)/harness:
+$(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) \
+		| $(BUILD)/scenarios
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
+		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+
+define MUTANT_RULES
+$(BUILD)/mutants/$(1)/obj/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $$(@D)
+	$$(quiet) CC $$@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE \
+		-DRC_MUTANT_$(shell echo $(1) | tr a-z A-Z) -c -o $$@ $$<
+
+$(BUILD)/mutants/$(1)/libringcp-trace.a: \
+		$(patsubst engine/%.c,$(BUILD)/mutants/$(1)/obj/%.o,$(ENGINE_SRCS))
+	$(Q)ar rcs $$@ $$^
+
+$(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
+		$(BUILD)/mutants/$(1)/libringcp-trace.a
+	$$(quiet) LD $$@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $$@ $$< \
+		$(LIB_HARNESS) $(BUILD)/mutants/$(1)/libringcp-trace.a \
+		$(LDFLAGS_SAN) $(LDLIBS)
+endef
+$(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
+
+$(BUILD)/prod $(BUILD)/trace $(BUILD)/tests $(BUILD)/harness $(BUILD)/scenarios:
 	$(Q)mkdir -p $@
 
 # Run the tests of one variant; results go to build/<variant>/results.txt

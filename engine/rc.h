@@ -91,6 +91,7 @@ struct rc_op {
 	uint8_t kernel_cqes;	/* CQEs still due this life: op, link timeout */
 	uint8_t cancels_pending; /* ASYNC_CANCELs aimed at it, unanswered */
 	bool timeout_pending;	/* its LINK_TIMEOUT's CQE is still due */
+	uint64_t cqe_user_data;	/* user_data of the CQE that completed it */
 	uint64_t submit_ns;
 	uint64_t cancel_ns;
 	struct rc_ring *ring;
@@ -138,6 +139,8 @@ enum rc_trace_event {
 	RC_EV_BUF_GET,		/* buf, len: buffer handed out */
 	RC_EV_BUF_PUT,		/* buf, len: buffer given back */
 	RC_EV_SUBMIT,		/* op: KERNEL set, SQE about to be written */
+	RC_EV_SQE,		/* op, buf = the SQE just written (not yet
+				 * seen by the kernel), len = its size */
 	RC_EV_CQE,		/* op, res: the op's own CQE, KERNEL cleared */
 	RC_EV_DELIVER,		/* op: handed to the caller by rc_ring_next */
 	RC_EV_CANCEL,		/* op: APP dropped */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "rc_copy.h"
+#include "rc_mutant.h"
 
 struct rc_copy_slot {
 	struct rc_op *op;
@@ -52,7 +53,14 @@ static int rc_copy_read(struct rc_copy *c, struct rc_copy_slot *s,
 	s->read_end = end;
 	s->op->user = s;
 	ret = rc_op_prep_read(s->op, c->src, 0, (uint32_t)(end - off), off);
-	return ret ? ret : rc_copy_submit(c, s);
+	if (!ret)
+		ret = rc_copy_submit(c, s);
+#ifdef RC_MUTANT_USER_FREE
+	/* MUTANT: the program frees the buffer its read is filling */
+	if (!ret && off == 0)
+		rc_buf_put(c->r, s->op->buf, s->op->buf_size);
+#endif
+	return ret;
 }
 
 /* Start reads on idle slots while there is something left to read. */
@@ -248,6 +256,17 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 			rc_copy_fail(&c, ret, RC_SIDE_NONE);
 			break;
 		}
+#ifdef RC_MUTANT_BORROWED_BUFFER
+		/* MUTANT: the program writes into a buffer it lent for a read */
+		for (unsigned i = 0; i < c.n_slots; i++) {
+			struct rc_op *o = c.slots[i].op;
+
+			if (!c.slots[i].held && o->opcode == IORING_OP_READ) {
+				((volatile char *)o->buf)[0] ^= 0x5a;
+				break;
+			}
+		}
+#endif
 		while (!c.err && (op = rc_ring_next(r))) {
 			struct rc_copy_slot *s = op->user;
 

@@ -245,6 +245,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 		io_uring_sqe_set_data64(tsqe,
 					rc_op_user_data(op, RC_UD_TAG_TIMEOUT));
 	}
+	rc_trace(r, RC_EV_SQE, op, sqe, sizeof(*sqe), 0);
+	if (tsqe)
+		rc_trace(r, RC_EV_SQE, op, tsqe, sizeof(*tsqe), 0);
 	r->stats.ops_submitted++;
 	return 0;
 }
@@ -262,8 +265,10 @@ void rc_op_halt_and_release(struct rc_op *op)
 			r->stats.halt_read_bytes += (uint64_t)op->res;
 			break;
 		case IORING_OP_OPENAT:
+#ifndef RC_MUTANT_HALT_LEAK
 			close(op->res);
 			r->stats.halt_fds_closed++;
+#endif
 			break;
 		default:
 			break;
@@ -330,6 +335,13 @@ int rc_op_cancel(struct rc_op *op)
 		break;
 	}
 
+#ifdef RC_MUTANT_FREE_ON_CANCEL
+	/* MUTANT: the buffer is released when cancel is called */
+	if (op->buf) {
+		rc_buf_put(r, op->buf, op->buf_size);
+		op->buf = NULL;
+	}
+#endif
 	/* in flight: ask the kernel, free nothing, whatever it answers */
 	ret = rc_ring_get_sqe(r, &sqe, &was_full);
 	if (was_full)

@@ -6,6 +6,7 @@
 #define RC_PRIVATE_H
 
 #include "rc.h"
+#include "rc_mutant.h"
 #include "rc_ptrset.h"
 
 /* user_data layout: record address | tag | generation << RC_UD_GEN_SHIFT */

@@ -435,6 +435,16 @@ static void rc_ring_cancel_cqe(struct rc_ring *r, struct rc_op *op,
 	op->cancels_pending--;
 	r->cancels_pending--;
 	rc_trace(r, RC_EV_CANCEL_CQE, op, NULL, 0, cqe->res);
+#ifdef RC_MUTANT_CANCEL_TRUSTED
+	/* MUTANT: "the cancel says it is over": released on its answer */
+	if ((cqe->res == -ENOENT || cqe->res == -EALREADY) &&
+	    op->state == RC_OP_INFLIGHT && !(op->owner & RC_OWNER_APP)) {
+		rc_list_del(&r->inflight, op);
+		op->owner &= (uint8_t)~RC_OWNER_KERNEL;
+		rc_op_release(op);
+		return;
+	}
+#endif
 	if (op->state == RC_OP_FREE && !op->cancels_pending) {
 		r->limbo--;
 		rc_list_push(&r->free, op);
@@ -483,6 +493,9 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 			rc_op_complete(r, op);
 		return;
 	case RC_UD_TAG_OP:
+#ifdef RC_MUTANT_STALE_CQE
+		same_life = true;	/* MUTANT: the generation is not checked */
+#endif
 		if (!same_life || op->state != RC_OP_INFLIGHT ||
 		    !(op->owner & RC_OWNER_KERNEL) ||
 		    op->kernel_cqes == (op->timeout_pending ? 1 : 0))
@@ -490,6 +503,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		if (cqe->flags & IORING_CQE_F_MORE)
 			return;	/* multishot: not the final CQE */
 		r->stats.cqes++;
+		op->cqe_user_data = ud;
 		op->res = cqe->res;
 		op->cqe_flags = cqe->flags;
 		if (!--op->kernel_cqes)
@@ -655,6 +669,13 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 
 	if (!r)
 		return 0;
+#ifdef RC_MUTANT_CLOSE_THEN_FREE
+	/* MUTANT: exit the ring and free at once, no drain, no proof */
+	io_uring_queue_exit(&r->uring);
+	r->uring_live = false;
+	rc_ring_free_all(r);
+	return 0;
+#endif
 	rc_ring_cancel_all(r);
 	ret = rc_ring_drain(r, timeout_ms);
 	left = timeout_ms;

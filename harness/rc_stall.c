@@ -12,26 +12,18 @@
 
 #include "rc_stall.h"
 
-int rc_stall_create(struct rc_stall *s, size_t len)
+/* Open the userfaultfd and register s->area (MISSING mode). */
+static int rc_stall_register(struct rc_stall *s)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int ret;
 
-	memset(s, 0, sizeof(*s));
-	s->len = (len + page - 1) & ~(page - 1);
 	s->uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (s->uffd < 0)
 		return -errno;
 	if (ioctl(s->uffd, UFFDIO_API, &api) < 0)
 		goto err;
-	s->area = mmap(NULL, s->len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->area == MAP_FAILED) {
-		s->area = NULL;
-		goto err;
-	}
 	reg.range.start = (unsigned long)s->area;
 	reg.range.len = s->len;
 	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
@@ -40,8 +32,38 @@ int rc_stall_create(struct rc_stall *s, size_t len)
 	return 0;
 err:
 	ret = -errno;
-	rc_stall_destroy(s);
+	close(s->uffd);
+	s->uffd = -1;
 	return ret;
+}
+
+int rc_stall_create(struct rc_stall *s, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->uffd = -1;
+	s->len = (len + page - 1) & ~(page - 1);
+	s->area = mmap(NULL, s->len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->area == MAP_FAILED) {
+		s->area = NULL;
+		return -errno;
+	}
+	s->owned = true;
+	ret = rc_stall_register(s);
+	if (ret)
+		rc_stall_destroy(s);
+	return ret;
+}
+
+int rc_stall_attach(struct rc_stall *s, void *area, size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	s->area = area;
+	s->len = len;
+	return rc_stall_register(s);
 }
 
 int rc_stall_wait_fault(struct rc_stall *s, int timeout_ms)
@@ -89,7 +111,7 @@ int rc_stall_release(struct rc_stall *s, int fill)
 
 void rc_stall_destroy(struct rc_stall *s)
 {
-	if (s->area)
+	if (s->area && s->owned)
 		munmap(s->area, s->len);
 	if (s->uffd >= 0)
 		close(s->uffd);

@@ -9,12 +9,14 @@
 #ifndef RC_STALL_H
 #define RC_STALL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct rc_stall {
 	int uffd;
 	void *area;
 	size_t len;
+	bool owned;		/* area mapped by rc_stall_create */
 	unsigned faults;	/* fault messages read so far */
 };
 
@@ -25,6 +27,13 @@ struct rc_stall {
 int rc_stall_create(struct rc_stall *s, size_t len);
 
 /*
+ * Register existing memory instead: page-aligned, len a page multiple, and
+ * never touched yet (its pages still missing), e.g. a fresh buffer of the
+ * quarantine allocator.  rc_stall_destroy() then leaves it mapped.
+ */
+int rc_stall_attach(struct rc_stall *s, void *area, size_t len);
+
+/*
  * Wait until someone faults on the area (the kernel is now stalled inside
  * the copy).  Returns 0, or -ETIME after timeout_ms.
  */
@@ -33,7 +42,7 @@ int rc_stall_wait_fault(struct rc_stall *s, int timeout_ms);
 /* Fill every still-missing page with byte fill, waking the stalled copy. */
 int rc_stall_release(struct rc_stall *s, int fill);
 
-/* Unmap and close.  Only once nothing can still touch the area. */
+/* Close, and unmap what rc_stall_create mapped.  Only once nothing can still touch the area. */
 void rc_stall_destroy(struct rc_stall *s);
 
 #endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Negative controls.  Each RC_MUTANT_* switch breaks exactly one rule of
+ * the operation protocol, so that the harness can show it catches the
+ * break.  Mutants are built only as harness libraries under
+ * build/<variant>/mutants/<name>/ (see the Makefile); the production
+ * ringcp never has one, which the #error below enforces.
+ *
+ *   RC_MUTANT_BORROWED_BUFFER  the program writes into a buffer while its
+ *                              read is in flight (rc_copy.c)
+ *   RC_MUTANT_USER_FREE        the program frees a buffer while its read is
+ *                              in flight (rc_copy.c)
+ *   RC_MUTANT_FREE_ON_CANCEL   the buffer is released when cancel is called
+ *                              (rc_op.c)
+ *   RC_MUTANT_CANCEL_TRUSTED   a cancel answering -ENOENT or -EALREADY is
+ *                              taken as "done": the op is released then
+ *                              (rc_ring.c)
+ *   RC_MUTANT_CLOSE_THEN_FREE  teardown exits the ring and frees without
+ *                              draining, as compio and monoio did (rc_ring.c)
+ *   RC_MUTANT_STALE_CQE        a record accepts a CQE meant for its previous
+ *                              life: no generation check (rc_ring.c)
+ *   RC_MUTANT_HALT_LEAK        the fd of a cancelled openat that succeeded
+ *                              anyway is not closed (rc_op.c)
+ */
+#ifndef RC_MUTANT_H
+#define RC_MUTANT_H
+
+#if (defined(RC_MUTANT_BORROWED_BUFFER) || defined(RC_MUTANT_USER_FREE) || \
+     defined(RC_MUTANT_FREE_ON_CANCEL) || defined(RC_MUTANT_CANCEL_TRUSTED) || \
+     defined(RC_MUTANT_CLOSE_THEN_FREE) || defined(RC_MUTANT_STALE_CQE) || \
+     defined(RC_MUTANT_HALT_LEAK)) && !defined(RC_TRACE)
+#error "mutants exist only in harness (RC_TRACE) builds"
+#endif
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The harness: what a scenario links to prove, on every run, that no buffer
+ * was freed or reused before its CQE.
+ *
+ *	rc_harness_start(&opts);		seed, name, detectors on
+ *	rc_harness_ring_params(&params);	trace hook + quarantine buffers
+ *	... rc_ring_create(&r, &params); drive the engine ...
+ *	rc_harness_add_ring(r);			before rc_ring_destroy(r)
+ *	return rc_harness_finish() ? 1 : 0;	proof summary, JSON record
+ *
+ * Detectors: the ledger (rc_ledger.h); the guard-page or poison quarantine
+ * (rc_quarantine.h); ASan poisoning of every buffer the kernel owns; a
+ * submit-time check of every SQE's addresses; open-fd counts; destination
+ * checksums reported by the scenario (rc_harness_violation); LeakSanitizer
+ * for records in ASan builds.  Every violation is printed with the op, its
+ * opcode, the seed, a backtrace and the command that replays the run.
+ */
+#ifndef RC_HARNESS_H
+#define RC_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rc.h"
+#include "rc_ledger.h"
+#include "rc_quarantine.h"
+
+struct rc_harness_opts {
+	const char *scenario;		/* name, for records and messages */
+	uint64_t seed;
+	const char *replay;		/* the command that replays this run */
+	const char *json_path;		/* where the record goes; NULL: none */
+	enum rc_quarantine_mode quarantine;
+	size_t quarantine_bytes;	/* 0: 64 MiB */
+	bool quiet;			/* no human summary line */
+};
+
+enum rc_detector {
+	RC_DET_LEDGER,
+	RC_DET_QUARANTINE,
+	RC_DET_POISON,
+	RC_DET_SQE_CHECK,
+	RC_DET_CHECKSUM,
+	RC_DET_FD_COUNT,
+	RC_DET_SEGV,
+	RC_DET__COUNT,
+};
+
+const char *rc_detector_name(enum rc_detector d);
+
+/* What a run proved; all counters. */
+struct rc_harness_summary {
+	uint64_t buffers, submits, cqes, frees, frees_after_cqe;
+	uint64_t cancels, cancel_res_ok, cancel_res_enoent,
+		 cancel_res_ealready, cancel_res_other, cancel_sq_full_retries;
+	uint64_t halts, stale_cqes_ignored, unknown_cqes_ignored;
+	uint64_t sqes_checked;
+	uint64_t violations;
+	uint64_t by_detector[RC_DET__COUNT];
+	uint64_t by_kind[RC_VIOL__COUNT];
+	uint64_t bytes, ops;
+	uint64_t elapsed_ns;
+	uint64_t latency_count, latency_p50_ns, latency_p99_ns, latency_max_ns;
+};
+
+int rc_harness_start(const struct rc_harness_opts *opts);
+
+/* Fill the trace hook and the quarantine buffer strategy into p. */
+void rc_harness_ring_params(struct rc_ring_params *p);
+
+/* Count a ring's cancel and SQ-full figures; call before destroying it. */
+void rc_harness_add_ring(const struct rc_ring *r);
+
+/* Work done, for the throughput record. */
+void rc_harness_account(uint64_t bytes, uint64_t ops);
+
+/* A violation found by the scenario itself (checksum, ...). */
+void rc_harness_violation(enum rc_violation_kind kind, enum rc_detector det,
+			  const struct rc_op *op, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * End the run: buffers still lent to the kernel and leaked fds are
+ * violations; prints the proof summary line, writes the JSON record.
+ * Returns the number of violations.
+ */
+uint64_t rc_harness_finish(void);
+
+const struct rc_harness_summary *rc_harness_summary(void);
+
+#endif

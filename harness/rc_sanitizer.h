@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ASan manual poisoning, and nothing at all in builds without ASan.
+ * A buffer the kernel owns is poisoned: the program touching it is then
+ * an ASan report (use-after-poison), the seed's "borrowed buffer" race.
+ */
+#ifndef RC_SANITIZER_H
+#define RC_SANITIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RC_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RC_HAVE_ASAN 1
+#endif
+#endif
+
+#ifdef RC_HAVE_ASAN
+#include <sanitizer/asan_interface.h>
+static inline void rc_asan_poison(const void *p, size_t n)
+{
+	ASAN_POISON_MEMORY_REGION(p, n);
+}
+static inline void rc_asan_unpoison(const void *p, size_t n)
+{
+	ASAN_UNPOISON_MEMORY_REGION(p, n);
+}
+/* true if any byte of [p, p+n) is poisoned */
+static inline bool rc_asan_is_poisoned(const void *p, size_t n)
+{
+	return __asan_region_is_poisoned((void *)p, n) != NULL;
+}
+#else
+static inline void rc_asan_poison(const void *p, size_t n)
+{
+	(void)p; (void)n;
+}
+static inline void rc_asan_unpoison(const void *p, size_t n)
+{
+	(void)p; (void)n;
+}
+static inline bool rc_asan_is_poisoned(const void *p, size_t n)
+{
+	(void)p; (void)n;
+	return false;
+}
+#endif
+
+#endif

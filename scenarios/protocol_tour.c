@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: one deterministic visit, under the harness, of each place
+ * where a broken engine frees or reuses memory too early: a copy with
+ * reads and writes in flight (checksummed), a poll-armed pipe read
+ * cancelled (answer 0), a completed-but-unreaped write and openat
+ * cancelled (-ENOENT, halt safety), an io-wq read stalled on userfaultfd
+ * cancelled (-EALREADY, needs root), a duplicate CQE of a previous life,
+ * and a teardown with reads in flight.  The correct engine must end with
+ * no violation; each mutant (engine/rc_mutant.h) must end with at least
+ * one, and the summary says which detector saw it.
+ *
+ * Exit: 0 no violation, 1 violations, 2 usage or setup error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rc_checksum.h"
+#include "rc_copy.h"
+#include "rc_harness.h"
+#include "rc_stall.h"
+
+#define WAIT_MS 2000
+
+static char work_dir[] = "/tmp/rc-tour-XXXXXX";
+static uint64_t seed = 1;
+
+static struct rc_ring *tour_ring(unsigned entries)
+{
+	struct rc_ring_params p = { .entries = entries };
+	struct rc_ring *r;
+	int ret;
+
+	rc_harness_ring_params(&p);
+	ret = rc_ring_create(&r, &p);
+	if (ret) {
+		fprintf(stderr, "protocol_tour: cannot set up io_uring: %s: %s\n",
+			strerror(-ret), rc_setup_advice(ret));
+		exit(2);
+	}
+	return r;
+}
+
+static void tour_ring_done(struct rc_ring *r)
+{
+	rc_harness_add_ring(r);
+	rc_ring_destroy(r, WAIT_MS);
+}
+
+static int tour_file(const char *name, uint64_t len)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", work_dir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "protocol_tour: cannot create '%s': %s\n", path,
+			strerror(errno));
+		exit(2);
+	}
+	if (len && rc_fill_fd(fd, len, seed) < 0)
+		exit(2);
+	return fd;
+}
+
+/* An idle op with a buffer from the ring's strategy (the quarantine). */
+static struct rc_op *tour_op(struct rc_ring *r, size_t len)
+{
+	struct rc_op *op;
+	void *buf;
+
+	if (rc_op_get(r, &op) || rc_buf_get(r, len, &buf) ||
+	    rc_op_set_buf(op, buf, len))
+		exit(2);
+	return op;
+}
+
+/* Wait (bounded) for n CQEs the engine has not reaped. */
+static void wait_cq_ready(struct rc_ring *r, unsigned n)
+{
+	int i;
+
+	for (i = 0; i < WAIT_MS && io_uring_cq_ready(rc_ring_uring(r)) < n; i++)
+		usleep(1000);
+}
+
+/* Reads and writes in flight on a real copy; the copy is checksummed. */
+static void step_copy(void)
+{
+	const uint64_t len = 4u << 20;
+	struct rc_ring *r = tour_ring(64);
+	struct rc_copy_opts o = { .queue_depth = 4, .block_size = 64 * 1024 };
+	int src = tour_file("copy.src", len), dst = tour_file("copy.dst", 0);
+	uint64_t a = 0, b = 1;
+	enum rc_copy_side side;
+	int drain_err;
+	int64_t n;
+
+	n = rc_copy_fd(r, src, dst, len, &o, &side, &drain_err);
+	if (n >= 0)
+		rc_harness_account((uint64_t)n * 2, rc_ring_stats(r)->cqes);
+	if (n != (int64_t)len || rc_checksum_fd(src, len, &a) ||
+	    rc_checksum_fd(dst, len, &b) || a != b)
+		rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM, NULL,
+				     "copy of %" PRIu64 " bytes: result %" PRId64
+				     ", checksums %016" PRIx64 " / %016" PRIx64,
+				     len, n, a, b);
+	tour_ring_done(r);
+	if (!drain_err) {
+		close(src);
+		close(dst);
+	}
+}
+
+/* A pipe read, poll-armed, cancelled: answer 0, op -ECANCELED. */
+static void step_poll_armed(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	struct rc_op *op = tour_op(r, 4096);
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		exit(2);
+	rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	rc_op_cancel(op);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A write whose CQE is posted but not reaped, cancelled: -ENOENT. */
+static void step_completed_write(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	struct rc_op *op = tour_op(r, 4096);
+	int fd = tour_file("completed.dst", 0);
+
+	memset(op->buf, 'w', 4096);
+	rc_op_prep_write(op, fd, 0, 4096, 0);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	wait_cq_ready(r, 1);
+	rc_op_cancel(op);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(fd);
+}
+
+/* An openat that succeeded although cancelled: its fd must be closed. */
+static void step_completed_openat(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	char path[128];
+	struct rc_op *op;
+	int fd = tour_file("openat.src", 100);
+
+	close(fd);
+	snprintf(path, sizeof(path), "%s/openat.src", work_dir);
+	if (rc_op_get(r, &op) ||
+	    rc_op_prep_openat(op, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0))
+		exit(2);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	wait_cq_ready(r, 1);
+	rc_op_cancel(op);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+}
+
+/*
+ * A read running in io-wq, stalled on userfaultfd: -EALREADY, then the
+ * full read once released.  The stalled pages are a fresh quarantine
+ * buffer, so a buffer freed early is caught by the guard as well.
+ */
+static void step_io_wq(void)
+{
+	const size_t len = 64 * 1024;
+	struct rc_ring *r = tour_ring(0);
+	struct rc_stall s;
+	struct rc_op *op;
+	void *buf;
+	int fd, ret;
+
+	if (rc_op_get(r, &op) || rc_buf_get(r, len, &buf) ||
+	    rc_op_set_buf(op, buf, len))
+		exit(2);
+	ret = rc_stall_attach(&s, buf, len);
+	if (ret) {
+		printf("protocol_tour: io-wq step skipped: userfaultfd: %s "
+		       "(needs root)\n", strerror(-ret));
+		rc_op_put(op);
+		tour_ring_done(r);
+		return;
+	}
+	fd = tour_file("iowq.src", len);
+	rc_op_prep_read(op, fd, 0, (uint32_t)len, 0);
+	rc_op_set_flags(op, IOSQE_ASYNC);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	if (rc_stall_wait_fault(&s, WAIT_MS) == 0) {
+		rc_op_cancel(op);
+		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
+		usleep(20 * 1000);
+	}
+	rc_stall_release(&s, 0);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(fd);
+	rc_stall_destroy(&s);
+}
+
+/*
+ * O_DIRECT reads cancelled in the same submission: the cancel finds them in
+ * the block layer and answers -ENOENT while they are still in flight; each
+ * completes later with its data.  Racy by nature, so several rounds.
+ */
+static void step_block_layer(void)
+{
+	const size_t len = 1u << 20;
+	struct rc_ring *r = tour_ring(0);
+	char path[128];
+	int fd, round;
+
+	fd = tour_file("direct.src", 8 * len);
+	fsync(fd);	/* no dirty pages: O_DIRECT reads go straight out */
+	close(fd);
+	snprintf(path, sizeof(path), "%s/direct.src", work_dir);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		printf("protocol_tour: block-layer step skipped: O_DIRECT: "
+		       "%s\n", strerror(errno));
+		tour_ring_done(r);
+		return;
+	}
+	for (round = 0; round < 8; round++) {
+		struct rc_op *op = tour_op(r, len);
+
+		rc_op_prep_read(op, fd, 0, (uint32_t)len,
+				(uint64_t)round * len);
+		rc_op_submit(op);
+		rc_ring_flush(r);	/* reaches the block layer */
+		rc_op_cancel(op);
+		rc_ring_drain(r, WAIT_MS);
+	}
+	tour_ring_done(r);
+	close(fd);
+}
+
+/* A CQE meant for a record's previous life must not complete it. */
+static void step_stale_cqe(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	struct rc_op *op = tour_op(r, 4096), *got = NULL;
+	struct io_uring_sqe *sqe;
+	uint32_t old_gen;
+	int p[2], i;
+
+	if (pipe2(p, O_CLOEXEC))
+		exit(2);
+	rc_op_prep_nop(op);
+	rc_op_submit(op);
+	for (i = 0; i < 10 && !got; i++) {
+		rc_ring_wait(r, 1, WAIT_MS / 10);
+		got = rc_ring_next(r);
+	}
+	old_gen = op->gen;
+	rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	/* a late duplicate of the NOP's CQE */
+	sqe = io_uring_get_sqe(rc_ring_uring(r));
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op |
+					     ((uint64_t)(old_gen & 0xffff) << 48));
+	io_uring_submit(rc_ring_uring(r));
+	wait_cq_ready(r, 1);
+	rc_ring_wait(r, 0, 0);
+	got = rc_ring_next(r);		/* a correct engine hands back nothing */
+	if (write(p[1], "late", 4) != 4)
+		exit(2);
+	for (i = 0; i < 10 && !got; i++) {
+		rc_ring_wait(r, 1, WAIT_MS / 10);
+		got = rc_ring_next(r);
+	}
+	if (got)
+		rc_op_put(got);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Teardown with reads in flight: cancel, drain, prove, then free. */
+static void step_teardown(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	int p[2], i;
+
+	if (pipe2(p, O_CLOEXEC))
+		exit(2);
+	for (i = 0; i < 4; i++) {
+		struct rc_op *op = tour_op(r, 4096);
+
+		rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+		rc_op_submit(op);
+	}
+	rc_ring_flush(r);
+	tour_ring_done(r);
+	close(p[0]);
+	close(p[1]);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} steps[] = {
+	{ "copy", step_copy },
+	{ "poll-armed", step_poll_armed },
+	{ "completed-write", step_completed_write },
+	{ "completed-openat", step_completed_openat },
+	{ "io-wq", step_io_wq },
+	{ "block-layer", step_block_layer },
+	{ "stale-cqe", step_stale_cqe },
+	{ "teardown", step_teardown },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: protocol_tour [--seed=N] [--json=PATH] "
+		"[--quarantine=guard|poison] [--step=NAME]\n"
+		"Steps: copy poll-armed completed-write completed-openat io-wq "
+		"block-layer stale-cqe teardown\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "quarantine", required_argument, NULL, 'q' },
+		{ "step", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct rc_harness_opts ho = { .scenario = "protocol_tour" };
+	const char *only = NULL;
+	char replay[512];
+	uint64_t violations;
+	size_t i;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'j':
+			ho.json_path = optarg;
+			break;
+		case 'q':
+			if (!strcmp(optarg, "poison"))
+				ho.quarantine = RC_QUARANTINE_POISON;
+			else if (strcmp(optarg, "guard")) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 't':
+			only = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	snprintf(replay, sizeof(replay), "%s --seed=%" PRIu64 " --quarantine=%s"
+		 "%s%s", argv[0], seed,
+		 ho.quarantine == RC_QUARANTINE_POISON ? "poison" : "guard",
+		 only ? " --step=" : "", only ? only : "");
+	ho.seed = seed;
+	ho.replay = replay;
+	if (!mkdtemp(work_dir)) {
+		perror("protocol_tour: mkdtemp");
+		return 2;
+	}
+	rc_harness_start(&ho);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		uint64_t before = rc_harness_summary()->violations;
+
+		if (only && strcmp(only, steps[i].name))
+			continue;
+		steps[i].fn();
+		printf("protocol_tour: step %-16s %s\n", steps[i].name,
+		       rc_harness_summary()->violations > before ?
+		       "VIOLATIONS" : "clean");
+	}
+	violations = rc_harness_finish();
+	{
+		char cmd[256];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work_dir);
+		if (system(cmd))
+			fprintf(stderr, "protocol_tour: cannot remove %s\n",
+				work_dir);
+	}
+	return violations ? 1 : 0;
+}
