@@ -387,6 +387,7 @@ static void rc_harness_write_json(void)
 		"    \"buffers\": %" PRIu64 ",\n    \"submits\": %" PRIu64 ",\n"
 		"    \"cqes\": %" PRIu64 ",\n    \"frees\": %" PRIu64 ",\n"
 		"    \"frees_after_cqe\": %" PRIu64 ",\n"
+		"    \"frees_never_lent\": %" PRIu64 ",\n"
 		"    \"cancels\": %" PRIu64 ",\n"
 		"    \"cancel_res\": {\"0\": %" PRIu64 ", \"-ENOENT\": %" PRIu64
 		", \"-EALREADY\": %" PRIu64 ", \"other\": %" PRIu64 "},\n"
@@ -397,7 +398,7 @@ static void rc_harness_write_json(void)
 		"    \"sqes_checked\": %" PRIu64 ",\n"
 		"    \"violations\": %" PRIu64 ",\n    \"by_detector\": {",
 		s->buffers, s->submits, s->cqes, s->frees, s->frees_after_cqe,
-		s->cancels, s->cancel_res_ok, s->cancel_res_enoent,
+		s->frees_never_lent, s->cancels, s->cancel_res_ok, s->cancel_res_enoent,
 		s->cancel_res_ealready, s->cancel_res_other,
 		s->cancel_sq_full_retries, s->halts, s->stale_cqes_ignored,
 		s->unknown_cqes_ignored, s->sqes_checked, s->violations);
@@ -420,11 +421,14 @@ static void rc_harness_write_json(void)
 		"    \"iops\": %.1f\n  },\n"
 		"  \"cancel_to_release_ns\": {\n    \"count\": %" PRIu64 ",\n"
 		"    \"p50\": %" PRIu64 ",\n    \"p99\": %" PRIu64 ",\n"
-		"    \"max\": %" PRIu64 "\n  }\n}\n",
+		"    \"max\": %" PRIu64 "\n  }",
 		s->violations ? "\n  " : "", s->bytes, s->ops, s->elapsed_ns,
 		secs > 0 ? (double)s->bytes / secs : 0.0,
 		secs > 0 ? (double)s->ops / secs : 0.0, s->latency_count,
 		s->latency_p50_ns, s->latency_p99_ns, s->latency_max_ns);
+	if (h.opts.extra_json)
+		h.opts.extra_json(f, h.opts.extra_arg);
+	fprintf(f, "\n}\n");
 	fclose(f);
 }
 
@@ -461,6 +465,7 @@ uint64_t rc_harness_finish(void)
 	s->cqes = h.ledger.cqes;
 	s->frees = h.ledger.frees;
 	s->frees_after_cqe = h.ledger.frees_after_cqe;
+	s->frees_never_lent = h.ledger.frees_never_lent;
 	s->latency_count = h.lat_count;
 	s->latency_max_ns = rc_record_percentile(h.latencies, h.lat_count, 100);
 	s->latency_p50_ns = rc_record_percentile(h.latencies, h.lat_count, 50);
@@ -472,11 +477,12 @@ uint64_t rc_harness_finish(void)
 		       PRIu64 " CQEs, %" PRIu64 " cancels (0: %" PRIu64
 		       ", -ENOENT: %" PRIu64 ", -EALREADY: %" PRIu64
 		       ", SQ-full retries: %" PRIu64 "), %" PRIu64
-		       " frees after CQE, %" PRIu64 " violations",
+		       " frees after CQE, %" PRIu64 " never lent, %" PRIu64
+		       " violations",
 		       h.opts.scenario, s->buffers, s->submits, s->cqes,
 		       s->cancels, s->cancel_res_ok, s->cancel_res_enoent,
 		       s->cancel_res_ealready, s->cancel_sq_full_retries,
-		       s->frees_after_cqe, s->violations);
+		       s->frees_after_cqe, s->frees_never_lent, s->violations);
 		for (k = 0; k < RC_DET__COUNT; k++)
 			if (s->by_detector[k])
 				printf("%s%s: %" PRIu64, shown++ ? ", " : " (",

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rc.h"
 #include "rc_ledger.h"
@@ -34,6 +35,9 @@ struct rc_harness_opts {
 	enum rc_quarantine_mode quarantine;
 	size_t quarantine_bytes;	/* 0: 64 MiB */
 	bool quiet;			/* no human summary line */
+	/* more top-level keys for the JSON record: write `,\n  "key": ...` */
+	void (*extra_json)(FILE *f, void *arg);
+	void *extra_arg;
 };
 
 enum rc_detector {
@@ -52,6 +56,7 @@ const char *rc_detector_name(enum rc_detector d);
 /* What a run proved; all counters. */
 struct rc_harness_summary {
 	uint64_t buffers, submits, cqes, frees, frees_after_cqe;
+	uint64_t frees_never_lent;
 	uint64_t cancels, cancel_res_ok, cancel_res_enoent,
 		 cancel_res_ealready, cancel_res_other, cancel_sq_full_retries;
 	uint64_t halts, stale_cqes_ignored, unknown_cqes_ignored;

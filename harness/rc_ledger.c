@@ -168,6 +168,7 @@ static enum rc_violation_kind rc_ledger_submit(struct rc_ledger *l,
 		b->size = op->buf_size;	/* memory the caller brought */
 	b->state = RC_BUF_KERNEL;
 	b->op = op;
+	b->lent = true;
 	return RC_VIOL_NONE;
 }
 
@@ -209,7 +210,11 @@ static enum rc_violation_kind rc_ledger_put(struct rc_ledger *l,
 		return RC_VIOL_FREE_WHILE_KERNEL;
 	if (was == RC_BUF_FREE)
 		return RC_VIOL_DOUBLE_FREE;
-	l->frees_after_cqe++;
+	if (b->lent)
+		l->frees_after_cqe++;
+	else
+		l->frees_never_lent++;
+	b->lent = false;
 	return RC_VIOL_NONE;
 }
 
@@ -231,6 +236,7 @@ enum rc_violation_kind rc_ledger_event(struct rc_ledger *l,
 			return RC_VIOL_REUSE_WHILE_KERNEL;
 		b->state = RC_BUF_APP;
 		b->size = len;
+		b->lent = false;
 		return RC_VIOL_NONE;
 	case RC_EV_BUF_PUT:
 		return rc_ledger_put(l, buf, len);

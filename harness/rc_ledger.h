@@ -48,6 +48,7 @@ struct rc_ledger_buf {
 	const void *addr;
 	size_t size;
 	uint8_t state;			/* enum rc_buf_state */
+	bool lent;			/* lent to the kernel since its get */
 	const struct rc_op *op;		/* the op that lent it (KERNEL) */
 };
 
@@ -66,6 +67,7 @@ struct rc_ledger {
 	size_t ops_cap, ops_count;
 	/* the proof summary's counters */
 	uint64_t buffers_seen, submits, cqes, frees, frees_after_cqe;
+	uint64_t frees_never_lent;	/* got and freed without an SQE */
 };
 
 void rc_ledger_init(struct rc_ledger *l);

@@ -58,6 +58,7 @@ TEST(legal_life_get_lend_cqe_put)
 	EXPECT_EQ(ev(RC_EV_BUF_PUT, NULL, buf1), RC_VIOL_NONE);
 	EXPECT_EQ(rc_ledger_state(&l, buf1), RC_BUF_FREE);
 	EXPECT_EQ(l.frees_after_cqe, 1);
+	EXPECT_EQ(l.frees_never_lent, 0);
 	EXPECT_EQ(l.submits, 2);
 	EXPECT_EQ(l.cqes, 2);
 	rc_ledger_free(&l);
