@@ -58,7 +58,7 @@ static void rc_scenario_json(FILE *f, void *arg)
 		",\n  \"coverage\": [", s->done, s->cancels, s->unexpected);
 	for (st = 0; st < RC_ST__COUNT; st++) {
 		for (d = 0; d < RC_DIR__COUNT; d++) {
-			if (!s->in_scope[st][d])
+			if (!s->in_scope[st][d] && !s->hits[st][d])
 				continue;
 			fprintf(f, "%s\n    {\"state\": \"%s\", \"dir\": \"%s\", "
 				"\"hits\": %" PRIu64 ", \"unreachable\": ",
@@ -283,10 +283,11 @@ int rc_scenario_finish(struct rc_scenario *s)
 	for (st = 0; st < RC_ST__COUNT; st++) {
 		char cell[RC_DIR__COUNT][32];
 
-		if (!s->in_scope[st][0] && !s->in_scope[st][1])
+		if (!s->in_scope[st][0] && !s->in_scope[st][1] &&
+		    !s->hits[st][0] && !s->hits[st][1])
 			continue;
 		for (d = 0; d < RC_DIR__COUNT; d++) {
-			if (!s->in_scope[st][d])
+			if (!s->in_scope[st][d] && !s->hits[st][d])
 				snprintf(cell[d], sizeof(cell[d]), "-");
 			else if (!s->hits[st][d] && s->unreachable[st][d])
 				snprintf(cell[d], sizeof(cell[d]), "n/a");

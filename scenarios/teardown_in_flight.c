@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: tear rings down with reads and writes in flight in every
+ * state at once: poll-armed on pipes, in the block layer (O_DIRECT), and
+ * completed but not reaped.  rc_ring_destroy must cancel them all, reap
+ * every one's own CQE before giving its buffer back, prove the ring gone,
+ * and only then free; no buffer may still be lent when it returns.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rc_scenario.h"
+
+#define MAX_OPS 12
+#define LEN 65536
+
+int main(int argc, char **argv)
+{
+	struct rc_scenario s;
+	struct rc_outcome out[MAX_OPS];
+	enum rc_dir dirs[MAX_OPS];
+	char chunk[4096] = { 0 };
+	int rp[2], wp[2], fd, dfd, d;
+
+	rc_scenario_init(&s, "teardown_in_flight", argc, argv, 3000);
+	for (d = 0; d < RC_DIR__COUNT; d++)
+		rc_scenario_scope(&s, RC_ST_TEARDOWN, d);
+	if (pipe2(rp, O_CLOEXEC) || pipe2(wp, O_CLOEXEC | O_NONBLOCK))
+		return 2;
+	while (write(wp[1], chunk, sizeof(chunk)) > 0)
+		;
+	fcntl(wp[1], F_SETFL, 0);
+	fd = rc_scenario_file(&s, 4 << 20, 0);
+	dfd = rc_scenario_file(&s, 4 << 20, O_DIRECT);
+
+	while (rc_scenario_more(&s)) {
+		struct rc_ring *r = rc_scenario_ring(&s, 32);
+		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_OPS), i;
+		int ret;
+
+		for (i = 0; i < n; i++) {
+			struct rc_op *op = rc_scenario_op(r, LEN);
+			unsigned kind = (unsigned)rc_scenario_rand(&s, 3);
+			uint64_t off = rc_scenario_rand(&s, 64) * LEN;
+
+			dirs[i] = (enum rc_dir)rc_scenario_rand(&s, 2);
+			rc_scenario_watch(op, &out[i]);
+			if (kind == 0 || (kind == 1 && dfd < 0))	/* pipes */
+				dirs[i] == RC_DIR_READ ?
+				rc_op_prep_read(op, rp[0], 0, LEN, (uint64_t)-1) :
+				rc_op_prep_write(op, wp[1], 0, LEN, (uint64_t)-1);
+			else	/* block layer, or done by teardown time */
+				dirs[i] == RC_DIR_READ ?
+				rc_op_prep_read(op, kind == 1 ? dfd : fd, 0, LEN,
+						off) :
+				rc_op_prep_write(op, kind == 1 ? dfd : fd, 0,
+						 LEN, off);
+			rc_op_submit(op);
+		}
+		rc_ring_flush(r);
+		rc_scenario_random_delay(&s, 20000);
+		ret = rc_scenario_ring_done(&s, r);	/* cancels them all */
+		s.cancels += n;
+		for (i = 0; i < n; i++) {
+			if (!ret && out[i].released && out[i].cqe_seen)
+				rc_scenario_hit(&s, RC_ST_TEARDOWN, dirs[i],
+						&out[i]);
+			else
+				rc_scenario_unexpected(&s, RC_ST_TEARDOWN,
+						       dirs[i], &out[i]);
+		}
+		s.done += n;
+	}
+	close(rp[0]); close(rp[1]); close(wp[0]); close(wp[1]);
+	close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return rc_scenario_finish(&s);
+}
