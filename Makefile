@@ -62,7 +62,7 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant
+.PHONY: all variant check deps clean test-variant safety-check
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
@@ -140,7 +140,12 @@ check: deps
 	@ln -sfn gcc/ringcp build/ringcp
 	@$(MAKE) --no-print-directory variant VARIANT=clang
 	@$(MAKE) --no-print-directory variant VARIANT=asan
-	@tests/run.sh build/gcc build/asan
+	@SAFETY_JSON=build/safety.json tests/run.sh build/gcc build/asan
+
+# make safety-check [FULL=1]: scenarios under ASan/UBSan, mutants, valgrind;
+# the verdict goes to results/safety.json
+safety-check: deps
+	@scripts/safety-check.sh
 
 deps:
 	@scripts/deps.sh

@@ -236,8 +236,10 @@ static void rc_check_sqe(const struct rc_op *op, const struct io_uring_sqe *sqe)
 	if (why[0])
 		rc_violation_locked(RC_VIOL_SQE_BAD_ADDRESS, RC_DET_SQE_CHECK,
 				    op, why);
-	if (op->buf && sqe->opcode != IORING_OP_LINK_TIMEOUT)
+	if (op->buf && sqe->opcode != IORING_OP_LINK_TIMEOUT) {
 		rc_asan_poison(op->buf, op->buf_size);
+		rc_valgrind_noaccess(op->buf, op->buf_size);
+	}
 }
 
 /* The op's own CQE: did the kernel hit a guard or a freed buffer? */
@@ -301,12 +303,16 @@ static void rc_harness_trace(void *arg, enum rc_trace_event ev,
 			rc_check_cqe(op, res);
 		break;
 	case RC_EV_DELIVER:
-		if (op->buf)	/* the program's again */
-			rc_asan_unpoison(op->buf, op->buf_size);
-		break;
 	case RC_EV_RELEASE:
-		if (op->buf)	/* about to go back to the allocator */
+		/* the program's again, or about to go back to the allocator;
+		 * for valgrind its bytes are as defined as before the loan
+		 * (the kernel's fill of a read is not visible to it) */
+		if (op->buf) {
 			rc_asan_unpoison(op->buf, op->buf_size);
+			rc_valgrind_defined(op->buf, op->buf_size);
+		}
+		if (ev == RC_EV_DELIVER)
+			break;
 		if (op->cancel_ns)
 			rc_add_latency(rc_now_ns() - op->cancel_ns);
 		break;

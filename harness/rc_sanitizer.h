@@ -3,6 +3,7 @@
  * ASan manual poisoning, and nothing at all in builds without ASan.
  * A buffer the kernel owns is poisoned: the program touching it is then
  * an ASan report (use-after-poison), the seed's "borrowed buffer" race.
+ * And valgrind's view of kernel-filled memory.
  */
 #ifndef RC_SANITIZER_H
 #define RC_SANITIZER_H
@@ -48,5 +49,36 @@ static inline bool rc_asan_is_poisoned(const void *p, size_t n)
 	return false;
 }
 #endif
+
+/*
+ * valgrind's memcheck cannot see the kernel write a read's data into a
+ * buffer: mark what a CQE says was filled as defined (a no-op outside
+ * valgrind, and when the header is missing).
+ */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define RC_HAVE_VALGRIND 1
+#endif
+#endif
+
+static inline void rc_valgrind_defined(const void *p, size_t n)
+{
+#ifdef RC_HAVE_VALGRIND
+	VALGRIND_MAKE_MEM_DEFINED(p, n);
+#else
+	(void)p; (void)n;
+#endif
+}
+
+/* Lent to the kernel: any program access is an "invalid read/write". */
+static inline void rc_valgrind_noaccess(const void *p, size_t n)
+{
+#ifdef RC_HAVE_VALGRIND
+	VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#else
+	(void)p; (void)n;
+#endif
+}
 
 #endif
