@@ -205,6 +205,36 @@ static int rc_copy_setup(struct rc_copy *c)
 	return 0;
 }
 
+#ifdef RC_TRACE
+/*
+ * The harness' chaos hook: cancel one op in flight (given up at once, as a
+ * program dropping a future would) or the whole file.  Returns true if the
+ * copy must stop.
+ */
+static bool rc_copy_chaos(struct rc_copy *c)
+{
+	int act = c->opts->chaos(c->opts->chaos_arg, c->busy);
+	unsigned i;
+
+	if (act == RC_CHAOS_CANCEL_OP) {
+		for (i = 0; i < c->n_slots; i++) {
+			struct rc_copy_slot *s = &c->slots[i];
+
+			if (s->op && !s->held) {
+				rc_op_cancel(s->op);
+				s->op = NULL;
+				c->busy--;
+				break;
+			}
+		}
+	}
+	if (act == RC_CHAOS_NONE)
+		return false;
+	rc_copy_fail(c, -ECANCELED, RC_SIDE_NONE);
+	return true;
+}
+#endif
+
 int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 		   uint64_t size_hint, const struct rc_copy_opts *opts,
 		   enum rc_copy_side *side, int *drain_err)
@@ -244,6 +274,10 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 			rc_copy_fail(&c, -EINTR, RC_SIDE_NONE);
 			break;
 		}
+#ifdef RC_TRACE
+		if (opts->chaos && rc_copy_chaos(&c))
+			break;
+#endif
 		ret = rc_copy_fill(&c);
 		if (ret) {
 			rc_copy_fail(&c, ret, RC_SIDE_NONE);

@@ -33,6 +33,21 @@ struct rc_copy_opts {
 	bool no_fallocate;		/* do not preallocate */
 	mode_t umask;			/* applied to the source's mode */
 	const volatile sig_atomic_t *stop; /* non-zero: abort (signal) */
+#ifdef RC_TRACE
+	/*
+	 * Harness builds only: asked on every turn of the copy loop with the
+	 * number of ops in flight; returns RC_CHAOS_* (scenarios use it to
+	 * cancel at random points of real copies).
+	 */
+	int (*chaos)(void *arg, unsigned busy);
+	void *chaos_arg;
+#endif
+};
+
+enum rc_chaos_action {
+	RC_CHAOS_NONE,
+	RC_CHAOS_CANCEL_OP,	/* cancel one op in flight: the file fails */
+	RC_CHAOS_CANCEL_FILE,	/* abort the whole file */
 };
 
 enum rc_copy_side {
@@ -47,7 +62,8 @@ enum rc_copy_side {
  * are continued; reading goes on past size_hint until a read returns 0,
  * and the size returned is the EOF actually read (the caller truncates).
  * Returns that size, or -errno with *side saying which file failed;
- * -EINTR if opts->stop was raised.  On error every op is cancelled and
+ * -EINTR if opts->stop was raised, -ECANCELED if the harness' chaos
+ * hook cancelled an op or the file.  On error every op is cancelled and
  * drained before returning, so both fds may be closed, unless the drain
  * itself timed out (-ETIMEDOUT in *drain_err): then they must stay open.
  */

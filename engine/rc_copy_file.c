@@ -264,6 +264,9 @@ int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
 		else if (size == -EINTR) {
 			rc_copy_error(res, 0, "interrupted copying '%s'", src);
 			ret = res->err = -EINTR;
+		} else if (size == -ECANCELED) {
+			rc_copy_error(res, 0, "cancelled copying '%s'", src);
+			ret = res->err = -ECANCELED;
 		} else
 			ret = rc_copy_error(res, (int)size, "cannot copy '%s'",
 					    src);

@@ -146,7 +146,8 @@ static void rc_segv_handler(int sig, siginfo_t *si, void *uc)
 	long page = sysconf(_SC_PAGESIZE);
 
 	(void)uc;
-	if (h.started && rc_quarantine_owns(&h.quarantine, si->si_addr)) {
+	if (h.started &&
+	    rc_quarantine_owns_unlocked(&h.quarantine, si->si_addr)) {
 		h.segv_hits++;
 		write(2, msg, sizeof(msg) - 1);
 		mprotect((void *)((uintptr_t)si->si_addr & ~(uintptr_t)(page - 1)),

@@ -183,7 +183,8 @@ void rc_quarantine_drain(struct rc_quarantine *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
-bool rc_quarantine_owns(const struct rc_quarantine *q, const void *addr)
+bool rc_quarantine_owns_unlocked(const struct rc_quarantine *q,
+				 const void *addr)
 {
 	size_t i;
 
@@ -203,3 +204,13 @@ const struct rc_buf_ops rc_buf_quarantine = {
 	.get = rc_q_get,
 	.put = rc_q_put,
 };
+
+bool rc_quarantine_owns(struct rc_quarantine *q, const void *addr)
+{
+	bool owned;
+
+	pthread_mutex_lock(&q->lock);
+	owned = rc_quarantine_owns_unlocked(q, addr);
+	pthread_mutex_unlock(&q->lock);
+	return owned;
+}

@@ -64,7 +64,14 @@ void rc_quarantine_init(struct rc_quarantine *q, enum rc_quarantine_mode mode,
  */
 void rc_quarantine_drain(struct rc_quarantine *q);
 
-/* Is addr inside a quarantined buffer?  Async-signal-safe. */
-bool rc_quarantine_owns(const struct rc_quarantine *q, const void *addr);
+/* Is addr inside a quarantined buffer?  Takes the quarantine's lock. */
+bool rc_quarantine_owns(struct rc_quarantine *q, const void *addr);
+
+/*
+ * The same without the lock, for the SIGSEGV handler (async-signal-safe;
+ * exact while no other thread frees buffers at that moment).
+ */
+bool rc_quarantine_owns_unlocked(const struct rc_quarantine *q,
+				 const void *addr);
 
 #endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: real copies (rc_copy_file, as ringcp does them) of a set of
+ * files of random sizes while a seeded random schedule cancels single
+ * reads or writes in flight, whole files, and whole jobs, after random
+ * delays (zero included).  Afterwards every file is either byte-identical
+ * to its source under its final name, or reported cancelled with nothing
+ * under its final name and no temporary file left.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rc_checksum.h"
+#include "rc_copy.h"
+#include "rc_scenario.h"
+
+#define NFILES 16
+
+struct chaos {
+	struct rc_scenario *s;
+	volatile sig_atomic_t stop;
+	unsigned op_cancels, file_cancels, job_cancels;
+};
+
+static int chaos_hook(void *arg, unsigned busy)
+{
+	struct chaos *c = arg;
+	uint64_t dice = rc_scenario_rand(c->s, 1024);
+
+	if (dice < 24 && busy) {
+		c->op_cancels++;
+		c->s->cancels++;
+		return RC_CHAOS_CANCEL_OP;
+	}
+	if (dice < 28) {
+		c->file_cancels++;
+		c->s->cancels++;
+		return RC_CHAOS_CANCEL_FILE;
+	}
+	if (dice < 30) {	/* the whole job: this file and the rest */
+		c->job_cancels++;
+		c->s->cancels++;
+		c->stop = 1;
+	}
+	return RC_CHAOS_NONE;
+}
+
+static uint64_t file_sum(const char *path, uint64_t *len)
+{
+	struct stat st;
+	uint64_t sum = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) || rc_checksum_fd(fd, (uint64_t)st.st_size,
+						       &sum))
+		sum = 0;
+	*len = fd < 0 ? UINT64_MAX : (uint64_t)st.st_size;
+	if (fd >= 0)
+		close(fd);
+	return sum;
+}
+
+/* Temporary files left in dir (named ones: O_TMPFILE leaves none). */
+static unsigned temp_files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += strstr(de->d_name, ".ringcp-") != NULL;
+	closedir(d);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	char src_dir[] = "/var/tmp/rc-chaos-src-XXXXXX";
+	char dst_dir[] = "/var/tmp/rc-chaos-dst-XXXXXX";
+	uint64_t sums[NFILES], lens[NFILES];
+	struct rc_scenario s;
+	struct chaos c = { .s = &s };
+	struct rc_ring *r;
+	uint64_t copied = 0, cancelled = 0;
+	char path[512], cmd[256];
+	int i;
+
+	rc_scenario_init(&s, "copy_chaos", argc, argv, 100);
+	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir))
+		return 2;
+	for (i = 0; i < NFILES; i++) {
+		/* sizes: empty, odd, block multiples, up to 3 MiB */
+		uint64_t len = i == 0 ? 0 : rc_scenario_rand(&s, 3u << 20);
+		int fd;
+
+		if (i % 4 == 1)
+			len &= ~65535ull;
+		snprintf(path, sizeof(path), "%s/f%02d", src_dir, i);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || rc_fill_fd(fd, len, s.seed + (uint64_t)i))
+			return 2;
+		close(fd);
+		sums[i] = file_sum(path, &lens[i]);
+	}
+	r = rc_scenario_ring(&s, 128);
+
+	while (rc_scenario_more(&s)) {	/* one job: every file, once */
+		struct rc_copy_opts o = {
+			.queue_depth = 1 + (unsigned)rc_scenario_rand(&s, 16),
+			.block_size = 4096u << rc_scenario_rand(&s, 7),
+			.stop = &c.stop,
+			.chaos = chaos_hook,
+			.chaos_arg = &c,
+		};
+
+		c.stop = 0;
+		for (i = 0; i < NFILES; i++) {
+			struct rc_copy_result res;
+			char src[512], dst[512];
+			uint64_t len, sum;
+			int ret;
+
+			snprintf(src, sizeof(src), "%s/f%02d", src_dir, i);
+			snprintf(dst, sizeof(dst), "%s/f%02d", dst_dir, i);
+			unlink(dst);
+			ret = rc_copy_file(r, src, dst, &o, &res);
+			sum = file_sum(dst, &len);
+			if (ret == 0) {
+				copied++;
+				if (len != lens[i] || sum != sums[i])
+					rc_harness_violation(RC_VIOL_CHECKSUM,
+						RC_DET_CHECKSUM, NULL,
+						"'%s' differs from its source "
+						"(job %" PRIu64 ")", dst, s.done);
+			} else {
+				cancelled++;
+				if (ret != -ECANCELED && ret != -EINTR)
+					printf("copy_chaos: unexpected error: "
+					       "%s\n", res.msg);
+				if (len != UINT64_MAX)
+					rc_harness_violation(RC_VIOL_CHECKSUM,
+						RC_DET_CHECKSUM, NULL,
+						"cancelled '%s' exists under "
+						"its final name", dst);
+			}
+		}
+		if (temp_files_in(dst_dir))
+			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+					     NULL, "temporary files left in %s",
+					     dst_dir);
+		if (rc_ring_inflight(r))
+			rc_harness_violation(RC_VIOL_OWNED_AT_EXIT,
+					     RC_DET_LEDGER, NULL,
+					     "ops still in flight after a job");
+		s.done++;
+	}
+	rc_scenario_ring_done(&s, r);
+	printf("copy_chaos: %" PRIu64 " files copied and verified, %" PRIu64
+	       " cancelled (%u op, %u file, %u job cancellations)\n", copied,
+	       cancelled, c.op_cancels, c.file_cancels, c.job_cancels);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", src_dir, dst_dir);
+	if (system(cmd))
+		fprintf(stderr, "copy_chaos: cannot remove the work dirs\n");
+	if (!copied || !c.op_cancels || !c.file_cancels || !c.job_cancels) {
+		printf("copy_chaos: FAIL: the schedule did not exercise every "
+		       "kind of cancellation\n");
+		rc_scenario_finish(&s);
+		return 1;
+	}
+	return rc_scenario_finish(&s);
+}
