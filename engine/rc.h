@@ -113,6 +113,9 @@ struct rc_ring_stats {
 	uint64_t cancel_res_ealready;	/* cancel answered -EALREADY */
 	uint64_t cancel_res_other;	/* any other answer */
 	uint64_t cancel_sq_full_retries; /* SQ was full when queueing a cancel */
+	uint64_t cancel_fd_requests;	/* cancels keyed on an fd or ANY */
+	uint64_t cancel_fd_matched;	/* ops they reported cancelled */
+	uint64_t cancel_fd_sync;	/* of which synchronous */
 	uint64_t link_timeout_cqes;
 	uint64_t stale_cqes;		/* right record, wrong generation/state */
 	uint64_t unknown_cqes;		/* not a record of this ring */
@@ -208,6 +211,24 @@ unsigned rc_ring_queued(const struct rc_ring *r);
 
 /* Cancel every queued, in-flight and ready operation (caller loses them). */
 int rc_ring_cancel_all(struct rc_ring *r);
+
+/*
+ * Give up every op the caller owns on fd (fd < 0: every op), as with
+ * rc_op_cancel, but ask the kernel with a single ASYNC_CANCEL keyed on the
+ * fd (IORING_ASYNC_CANCEL_FD | ALL, 5.19) or matching any request
+ * (IORING_ASYNC_CANCEL_ANY | ALL).  Nothing is freed before each op's own
+ * CQE, whatever that answer counts.  Returns the number of ops given up,
+ * or -errno.
+ */
+int rc_ring_cancel_fd(struct rc_ring *r, int fd);
+
+/*
+ * The same through io_uring_register_sync_cancel (6.0), which returns when
+ * the kernel has cancelled what it could (retrying -EALREADY) or after
+ * timeout_ms (-ETIME).  The ops' own CQEs still have to be reaped.
+ * Returns the number of ops given up, or -errno from the registration.
+ */
+int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms);
 
 /*
  * Reap until nothing is in flight (operations, and the ASYNC_CANCELs aimed

@@ -14,6 +14,7 @@
 #define RC_UD_TAG_OP		0x0ull
 #define RC_UD_TAG_CANCEL	0x1ull
 #define RC_UD_TAG_TIMEOUT	0x2ull
+#define RC_UD_TAG_CANCEL_FD	0x3ull	/* address: the ring itself */
 #define RC_UD_GEN_SHIFT		48
 #define RC_UD_ADDR_MASK		((1ull << RC_UD_GEN_SHIFT) - 1)
 

@@ -468,6 +468,15 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 
 	if (ud == LIBURING_UDATA_TIMEOUT)
 		return;		/* liburing's own wait timeout */
+	if (tag == RC_UD_TAG_CANCEL_FD && (void *)op == (void *)r &&
+	    r->cancels_pending) {
+		/* the answer of a cancel keyed on an fd: a count or -ENOENT */
+		r->cancels_pending--;
+		if (cqe->res > 0)
+			r->stats.cancel_fd_matched += (uint64_t)cqe->res;
+		rc_trace(r, RC_EV_CANCEL_CQE, NULL, NULL, 0, cqe->res);
+		return;
+	}
 	if (!rc_ptrset_has(&r->records, op)) {
 		r->stats.unknown_cqes++;
 		rc_trace(r, RC_EV_UNKNOWN_CQE, NULL, NULL, 0, cqe->res);
@@ -568,6 +577,93 @@ int rc_ring_cancel_all(struct rc_ring *r)
 	}
 	ret = rc_ring_flush(r);
 	return first_err ? first_err : (ret < 0 ? ret : 0);
+}
+
+/*
+ * Drop the caller's share of every op on fd (all if fd < 0).  Ops the
+ * kernel does not hold are released now; in-flight ones lose APP only:
+ * the caller asks the kernel once for all of them.  Returns how many.
+ */
+static int rc_ring_give_up_fd(struct rc_ring *r, int fd)
+{
+	struct rc_op *op, *next;
+	int n = 0;
+
+	for (op = r->queued.head; op; op = next) {
+		next = op->next;
+		if (fd < 0 || op->fd == fd) {
+			rc_op_cancel(op);
+			n++;
+		}
+	}
+	for (op = r->ready.head; op; op = next) {
+		next = op->next;
+		if (fd < 0 || op->fd == fd) {
+			rc_op_cancel(op);
+			n++;
+		}
+	}
+	for (op = r->inflight.head; op; op = op->next) {
+		if (!(op->owner & RC_OWNER_APP) || (fd >= 0 && op->fd != fd))
+			continue;
+		r->stats.cancels++;
+		op->cancel_ns = rc_now_ns();
+		op->owner &= (uint8_t)~RC_OWNER_APP;
+		rc_trace(r, RC_EV_CANCEL, op, op->buf, op->buf_size, op->state);
+		n++;
+	}
+	return n;
+}
+
+int rc_ring_cancel_fd(struct rc_ring *r, int fd)
+{
+	struct io_uring_sqe *sqe;
+	bool was_full = false;
+	int n, ret;
+
+	/* the SQEs of queued ops must reach the kernel first, so that the
+	 * cancel sees them; queued ops of fd are released without any */
+	n = rc_ring_give_up_fd(r, fd);
+	ret = rc_ring_get_sqe(r, &sqe, &was_full);
+	if (was_full)
+		r->stats.cancel_sq_full_retries++;
+	if (ret)
+		return ret;
+	/* (io_uring_prep_cancel_fd always adds CANCEL_FD: not for ANY) */
+	if (fd < 0)
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY |
+				       IORING_ASYNC_CANCEL_ALL);
+	else
+		io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)r |
+				RC_UD_TAG_CANCEL_FD);
+	r->cancels_pending++;
+	r->stats.cancel_fd_requests++;
+	return n;
+}
+
+int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms)
+{
+	struct io_uring_sync_cancel_reg reg;
+	int n, ret;
+
+	ret = rc_ring_flush(r);	/* queued ops of other fds go in too */
+	if (ret < 0)
+		return ret;
+	n = rc_ring_give_up_fd(r, fd);
+	memset(&reg, 0, sizeof(reg));
+	reg.fd = fd < 0 ? 0 : fd;
+	reg.flags = IORING_ASYNC_CANCEL_ALL | (fd < 0 ? IORING_ASYNC_CANCEL_ANY :
+						       IORING_ASYNC_CANCEL_FD);
+	reg.timeout.tv_sec = timeout_ms / 1000;
+	reg.timeout.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+	r->stats.cancel_fd_requests++;
+	r->stats.cancel_fd_sync++;
+	ret = io_uring_register_sync_cancel(&r->uring, &reg);
+	rc_trace(r, RC_EV_CANCEL_CQE, NULL, NULL, 0, ret);
+	/* -ENOENT: nothing left to cancel (all done); any answer: wait for
+	 * each op's own CQE */
+	return ret < 0 && ret != -ENOENT ? ret : n;
 }
 
 int rc_ring_drain(struct rc_ring *r, int timeout_ms)

@@ -321,7 +321,9 @@ static void rc_harness_trace(void *arg, enum rc_trace_event ev,
 		h.sum.cancels++;
 		break;
 	case RC_EV_CANCEL_CQE:
-		if (res == 0)
+		if (!op)		/* keyed on an fd or ANY: a count */
+			h.sum.cancel_fd_answers++;
+		else if (res == 0)
 			h.sum.cancel_res_ok++;
 		else if (res == -ENOENT)
 			h.sum.cancel_res_enoent++;
@@ -399,6 +401,7 @@ static void rc_harness_write_json(void)
 		"    \"cancel_res\": {\"0\": %" PRIu64 ", \"-ENOENT\": %" PRIu64
 		", \"-EALREADY\": %" PRIu64 ", \"other\": %" PRIu64 "},\n"
 		"    \"cancel_sq_full_retries\": %" PRIu64 ",\n"
+		"    \"cancel_fd_answers\": %" PRIu64 ",\n"
 		"    \"halts\": %" PRIu64 ",\n"
 		"    \"stale_cqes_ignored\": %" PRIu64 ",\n"
 		"    \"unknown_cqes_ignored\": %" PRIu64 ",\n"
@@ -407,7 +410,7 @@ static void rc_harness_write_json(void)
 		s->buffers, s->submits, s->cqes, s->frees, s->frees_after_cqe,
 		s->frees_never_lent, s->cancels, s->cancel_res_ok, s->cancel_res_enoent,
 		s->cancel_res_ealready, s->cancel_res_other,
-		s->cancel_sq_full_retries, s->halts, s->stale_cqes_ignored,
+		s->cancel_sq_full_retries, s->cancel_fd_answers, s->halts, s->stale_cqes_ignored,
 		s->unknown_cqes_ignored, s->sqes_checked, s->violations);
 	for (k = 0; k < RC_DET__COUNT; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",

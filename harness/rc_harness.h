@@ -59,6 +59,7 @@ struct rc_harness_summary {
 	uint64_t frees_never_lent;
 	uint64_t cancels, cancel_res_ok, cancel_res_enoent,
 		 cancel_res_ealready, cancel_res_other, cancel_sq_full_retries;
+	uint64_t cancel_fd_answers;	/* answers of cancels keyed on an fd */
 	uint64_t halts, stale_cqes_ignored, unknown_cqes_ignored;
 	uint64_t sqes_checked;
 	uint64_t violations;

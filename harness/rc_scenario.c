@@ -25,6 +25,9 @@ static const char *const rc_state_names[RC_ST__COUNT] = {
 	[RC_ST_LINK_TIMEOUT] = "link-timeout",
 	[RC_ST_CHAIN_HEAD] = "chain-head",
 	[RC_ST_CHAIN_TAIL] = "chain-tail",
+	[RC_ST_CANCEL_FD] = "cancel-all-by-fd",
+	[RC_ST_CANCEL_ANY] = "cancel-all-any",
+	[RC_ST_SYNC_CANCEL] = "sync-cancel",
 };
 
 static const char *const rc_dir_names[RC_DIR__COUNT] = { "read", "write" };

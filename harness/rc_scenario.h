@@ -27,6 +27,9 @@ enum rc_state {
 	RC_ST_LINK_TIMEOUT,	/* its linked timeout expired */
 	RC_ST_CHAIN_HEAD,	/* head of a read->write chain cancelled */
 	RC_ST_CHAIN_TAIL,	/* tail of a read->write chain cancelled */
+	RC_ST_CANCEL_FD,	/* cancelled by one request keyed on its fd */
+	RC_ST_CANCEL_ANY,	/* cancelled by one request matching any op */
+	RC_ST_SYNC_CANCEL,	/* io_uring_register_sync_cancel on its fd */
 	RC_ST__COUNT,
 };
 
