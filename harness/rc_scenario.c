@@ -77,13 +77,16 @@ static void rc_scenario_json(FILE *f, void *arg)
 	}
 	fprintf(f, "\n  ],\n  \"cancel_to_release_by_state_ns\": {");
 	for (st = 0, first = 1; st < RC_ST__COUNT; st++) {
-		uint64_t n = s->hits[st][0] + s->hits[st][1];
+		size_t n = s->lat_n[st];
 
 		if (!n)
 			continue;
-		fprintf(f, "%s\n    \"%s\": {\"mean\": %" PRIu64 ", \"max\": %"
-			PRIu64 "}", first ? "" : ",", rc_state_names[st],
-			s->lat_sum_ns[st] / n, s->lat_max_ns[st]);
+		fprintf(f, "%s\n    \"%s\": {\"count\": %zu, \"p50\": %" PRIu64
+			", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 "}",
+			first ? "" : ",", rc_state_names[st], n,
+			rc_record_percentile(s->lat[st], n, 50),
+			rc_record_percentile(s->lat[st], n, 99),
+			rc_record_percentile(s->lat[st], n, 100));
 		first = 0;
 	}
 	fprintf(f, "\n  }");
@@ -255,9 +258,16 @@ void rc_scenario_hit(struct rc_scenario *s, enum rc_state st,
 	if (o && o->cancel_ns && o->release_ns >= o->cancel_ns) {
 		uint64_t ns = o->release_ns - o->cancel_ns;
 
-		s->lat_sum_ns[st] += ns;
-		if (ns > s->lat_max_ns[st])
-			s->lat_max_ns[st] = ns;
+		if (s->lat_n[st] == s->lat_cap[st]) {
+			size_t cap = s->lat_cap[st] ? s->lat_cap[st] * 2 : 1024;
+			uint64_t *t = realloc(s->lat[st], cap * sizeof(*t));
+
+			if (!t)
+				return;
+			s->lat[st] = t;
+			s->lat_cap[st] = cap;
+		}
+		s->lat[st][s->lat_n[st]++] = ns;
 	}
 }
 
@@ -304,7 +314,12 @@ int rc_scenario_finish(struct rc_scenario *s)
 		printf("  %-20s %12s %12s\n", rc_state_names[st], cell[0],
 		       cell[1]);
 	}
-	violations = rc_harness_finish();
+	violations = rc_harness_finish();	/* writes the JSON record */
+	for (st = 0; st < RC_ST__COUNT; st++) {
+		free(s->lat[st]);
+		s->lat[st] = NULL;
+		s->lat_n[st] = s->lat_cap[st] = 0;
+	}
 	if (uncovered)
 		printf("%s: FAIL: %d state(s) in scope never hit; replay: %s\n",
 		       s->name, uncovered, s->replay);

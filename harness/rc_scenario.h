@@ -64,7 +64,9 @@ struct rc_scenario {
 	uint64_t hits[RC_ST__COUNT][RC_DIR__COUNT];
 	const char *unreachable[RC_ST__COUNT][RC_DIR__COUNT];
 	bool in_scope[RC_ST__COUNT][RC_DIR__COUNT];
-	uint64_t lat_sum_ns[RC_ST__COUNT], lat_max_ns[RC_ST__COUNT];
+	/* cancel-to-release latencies per state, for percentiles */
+	uint64_t *lat[RC_ST__COUNT];
+	size_t lat_n[RC_ST__COUNT], lat_cap[RC_ST__COUNT];
 	char replay[1024];
 	struct rc_harness_opts harness;
 };

@@ -91,11 +91,12 @@ def main():
             if c.get("unreachable"):
                 cell["unreachable"] = c["unreachable"]
         for st, lat in rec.get("cancel_to_release_by_state_ns", {}).items():
-            hits = sum(c["hits"] for c in rec.get("coverage", [])
-                       if c["state"] == st)
-            cur = latency.setdefault(st, {"sum": 0, "n": 0, "max": 0})
-            cur["sum"] += lat["mean"] * hits
-            cur["n"] += hits
+            # percentiles of different runs cannot be merged exactly: keep
+            # the run with the most samples, and the overall max
+            cur = latency.setdefault(st, {"count": 0, "max": 0})
+            if lat["count"] > cur["count"]:
+                cur.update({"count": lat["count"], "p50": lat["p50"],
+                            "p99": lat["p99"], "from": name})
             cur["max"] = max(cur["max"], lat["max"])
     for path in sorted(glob.glob(os.path.join(out_dir, "asan-*.rc"))):
         if not os.path.exists(path[:-3] + ".json"):
@@ -158,9 +159,7 @@ def main():
         "coverage": [{"state": st, "dir": d, "hits": c["hits"],
                       "unreachable": c["unreachable"]}
                      for (st, d), c in sorted(coverage.items())],
-        "cancel_to_release_ns_by_state": {
-            st: {"mean": v["sum"] // v["n"] if v["n"] else 0, "max": v["max"]}
-            for st, v in sorted(latency.items())},
+        "cancel_to_release_ns_by_state": dict(sorted(latency.items())),
         "scenarios": runs,
         "mutants": mutants,
         "valgrind": valgrind,
@@ -193,6 +192,10 @@ def main():
                          ("n/a" if c["hits"] == 0 and c["unreachable"]
                           else str(c["hits"])))
         print(f"{st:22} {cells[0]:>10} {cells[1]:>10}")
+    print(f"{'cancel -> release (us)':22} {'p50':>10} {'p99':>10} {'max':>10}")
+    for st, v in sorted(latency.items()):
+        print(f"{st:22} {v.get('p50', 0) / 1e3:10.1f} "
+              f"{v.get('p99', 0) / 1e3:10.1f} {v['max'] / 1e3:10.1f}")
     for m in mutants:
         print(f"mutant {m['mutant']:18} "
               f"{'caught by ' + ','.join(m['detectors']) if m['caught'] else 'SURVIVED'}")
