@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Description: real copies (rc_copy_file, as ringcp does them) of a set of
- * files of random sizes while a seeded random schedule cancels single
- * reads or writes in flight, whole files, and whole jobs, after random
- * delays (zero included).  Afterwards every file is either byte-identical
- * to its source under its final name, or reported cancelled with nothing
- * under its final name and no temporary file left.
+ * Description: real copies of a tree (directories three deep, files of
+ * random sizes, each file copied by rc_copy_file as ringcp does it) while
+ * a seeded random schedule cancels single reads or writes in flight, whole
+ * files, and whole jobs (the rest of the tree), after random delays (zero
+ * included).  Afterwards every file is either byte-identical to its source
+ * under its final name, or reported cancelled with nothing under its final
+ * name, and no temporary file is left anywhere in the tree.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,7 +23,34 @@
 #include "rc_copy.h"
 #include "rc_scenario.h"
 
-#define NFILES 16
+#define NFILES 24
+#define NDIRS 7
+
+/* The tree: directories, and where each file lives in it. */
+static const char *const tree_dirs[NDIRS] = {
+	"a", "a/b", "a/b/c", "d", "d/e", "d/e/f", "g",
+};
+
+static void rel_path(int i, char *out, size_t size)
+{
+	if (i % 5 == 0)
+		snprintf(out, size, "f%02d", i);
+	else
+		snprintf(out, size, "%s/f%02d", tree_dirs[i % NDIRS], i);
+}
+
+static int make_dirs(const char *root)
+{
+	char path[512];
+	int i;
+
+	for (i = 0; i < NDIRS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, tree_dirs[i]);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
 
 struct chaos {
 	struct rc_scenario *s;
@@ -83,6 +111,19 @@ static unsigned temp_files_in(const char *dir)
 	return n;
 }
 
+static unsigned temp_files_in_tree(const char *root)
+{
+	char path[512];
+	unsigned n = temp_files_in(root);
+	int i;
+
+	for (i = 0; i < NDIRS; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, tree_dirs[i]);
+		n += temp_files_in(path);
+	}
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	char src_dir[] = "/var/tmp/rc-chaos-src-XXXXXX";
@@ -96,7 +137,8 @@ int main(int argc, char **argv)
 	int i;
 
 	rc_scenario_init(&s, "copy_chaos", argc, argv, 100);
-	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir))
+	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir) || make_dirs(src_dir) ||
+	    make_dirs(dst_dir))
 		return 2;
 	for (i = 0; i < NFILES; i++) {
 		/* sizes: empty, odd, block multiples, up to 3 MiB */
@@ -105,7 +147,10 @@ int main(int argc, char **argv)
 
 		if (i % 4 == 1)
 			len &= ~65535ull;
-		snprintf(path, sizeof(path), "%s/f%02d", src_dir, i);
+		char rel[64];
+
+		rel_path(i, rel, sizeof(rel));
+		snprintf(path, sizeof(path), "%s/%s", src_dir, rel);
 		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || rc_fill_fd(fd, len, s.seed + (uint64_t)i))
 			return 2;
@@ -130,8 +175,11 @@ int main(int argc, char **argv)
 			uint64_t len, sum;
 			int ret;
 
-			snprintf(src, sizeof(src), "%s/f%02d", src_dir, i);
-			snprintf(dst, sizeof(dst), "%s/f%02d", dst_dir, i);
+			char rel[64];
+
+			rel_path(i, rel, sizeof(rel));
+			snprintf(src, sizeof(src), "%s/%s", src_dir, rel);
+			snprintf(dst, sizeof(dst), "%s/%s", dst_dir, rel);
 			unlink(dst);
 			ret = rc_copy_file(r, src, dst, &o, &res);
 			sum = file_sum(dst, &len);
@@ -154,7 +202,7 @@ int main(int argc, char **argv)
 						"its final name", dst);
 			}
 		}
-		if (temp_files_in(dst_dir))
+		if (temp_files_in_tree(dst_dir))
 			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
 					     NULL, "temporary files left in %s",
 					     dst_dir);
