@@ -172,6 +172,19 @@ void rc_pump_abort(struct rc_pump *c)
 	c->n_slots = 0;
 }
 
+void rc_pump_forget(struct rc_pump *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++)
+		if (c->slots[i].op && c->slots[i].held)
+			rc_op_put(c->slots[i].op);
+	c->busy = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+}
+
 void rc_pump_end(struct rc_pump *c)
 {
 	unsigned i;

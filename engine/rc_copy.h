@@ -129,6 +129,10 @@ uint64_t rc_pump_eof(const struct rc_pump *c);
  * back the idle ones.  The caller drains the ring before closing fds. */
 void rc_pump_abort(struct rc_pump *c);
 
+/* The ring's ops were all cancelled (rc_ring_cancel_all): give back only
+ * the idle ops the pump still holds, and its slots. */
+void rc_pump_forget(struct rc_pump *c);
+
 /* Give back the slots of a finished pump (aborts one still busy). */
 void rc_pump_end(struct rc_pump *c);
 
