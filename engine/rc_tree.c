@@ -831,6 +831,22 @@ static void rc_tree_progress(struct rc_tree *t, bool last)
 		"\033[K");
 }
 
+/*
+ * Harness builds only: the chaos hook may abort the whole job at any turn
+ * of the loop, with every kind of op of every file in flight.
+ */
+static bool rc_tree_chaos(struct rc_tree *t)
+{
+#ifdef RC_TRACE
+	const struct rc_copy_opts *o = &t->o->copy;
+
+	return o->chaos && o->chaos(o->chaos_arg, t->active) != RC_CHAOS_NONE;
+#else
+	(void)t;
+	return false;
+#endif
+}
+
 /* ---- operands ---- */
 
 /* Split path into its directory ("" for none) and base name. */
@@ -1139,7 +1155,8 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		const char *name;
 		unsigned char type;
 
-		if (opts->copy.stop && *opts->copy.stop) {
+		if ((opts->copy.stop && *opts->copy.stop) ||
+		    rc_tree_chaos(&t)) {
 			rc_walk_free(w);
 			w = NULL;
 			ret = rc_tree_abort(&t);
