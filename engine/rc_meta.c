@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -146,18 +145,6 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
 	return 0;
 }
 
-int rc_meta_temp_name(const char *base, char *tmp, size_t size)
-{
-	uint32_t rnd;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)rand() ^ (uint32_t)getpid();
-	if ((size_t)snprintf(tmp, size, ".%.200s.ringcp-%08x", base, rnd) >=
-	    size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* Make the special file (or symlink) at dfd/name. */
 static int rc_make_special(int dfd, const char *name, const struct stat *st,
 			   const char *target)
@@ -186,7 +173,7 @@ static int rc_place_special(struct rc_tree *t, struct rc_dir *d,
 	int ret, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		ret = rc_meta_temp_name(name, tmp, sizeof(tmp));
+		ret = rc_temp_name(name, tmp, sizeof(tmp));
 		if (ret)
 			return ret;
 		ret = rc_make_special(d->dst_fd, tmp, st, target);

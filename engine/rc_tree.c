@@ -286,7 +286,7 @@ static void rc_job_create(struct rc_job *j)
 		rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
 				  O_WRONLY | O_CLOEXEC, mode);
 	} else {
-		ret = rc_meta_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
+		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
 		if (ret) {
 			rc_op_put(op);
 			rc_job_fail(j, ret, "cannot create", true);
@@ -410,7 +410,7 @@ static int rc_job_replace(struct rc_job *j)
 	int tries, ret = -EEXIST;
 
 	for (tries = 0; tries < 100 && ret == -EEXIST; tries++) {
-		ret = rc_meta_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
+		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
 		if (ret)
 			break;
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", j->dst_fd);
@@ -647,7 +647,7 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		j->link_dir = NULL;
 		if (res == -EEXIST) {
 			/* replace: link under a temporary name, rename */
-			ret = rc_meta_temp_name(j->dst_name, j->tmp,
+			ret = rc_temp_name(j->dst_name, j->tmp,
 						sizeof(j->tmp));
 			res = ret ? ret : linkat(d->dst_fd, op->path,
 						 j->dir->dst_fd, j->tmp, 0);

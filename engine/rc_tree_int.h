@@ -120,9 +120,6 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
 		     const struct stat *st, const struct stat *cur,
 		     bool set_mode, const char **what);
 
-/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry. */
-int rc_meta_temp_name(const char *base, char *tmp, size_t size);
-
 /*
  * Copy a symlink, device, FIFO or socket src_dir/name to dst_dir/name
  * (replacing what is there), metadata included.  Returns 0, 1 if skipped
