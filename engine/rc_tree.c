@@ -274,7 +274,9 @@ static void rc_statx_to_stat(const struct statx *sx, struct stat *st)
 static void rc_job_create(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
-	mode_t mode = rc_meta_mode(t, j->st.st_mode);
+	/* no set-ID bits yet: a write by a process without CAP_FSETID would
+	 * clear them; rc_meta_apply_fd() sets the final mode */
+	mode_t mode = rc_meta_mode(t, j->st.st_mode) & 0777;
 	struct rc_op *op;
 	int ret;
 
@@ -350,7 +352,7 @@ static void rc_job_data_done(struct rc_job *j)
 			return rc_job_finish(j);
 		}
 	}
-	cur.st_mode = rc_meta_mode(t, j->st.st_mode);
+	cur.st_mode = rc_meta_mode(t, j->st.st_mode) & 0777;	/* as created */
 	cur.st_uid = t->euid;
 	cur.st_gid = j->dir->new_gid;
 	ret = rc_meta_apply_fd(t, j->src_fd, j->dst_fd, &j->st, &cur, true,
@@ -1031,6 +1033,8 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		}
 		if (fresh)
 			t->st->dirs++;
+		else
+			rc_walk_clean_temps(t, dfd, dst, NULL);
 		holder = rc_dir_new(NULL, sfd, dfd, src, dst, "");
 		if (!holder) {
 			close(sfd);
@@ -1078,6 +1082,8 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 	}
 	holder->apply_meta = false;
 	holder->fresh = fresh;
+	if (!fresh)	/* only the leftovers of the one entry we copy */
+		rc_walk_clean_temps(t, dfd, ddir, dbase ? dbase : sbase);
 	rc_dir_set_new_gid(t, holder);
 	if (!S_ISDIR(st.st_mode) && !dst_is_dir) {
 		/* a file copied to a new name: no walk */

@@ -102,6 +102,14 @@ void rc_dir_get(struct rc_dir *d);
 void rc_dir_set_new_gid(const struct rc_tree *t, struct rc_dir *d);
 void rc_dir_put(struct rc_tree *t, struct rc_dir *d);
 
+/*
+ * Remove what an interrupted run left in an existing destination directory:
+ * entries named like our temporary names (".<base>.ringcp-XXXXXXXX"), all
+ * of them, or only those for one base name.
+ */
+void rc_walk_clean_temps(struct rc_tree *t, int dst_fd, const char *dst_path,
+			 const char *base);
+
 /* Files and bytes under a directory, for --progress's ETA. */
 void rc_walk_measure(int dir_fd, uint64_t *files, uint64_t *bytes);
 

@@ -252,8 +252,10 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 			    -errno, "cannot create directory '%s'", dst_path);
 		goto out;
 	}
-	if (!fresh)
+	if (!fresh) {
 		t->st->dirs++;
+		rc_walk_clean_temps(t, dst_fd, dst_path, NULL);
+	}
 node:
 	nd = rc_dir_new(d, src_fd, dst_fd, src_path, dst_path, rel);
 	if (!nd) {
@@ -273,6 +275,54 @@ out:
 	free(dst_path);
 	free(rel);
 	return nd;
+}
+
+/*
+ * Is name one of our temporary names, ".<base>.ringcp-XXXXXXXX" (for this
+ * base only, if one is given; rc_temp_name keeps 200 bytes of it)?
+ */
+static bool rc_is_temp_name(const char *name, const char *base)
+{
+	size_t n = strlen(name), i;
+
+	if (name[0] != '.' || n < 1 + 1 + 8 + 8)
+		return false;
+	if (base && (n - 17 != (strlen(base) < 200 ? strlen(base) : 200) ||
+		     memcmp(name + 1, base, n - 17)))
+		return false;
+	if (memcmp(name + n - 16, ".ringcp-", 8))
+		return false;
+	for (i = n - 8; i < n; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	return true;
+}
+
+void rc_walk_clean_temps(struct rc_tree *t, int dst_fd, const char *dst_path,
+			 const char *base)
+{
+	char *buf;
+	long n, pos;
+	int fd;
+
+	if (t->o->dry_run || dst_fd < 0)
+		return;
+	/* our own descriptor: the walk must not share its offset */
+	fd = openat(dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	buf = fd < 0 ? NULL : malloc(RC_DENTS_BUF);
+	while (buf && (n = syscall(SYS_getdents64, fd, buf, RC_DENTS_BUF)) > 0)
+		for (pos = 0; pos < n;) {
+			struct rc_dirent64 *de = (void *)(buf + pos);
+
+			pos += de->d_reclen;
+			if (de->d_type != DT_DIR && rc_is_temp_name(de->d_name, base) &&
+			    unlinkat(fd, de->d_name, 0) == 0 && t->o->verbose > 1)
+				printf("removed leftover '%s'\n",
+				       rc_tree_path(dst_path, de->d_name));
+		}
+	free(buf);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Read the next batch of entries; false at the end (or on an error). */
