@@ -338,6 +338,137 @@ assert_snapshot()
 	return 1
 }
 
+# ---- unprivileged runs -------------------------------------------------------
+
+NOBODY=65534
+
+# as_nobody ARGS... : run ringcp as uid/gid 65534 without groups
+as_nobody()
+{
+	rc_run_cmd setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		"$NOBODY_RINGCP" "$@"
+}
+
+# need_nobody : skip unless root can run ringcp as nobody; sets NOBODY_RINGCP
+need_nobody()
+{
+	need_root "to run ringcp as an unprivileged user"
+	command -v setpriv >/dev/null || t_skip "no setpriv"
+	NOBODY_RINGCP=$RINGCP
+	if ! setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		test -x "$RINGCP"; then
+		# e.g. under a dir nobody cannot search: use a copy
+		NOBODY_RINGCP=$T_TMP/.io/ringcp
+		if ! cp "$RINGCP" "$NOBODY_RINGCP" ||
+		   ! chmod 755 "$NOBODY_RINGCP"; then
+			t_abort "cannot copy $RINGCP"
+		fi
+		diag "nobody cannot execute $RINGCP: using a copy"
+	fi
+	setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		test -x "$PWD" || t_abort "nobody cannot reach $PWD"
+}
+
+# ---- trees -------------------------------------------------------------------
+
+T_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_PY=$(command -v /usr/bin/python3 python3 | head -n 1)
+
+# need_python : skip unless python3 is there (tree listings need it)
+need_python()
+{
+	[ -n "$T_PY" ] || t_skip "no python3"
+}
+
+# tree_list [treelist.py OPTIONS] DIR : one line of metadata per entry
+# (path, type, mode, owner, size, mtime ns, symlink target, hard-link
+# group, xattrs, ACLs, sha256), sorted; works below PATH_MAX too
+tree_list()
+{
+	"$T_PY" "$T_LIBDIR/treelist.py" "$@"
+}
+
+# assert_same_tree WHAT EXPECTED-DIR GOT-DIR [treelist.py OPTIONS] : the two
+# trees list the same; on failure, the differing lines
+assert_same_tree()
+{
+	local what=$1 exp=$2 got=$3 out
+
+	shift 3
+	out=$(diff <(tree_list "$@" "$exp" 2>&1) <(tree_list "$@" "$got" 2>&1))
+	[ -z "$out" ] && return 0
+	fail "$what: '$got' differs from '$exp' (< expected, > got):"
+	printf '%s\n' "$out" | head -n 40 | sed 's/^/#   /'
+	[ "$(printf '%s\n' "$out" | wc -l)" -gt 40 ] && diag "  ... (more)"
+	return 1
+}
+
+# assert_no_temp_tree DIR : no ringcp temporary file anywhere under DIR
+assert_no_temp_tree()
+{
+	local left
+
+	left=$(find "$1" -name '.*.ringcp-*' 2>/dev/null)
+	[ -z "$left" ] && return 0
+	fail "temporary file(s) left under '$1':" "$left"
+	return 1
+}
+
+# assert_err_line ERE : some line of the last run's stderr matches ERE
+assert_err_line()
+{
+	grep -qE -- "$1" "$RC_ERR" && return 0
+	fail "stderr: expected a line matching: $1"
+	show_file "got" "$RC_ERR"
+	return 1
+}
+
+# assert_err_format : all of stderr is messages "ringcp: <what> 'PATH':
+# <error>", one a line (a PATH may hold a newline of its own)
+assert_err_format()
+{
+	local bad
+
+	bad=$("$T_PY" -c '
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+msg = re.compile(r"ringcp: [^\x27\n]+ \x27.*?\x27: [A-Z][^\n]*\n", re.S)
+pos, bad = 0, []
+while pos < len(text):
+    m = msg.match(text, pos)
+    if m:
+        pos = m.end()
+        continue
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end + 1
+    bad.append(text[pos:end])
+    pos = end
+sys.stdout.write("".join(bad))
+' "$RC_ERR")
+	[ -z "$bad" ] && return 0
+	fail "stderr: not in the form \"ringcp: <what> 'PATH': <error>\":" "$bad"
+	return 1
+}
+
+# seeded_files SEED SIZE:PATH... : files of pseudo-random bytes, the same
+# for the same SEED and PATH on every run
+seeded_files()
+{
+	"$T_PY" -c '
+import random, sys
+seed = sys.argv[1]
+for arg in sys.argv[2:]:
+    size, path = arg.split(":", 1)
+    r = random.Random(seed + ":" + path)
+    n = int(size)
+    with open(path, "wb") as f:
+        while n > 0:
+            k = min(n, 1 << 20)
+            f.write(r.randbytes(k))
+            n -= k
+' "$@" || t_abort "seeded_files $1 failed"
+}
+
 # ---- data ------------------------------------------------------------------
 
 # random_file PATH SIZE : SIZE bytes of random data
