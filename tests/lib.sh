@@ -13,7 +13,8 @@
 # subshell with a fresh empty working directory; the test fails if any
 # assertion failed (or the subshell died, e.g. on an unset variable).  A
 # test calls t_skip "reason" to end as skipped.  The script exits 0 if no
-# test failed, 1 otherwise.
+# test failed, 1 otherwise.  While developing, T_ONLY="2 5" runs only those
+# tests and T_TIMES=1 prints how long each took.
 #
 # The command under test is $RINGCP (absolute path); rc_run runs it with
 # stdout/stderr captured and its exit status in RC_STATUS.
@@ -455,11 +456,11 @@ sys.stdout.write("".join(bad))
 seeded_files()
 {
 	"$T_PY" -c '
-import random, sys
+import os, random, sys
 seed = sys.argv[1]
 for arg in sys.argv[2:]:
     size, path = arg.split(":", 1)
-    r = random.Random(seed + ":" + path)
+    r = random.Random(os.fsencode(seed + ":" + path))
     n = int(size)
     with open(path, "wb") as f:
         while n > 0:
@@ -482,13 +483,19 @@ random_file()
 
 t_run_all()
 {
-	local i k n=${#T_DESC[@]} rc t0 t1 reason
+	local i k n=${#T_DESC[@]} rc t0 t1 t_t0 reason
 
 	echo "1..$n"
 	t0=${EPOCHREALTIME/[.,]/}
 	for ((i = 0; i < n; i++)); do
 		k=$((i + 1))
+		# T_ONLY="3 5": run only those tests (while developing)
+		if [ -n "${T_ONLY:-}" ] && [[ " $T_ONLY " != *" $k "* ]]; then
+			echo "ok $k - ${T_DESC[i]} # SKIP not in T_ONLY"
+			continue
+		fi
 		rm -f "$T_TMP/.skip"
+		t_t0=${EPOCHREALTIME/[.,]/}
 		(
 			T_FAIL=0
 			mkdir "$T_TMP/t$k" && cd "$T_TMP/t$k" || exit 1
@@ -507,6 +514,8 @@ t_run_all()
 			echo "not ok $k - ${T_DESC[i]}"
 			T_NFAIL=$((T_NFAIL + 1))
 		fi
+		[ -n "${T_TIMES:-}" ] &&
+			diag "test $k took $(( (${EPOCHREALTIME/[.,]/} - t_t0) / 1000 )) ms"
 		# a test's mounts and files go as soon as it is done
 		t_unmount_all
 		rm -rf --one-file-system "$T_TMP/t$k" 2>/dev/null

@@ -7,12 +7,13 @@
 # never a full path, so trees deeper than PATH_MAX list fine; never opens
 # anything but regular files and directories (a FIFO cannot block it).
 #
-#   treelist.py [--holes] [--no-root] [--no-dir-mtime] [--no-owner]
+#   treelist.py [--holes] [--no-root] [--no-mtime] [--no-dir-mtime] [--no-owner]
 #               [--no-xattr] [--no-hash] DIR
 #
 # --holes        add each regular file's data extents (SEEK_DATA/SEEK_HOLE)
 #                and whether it is sparse (allocated < size)
 # --no-root      leave out the line for DIR itself
+# --no-mtime     leave out mtimes
 # --no-dir-mtime leave out directories' mtimes
 # --no-owner     leave out uid and gid
 # --no-xattr     leave out xattrs and ACLs
@@ -98,7 +99,7 @@ def entry(opts, rel, dirfd, name):
         f["uid"], f["gid"] = str(st.st_uid), str(st.st_gid)
     if t != "d":
         f["size"] = str(st.st_size) if t in "fl" else "-"
-    if t != "d" or "dir-mtime" in opts:
+    if "mtime" in opts and (t != "d" or "dir-mtime" in opts):
         f["mtime"] = str(st.st_mtime_ns)
     if t == "l":
         f["target"] = repr(os.readlink(name, dir_fd=dirfd))
@@ -123,7 +124,7 @@ def entry(opts, rel, dirfd, name):
 
 
 def main(argv):
-    opts = {"root", "dir-mtime", "owner", "xattr", "hash"}
+    opts = {"root", "mtime", "dir-mtime", "owner", "xattr", "hash"}
     args = []
     for a in argv[1:]:
         if a == "--holes":
