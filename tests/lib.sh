@@ -55,7 +55,7 @@ show_file()
 	fi
 	n=$(wc -l <"$2")
 	diag "$1:"
-	head -n 20 "$2" | sed 's/^/#   | /'
+	head -n 20 "$2" | cut -c 1-400 | sed "s/^/#   | /"
 	[ "$n" -gt 20 ] && diag "  ... ($n lines)"
 	return 0
 }
@@ -401,6 +401,60 @@ assert_same_tree()
 	fail "$what: '$got' differs from '$exp' (< expected, > got):"
 	printf '%s\n' "$out" | head -n 40 | sed 's/^/#   /'
 	[ "$(printf '%s\n' "$out" | wc -l)" -gt 40 ] && diag "  ... (more)"
+	return 1
+}
+
+# assert_listing WHAT DIR EXPECTED-LISTING [treelist.py OPTIONS] : DIR
+# still lists as EXPECTED-LISTING (a tree_list output taken before)
+assert_listing()
+{
+	local what=$1 dir=$2 exp=$3 out
+
+	shift 3
+	out=$(diff <(printf '%s\n' "$exp") <(tree_list "$@" "$dir" 2>&1))
+	[ -z "$out" ] && return 0
+	fail "$what: '$dir' changed (< before, > after):"
+	printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
+	return 1
+}
+
+# assert_final_complete SRC DST : every regular file under a final name in
+# DST (a temporary name .NAME.ringcp-* aside) holds exactly the bytes of
+# the same path under SRC: no partial data under a final name, whatever
+# else is missing; prints how many files it checked to fd 3 if open
+assert_final_complete()
+{
+	local out
+
+	out=$("$T_PY" -c '
+import filecmp, os, re, sys
+src, dst = (os.fsencode(a) for a in sys.argv[1:3])
+temp = re.compile(rb"^\..*\.ringcp-.*$")
+bad, n = [], 0
+for dirpath, dirs, files, dfd in os.fwalk(dst):
+    rel = os.path.relpath(dirpath, dst)
+    for f in files:
+        if temp.match(f):
+            continue
+        d = os.path.join(dirpath, f)
+        if os.path.islink(d) or not os.path.isfile(d):
+            continue
+        n += 1
+        s = os.path.normpath(os.path.join(src, rel, f))
+        if not os.path.isfile(s):
+            bad.append("%r: no such source file" % os.path.join(rel, f))
+        elif os.path.getsize(s) != os.path.getsize(d):
+            bad.append("%r: %d bytes, the source has %d" % (
+                os.path.join(rel, f), os.path.getsize(d), os.path.getsize(s)))
+        elif not filecmp.cmp(s, d, shallow=False):
+            bad.append("%r: differs from the source" % os.path.join(rel, f))
+print("checked %d" % n)
+print("\n".join(bad))
+' "$1" "$2" 2>&1)
+	{ printf '%s\n' "$out" | head -n 1 >&3; } 2>/dev/null
+	out=$(printf '%s\n' "$out" | tail -n +2)
+	[ -z "$out" ] && return 0
+	fail "files under their final name in '$2' not complete copies:" "$out"
 	return 1
 }
 

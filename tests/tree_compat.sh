@@ -429,11 +429,11 @@ test_dry_run()
 	before=$(tree_list dst)
 	rc_run -a -n src/ dst
 	assert_status 0
-	assert_eq "DST after -n" "$before" "$(tree_list dst)"
+	assert_listing "DST after -n" dst "$before"
 	# -nv lists what it would copy
 	rc_run -a -nv src/ dst
 	assert_contains "-nv stdout" "$RC_OUT" "sub/f2"
-	assert_eq "DST after -nv" "$before" "$(tree_list dst)"
+	assert_listing "DST after -nv" dst "$before"
 }
 
 # -v: one line per item created, relative to the transfer root
