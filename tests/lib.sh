@@ -418,17 +418,18 @@ assert_listing()
 	return 1
 }
 
-# assert_final_complete SRC DST : every regular file under a final name in
-# DST (a temporary name .NAME.ringcp-* aside) holds exactly the bytes of
-# the same path under SRC: no partial data under a final name, whatever
-# else is missing; prints how many files it checked to fd 3 if open
+# assert_final_complete SRC DST [OLD] : every regular file under a final
+# name in DST (a temporary name .NAME.ringcp-* aside) holds exactly the
+# bytes of the same path under SRC (or under OLD: what DST held before):
+# no partial data under a final name, whatever else is missing; prints how
+# many files it checked to fd 3 if open
 assert_final_complete()
 {
 	local out
 
 	out=$("$T_PY" -c '
 import filecmp, os, re, sys
-src, dst = (os.fsencode(a) for a in sys.argv[1:3])
+src, dst, old = (os.fsencode(a) for a in (sys.argv[1:] + [""])[:3])
 temp = re.compile(rb"^\..*\.ringcp-.*$")
 bad, n = [], 0
 for dirpath, dirs, files, dfd in os.fwalk(dst):
@@ -441,6 +442,10 @@ for dirpath, dirs, files, dfd in os.fwalk(dst):
             continue
         n += 1
         s = os.path.normpath(os.path.join(src, rel, f))
+        o = os.path.normpath(os.path.join(old, rel, f)) if old else None
+        if o and os.path.isfile(o) and os.path.getsize(o) == \
+                os.path.getsize(d) and filecmp.cmp(o, d, shallow=False):
+            continue
         if not os.path.isfile(s):
             bad.append("%r: no such source file" % os.path.join(rel, f))
         elif os.path.getsize(s) != os.path.getsize(d):
@@ -450,7 +455,7 @@ for dirpath, dirs, files, dfd in os.fwalk(dst):
             bad.append("%r: differs from the source" % os.path.join(rel, f))
 print("checked %d" % n)
 print("\n".join(bad))
-' "$1" "$2" 2>&1)
+' "$@" 2>&1)
 	{ printf '%s\n' "$out" | head -n 1 >&3; } 2>/dev/null
 	out=$(printf '%s\n' "$out" | tail -n +2)
 	[ -z "$out" ] && return 0

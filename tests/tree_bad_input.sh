@@ -126,7 +126,7 @@ test_unreadable_dir()
 	nothing_lost src out/dst
 }
 
-# ---- SRC and DST overlapping ---------------------------------------------------
+# ---- SRC and DST overlapping -------------------------------------------------
 
 # usage_refused WHAT ARGS... : exit 1, one "ringcp: " line, src unchanged
 usage_refused()
@@ -175,7 +175,7 @@ test_src_is_dst()
 	usage_refused "SRC = DST" -a src ./
 }
 
-# ---- the destination ---------------------------------------------------------------
+# ---- the destination ---------------------------------------------------------
 
 # test_enospc [RINGCP-OPTIONS...] : a 4 MiB file among small ones into a
 # 2 MiB tmpfs
@@ -264,7 +264,7 @@ test_file_in_the_way()
 	nothing_lost src dst
 }
 
-# ---- files vanishing during the copy -------------------------------------------
+# ---- files vanishing during the copy -----------------------------------------
 
 # Files (and whole dirs) removed while the copy runs.  Which are gone when
 # is up to the scheduler, so either outcome will do, but only rsync's exit
@@ -310,7 +310,7 @@ test_vanishing()
 	nothing_lost orig dst
 }
 
-# ---- odd trees -----------------------------------------------------------------
+# ---- odd trees ---------------------------------------------------------------
 
 test_symlink_loops()
 {
@@ -395,7 +395,7 @@ test_deep_tree()
 	nothing_lost deep out
 }
 
-# ---- special files ---------------------------------------------------------------
+# ---- special files -----------------------------------------------------------
 
 specials_tree()
 {
