@@ -13,9 +13,10 @@
 # catch a one-byte, one-ns, one-xattr, one-link difference.  Then the
 # command line: the trailing-slash rule, several SRCs, DST created when
 # missing (its parent not), the meaning of each of -r -l -p -t -g -o -D
-# against rsync's, -n, -v, --json, -r without -l skipping symlinks, holes
-# kept, a read-only dir's contents copied as a non-root user, and a rerun
-# that finds nothing to do (quick check: no file rewritten).
+# against rsync's, -n, -v, --json, --progress, -r without -l skipping
+# symlinks, holes kept, a read-only dir's contents copied as a non-root
+# user, and a rerun that finds nothing to do (quick check: no file
+# rewritten, a DST file of the same size and mtime left alone).
 #
 # Usage: RINGCP=/abs/path/to/ringcp bash tests/tree_compat.sh
 
@@ -510,6 +511,30 @@ test_no_links()
 	assert_empty "stdout" "$RC_OUT"
 }
 
+# --progress: nothing but a final line when not on a terminal; on a
+# terminal (script(1) gives one) a live line
+test_progress()
+{
+	need_python
+	small_tree src
+	copy_ok -a --progress src/ d1
+	assert_same_tree "--progress on a pipe" src d1
+	[ "$(grep -c . "$RC_OUT")" -le 1 ] ||
+		{ fail "--progress on a pipe: more than a final line"
+		  show_file stdout "$RC_OUT"; }
+	grep -q '[0-9]' "$RC_OUT" ||
+		{ fail "--progress on a pipe: no final line with numbers"
+		  show_file stdout "$RC_OUT"; }
+	command -v script >/dev/null || return 0
+	rc_run_cmd script -qec "$(printf '%q ' "$RINGCP" -a --progress src/ d2)" \
+		/dev/null
+	assert_status 0
+	assert_same_tree "--progress on a terminal" src d2
+	grep -q '[0-9]' "$RC_OUT" ||
+		{ fail "--progress on a terminal: no progress line"
+		  show_file stdout "$RC_OUT"; }
+}
+
 # holes kept: the data extents and the allocation of sparse files
 test_sparse()
 {
@@ -561,6 +586,14 @@ test_rerun()
 	grep -qE '(^|/)(zero|one|4k|64k|sparse|fifo|rel)$' "$RC_OUT" &&
 		{ fail "-v of a rerun lists items"; show_file stdout "$RC_OUT"; }
 	assert_same_tree "after the rerun" src dst --holes
+	# quick check: same size and mtime is taken as unchanged (rsync's
+	# rule), so a DST file altered in place but for that is left alone
+	printf 'X' | dd of=dst/a/256k+1 bs=1 seek=7 conv=notrunc status=none
+	touch -r src/a/256k+1 dst/a/256k+1
+	cp dst/a/256k+1 altered
+	copy_ok -aHAX src/ dst
+	assert_same_file altered dst/a/256k+1
+	cp -a src/a/256k+1 dst/a/256k+1
 	# one source file changes size: only it is copied
 	printf 'more' >>src/a/4k
 	copy_ok -aHAXv src/ dst
@@ -593,6 +626,8 @@ main()
 	t_add "-v lists items relative to the transfer root; -q quiet" \
 		test_verbose
 	t_add "--json: one JSON summary with the documented keys" test_json
+	t_add "--progress: a final line on a pipe, a live line on a tty" \
+		test_progress
 	t_add "-r without -l: symlinks skipped with a message, exit 0" \
 		test_no_links
 	t_add "sparse files keep their holes" test_sparse
