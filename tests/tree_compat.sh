@@ -346,7 +346,7 @@ test_trailing_slash()
 	# the same into an existing DST, and DST given as 'dir/'
 	mkdir d3 d4
 	copy_ok -a src d3/
-	assert_same_tree "ringcp -a src d3/" src d3/src --no-root
+	assert_same_tree "ringcp -a src d3/" src d3/src
 	copy_ok -a src/ d4/
 	assert_same_tree "ringcp -a src/ d4/" src d4
 	# src/. is the same as src/
@@ -550,7 +550,10 @@ test_sparse()
 		src/tailhole
 	copy_ok -a src/ dst
 	assert_same_tree "sparse files, with holes" src dst --holes
-	assert_eq "blocks of big" "$(stat -c %b src/big)" "$(stat -c %b dst/big)"
+	# allocated: what the source has (give or take 32 KiB), not 64 MiB
+	[ "$(stat -c %b dst/big)" -le $(( $(stat -c %b src/big) + 64 )) ] ||
+		fail "blocks of dst/big: $(stat -c %b dst/big), the source $(
+			)has $(stat -c %b src/big) (512-byte blocks)"
 	assert_eq "blocks of allhole" 0 "$(stat -c %b dst/allhole)"
 }
 
@@ -574,15 +577,20 @@ test_readonly_dir_as_user()
 # listed with -v; a changed source file is copied again
 test_rerun()
 {
-	local before after
+	local before after ctimes
 
 	need_tools
 	make_tree src || t_abort "cannot make the tree"
 	copy_ok -aHAX src/ dst
-	before=$(cd dst && find . ! -type d -printf '%i %C@ %p\n' | sort)
+	before=$(cd dst && find . ! -type d -printf '%i %p\n' | sort)
+	ctimes=$(cd dst && find . ! -type d -printf '%C@ %p\n' | sort)
 	copy_ok -aHAXv src/ dst
-	after=$(cd dst && find . ! -type d -printf '%i %C@ %p\n' | sort)
-	assert_eq "inodes of dst's entries after a rerun" "$before" "$after"
+	after=$(cd dst && find . ! -type d -printf '%i %p\n' | sort)
+	assert_eq "inodes of dst's entries after a rerun (rewritten?)" \
+		"$before" "$after"
+	after=$(cd dst && find . ! -type d -printf '%C@ %p\n' | sort)
+	assert_eq "ctimes of dst's entries after a rerun (metadata re-set?)" \
+		"$ctimes" "$after"
 	grep -qE '(^|/)(zero|one|4k|64k|sparse|fifo|rel)$' "$RC_OUT" &&
 		{ fail "-v of a rerun lists items"; show_file stdout "$RC_OUT"; }
 	assert_same_tree "after the rerun" src dst --holes
