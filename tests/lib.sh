@@ -153,8 +153,10 @@ t_init()
 # t_mount MOUNT-ARGS... DIR : mount, and unmount DIR at exit whatever happens
 t_mount()
 {
-	local dir=${!#}
+	local dir
 
+	# absolute: the unmount at the end runs from another directory
+	dir=$(realpath -m -- "${!#}")
 	printf '%s\n' "$dir" >>"$T_TMP/.mounts"
 	mount "$@"
 }
