@@ -124,6 +124,8 @@ def entry(opts, rel, dirfd, name):
 
 
 def main(argv):
+    # os.fwalk recurses once per level: let a runaway deep tree list too
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     opts = {"root", "mtime", "dir-mtime", "owner", "xattr", "hash"}
     args = []
     for a in argv[1:]:
