@@ -613,6 +613,24 @@ test_rerun()
 		  show_file stdout "$RC_OUT"; }
 }
 
+# a job cut short left one name of a hard-link group in DST (complete, up
+# to date); the rerun with -H links the others to it, as rsync -H does
+test_rerun_hardlinks()
+{
+	need_python
+	mkdir -p src/d1 src/d2 src/d3
+	seeded_files hl 300000:src/d1/big 5000:src/d3/other || t_abort "seed"
+	ln src/d1/big src/d2/hard && ln src/d1/big src/d3/hard2 &&
+		past_times src || t_abort "ln"
+	mkdir -p dst/d1 && cp -a src/d1/big dst/d1/big || t_abort "cp -a"
+	copy_ok -aH src/ dst
+	assert_same_tree "ringcp -aH over a DST holding one name of a group" \
+		src dst
+	rm -rf ref && mkdir -p ref/d1 && cp -a src/d1/big ref/d1/big &&
+		"${RSYNC[@]}" -aH src/ ref || t_abort "rsync"
+	assert_same_tree "rsync -aH the same way" src ref
+}
+
 main()
 {
 	t_init
@@ -643,6 +661,8 @@ main()
 		test_readonly_dir_as_user
 	t_add "rerun after completion: nothing rewritten; a change recopied" \
 		test_rerun
+	t_add "-H rerun: names of a group linked to the one already copied" \
+		test_rerun_hardlinks
 	t_run_all
 }
 
