@@ -251,16 +251,6 @@ test_compare_can_fail()
 	done
 }
 
-# scratch DIR SIZE : make DIR, a tmpfs of SIZE as root (a big tree is
-# removed in no time by unmounting it; unlinking 24,000 files on a disk
-# mounted with discard takes half a minute)
-scratch()
-{
-	mkdir "$1" || t_abort "mkdir $1"
-	is_root || { diag "not root: $1 on $(findmnt -n -o FSTYPE -T .)"; return; }
-	t_mount -t tmpfs -o "size=$2" tmpfs "$1" || t_abort "cannot mount tmpfs"
-}
-
 # a real tree no one here wrote: ringcp -a gives what rsync -a gives, and
 # rsync's dry run against the copy lists nothing
 test_real_tree()
@@ -269,7 +259,7 @@ test_real_tree()
 
 	need_tools
 	[ -d "$src" ] || t_skip "no $src"
-	scratch mnt 1200m
+	t_scratch mnt 1200m
 	copy_ok -a "$src/" mnt/dst1/
 	"${RSYNC[@]}" -a "$src/" mnt/dst2/ || t_abort "rsync failed"
 	assert_rsync_agrees "ringcp -a $src/" "$src/" mnt/dst1/ -a
@@ -289,7 +279,7 @@ test_real_docs()
 	need_tools
 	set -- /usr/share/doc/b* /usr/share/doc/l*
 	[ -e "$1" ] || t_skip "no /usr/share/doc/b*"
-	scratch mnt 400m
+	t_scratch mnt 400m
 	copy_ok -a "$@" mnt/dst1
 	"${RSYNC[@]}" -a "$@" mnt/dst2 || t_abort "rsync failed"
 	assert_same_tree "ringcp -a vs rsync -a of /usr/share/doc/[bl]*" \
