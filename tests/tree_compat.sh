@@ -251,8 +251,8 @@ test_compare_can_fail()
 	done
 }
 
-# a real tree no one here wrote: ringcp -a gives what rsync -a gives, and
-# rsync's dry run against the copy lists nothing
+# a real tree no one here wrote: ringcp -a gives what rsync -a would: the
+# source's listing, and rsync's checksum dry run against it lists nothing
 test_real_tree()
 {
 	local src=$1
@@ -261,12 +261,11 @@ test_real_tree()
 	[ -d "$src" ] || t_skip "no $src"
 	t_scratch mnt 1200m
 	copy_ok -a "$src/" mnt/dst1/
-	"${RSYNC[@]}" -a "$src/" mnt/dst2/ || t_abort "rsync failed"
 	assert_rsync_agrees "ringcp -a $src/" "$src/" mnt/dst1/ -a
-	assert_same_tree "ringcp -a vs rsync -a of $src" mnt/dst2 mnt/dst1 \
-		--no-xattr
+	# what rsync -a makes of it is the source, no more, no less (within
+	# ~60 s a run under ASan has no time for rsync's own copy too)
 	assert_same_tree "ringcp -a of $src vs the source" "$src" mnt/dst1 \
-		--no-xattr --no-hash
+		--no-xattr
 	assert_no_temp_tree mnt/dst1
 }
 
