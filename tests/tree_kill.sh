@@ -4,7 +4,8 @@
 # (delays from a seeded RNG; T_SEED=N replays a run) never leaves partial
 # data under a final name: each file there is byte for byte its source
 # (or, when overwriting, what DST held before); a rerun without the kill
-# completes the job, leaving the trees equal and no temporary file.
+# completes the job, leaving the trees equal and no temporary file (also
+# after kills among 1,000 small files replacing older ones).
 # SIGINT and SIGTERM during a tree copy: exit 20, every in-flight file
 # cancelled and its temporary file removed, what is there complete, and a
 # rerun completes the job.
@@ -140,6 +141,47 @@ test_sigkill()
 	rerun_completes src dst
 }
 
+# small_files DIR SEED : 1,000 files of 1 B to 4 KiB in 10 dirs
+small_files()
+{
+	local i j files
+
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		mkdir -p "$1/d$i" || return 1
+		files=()
+		for j in $(seq 0 99); do
+			files+=($(( (j * 41 + i * 7 + ${#2}) % 4096 + 1 )):"$1/d$i/f$j")
+		done
+		seeded_files "$2" "${files[@]}" || return 1
+	done
+}
+
+# many small files replacing older ones: each is linked under a temporary
+# name and renamed over the old one, so many kills land between the two;
+# whatever is left, the rerun must leave the trees equal, no temp behind
+test_sigkill_small()
+{
+	local k delay left=0
+
+	need_python
+	small_files src new && small_files old older ||
+		t_abort "cannot make the trees"
+	RANDOM=$T_SEED
+	diag "seed $T_SEED (replay: T_SEED=$T_SEED bash $0)"
+	for k in $(seq 1 10); do
+		rm -rf dst && cp -a old dst || t_abort "cp -a"
+		delay=$((5 + RANDOM % 150))
+		start -a src/ dst
+		stop KILL "$delay"
+		[ "$LANDED" -eq 1 ] || continue
+		assert_final_complete src dst old
+		left=$((left + $(temps_left dst)))
+		[ "$(temps_left dst)" -eq 0 ] || break
+	done
+	diag "temporary files left by the kills: $left"
+	rerun_completes src dst
+}
+
 # test_signal SIG : exit 20, no temp, what is there complete, rerun
 test_signal()
 {
@@ -203,6 +245,8 @@ main()
 		test_sigkill
 	t_add "SIGKILL x6 over an older DST: old or new, never partial" \
 		test_sigkill over
+	t_add "SIGKILL x10 replacing 1,000 small files: rerun leaves no temp" \
+		test_sigkill_small
 	t_add "SIGINT during a tree copy: exit 20, no temp, rerun completes" \
 		test_signal INT
 	t_add "SIGTERM during a tree copy: exit 20, no temp, rerun completes" \
