@@ -413,9 +413,15 @@ assert_same_tree()
 	out=$(diff <(tree_list "$@" "$exp" 2>&1) <(tree_list "$@" "$got" 2>&1))
 	[ -z "$out" ] && return 0
 	fail "$what: '$got' differs from '$exp' (< expected, > got):"
-	printf '%s\n' "$out" | head -n 40 | sed 's/^/#   /'
-	[ "$(printf '%s\n' "$out" | wc -l)" -gt 40 ] && diag "  ... (more)"
+	show_diff "$out"
 	return 1
+}
+
+# show_diff TEXT : a diff as diagnostics, at most 40 lines
+show_diff()
+{
+	printf '%s\n' "$1" | head -n 40 | sed 's/^/#   /'
+	[ "$(printf '%s\n' "$1" | wc -l)" -le 40 ] || diag "  ... (more)"
 }
 
 # assert_listing WHAT DIR EXPECTED-LISTING [treelist.py OPTIONS] : DIR
@@ -428,7 +434,7 @@ assert_listing()
 	out=$(diff <(printf '%s\n' "$exp") <(tree_list "$@" "$dir" 2>&1))
 	[ -z "$out" ] && return 0
 	fail "$what: '$dir' changed (< before, > after):"
-	printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
+	show_diff "$out"
 	return 1
 }
 
