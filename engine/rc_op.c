@@ -361,6 +361,11 @@ void rc_op_halt_and_release(struct rc_op *op)
 			break;
 		}
 		rc_trace(r, RC_EV_HALT, op, op->buf, op->buf_size, op->res);
+	} else if (op->opcode == IORING_OP_CLOSE && op->res == -ECANCELED) {
+		/* cancelled before it ran: the fd is still open, and only
+		 * ours (no one could have been given its number) */
+		close(op->fd);
+		r->stats.halt_fds_closed++;
 	}
 	rc_op_release(op);
 }
@@ -411,6 +416,11 @@ int rc_op_cancel(struct rc_op *op)
 	case RC_OP_QUEUED:
 		r->stats.cancels_released_now++;
 		rc_op_unqueue(r, op);
+		if (op->opcode == IORING_OP_CLOSE) {
+			/* the fd was given to the op: close it as asked */
+			close(op->fd);
+			r->stats.halt_fds_closed++;
+		}
 		rc_op_release(op);
 		return 0;
 	case RC_OP_READY:

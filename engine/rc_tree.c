@@ -831,6 +831,22 @@ static void rc_tree_progress(struct rc_tree *t, bool last)
 		"\033[K");
 }
 
+/*
+ * Harness builds only: the chaos hook may abort the whole job at any turn
+ * of the loop, with every kind of op of every file in flight.
+ */
+static bool rc_tree_chaos(struct rc_tree *t)
+{
+#ifdef RC_TRACE
+	const struct rc_copy_opts *o = &t->o->copy;
+
+	return o->chaos && o->chaos(o->chaos_arg, t->active) != RC_CHAOS_NONE;
+#else
+	(void)t;
+	return false;
+#endif
+}
+
 /* ---- operands ---- */
 
 /* Split path into its directory ("" for none) and base name. */
@@ -860,18 +876,21 @@ static int rc_open_dir(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-/* realpath of path, or of its parent plus its base name if it is new. */
+/*
+ * realpath of path; for a path that does not exist (yet), realpath of its
+ * deepest existing ancestor with the rest appended.  NULL on failure.
+ */
 static char *rc_resolve(const char *path)
 {
-	char dir[PATH_MAX], *rd, *out;
+	char head[PATH_MAX], *rd, *out;
 	const char *base;
 	size_t n;
 
 	out = realpath(path, NULL);
-	if (out)
+	if (out || errno != ENOENT)
 		return out;
-	rc_split(path, dir, sizeof(dir), &base);
-	rd = realpath(dir[0] ? dir : ".", NULL);
+	rc_split(path, head, sizeof(head), &base);
+	rd = rc_resolve(head[0] ? head : ".");
 	if (!rd)
 		return NULL;
 	n = strlen(rd) + strlen(base) + 2;
@@ -921,25 +940,23 @@ static int rc_dst_dir(struct rc_tree *t, const char *dst, bool *fresh)
 	return fd;
 }
 
-/* Set up the walk of one operand into dst; NULL walk if nothing to walk. */
-static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
-			   bool dst_is_dir, struct rc_walk **wp)
+/*
+ * The usage errors of one operand, found before anything is copied: a
+ * directory copied into itself or onto itself, a file onto itself.
+ * Returns 0 or -EINVAL (message printed).
+ */
+static int rc_tree_check_operand(struct rc_tree *t, const char *src,
+				 const char *dst, bool dst_is_dir)
 {
 	size_t sl = strlen(src);
 	bool slash = sl > 1 && src[sl - 1] == '/';
-	char sdir[PATH_MAX], ddir[PATH_MAX];
-	const char *sbase, *dbase;
-	struct rc_dir *holder;
+	char sdir[PATH_MAX];
+	const char *sbase;
 	struct stat st;
-	int sfd, dfd, ret;
-	bool fresh;
+	int ret;
 
-	*wp = NULL;
-	if ((slash ? stat(src, &st) : lstat(src, &st)) < 0) {
-		ret = -errno;
-		rc_tree_err(t, ret, "cannot stat '%s'", src);
-		return 0;
-	}
+	if ((slash ? stat(src, &st) : lstat(src, &st)) < 0)
+		return 0;	/* reported when its turn comes */
 	if (S_ISDIR(st.st_mode) && t->o->recursive) {
 		char target[PATH_MAX + NAME_MAX + 2];
 
@@ -965,6 +982,28 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 				"file\n", src, dst_is_dir ? target : dst);
 			return -EINVAL;
 		}
+	}
+	return 0;
+}
+
+/* Set up the walk of one operand into dst; NULL walk if nothing to walk. */
+static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
+			   bool dst_is_dir, struct rc_walk **wp)
+{
+	size_t sl = strlen(src);
+	bool slash = sl > 1 && src[sl - 1] == '/';
+	char sdir[PATH_MAX], ddir[PATH_MAX];
+	const char *sbase, *dbase;
+	struct rc_dir *holder;
+	struct stat st;
+	int sfd, dfd, ret;
+	bool fresh;
+
+	*wp = NULL;
+	if ((slash ? stat(src, &st) : lstat(src, &st)) < 0) {
+		ret = -errno;
+		rc_tree_err(t, ret, "cannot stat '%s'", src);
+		return 0;
 	}
 	if (S_ISDIR(st.st_mode) && slash && t->o->recursive) {
 		/* "SRC/": SRC's contents into dst, SRC's metadata on dst */
@@ -1089,6 +1128,9 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 			 S_ISDIR(s.st_mode) && opts->recursive)
 			dst_is_dir = true;
 	}
+	for (unsigned i = 0; i < nsrcs; i++)
+		if (rc_tree_check_operand(&t, srcs[i].path, dst, dst_is_dir))
+			return -EINVAL;
 	if (opts->progress) {
 		unsigned i;
 
@@ -1113,7 +1155,8 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		const char *name;
 		unsigned char type;
 
-		if (opts->copy.stop && *opts->copy.stop) {
+		if ((opts->copy.stop && *opts->copy.stop) ||
+		    rc_tree_chaos(&t)) {
 			rc_walk_free(w);
 			w = NULL;
 			ret = rc_tree_abort(&t);
