@@ -164,6 +164,8 @@ test_sigkill_small()
 	local k delay left=0
 
 	need_python
+	t_scratch m 256m	# ten rm -rf of 1,000 files: quick on a tmpfs
+	cd m || t_abort "cd m"
 	small_files src new && small_files old older ||
 		t_abort "cannot make the trees"
 	RANDOM=$T_SEED
