@@ -112,6 +112,7 @@ t_cleanup()
 
 	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
 		t_unmount_all
+		[ "$(id -u)" -eq 0 ] || chmod -R u+w "$T_TMP" 2>/dev/null
 		if [ -f "$T_TMP/.dirs" ]; then
 			while read -r d; do
 				rm -rf --one-file-system "$d"
@@ -595,8 +596,10 @@ t_run_all()
 		fi
 		[ -n "${T_TIMES:-}" ] &&
 			diag "test $k took $(( (${EPOCHREALTIME/[.,]/} - t_t0) / 1000 )) ms"
-		# a test's mounts and files go as soon as it is done
+		# a test's mounts and files go as soon as it is done (a user
+		# cannot remove what is in a read-only dir of its own)
 		t_unmount_all
+		[ "$(id -u)" -eq 0 ] || chmod -R u+w "$T_TMP/t$k" 2>/dev/null
 		rm -rf --one-file-system "$T_TMP/t$k" 2>/dev/null
 	done
 	t1=${EPOCHREALTIME/[.,]/}
