@@ -158,18 +158,12 @@ void rc_pump_abort(struct rc_pump *c)
 	for (i = 0; i < c->n_slots; i++) {
 		struct rc_copy_slot *s = &c->slots[i];
 
-		if (!s->op)
-			continue;
-		if (s->held)
-			rc_op_put(s->op);
-		else
+		if (s->op && !s->held) {
 			rc_op_cancel(s->op);
-		s->op = NULL;
+			s->op = NULL;
+		}
 	}
-	c->busy = 0;
-	free(c->slots);
-	c->slots = NULL;
-	c->n_slots = 0;
+	rc_pump_forget(c);
 }
 
 void rc_pump_forget(struct rc_pump *c)

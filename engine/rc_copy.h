@@ -136,6 +136,9 @@ void rc_pump_forget(struct rc_pump *c);
 /* Give back the slots of a finished pump (aborts one still busy). */
 void rc_pump_end(struct rc_pump *c);
 
+/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry. */
+int rc_temp_name(const char *base, char *tmp, size_t size);
+
 struct rc_copy_result {
 	uint64_t bytes;			/* size of the destination */
 	int err;			/* 0 or -errno */

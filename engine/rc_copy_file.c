@@ -94,8 +94,7 @@ static int rc_open_parent(const char *path, const char **basep)
 	return fd < 0 ? -errno : fd;
 }
 
-/* A fresh name ".<base>.ringcp-XXXXXXXX" for the temporary file. */
-static int rc_temp_name(const char *base, char *tmp, size_t size)
+int rc_temp_name(const char *base, char *tmp, size_t size)
 {
 	uint32_t rnd;
 

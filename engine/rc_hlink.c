@@ -126,16 +126,25 @@ enum rc_hlink_state rc_hlink_lookup(struct rc_tree *t, dev_t dev, ino_t ino,
 	return RC_HLINK_DONE;
 }
 
-/* Hand the waiters of an entry to resume(), the entry gone or placed. */
-static void rc_hlink_resume(struct rc_tree *t, struct rc_job **w, unsigned n,
-			    bool placed,
+/*
+ * Take the waiters off an entry (and drop the entry first if pp is given),
+ * then hand each to resume(), which looks the group up again.
+ */
+static void rc_hlink_resume(struct rc_tree *t, struct rc_hlink *e,
+			    struct rc_hlink **pp, bool placed,
 			    void (*resume)(struct rc_tree *, struct rc_job *,
 					   bool))
 {
-	unsigned i;
+	struct rc_job **w = e->waiters;
+	unsigned i, n = e->nwait;
 
+	e->waiters = NULL;
+	e->nwait = e->capwait = 0;
+	if (pp)
+		rc_hlink_drop(t, pp);
 	for (i = 0; i < n; i++)
-		resume(t, w[i], placed);
+		if (resume)
+			resume(t, w[i], placed);
 	free(w);
 }
 
@@ -144,8 +153,6 @@ void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool))
 {
 	struct rc_hlink **pp = rc_hlink_find(&t->hl, dev, ino), *e;
-	struct rc_job **w;
-	unsigned n;
 
 	if (!pp)
 		return;
@@ -158,30 +165,31 @@ void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
 	e->placed = true;
 	e->dir = d;
 	rc_dir_get(d);
-	w = e->waiters;
-	n = e->nwait;
-	e->waiters = NULL;
-	e->nwait = e->capwait = 0;
 	/* the waiters look the group up again: each gets DONE */
-	rc_hlink_resume(t, w, n, true, resume);
+	rc_hlink_resume(t, e, NULL, true, resume);
+}
+
+void rc_hlink_seen(struct rc_tree *t, dev_t dev, ino_t ino, unsigned nlink,
+		   struct rc_dir *d, const char *name)
+{
+	struct rc_dir *other;
+	const char *oname;
+
+	if (rc_hlink_find(&t->hl, dev, ino))
+		return;		/* the group has its copy, or one on the way */
+	if (rc_hlink_lookup(t, dev, ino, nlink, NULL, &other, &oname) ==
+	    RC_HLINK_NEW)
+		rc_hlink_placed(t, dev, ino, d, name, NULL);
 }
 
 void rc_hlink_failed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool))
 {
-	struct rc_hlink **pp = rc_hlink_find(&t->hl, dev, ino), *e;
-	struct rc_job **w;
-	unsigned n;
+	struct rc_hlink **pp = rc_hlink_find(&t->hl, dev, ino);
 
-	if (!pp)
-		return;
-	e = *pp;
-	w = e->waiters;
-	n = e->nwait;
-	e->waiters = NULL;
-	rc_hlink_drop(t, pp);
 	/* the first of them becomes the group's copy, the rest wait on it */
-	rc_hlink_resume(t, w, n, false, resume);
+	if (pp)
+		rc_hlink_resume(t, *pp, pp, false, resume);
 }
 
 void rc_hlink_free(struct rc_tree *t)

@@ -7,10 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -145,18 +145,6 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
 	return 0;
 }
 
-int rc_meta_temp_name(const char *base, char *tmp, size_t size)
-{
-	uint32_t rnd;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)rand() ^ (uint32_t)getpid();
-	if ((size_t)snprintf(tmp, size, ".%.200s.ringcp-%08x", base, rnd) >=
-	    size)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 /* Make the special file (or symlink) at dfd/name. */
 static int rc_make_special(int dfd, const char *name, const struct stat *st,
 			   const char *target)
@@ -185,7 +173,7 @@ static int rc_place_special(struct rc_tree *t, struct rc_dir *d,
 	int ret, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		ret = rc_meta_temp_name(name, tmp, sizeof(tmp));
+		ret = rc_temp_name(name, tmp, sizeof(tmp));
 		if (ret)
 			return ret;
 		ret = rc_make_special(d->dst_fd, tmp, st, target);
@@ -232,6 +220,42 @@ err:
 	return ret;
 }
 
+/*
+ * The quick check of a non-regular entry: the destination already is the
+ * same kind of thing (same symlink target, same device), with the mode,
+ * owner and time the options would give it.
+ */
+static bool rc_special_up_to_date(struct rc_tree *t, struct rc_dir *d,
+				  const char *name, const struct stat *st,
+				  const char *target)
+{
+	const struct rc_tree_opts *o = t->o;
+	struct stat ds;
+
+	if (d->fresh || d->dst_fd < 0 ||
+	    fstatat(d->dst_fd, name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (ds.st_mode & S_IFMT) != (st->st_mode & S_IFMT))
+		return false;
+	if (S_ISLNK(st->st_mode)) {
+		char buf[PATH_MAX + 1];
+		ssize_t n = readlinkat(d->dst_fd, name, buf, sizeof(buf) - 1);
+
+		if (n < 0 || (size_t)n != strlen(target) ||
+		    memcmp(buf, target, (size_t)n))
+			return false;
+	} else if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) &&
+		   ds.st_rdev != st->st_rdev)
+		return false;
+	else if ((ds.st_mode & 07777) != rc_meta_mode(t, st->st_mode))
+		return false;
+	if ((o->owner && t->root && ds.st_uid != st->st_uid) ||
+	    (o->group && ds.st_gid != st->st_gid))
+		return false;
+	return !o->times ||
+	       (ds.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+		ds.st_mtim.tv_nsec == st->st_mtim.tv_nsec);
+}
+
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st)
 {
@@ -265,9 +289,7 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 		if (n < 0 || (size_t)n >= cap) {
 			ret = n < 0 ? -errno : -EAGAIN;
 			if (ret == -ENOENT) {
-				t->st->vanished++;
-				fprintf(stderr, "ringcp: file has vanished: "
-					"'%s'\n", path);
+				rc_tree_vanished(t, path);
 				free(target);
 				return ret;
 			}
@@ -276,6 +298,11 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			return ret;
 		}
 		target[n] = '\0';
+	}
+	if (rc_special_up_to_date(t, d, name, st, target)) {
+		free(target);
+		t->st->skipped++;
+		return 0;
 	}
 	rc_tree_verbose(t, d, name, "");
 	if (o->dry_run) {

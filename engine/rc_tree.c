@@ -104,6 +104,13 @@ void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	t->st->errors++;
 }
 
+void rc_tree_vanished(struct rc_tree *t, const char *path)
+{
+	fprintf(stderr, "ringcp: file has vanished '%s': %s\n", path,
+		strerror(ENOENT));
+	t->st->vanished++;
+}
+
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix)
 {
@@ -142,8 +149,7 @@ static void rc_job_fail(struct rc_job *j, int err, const char *what,
 		return;
 	j->err = err ? err : -EIO;
 	if (err == -ENOENT && !dst_side) {
-		t->st->vanished++;
-		fprintf(stderr, "ringcp: file has vanished: '%s'\n", path);
+		rc_tree_vanished(t, path);
 		return;
 	}
 	rc_tree_err(t, err, "%s '%s'", what, path);
@@ -280,7 +286,7 @@ static void rc_job_create(struct rc_job *j)
 		rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
 				  O_WRONLY | O_CLOEXEC, mode);
 	} else {
-		ret = rc_meta_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
+		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
 		if (ret) {
 			rc_op_put(op);
 			rc_job_fail(j, ret, "cannot create", true);
@@ -404,7 +410,7 @@ static int rc_job_replace(struct rc_job *j)
 	int tries, ret = -EEXIST;
 
 	for (tries = 0; tries < 100 && ret == -EEXIST; tries++) {
-		ret = rc_meta_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
+		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
 		if (ret)
 			break;
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", j->dst_fd);
@@ -641,7 +647,7 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		j->link_dir = NULL;
 		if (res == -EEXIST) {
 			/* replace: link under a temporary name, rename */
-			ret = rc_meta_temp_name(j->dst_name, j->tmp,
+			ret = rc_temp_name(j->dst_name, j->tmp,
 						sizeof(j->tmp));
 			res = ret ? ret : linkat(d->dst_fd, op->path,
 						 j->dir->dst_fd, j->tmp, 0);
@@ -684,9 +690,15 @@ static bool rc_up_to_date(struct rc_tree *t, struct rc_dir *d,
 		return false;
 	if (fstatat(d->src_fd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
-	return S_ISREG(s.st_mode) && s.st_size == ds.st_size &&
-	       s.st_mtim.tv_sec == ds.st_mtim.tv_sec &&
-	       s.st_mtim.tv_nsec == ds.st_mtim.tv_nsec;
+	if (!S_ISREG(s.st_mode) || s.st_size != ds.st_size ||
+	    s.st_mtim.tv_sec != ds.st_mtim.tv_sec ||
+	    s.st_mtim.tv_nsec != ds.st_mtim.tv_nsec)
+		return false;
+	/* later names of its hard-link group link to this copy */
+	if (t->o->hard_links && s.st_nlink > 1)
+		rc_hlink_seen(t, s.st_dev, s.st_ino, (unsigned)s.st_nlink, d,
+			      dst_name);
+	return true;
 }
 
 /* A regular file listed: start its job (or list it, in a dry run). */
@@ -747,9 +759,7 @@ static void rc_tree_entry(struct rc_tree *t, struct rc_dir *d,
 		return rc_tree_file(t, d, name, dst_name);
 	if (fstatat(d->src_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT) {
-			t->st->vanished++;
-			fprintf(stderr, "ringcp: file has vanished: '%s'\n",
-				rc_tree_path(d->src_path, name));
+			rc_tree_vanished(t, rc_tree_path(d->src_path, name));
 		} else
 			rc_tree_err(t, -errno, "cannot stat '%s'",
 				    rc_tree_path(d->src_path, name));

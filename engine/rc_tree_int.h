@@ -64,6 +64,8 @@ struct rc_tree {
 /* "ringcp: <fmt>[: strerror(-err)]" on stderr; counts an error if err. */
 void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A source entry gone during the copy: printed and counted (exit 24). */
+void rc_tree_vanished(struct rc_tree *t, const char *path);
 /* A line on stdout for -v (or a dry run's listing). */
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix);
@@ -118,9 +120,6 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
 		     const struct stat *st, const struct stat *cur,
 		     bool set_mode, const char **what);
 
-/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry. */
-int rc_meta_temp_name(const char *base, char *tmp, size_t size);
-
 /*
  * Copy a symlink, device, FIFO or socket src_dir/name to dst_dir/name
  * (replacing what is there), metadata included.  Returns 0, 1 if skipped
@@ -151,6 +150,9 @@ enum rc_hlink_state rc_hlink_lookup(struct rc_tree *t, dev_t dev, ino_t ino,
 void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     struct rc_dir *d, const char *name,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool));
+/* A name of the group found up to date at d/name: later names link to it. */
+void rc_hlink_seen(struct rc_tree *t, dev_t dev, ino_t ino, unsigned nlink,
+		   struct rc_dir *d, const char *name);
 /* The first copy failed: the next waiting job copies instead. */
 void rc_hlink_failed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool));
