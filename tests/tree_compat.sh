@@ -256,7 +256,7 @@ test_compare_can_fail()
 # source's listing, and rsync's checksum dry run against it lists nothing
 test_real_tree()
 {
-	local src=$1
+	local src=$1 owner=()
 
 	need_tools
 	[ -d "$src" ] || t_skip "no $src"
@@ -266,8 +266,9 @@ test_real_tree()
 	# what rsync -a makes of it is the source, no more, no less (within
 	# ~60 s a run under ASan has no time for rsync's own copy too)
 	# (not root: the copy is the user's, rightly)
+	is_root || owner=(--no-owner)
 	assert_same_tree "ringcp -a of $src vs the source" "$src" mnt/dst1 \
-		--no-xattr $(is_root || echo --no-owner)
+		--no-xattr "${owner[@]}"
 	assert_no_temp_tree mnt/dst1
 }
 
