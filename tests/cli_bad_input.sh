@@ -17,7 +17,6 @@
 . "$(dirname "$0")/lib.sh"
 
 MiB=$((1024 * 1024))
-NOBODY=65534
 
 # not_copied WHAT-IN-MESSAGE : exit 23 and exactly "ringcp: MESSAGE"
 not_copied()
@@ -54,33 +53,6 @@ bad_option()
 	assert_status 1
 	assert_stderr_eq "$text"
 	assert_absent dst
-}
-
-# as_nobody ARGS... : run ringcp as uid/gid 65534 without groups
-as_nobody()
-{
-	rc_run_cmd setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
-		"$NOBODY_RINGCP" "$@"
-}
-
-# need_nobody : skip unless root can run ringcp as nobody; sets NOBODY_RINGCP
-need_nobody()
-{
-	need_root "to run ringcp as an unprivileged user"
-	command -v setpriv >/dev/null || t_skip "no setpriv"
-	NOBODY_RINGCP=$RINGCP
-	if ! setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
-		test -x "$RINGCP"; then
-		# e.g. under a dir nobody cannot search: use a copy
-		NOBODY_RINGCP=$T_TMP/.io/ringcp
-		if ! cp "$RINGCP" "$NOBODY_RINGCP" ||
-		   ! chmod 755 "$NOBODY_RINGCP"; then
-			t_abort "cannot copy $RINGCP"
-		fi
-		diag "nobody cannot execute $RINGCP: using a copy"
-	fi
-	setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
-		test -x "$PWD" || t_abort "nobody cannot reach $PWD"
 }
 
 # ---- sources ------------------------------------------------------------

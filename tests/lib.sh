@@ -13,7 +13,8 @@
 # subshell with a fresh empty working directory; the test fails if any
 # assertion failed (or the subshell died, e.g. on an unset variable).  A
 # test calls t_skip "reason" to end as skipped.  The script exits 0 if no
-# test failed, 1 otherwise.
+# test failed, 1 otherwise.  While developing, T_ONLY="2 5" runs only those
+# tests and T_TIMES=1 prints how long each took.
 #
 # The command under test is $RINGCP (absolute path); rc_run runs it with
 # stdout/stderr captured and its exit status in RC_STATUS.
@@ -54,7 +55,7 @@ show_file()
 	fi
 	n=$(wc -l <"$2")
 	diag "$1:"
-	head -n 20 "$2" | sed 's/^/#   | /'
+	head -n 20 "$2" | cut -c 1-400 | sed "s/^/#   | /"
 	[ "$n" -gt 20 ] && diag "  ... ($n lines)"
 	return 0
 }
@@ -111,6 +112,7 @@ t_cleanup()
 
 	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ]; then
 		t_unmount_all
+		[ "$(id -u)" -eq 0 ] || chmod -R u+w "$T_TMP" 2>/dev/null
 		if [ -f "$T_TMP/.dirs" ]; then
 			while read -r d; do
 				rm -rf --one-file-system "$d"
@@ -152,8 +154,10 @@ t_init()
 # t_mount MOUNT-ARGS... DIR : mount, and unmount DIR at exit whatever happens
 t_mount()
 {
-	local dir=${!#}
+	local dir
 
+	# absolute: the unmount at the end runs from another directory
+	dir=$(realpath -m -- "${!#}")
 	printf '%s\n' "$dir" >>"$T_TMP/.mounts"
 	mount "$@"
 }
@@ -172,6 +176,18 @@ t_extra_dir()
 	d=$(mktemp -d "$1/ringcp-test.XXXXXXXX") || return 1
 	printf '%s\n' "$d" >>"$T_TMP/.dirs"
 	printf '%s\n' "$d"
+}
+
+# t_scratch DIR SIZE : make DIR, a tmpfs of SIZE as root: a big or deep
+# tree goes in no time by unmounting it, where unlinking it can take half a
+# minute (24,000 files, or 10,000 nested dirs, on a disk mounted with
+# discard); not root, DIR is a plain directory
+t_scratch()
+{
+	mkdir "$1" || t_abort "mkdir $1"
+	[ "$(id -u)" -eq 0 ] ||
+		{ diag "not root: $1 on $(findmnt -n -o FSTYPE -T .)"; return 0; }
+	t_mount -t tmpfs -o "size=$2" tmpfs "$1" || t_abort "cannot mount tmpfs"
 }
 
 need_root()
@@ -338,6 +354,202 @@ assert_snapshot()
 	return 1
 }
 
+# ---- unprivileged runs -------------------------------------------------------
+
+NOBODY=65534
+
+# as_nobody ARGS... : run ringcp as uid/gid 65534 without groups
+as_nobody()
+{
+	rc_run_cmd setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		"$NOBODY_RINGCP" "$@"
+}
+
+# need_nobody : skip unless root can run ringcp as nobody; sets NOBODY_RINGCP
+need_nobody()
+{
+	need_root "to run ringcp as an unprivileged user"
+	command -v setpriv >/dev/null || t_skip "no setpriv"
+	NOBODY_RINGCP=$RINGCP
+	if ! setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		test -x "$RINGCP"; then
+		# e.g. under a dir nobody cannot search: use a copy
+		NOBODY_RINGCP=$T_TMP/.io/ringcp
+		if ! cp "$RINGCP" "$NOBODY_RINGCP" ||
+		   ! chmod 755 "$NOBODY_RINGCP"; then
+			t_abort "cannot copy $RINGCP"
+		fi
+		diag "nobody cannot execute $RINGCP: using a copy"
+	fi
+	setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		test -x "$PWD" || t_abort "nobody cannot reach $PWD"
+}
+
+# ---- trees -------------------------------------------------------------------
+
+T_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T_PY=$(command -v /usr/bin/python3 python3 | head -n 1)
+
+# need_python : skip unless python3 is there (tree listings need it)
+need_python()
+{
+	[ -n "$T_PY" ] || t_skip "no python3"
+}
+
+# tree_list [treelist.py OPTIONS] DIR : one line of metadata per entry
+# (path, type, mode, owner, size, mtime ns, symlink target, hard-link
+# group, xattrs, ACLs, sha256), sorted; works below PATH_MAX too
+tree_list()
+{
+	"$T_PY" "$T_LIBDIR/treelist.py" "$@"
+}
+
+# assert_same_tree WHAT EXPECTED-DIR GOT-DIR [treelist.py OPTIONS] : the two
+# trees list the same; on failure, the differing lines
+assert_same_tree()
+{
+	local what=$1 exp=$2 got=$3 out
+
+	shift 3
+	out=$(diff <(tree_list "$@" "$exp" 2>&1) <(tree_list "$@" "$got" 2>&1))
+	[ -z "$out" ] && return 0
+	fail "$what: '$got' differs from '$exp' (< expected, > got):"
+	show_diff "$out"
+	return 1
+}
+
+# show_diff TEXT : a diff as diagnostics, at most 40 lines
+show_diff()
+{
+	printf '%s\n' "$1" | head -n 40 | sed 's/^/#   /'
+	[ "$(printf '%s\n' "$1" | wc -l)" -le 40 ] || diag "  ... (more)"
+}
+
+# assert_listing WHAT DIR EXPECTED-LISTING [treelist.py OPTIONS] : DIR
+# still lists as EXPECTED-LISTING (a tree_list output taken before)
+assert_listing()
+{
+	local what=$1 dir=$2 exp=$3 out
+
+	shift 3
+	out=$(diff <(printf '%s\n' "$exp") <(tree_list "$@" "$dir" 2>&1))
+	[ -z "$out" ] && return 0
+	fail "$what: '$dir' changed (< before, > after):"
+	show_diff "$out"
+	return 1
+}
+
+# assert_final_complete SRC DST [OLD] : every regular file under a final
+# name in DST (a temporary name .NAME.ringcp-* aside) holds exactly the
+# bytes of the same path under SRC (or under OLD: what DST held before):
+# no partial data under a final name, whatever else is missing; prints how
+# many files it checked to fd 3 if open
+assert_final_complete()
+{
+	local out
+
+	out=$("$T_PY" -c '
+import filecmp, os, re, sys
+src, dst, old = (os.fsencode(a) for a in (sys.argv[1:] + [""])[:3])
+temp = re.compile(rb"^\..*\.ringcp-.*$")
+bad, n = [], 0
+for dirpath, dirs, files, dfd in os.fwalk(dst):
+    rel = os.path.relpath(dirpath, dst)
+    for f in files:
+        if temp.match(f):
+            continue
+        d = os.path.join(dirpath, f)
+        if os.path.islink(d) or not os.path.isfile(d):
+            continue
+        n += 1
+        s = os.path.normpath(os.path.join(src, rel, f))
+        o = os.path.normpath(os.path.join(old, rel, f)) if old else None
+        if o and os.path.isfile(o) and os.path.getsize(o) == \
+                os.path.getsize(d) and filecmp.cmp(o, d, shallow=False):
+            continue
+        if not os.path.isfile(s):
+            bad.append("%r: no such source file" % os.path.join(rel, f))
+        elif os.path.getsize(s) != os.path.getsize(d):
+            bad.append("%r: %d bytes, the source has %d" % (
+                os.path.join(rel, f), os.path.getsize(d), os.path.getsize(s)))
+        elif not filecmp.cmp(s, d, shallow=False):
+            bad.append("%r: differs from the source" % os.path.join(rel, f))
+print("checked %d" % n)
+print("\n".join(bad))
+' "$@" 2>&1)
+	{ printf '%s\n' "$out" | head -n 1 >&3; } 2>/dev/null
+	out=$(printf '%s\n' "$out" | tail -n +2)
+	[ -z "$out" ] && return 0
+	fail "files under their final name in '$2' not complete copies:" "$out"
+	return 1
+}
+
+# assert_no_temp_tree DIR : no ringcp temporary file anywhere under DIR
+assert_no_temp_tree()
+{
+	local left
+
+	left=$(find "$1" -name '.*.ringcp-*' 2>/dev/null)
+	[ -z "$left" ] && return 0
+	fail "temporary file(s) left under '$1':" "$left"
+	return 1
+}
+
+# assert_err_line ERE : some line of the last run's stderr matches ERE
+assert_err_line()
+{
+	grep -qE -- "$1" "$RC_ERR" && return 0
+	fail "stderr: expected a line matching: $1"
+	show_file "got" "$RC_ERR"
+	return 1
+}
+
+# assert_err_format : all of stderr is messages "ringcp: <what> 'PATH':
+# <error>", one a line (a PATH may hold a newline of its own)
+assert_err_format()
+{
+	local bad
+
+	bad=$("$T_PY" -c '
+import re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+msg = re.compile(r"ringcp: [^\x27\n]+ \x27.*?\x27: [A-Z][^\n]*\n", re.S)
+pos, bad = 0, []
+while pos < len(text):
+    m = msg.match(text, pos)
+    if m:
+        pos = m.end()
+        continue
+    end = text.find("\n", pos)
+    end = len(text) if end < 0 else end + 1
+    bad.append(text[pos:end])
+    pos = end
+sys.stdout.write("".join(bad))
+' "$RC_ERR")
+	[ -z "$bad" ] && return 0
+	fail "stderr: not in the form \"ringcp: <what> 'PATH': <error>\":" "$bad"
+	return 1
+}
+
+# seeded_files SEED SIZE:PATH... : files of pseudo-random bytes, the same
+# for the same SEED and PATH on every run
+seeded_files()
+{
+	"$T_PY" -c '
+import os, random, sys
+seed = sys.argv[1]
+for arg in sys.argv[2:]:
+    size, path = arg.split(":", 1)
+    r = random.Random(os.fsencode(seed + ":" + path))
+    n = int(size)
+    with open(path, "wb") as f:
+        while n > 0:
+            k = min(n, 1 << 20)
+            f.write(r.randbytes(k))
+            n -= k
+' "$@" || t_abort "seeded_files $1 failed"
+}
+
 # ---- data ------------------------------------------------------------------
 
 # random_file PATH SIZE : SIZE bytes of random data
@@ -351,13 +563,19 @@ random_file()
 
 t_run_all()
 {
-	local i k n=${#T_DESC[@]} rc t0 t1 reason
+	local i k n=${#T_DESC[@]} rc t0 t1 t_t0 reason
 
 	echo "1..$n"
 	t0=${EPOCHREALTIME/[.,]/}
 	for ((i = 0; i < n; i++)); do
 		k=$((i + 1))
+		# T_ONLY="3 5": run only those tests (while developing)
+		if [ -n "${T_ONLY:-}" ] && [[ " $T_ONLY " != *" $k "* ]]; then
+			echo "ok $k - ${T_DESC[i]} # SKIP not in T_ONLY"
+			continue
+		fi
 		rm -f "$T_TMP/.skip"
+		t_t0=${EPOCHREALTIME/[.,]/}
 		(
 			T_FAIL=0
 			mkdir "$T_TMP/t$k" && cd "$T_TMP/t$k" || exit 1
@@ -376,8 +594,12 @@ t_run_all()
 			echo "not ok $k - ${T_DESC[i]}"
 			T_NFAIL=$((T_NFAIL + 1))
 		fi
-		# a test's mounts and files go as soon as it is done
+		[ -n "${T_TIMES:-}" ] &&
+			diag "test $k took $(( (${EPOCHREALTIME/[.,]/} - t_t0) / 1000 )) ms"
+		# a test's mounts and files go as soon as it is done (a user
+		# cannot remove what is in a read-only dir of its own)
 		t_unmount_all
+		[ "$(id -u)" -eq 0 ] || chmod -R u+w "$T_TMP/t$k" 2>/dev/null
 		rm -rf --one-file-system "$T_TMP/t$k" 2>/dev/null
 	done
 	t1=${EPOCHREALTIME/[.,]/}
