@@ -40,6 +40,7 @@ quiet = @printf '  %-5s %s\n'
 endif
 
 ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
+	engine/rc_buf_pool.c engine/rc_buf_fixed.c engine/rc_buf_ring.c \
 	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c
 ENGINE_HDRS := $(wildcard engine/*.h)
 HARNESS_SRCS := $(wildcard harness/*.c)
@@ -51,7 +52,8 @@ SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 # Negative controls: one engine build per switch of engine/rc_mutant.h, each
 # linked into every scenario.  Never part of the production ringcp.
 MUTANTS := borrowed_buffer user_free free_on_cancel cancel_trusted \
-	close_then_free stale_cqe halt_leak
+	close_then_free stale_cqe halt_leak pool_put_in_flight fixed_unregister \
+	fixed_update ring_halt_leak ring_early_recycle
 MUTANT_BINS := $(foreach m,$(MUTANTS),$(patsubst scenarios/%.c,\
 	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS)))
 

@@ -23,6 +23,9 @@
 /* queue depth x block size is cut down to this much buffer memory */
 #define RC_COPY_MAX_BUFFER_BYTES (256ull * 1024 * 1024)
 
+/* Reads in a row that may find the buffer ring empty before failing. */
+#define RC_COPY_NOBUFS_RETRIES	100000
+
 /* How long an aborted copy waits for its cancelled ops before giving up. */
 #define RC_COPY_DRAIN_MS	30000
 
@@ -91,6 +94,7 @@ struct rc_pump {
 	unsigned n_slots, busy;
 	struct rc_copy_slot *slots;
 	const struct rc_copy_opts *opts;
+	unsigned nobufs_retries; /* reads that found the buffer ring empty */
 	int err;		/* first error, 0 or -errno */
 	enum rc_copy_side side;	/* which file it came from */
 	void *owner;		/* free for the caller */

@@ -23,6 +23,11 @@ static const char *const rc_violation_names[RC_VIOL__COUNT] = {
 	[RC_VIOL_PROGRAM_TOUCH] = "the program touched a freed buffer",
 	[RC_VIOL_CHECKSUM] = "destination differs from the source",
 	[RC_VIOL_FD_LEAK] = "file descriptors leaked",
+	[RC_VIOL_PROVIDE_KERNEL] = "buffer given to the buffer ring while the "
+				   "kernel owns it",
+	[RC_VIOL_SELECT_NOT_PROVIDED] = "a CQE picked a buffer that was not in "
+					"the buffer ring",
+	[RC_VIOL_RING_BUF_LOST] = "ring buffers never given back to the ring",
 };
 
 const char *rc_violation_name(enum rc_violation_kind k)
@@ -244,6 +249,33 @@ enum rc_violation_kind rc_ledger_event(struct rc_ledger *l,
 		return rc_ledger_submit(l, op);
 	case RC_EV_CQE:
 		return rc_ledger_cqe(l, op);
+	case RC_EV_BUF_PROVIDE:
+		/* into the kernel's buffer ring: any read may fill it now */
+		b = rc_ledger_buf(l, buf, true);
+		if (!b)
+			return RC_VIOL_NONE;
+		if (b->state == RC_BUF_KERNEL)
+			return RC_VIOL_PROVIDE_KERNEL;
+		b->state = RC_BUF_KERNEL;
+		b->op = NULL;
+		b->size = len;
+		b->lent = true;
+		return RC_VIOL_NONE;
+	case RC_EV_BUF_SELECT:
+	case RC_EV_BUF_RECLAIM:
+		/* out of the ring: picked for op's read, or taken back once
+		 * the ring is proven gone */
+		b = rc_ledger_buf(l, buf, true);
+		if (!b)
+			return RC_VIOL_NONE;
+		if (b->state != RC_BUF_KERNEL || b->op) {
+			b->state = RC_BUF_APP;
+			return RC_VIOL_SELECT_NOT_PROVIDED;
+		}
+		b->state = RC_BUF_APP;
+		return RC_VIOL_NONE;
+	case RC_EV_BUF_LOST:
+		return RC_VIOL_RING_BUF_LOST;
 	case RC_EV_RELEASE:
 		o = rc_ledger_op(l, op, false);
 		return o && o->in_flight ? RC_VIOL_RELEASE_IN_FLIGHT :

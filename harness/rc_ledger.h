@@ -18,7 +18,8 @@
 enum rc_buf_state {
 	RC_BUF_FREE,
 	RC_BUF_APP,
-	RC_BUF_KERNEL,
+	RC_BUF_KERNEL,		/* lent to an op, or (op NULL) provided to
+				 * the kernel's buffer ring */
 };
 
 enum rc_violation_kind {
@@ -39,6 +40,11 @@ enum rc_violation_kind {
 	RC_VIOL_PROGRAM_TOUCH,		/* the program touched a freed buffer */
 	RC_VIOL_CHECKSUM,		/* destination differs from the source */
 	RC_VIOL_FD_LEAK,		/* more fds open at the end than at start */
+	RC_VIOL_PROVIDE_KERNEL,		/* buffer given to the buffer ring while
+					 * the kernel owns it (ring or an op) */
+	RC_VIOL_SELECT_NOT_PROVIDED,	/* a CQE names a ring buffer that was
+					 * not in the ring */
+	RC_VIOL_RING_BUF_LOST,		/* ring buffers never given back */
 	RC_VIOL__COUNT,
 };
 

@@ -34,6 +34,8 @@ int main(int argc, char **argv)
 	}
 	if (fd < 0)
 		return rc_scenario_finish(&s);
+	s.strategy_buf_size = LEN;	/* ring buffers as long as a read */
+	s.strategy_bufs = 8;
 	r = rc_scenario_ring(&s, 64);
 
 	while (rc_scenario_more(&s)) {
@@ -43,7 +45,7 @@ int main(int argc, char **argv)
 
 		rc_scenario_watch(op, &out);
 		if (dir == RC_DIR_READ)
-			rc_op_prep_read(op, fd, 0, LEN, off);
+			rc_scenario_prep_read(op, fd, 0, LEN, off);
 		else
 			rc_op_prep_write(op, fd, 0, LEN, off);
 		rc_op_submit(op);

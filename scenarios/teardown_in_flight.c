@@ -86,12 +86,15 @@ int main(int argc, char **argv)
 			}
 			if (kind == 0 || (kind == 1 && dfd < 0))	/* pipes */
 				dirs[i] == RC_DIR_READ ?
-				rc_op_prep_read(op, rp[0], 0, LEN, (uint64_t)-1) :
+				rc_scenario_prep_read(op, rp[0], 0, LEN,
+						      (uint64_t)-1) :
 				rc_op_prep_write(op, wp[1], 0, LEN, (uint64_t)-1);
 			else	/* block layer, or done by teardown time */
 				dirs[i] == RC_DIR_READ ?
-				rc_op_prep_read(op, kind == 1 ? dfd : fd, 0, LEN,
-						off) :
+				/* (a stalled read fills its own buffer) */
+				(kind == 6 ? rc_op_prep_read :
+					     rc_scenario_prep_read)(op,
+					kind == 1 ? dfd : fd, 0, LEN, off) :
 				rc_op_prep_write(op, kind == 1 ? dfd : fd, 0,
 						 LEN, off);
 			if (kind == 6)
