@@ -70,7 +70,8 @@ all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
 
-variant: $(BUILD)/ringcp $(TEST_BINS) $(SCENARIO_BINS) $(MUTANT_BINS)
+variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
+	$(MUTANT_BINS)
 
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/prod
 	$(quiet) CC $@
@@ -95,6 +96,12 @@ $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)ar rcs $@ $^
 
 $(BUILD)/ringcp: engine/ringcp.c $(LIB) $(ENGINE_HDRS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+
+# the measurement driver of scripts/measure-buffers.sh (production library)
+$(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(ENGINE_HDRS)
+	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 
