@@ -200,9 +200,13 @@ enum rc_trace_event {
 	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
 				 * op's read (its CQE said so): op's now */
 	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
-				 * once the ring is proven gone */
+				 * once the ring is proven gone; res = the
+				 * ring's address */
 	RC_EV_BUF_LOST,		/* len = ring buffers neither in the ring nor
 				 * given back at teardown (leaked) */
+	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
+				 * changed at byte len while it waited in the
+				 * pool or table (trace builds poison it) */
 	RC_EV__COUNT,
 };
 

@@ -29,6 +29,7 @@ struct rc_fixed {
 	unsigned count, free_n;
 	unsigned *free_ids;	/* stack of free slots */
 	bool *busy;
+	bool *used;		/* handed out before: poisoned while free */
 	bool region_given_back;	/* (mutants only) */
 };
 
@@ -39,6 +40,7 @@ static void rc_fixed_free(struct rc_fixed *f)
 		rc_buf_free(f->r, f->region, f->region_len);
 	free(f->free_ids);
 	free(f->busy);
+	free(f->used);
 	free(f);
 }
 
@@ -60,8 +62,9 @@ static int rc_strat_fixed_create(struct rc_ring *r, unsigned count,
 		goto err;
 	f->free_ids = calloc(f->count, sizeof(*f->free_ids));
 	f->busy = calloc(f->count, sizeof(*f->busy));
+	f->used = calloc(f->count, sizeof(*f->used));
 	iov = calloc(f->count, sizeof(*iov));
-	if (!f->free_ids || !f->busy || !iov)
+	if (!f->free_ids || !f->busy || !f->used || !iov)
 		goto err;
 	ret = rc_buf_alloc(r, f->region_len, (void **)&f->region);
 	if (ret) {
@@ -96,13 +99,7 @@ static void rc_strat_fixed_destroy(void *ctx)
 /* The slot buf starts, or -1. */
 static int rc_fixed_slot(const struct rc_fixed *f, const void *buf)
 {
-	const char *p = buf;
-	size_t off;
-
-	if (!f->region || p < f->region || p >= f->region + f->region_len)
-		return -1;
-	off = (size_t)(p - f->region);
-	return off % f->size ? -1 : (int)(off / f->size);
+	return rc_region_slice(f->region, f->region_len, f->size, buf);
 }
 
 #ifdef RC_MUTANT_FIXED_UPDATE
@@ -150,6 +147,9 @@ static int rc_strat_fixed_get(void *ctx, size_t len, void **bufp)
 	id = f->free_ids[--f->free_n];
 	f->busy[id] = true;
 	*bufp = f->region + (size_t)id * f->size;
+	if (f->used[id])	/* a fresh slot has no poison yet */
+		rc_pool_check(f->r, *bufp, f->size);
+	f->used[id] = true;
 	return 0;
 }
 
@@ -165,6 +165,7 @@ static void rc_strat_fixed_put(void *ctx, void *buf, size_t len)
 	if (!f->busy[id])
 		return;		/* put twice: the ledger reports it */
 	f->busy[id] = false;
+	rc_pool_poison(f->r, buf, f->size);
 	f->free_ids[f->free_n++] = (unsigned)id;
 }
 

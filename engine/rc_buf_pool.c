@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rc_private.h"
 #include "rc_buf_pool.h"
@@ -21,6 +22,27 @@ static size_t rc_pool_class(size_t len)
 		c <<= 1;
 	return c;
 }
+
+#ifdef RC_TRACE
+void rc_pool_poison(struct rc_ring *r, void *buf, size_t len)
+{
+	if (r->trace)
+		memset(buf, RC_POOL_POISON, len);
+}
+
+void rc_pool_check(struct rc_ring *r, void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	if (!r->trace)
+		return;
+	for (i = 0; i < len && p[i] == RC_POOL_POISON; i++)
+		;
+	if (i < len)
+		rc_trace(r, RC_EV_BUF_POISON, NULL, buf, i, 0);
+}
+#endif
 
 int rc_pool_init(struct rc_pool *p, struct rc_ring *r, unsigned count)
 {
@@ -54,6 +76,7 @@ int rc_pool_get(struct rc_pool *p, size_t len, void **bufp)
 		if (p->free[i].len != c)
 			continue;
 		*bufp = p->free[i].buf;
+		rc_pool_check(p->r, *bufp, c);
 		p->free[i] = p->free[--p->n];
 		return 0;
 	}
@@ -68,6 +91,7 @@ void rc_pool_put(struct rc_pool *p, void *buf, size_t len)
 		rc_buf_free(p->r, p->free[0].buf, p->free[0].len);
 		p->free[0] = p->free[--p->n];
 	}
+	rc_pool_poison(p->r, buf, c);
 	p->free[p->n].buf = buf;
 	p->free[p->n].len = c;
 	p->n++;

@@ -140,7 +140,8 @@ static void rc_strat_ring_destroy(void *ctx)
 			lost++;
 			continue;
 		}
-		rc_trace(b->r, RC_EV_BUF_RECLAIM, NULL, buf, b->size, 0);
+		rc_trace(b->r, RC_EV_BUF_RECLAIM, NULL, buf, b->size,
+			 (int64_t)(uintptr_t)b->r);
 		rc_trace(b->r, RC_EV_BUF_PUT, NULL, buf, b->size, 0);
 	}
 	if (lost)
@@ -161,13 +162,7 @@ static int rc_strat_ring_get(void *ctx, size_t len, void **bufp)
 
 static int rc_bring_id(const struct rc_bring *b, const void *buf)
 {
-	const char *p = buf;
-	size_t off;
-
-	if (!b->region || p < b->region || p >= b->region + b->region_len)
-		return -1;
-	off = (size_t)(p - b->region);
-	return off % b->size ? -1 : (int)(off / b->size);
+	return rc_region_slice(b->region, b->region_len, b->size, buf);
 }
 
 bool rc_buf_ring_owns(void *ctx, const void *buf)

@@ -327,7 +327,13 @@ static void rc_harness_trace(void *arg, enum rc_trace_event ev,
 	pthread_mutex_lock(&h.lock);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rc_ledger_event(&h.ledger, ev, op, buf, len, res);
-	if (v == RC_VIOL_RING_BUF_LOST) {
+	if (ev == RC_EV_BUF_POISON) {
+		snprintf(detail, sizeof(detail), "recycled buffer %p changed "
+			 "at byte %zu while it waited in the %s", buf, len,
+			 rc_harness_buffers());
+		rc_violation_locked(RC_VIOL_POISON_CHANGED, RC_DET_POISON, op,
+				    detail);
+	} else if (v == RC_VIOL_RING_BUF_LOST) {
 		snprintf(detail, sizeof(detail), "%zu ring buffer(s) neither "
 			 "in the ring nor given back at teardown", len);
 		rc_violation_locked(v, RC_DET_RING_COUNT, op, detail);

@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 
 	while (rc_scenario_more(&s)) {
 		struct rc_ring *r = rc_scenario_ring(&s, 32);
+		bool fixed = !strcmp(rc_ring_buf_strategy(r), "fixed");
 		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_OPS), i;
 		struct releaser rl;
 		struct rc_op *late[MAX_OPS];
@@ -73,8 +75,12 @@ int main(int argc, char **argv)
 			queued[i] = false;
 			rc_scenario_watch(op, &out[i]);
 			if (kind == 5 && can_stall && !stalled) {
-				/* io-wq, stalled until the releaser thread */
-				if (rc_stall_attach(&rl.st, op->buf, LEN)) {
+				/* io-wq, stalled until the releaser thread;
+				 * recycled memory (pool) must lose its pages,
+				 * registered memory (fixed) never faults */
+				madvise(op->buf, LEN, MADV_DONTNEED);
+				if (fixed ||
+				    rc_stall_attach(&rl.st, op->buf, LEN)) {
 					can_stall = false;
 					kind = 0;
 				} else {
