@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rc_copy.h"
 #include "rc_private.h"
 
 #define RC_BUF_ALIGN 4096	/* good for O_DIRECT and for page guards */
@@ -196,4 +197,22 @@ void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 	op->io_off = 0;
 	r->stats.reads_selected++;
 	rc_trace(r, RC_EV_BUF_SELECT, op, buf, size, op->res);
+}
+
+int rc_copy_buf_params(struct rc_ring_params *p, const char *name,
+		       const struct rc_copy_opts *opts, unsigned files)
+{
+	uint64_t qd = opts->queue_depth ? opts->queue_depth :
+					  RC_COPY_DEFAULT_QD;
+	uint64_t bs = opts->block_size ? opts->block_size : RC_COPY_DEFAULT_BS;
+	uint64_t n = qd * (files ? files : 1);
+
+	if (rc_buf_strategy_by_name(name ? name : RC_COPY_DEFAULT_BUFFERS,
+				    &p->strategy))
+		return -EINVAL;
+	if (n * bs > RC_COPY_MAX_BUFFER_BYTES)
+		n = RC_COPY_MAX_BUFFER_BYTES / bs;
+	p->strategy_bufs = n ? (unsigned)n : 1;
+	p->strategy_buf_size = (size_t)bs;
+	return 0;
 }

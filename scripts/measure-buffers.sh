@@ -15,6 +15,10 @@
 # depth and block size, and the strategy sized as ringcp sizes it
 # (queue-depth buffers of block-size bytes).  No fsync: the copies run
 # from and into the page cache, which is where the strategies differ.
+# DST_PARENT [WORKDIR] is where the copies go: /dev/shm (tmpfs) takes the
+# disk's writeback of the previous runs' dirty pages out of the timings.
+# On a machine others use at the same time, look at the per-run times in
+# OUT before trusting a ratio: medians of few runs do not outvote load.
 #
 # Per run: wall time (in-process, ring setup to teardown, and the whole
 # process with /usr/bin/time), peak RSS (/usr/bin/time %M), and the
@@ -53,7 +57,8 @@ WORKDIR=$(cd "$WORKDIR" && pwd -P)
 exec 9>"$WORKDIR/.lock"
 flock -n 9 || die "another measurement is running in $WORKDIR"
 TMP=$(mktemp -d "$WORKDIR/run.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+DST_DIR=$(mktemp -d "${DST_PARENT:-$WORKDIR}/dst.XXXXXX")
+trap 'rm -rf "$TMP" "$DST_DIR"' EXIT
 
 big=$WORKDIR/big-$BIG_SIZE.bin
 if [ ! -f "$big" ] || [ "$(stat -c %s "$big")" != "$BIG_SIZE" ]; then
@@ -84,7 +89,7 @@ cat "$many"/f* >/dev/null
 read -ra strats <<<"$STRATEGIES"
 ns=${#strats[@]}
 run() {	# dataset strategy round
-	local set=$1 b=$2 r=$3 dst=$TMP/dst
+	local set=$1 b=$2 r=$3 dst=$DST_DIR/dst
 	rm -rf "$dst"
 	mkdir "$dst"
 	if [ "$set" = big ]; then
@@ -118,7 +123,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 	done
 done
 
-"$PY" - "$TMP" "$OUT" "$ROUNDS" "$BIG_SIZE" "$MANY_FILES" "$STRATEGIES" \
+DST_DIR=$DST_DIR "$PY" - "$TMP" "$OUT" "$ROUNDS" "$BIG_SIZE" "$MANY_FILES" "$STRATEGIES" \
 	"$repo" <<'PYEOF'
 import json, os, platform, statistics as st, subprocess, sys, time
 tmp, out, rounds, big_size, many_files, strategies, repo = sys.argv[1:8]
@@ -150,6 +155,8 @@ doc = {
         "git_dirty": bool(sh(f"git -C {repo} status --porcelain")),
     },
     "params": {"rounds": rounds, "big_size_bytes": int(big_size),
+               "dst_filesystem": sh(f"findmnt -n -o FSTYPE --target {os.environ.get('DST_DIR', tmp)}"),
+               "loadavg_at_end": open("/proc/loadavg").read().split()[:3],
                "many_files": int(many_files),
                "queue_depth": 8, "block_size_bytes": 256 * 1024,
                "order": "rotated every round, reversed every other round"},

@@ -2,7 +2,8 @@
 /*
  * Description: the four buffer strategies are found by name (and nothing
  * else is), and each copies a file byte for byte through the pump, with
- * every buffer back in its place when the ring is destroyed.
+ * every buffer back in its place when the ring is destroyed; the copy
+ * parameters size a strategy for the files in flight.
  */
 #include "rc_buftest.h"
 
@@ -40,3 +41,22 @@ TEST(heap_copies) { copy_with("heap"); }
 TEST(pool_copies) { copy_with("pool"); }
 TEST(fixed_copies) { copy_with("fixed"); }
 TEST(ring_copies) { copy_with("ring"); }
+
+TEST(copy_params_size_the_strategy_for_the_files_in_flight)
+{
+	struct rc_copy_opts o = { .queue_depth = 4, .block_size = 65536 };
+	struct rc_ring_params p = { 0 };
+
+	ASSERT_EQ(rc_copy_buf_params(&p, "ring", &o, 3), 0);
+	EXPECT_TRUE(p.strategy == &rc_buf_strategy_ring);
+	EXPECT_EQ(p.strategy_bufs, 12);
+	EXPECT_EQ(p.strategy_buf_size, 65536);
+	ASSERT_EQ(rc_copy_buf_params(&p, NULL, &o, 1), 0);
+	EXPECT_EQ(strcmp(p.strategy->name, RC_COPY_DEFAULT_BUFFERS), 0);
+	o.queue_depth = 4096;
+	o.block_size = 1024 * 1024;	/* capped at RC_COPY_MAX_BUFFER_BYTES */
+	ASSERT_EQ(rc_copy_buf_params(&p, "fixed", &o, 1), 0);
+	EXPECT_EQ((uint64_t)p.strategy_bufs * p.strategy_buf_size,
+		  RC_COPY_MAX_BUFFER_BYTES);
+	EXPECT_EQ(rc_copy_buf_params(&p, "mmap", &o, 1), -EINVAL);
+}

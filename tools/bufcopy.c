@@ -48,7 +48,6 @@ int main(int argc, char **argv)
 	struct rc_ring *r;
 	uint64_t bytes = 0, start, ns;
 	unsigned qd;
-	uint32_t bs;
 	int c, i, ret, failed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -73,20 +72,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (argc - optind < 2 ||
-	    rc_buf_strategy_by_name(buffers, &p.strategy)) {
+	/* as ringcp sets its ring up, and the strategy sized for one file */
+	if (argc - optind < 2 || rc_copy_buf_params(&p, buffers, &opts, 1)) {
 		usage(stderr);
 		return 1;
 	}
 	qd = opts.queue_depth ? opts.queue_depth : RC_COPY_DEFAULT_QD;
-	bs = opts.block_size ? opts.block_size : RC_COPY_DEFAULT_BS;
 	opts.umask = umask(0);
 	umask(opts.umask);
-	/* as ringcp sets its ring up, and the strategy sized for one file */
 	p.entries = qd < 32 ? 32 : qd;
 	p.cq_entries = 2 * p.entries;
-	p.strategy_bufs = qd;
-	p.strategy_buf_size = bs;
 	res = malloc(sizeof(*res));
 	if (!res)
 		return 1;
