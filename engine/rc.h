@@ -353,7 +353,12 @@ void *rc_op_take_buf(struct rc_op *op, size_t *sizep);
 
 /*
  * Prepare an idle op.  Reads and writes use the op's own buffer, the I/O
- * covering [buf + io_off, buf + io_off + len).  Return 0 or -EINVAL.
+ * covering [buf + io_off, buf + io_off + len).  With the ring strategy a
+ * read of an op holding no buffer, or a ring buffer (given back first),
+ * lets the kernel pick one (io_off ignored; op->buf is set when the op
+ * comes back).  With the fixed strategy an op's registered buffer goes
+ * out as READ_FIXED / WRITE_FIXED; op->opcode stays READ / WRITE.
+ * Return 0 or -EINVAL.
  */
 int rc_op_prep_read(struct rc_op *op, int fd, size_t io_off, uint32_t len,
 		    uint64_t off);
