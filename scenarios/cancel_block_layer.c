@@ -6,7 +6,8 @@
  * the op's own CQE comes later with its full length.  Racy by nature: an
  * op that completed first (-ENOENT after its CQE), or that was still queued
  * in io-wq (0, -ECANCELED), is a correct answer for another state and is
- * counted there; any other answer fails the run.
+ * counted there; -ENOENT with the op ending -ECANCELED (seen, rarely,
+ * with WRITE_FIXED) is printed as noted; any other answer fails the run.
  */
 #include <fcntl.h>
 #include <inttypes.h>
