@@ -40,6 +40,7 @@ quiet = @printf '  %-5s %s\n'
 endif
 
 ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
+	engine/rc_buf_pool.c engine/rc_buf_fixed.c engine/rc_buf_ring.c \
 	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c \
 	engine/rc_tree.c engine/rc_walk.c engine/rc_meta.c engine/rc_hlink.c
 ENGINE_HDRS := $(wildcard engine/*.h)
@@ -51,10 +52,16 @@ SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 
 # Negative controls: one engine build per switch of engine/rc_mutant.h, each
 # linked into every scenario.  Never part of the production ringcp.
-MUTANTS := borrowed_buffer user_free free_on_cancel cancel_trusted \
+# The buffer strategies' mutants are probed by protocol_tour only (built
+# with that one scenario, which keeps make check's build time down).
+MUTANTS_CORE := borrowed_buffer user_free free_on_cancel cancel_trusted \
 	close_then_free stale_cqe halt_leak
-MUTANT_BINS := $(foreach m,$(MUTANTS),$(patsubst scenarios/%.c,\
-	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS)))
+MUTANTS_BUF := pool_put_in_flight fixed_unregister fixed_update \
+	ring_halt_leak ring_early_recycle
+MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF)
+MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
+	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
+	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour)
 
 LIBURING_VERSION := $(shell dpkg-query -W -f='$${Version}' liburing-dev 2>/dev/null)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -69,7 +76,8 @@ all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
 
-variant: $(BUILD)/ringcp $(TEST_BINS) $(SCENARIO_BINS) $(MUTANT_BINS)
+variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
+	$(MUTANT_BINS)
 
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/prod
 	$(quiet) CC $@
@@ -94,6 +102,12 @@ $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)ar rcs $@ $^
 
 $(BUILD)/ringcp: engine/ringcp.c $(LIB) $(ENGINE_HDRS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+
+# the measurement driver of scripts/measure-buffers.sh (production library)
+$(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(ENGINE_HDRS)
+	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 

@@ -93,6 +93,9 @@ struct rc_op {
 	uint8_t cancels_pending; /* ASYNC_CANCELs aimed at it, unanswered */
 	bool timeout_pending;	/* its LINK_TIMEOUT's CQE is still due */
 	uint64_t cqe_user_data;	/* user_data of the CQE that completed it */
+	bool buf_select;	/* a read whose buffer the kernel picks from
+				 * the ring's provided buffers (strategy ring):
+				 * op->buf is set from its CQE */
 	uint64_t submit_ns;
 	uint64_t cancel_ns;
 	struct rc_ring *ring;
@@ -125,18 +128,58 @@ struct rc_ring_stats {
 	uint64_t halt_fds_closed;	/* fds opened by cancelled openats, closed */
 	uint64_t released;		/* records released (buffer freed) */
 	uint64_t records_allocated;	/* records ever malloc'd */
+	uint64_t buffers_allocated;	/* data buffers ever allocated */
+	uint64_t buf_gets;		/* rc_buf_get() calls */
+	uint64_t reads_fixed;		/* READ_FIXED / WRITE_FIXED SQEs */
+	uint64_t writes_fixed;
+	uint64_t reads_selected;	/* reads that picked a ring buffer */
+	uint64_t reads_nobufs;		/* ... and found the ring empty */
 };
 
 /*
- * Buffer strategy: how the engine gets and gives back data buffers.
+ * Buffer strategies (like redis' ae backends): how the engine gets and
+ * gives back data buffers.  Every strategy draws its memory from an
+ * allocator (rc_ring_params.buf_ops: the heap, or the harness' quarantine)
+ * and decides how buffers are kept and lent:
+ *   heap   a fresh allocation per get, freed on put;
+ *   pool   a free list per size: no allocation in the steady state;
+ *   fixed  a pool whose first buffers are registered with the ring
+ *          (io_uring_register_buffers): reads and writes on them become
+ *          READ_FIXED / WRITE_FIXED with their index, transparently;
+ *   ring   a provided buffer ring (io_uring_register_buf_ring): a read of
+ *          an op holding no buffer lets the kernel pick one
+ *          (IOSQE_BUFFER_SELECT); its CQE says which, the engine attaches
+ *          it to the op (op->buf) and gives it back to the ring when the
+ *          op puts it, is released, or prepares its next read.
  * get() returns 0 and a buffer of at least len bytes, or -errno.
  * put() is called only when no SQE can still point at the buffer.
+ * A strategy with create() keeps per-ring state: create() runs once the
+ * ring is set up (it may register memory with it), destroy() once the
+ * kernel is proven done with the ring and every record's buffer was put.
  */
 struct rc_buf_ops {
 	const char *name;
 	int (*get)(void *ctx, size_t len, void **bufp);
 	void (*put)(void *ctx, void *buf, size_t len);
+	/* strategies only (NULL in a plain allocator) */
+	int (*create)(struct rc_ring *r, unsigned count, size_t size,
+		      void **ctxp);
+	void (*destroy)(void *ctx);
+	/* fixed: the registered index of [buf, buf + len), or -1 */
+	int (*fixed_index)(void *ctx, const void *buf, size_t len);
+	/* ring: the buffer group reads select from, or -1 */
+	int (*select_group)(void *ctx);
+	/* ring: take buffer bid out of the ring (its read's CQE named it) */
+	int (*selected)(void *ctx, unsigned bid, void **bufp, size_t *sizep);
 };
+
+/* heap | pool | fixed | ring; returns 0 or -EINVAL for another name */
+int rc_buf_strategy_by_name(const char *name, const struct rc_buf_ops **ops);
+
+extern const struct rc_buf_ops rc_buf_strategy_heap;
+extern const struct rc_buf_ops rc_buf_strategy_pool;
+extern const struct rc_buf_ops rc_buf_strategy_fixed;
+extern const struct rc_buf_ops rc_buf_strategy_ring;
 
 /* Trace events, hooked by the harness; compiled out unless RC_TRACE. */
 enum rc_trace_event {
@@ -153,6 +196,18 @@ enum rc_trace_event {
 	RC_EV_RELEASE,		/* op: record recycled, its buffer put back */
 	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
 	RC_EV_UNKNOWN_CQE,	/* user_data not a record of this ring */
+	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
+				 * ring: the kernel owns it from here */
+	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
+				 * op's read (its CQE said so): op's now */
+	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
+				 * once the ring is proven gone; res = the
+				 * ring's address */
+	RC_EV_BUF_LOST,		/* len = ring buffers neither in the ring nor
+				 * given back at teardown (leaked) */
+	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
+				 * changed at byte len while it waited in the
+				 * pool or table (trace builds poison it) */
 	RC_EV__COUNT,
 };
 
@@ -166,8 +221,12 @@ struct rc_ring_params {
 	unsigned setup_flags;		/* IORING_SETUP_CLAMP only; others
 					 * (SQPOLL, IOPOLL, DEFER_TASKRUN)
 					 * change what the protocol relies on */
-	const struct rc_buf_ops *buf_ops; /* NULL: rc_buf_heap */
+	const struct rc_buf_ops *buf_ops; /* allocator; NULL: rc_buf_heap */
 	void *buf_ctx;
+	const struct rc_buf_ops *strategy; /* NULL: rc_buf_strategy_heap */
+	unsigned strategy_bufs;		/* pool/fixed/ring: buffers kept,
+					 * registered, provided; 0: 64 */
+	size_t strategy_buf_size;	/* their size; 0: 256 KiB */
 	rc_trace_fn trace;		/* used only in RC_TRACE builds */
 	void *trace_arg;
 };
@@ -257,6 +316,28 @@ unsigned rc_rings_leaked(void);
 int rc_buf_get(struct rc_ring *r, size_t len, void **bufp);
 void rc_buf_put(struct rc_ring *r, void *buf, size_t len);
 
+/* true if reads of ops holding no buffer pick one from a buffer ring */
+bool rc_ring_buf_select(const struct rc_ring *r);
+
+/* The strategy's name ("heap", "pool", "fixed", "ring"). */
+const char *rc_ring_buf_strategy(const struct rc_ring *r);
+
+/*
+ * Registered buffer idx of the ring (strategy fixed): 0 and its range, or
+ * -ENOENT.  For checks (the harness' SQE check).
+ */
+int rc_ring_fixed_buf(struct rc_ring *r, unsigned idx, const void **basep,
+		      size_t *lenp);
+
+/* The buffer group of the ring's provided buffers, or -ENOENT. */
+int rc_ring_buf_group(struct rc_ring *r);
+
+/*
+ * The buffer a buffer-select read would get next (strategy ring), when
+ * nothing is in flight; for tests that stall on it.  0 or -ENOENT.
+ */
+int rc_ring_buf_peek(struct rc_ring *r, void **bufp, size_t *lenp);
+
 /* ---- operations ---- */
 
 /* A fresh record, owned by the caller (APP). Returns 0 or -ENOMEM. */
@@ -273,7 +354,12 @@ void *rc_op_take_buf(struct rc_op *op, size_t *sizep);
 
 /*
  * Prepare an idle op.  Reads and writes use the op's own buffer, the I/O
- * covering [buf + io_off, buf + io_off + len).  Return 0 or -EINVAL.
+ * covering [buf + io_off, buf + io_off + len).  With the ring strategy a
+ * read of an op holding no buffer, or a ring buffer (given back first),
+ * lets the kernel pick one (io_off ignored; op->buf is set when the op
+ * comes back).  With the fixed strategy an op's registered buffer goes
+ * out as READ_FIXED / WRITE_FIXED; op->opcode stays READ / WRITE.
+ * Return 0 or -EINVAL.
  */
 int rc_op_prep_read(struct rc_op *op, int fd, size_t io_off, uint32_t len,
 		    uint64_t off);

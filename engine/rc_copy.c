@@ -86,6 +86,22 @@ static int rc_copy_fill(struct rc_pump *c)
 	return 0;
 }
 
+/*
+ * A slot whose block is done.  With a buffer ring its buffer goes back
+ * now: an idle slot must not keep one the other slots' reads need.
+ */
+static void rc_copy_idle(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	size_t size;
+	void *buf;
+
+	s->held = true;
+	if (rc_ring_buf_select(c->r) && s->op->buf) {
+		buf = rc_op_take_buf(s->op, &size);
+		rc_buf_put(c->r, buf, size);
+	}
+}
+
 static void rc_copy_fail(struct rc_pump *c, int err, enum rc_copy_side side)
 {
 	if (!c->err) {
@@ -106,6 +122,10 @@ static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
 	}
 	if (res == -EINTR || res == -EAGAIN)
 		return rc_copy_read(c, s, op->off, s->read_end);
+	/* the buffer ring was empty: the other slots give theirs back as
+	 * their writes end; a ring that stays empty is an error */
+	if (res == -ENOBUFS && ++c->nobufs_retries < RC_COPY_NOBUFS_RETRIES)
+		return rc_copy_read(c, s, op->off, s->read_end);
 	if (res < 0) {
 		rc_copy_fail(c, res, RC_SIDE_SRC);
 		return 0;
@@ -113,13 +133,22 @@ static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
 	if (res == 0) {
 		if (op->off < c->eof)
 			c->eof = op->off;
-		s->held = true;
+		rc_copy_idle(c, s);
 		return 0;
 	}
+	c->nobufs_retries = 0;
 	s->op->user = s;
 	s->op->user_tag = RC_PUMP_TAG;
 	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
-	return res ? res : rc_copy_submit(c, s);
+	if (!res)
+		res = rc_copy_submit(c, s);
+#ifdef RC_MUTANT_POOL_PUT_IN_FLIGHT
+	/* MUTANT: "the write has the data now": the block buffer goes back
+	 * to the pool while the kernel still reads it */
+	if (!res)
+		rc_buf_put(c->r, op->buf, op->buf_size);
+#endif
+	return res;
 }
 
 static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
@@ -146,7 +175,7 @@ static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
 	end = op->off + op->len;
 	if (end < s->read_end && end < c->eof)	/* continue a short read */
 		return rc_copy_read(c, s, end, s->read_end);
-	s->held = true;
+	rc_copy_idle(c, s);
 	return 0;
 }
 
@@ -213,6 +242,8 @@ static int rc_copy_setup(struct rc_pump *c)
 		if (ret)
 			return ret;
 		s->held = true;
+		if (rc_ring_buf_select(c->r))
+			continue;	/* its reads pick ring buffers */
 		ret = rc_buf_get(c->r, c->bs, &buf);
 		if (ret)
 			return ret;

@@ -23,6 +23,13 @@
 /* queue depth x block size is cut down to this much buffer memory */
 #define RC_COPY_MAX_BUFFER_BYTES (256ull * 1024 * 1024)
 
+/* Reads in a row that may find the buffer ring empty before failing. */
+#define RC_COPY_NOBUFS_RETRIES	100000
+
+/* The buffer strategy ringcp uses unless told (see README.md, "Buffer
+ * strategies", for the measurement it comes from). */
+#define RC_COPY_DEFAULT_BUFFERS	"pool"
+
 /* How long an aborted copy waits for its cancelled ops before giving up. */
 #define RC_COPY_DRAIN_MS	30000
 
@@ -91,6 +98,7 @@ struct rc_pump {
 	unsigned n_slots, busy;
 	struct rc_copy_slot *slots;
 	const struct rc_copy_opts *opts;
+	unsigned nobufs_retries; /* reads that found the buffer ring empty */
 	int err;		/* first error, 0 or -errno */
 	enum rc_copy_side side;	/* which file it came from */
 	void *owner;		/* free for the caller */
@@ -138,6 +146,16 @@ void rc_pump_end(struct rc_pump *c);
 
 /* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry. */
 int rc_temp_name(const char *base, char *tmp, size_t size);
+
+/*
+ * Fill p's buffer strategy for copies with opts: strategy name (NULL:
+ * RC_COPY_DEFAULT_BUFFERS), sized for `files` files copied at once, each
+ * keeping queue-depth buffers of block-size bytes (at most
+ * RC_COPY_MAX_BUFFER_BYTES in all).  Returns 0, or -EINVAL for a name
+ * that is not heap, pool, fixed or ring.
+ */
+int rc_copy_buf_params(struct rc_ring_params *p, const char *name,
+		       const struct rc_copy_opts *opts, unsigned files);
 
 struct rc_copy_result {
 	uint64_t bytes;			/* size of the destination */

@@ -21,6 +21,24 @@
  *                              life: no generation check (rc_ring.c)
  *   RC_MUTANT_HALT_LEAK        the fd of a cancelled openat that succeeded
  *                              anyway is not closed (rc_op.c)
+ *   RC_MUTANT_POOL_PUT_IN_FLIGHT  a block buffer goes back to the pool as
+ *                              soon as its write is submitted ("the write
+ *                              has the data now"): the pool hands it out
+ *                              again while the kernel reads it (rc_copy.c)
+ *   RC_MUTANT_FIXED_UNREGISTER teardown unregisters the registered buffers
+ *                              and gives them back before draining: the
+ *                              pages stay pinned and the kernel still
+ *                              writes them (rc_ring.c, rc_buf_fixed.c)
+ *   RC_MUTANT_FIXED_UPDATE     a get finding every registered slot busy
+ *                              replaces a busy slot's buffer in the table
+ *                              (io_uring_register_buffers_update_tag) and
+ *                              gives the old one back (rc_buf_fixed.c)
+ *   RC_MUTANT_RING_HALT_LEAK   a cancelled read that completed anyway took
+ *                              a ring buffer; it is not given back to the
+ *                              ring (compio #746) (rc_op.c)
+ *   RC_MUTANT_RING_EARLY_RECYCLE  a selected ring buffer goes back to the
+ *                              ring at its read's CQE, before the program
+ *                              has written its data out (rc_ring.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -28,7 +46,10 @@
 #if (defined(RC_MUTANT_BORROWED_BUFFER) || defined(RC_MUTANT_USER_FREE) || \
      defined(RC_MUTANT_FREE_ON_CANCEL) || defined(RC_MUTANT_CANCEL_TRUSTED) || \
      defined(RC_MUTANT_CLOSE_THEN_FREE) || defined(RC_MUTANT_STALE_CQE) || \
-     defined(RC_MUTANT_HALT_LEAK)) && !defined(RC_TRACE)
+     defined(RC_MUTANT_HALT_LEAK) || defined(RC_MUTANT_POOL_PUT_IN_FLIGHT) || \
+     defined(RC_MUTANT_FIXED_UNREGISTER) || defined(RC_MUTANT_FIXED_UPDATE) || \
+     defined(RC_MUTANT_RING_HALT_LEAK) || \
+     defined(RC_MUTANT_RING_EARLY_RECYCLE)) && !defined(RC_TRACE)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif
 

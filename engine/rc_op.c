@@ -107,6 +107,7 @@ static int rc_op_prep(struct rc_op *op, uint8_t opcode, int fd, uint64_t off)
 	op->res = 0;
 	op->cqe_flags = 0;
 	op->cancel_res = RC_CANCEL_NONE;
+	op->buf_select = false;
 	return 0;
 }
 
@@ -115,6 +116,19 @@ static int rc_op_prep_rw(struct rc_op *op, uint8_t opcode, int fd,
 {
 	int ret;
 
+	if (opcode == IORING_OP_READ && rc_buf_read_selects(op->ring, op)) {
+		/* the kernel picks a ring buffer: the op's last one (the
+		 * program is done with it) goes back first */
+		ret = rc_op_prep(op, opcode, fd, off);
+		if (ret)
+			return ret;
+		rc_buf_put(op->ring, op->buf, op->buf_size);
+		op->buf = NULL;
+		op->buf_size = 0;
+		op->buf_select = true;
+		op->len = len;
+		return 0;
+	}
 	if (!op->buf || io_off > op->buf_size || len > op->buf_size - io_off)
 		return -EINVAL;
 	ret = rc_op_prep(op, opcode, fd, off);
@@ -268,10 +282,20 @@ int rc_op_submit(struct rc_op *op)
 	return 0;
 }
 
+/* The registered index of the op's buffer (strategy fixed), or -1. */
+static int rc_op_fixed_index(struct rc_ring *r, const struct rc_op *op)
+{
+	if (!op->buf || !r->strategy->fixed_index)
+		return -1;
+	return r->strategy->fixed_index(r->strategy_ctx, op->buf,
+					op->buf_size);
+}
+
 int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 {
 	struct io_uring_sqe *sqe, *tsqe = NULL;
 	void *addr = op->buf ? (char *)op->buf + op->io_off : NULL;
+	int fixed;
 
 	if (io_uring_sq_space_left(&r->uring) < (op->link_timeout_ns ? 2u : 1u))
 		return -EBUSY;
@@ -290,10 +314,27 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 		tsqe = io_uring_get_sqe(&r->uring);
 	switch (op->opcode) {
 	case IORING_OP_READ:
-		io_uring_prep_read(sqe, op->fd, addr, op->len, op->off);
+		if (op->buf_select) {
+			io_uring_prep_read(sqe, op->fd, NULL, op->len, op->off);
+			sqe->flags |= IOSQE_BUFFER_SELECT;
+			sqe->buf_group = (__u16)rc_ring_buf_group(r);
+		} else if ((fixed = rc_op_fixed_index(r, op)) >= 0) {
+			io_uring_prep_read_fixed(sqe, op->fd, addr, op->len,
+						 op->off, fixed);
+			r->stats.reads_fixed++;
+		} else {
+			io_uring_prep_read(sqe, op->fd, addr, op->len, op->off);
+		}
 		break;
 	case IORING_OP_WRITE:
-		io_uring_prep_write(sqe, op->fd, addr, op->len, op->off);
+		if ((fixed = rc_op_fixed_index(r, op)) >= 0) {
+			io_uring_prep_write_fixed(sqe, op->fd, addr, op->len,
+						  op->off, fixed);
+			r->stats.writes_fixed++;
+		} else {
+			io_uring_prep_write(sqe, op->fd, addr, op->len,
+					    op->off);
+		}
 		break;
 	case IORING_OP_OPENAT:
 		io_uring_prep_openat(sqe, op->dfd, op->path, (int)op->rw_flags,
@@ -350,6 +391,11 @@ void rc_op_halt_and_release(struct rc_op *op)
 			break;
 		case IORING_OP_READ:
 			r->stats.halt_read_bytes += (uint64_t)op->res;
+#ifdef RC_MUTANT_RING_HALT_LEAK
+			/* MUTANT: the ring buffer it took is forgotten */
+			if (op->buf_select)
+				op->buf = NULL;
+#endif
 			break;
 		case IORING_OP_OPENAT:
 #ifndef RC_MUTANT_HALT_LEAK

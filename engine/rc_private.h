@@ -38,8 +38,10 @@ struct rc_ring {
 	unsigned limbo;			/* released records waiting for the
 					 * answer of a cancel aimed at them */
 
-	const struct rc_buf_ops *buf_ops;
+	const struct rc_buf_ops *buf_ops;	/* the allocator */
 	void *buf_ctx;
+	const struct rc_buf_ops *strategy;	/* how buffers are kept */
+	void *strategy_ctx;
 	rc_trace_fn trace;
 	void *trace_arg;
 
@@ -83,6 +85,34 @@ int rc_ring_get_sqe(struct rc_ring *r, struct io_uring_sqe **sqep,
 
 /* The op's CQEs have all come: hand it back or release it. */
 void rc_op_complete(struct rc_ring *r, struct rc_op *op);
+
+/* Memory from the ring's allocator (counted in buffers_allocated). */
+int rc_buf_alloc(struct rc_ring *r, size_t len, void **bufp);
+void rc_buf_free(struct rc_ring *r, void *buf, size_t len);
+
+/* Set up the ring's strategy (after io_uring setup) / tear it down. */
+int rc_buf_strategy_start(struct rc_ring *r, const struct rc_ring_params *p);
+void rc_buf_strategy_stop(struct rc_ring *r);
+
+/* Strategy ring: is buf one of the provided buffers? */
+bool rc_buf_ring_owns(void *ctx, const void *buf);
+int rc_buf_ring_peek(void *ctx, void **bufp, size_t *lenp);
+
+/* Strategy fixed: registered buffer idx's range. */
+int rc_buf_fixed_range(void *ctx, unsigned idx, const void **basep,
+		       size_t *lenp);
+
+#ifdef RC_MUTANT_FIXED_UNREGISTER
+/* MUTANT: unregister the table and give its buffers back, ops in flight */
+void rc_buf_fixed_mutant_unregister(void *ctx);
+#endif
+
+/* A read of op picks a ring buffer: op holds none, or a ring one. */
+bool rc_buf_read_selects(struct rc_ring *r, const struct rc_op *op);
+
+/* Attach the ring buffer a read's CQE names (cqe flags) to op. */
+void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
+			    uint32_t cqe_flags);
 
 #define RC_LINK_FLAGS (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
 

@@ -179,6 +179,9 @@ int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
 	r->buf_ctx = p ? p->buf_ctx : NULL;
 	r->trace = p ? p->trace : NULL;
 	r->trace_arg = p ? p->trace_arg : NULL;
+	ret = rc_buf_strategy_start(r, p);
+	if (ret)
+		goto err;
 	*ringp = r;
 	return 0;
 err:
@@ -515,6 +518,20 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		op->cqe_user_data = ud;
 		op->res = cqe->res;
 		op->cqe_flags = cqe->flags;
+		if (op->buf_select) {
+			/* the ring buffer the kernel picked is the op's now,
+			 * whatever became of the op (halt safety gives it
+			 * back); none if it found the ring empty */
+			rc_buf_attach_selected(r, op, cqe->flags);
+			if (cqe->res == -ENOBUFS)
+				r->stats.reads_nobufs++;
+#ifdef RC_MUTANT_RING_EARLY_RECYCLE
+			/* MUTANT: back into the ring at once, while the
+			 * program still has to write its data out */
+			if (op->buf)
+				rc_buf_put(r, op->buf, op->buf_size);
+#endif
+		}
 		if (!--op->kernel_cqes)
 			rc_op_complete(r, op);
 		return;
@@ -753,6 +770,9 @@ static void rc_ring_free_all(struct rc_ring *r)
 		free(op);
 	}
 	rc_ptrset_free(&r->records);
+	/* the kernel is done with the ring: its registered and provided
+	 * buffers are ours again */
+	rc_buf_strategy_stop(r);
 	if (r->probe)
 		io_uring_free_probe(r->probe);
 	free(r);
@@ -765,6 +785,10 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 
 	if (!r)
 		return 0;
+#ifdef RC_MUTANT_FIXED_UNREGISTER
+	if (r->strategy == &rc_buf_strategy_fixed)
+		rc_buf_fixed_mutant_unregister(r->strategy_ctx);
+#endif
 #ifdef RC_MUTANT_CLOSE_THEN_FREE
 	/* MUTANT: exit the ring and free at once, no drain, no proof */
 	io_uring_queue_exit(&r->uring);

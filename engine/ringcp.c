@@ -31,6 +31,7 @@ enum {
 	RC_OPT_PROGRESS,
 	RC_OPT_JSON,
 	RC_OPT_FILES,
+	RC_OPT_BUFFERS,
 };
 
 static volatile sig_atomic_t rc_stop;
@@ -95,6 +96,8 @@ static void usage(FILE *f)
 "      --fsync             make each file and its directory entry durable\n"
 "                          before it counts as copied\n"
 "      --no-fallocate      do not preallocate destination files\n"
+"      --buffers=S         buffer strategy: heap, pool, fixed or ring\n"
+"                          (default " RC_COPY_DEFAULT_BUFFERS ")\n"
 "  -v, --verbose           list what is copied (a tree: paths relative to the\n"
 "                          transfer root); a file: also the engine's counters\n"
 "  -h, --help              show this help and exit\n"
@@ -214,6 +217,7 @@ int main(int argc, char **argv)
 		{ "progress", no_argument, NULL, RC_OPT_PROGRESS },
 		{ "json", no_argument, NULL, RC_OPT_JSON },
 		{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
+		{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	struct rc_ring *ring;
 	bool verbose = false, tree = false, json = false;
+	const char *buffers = RC_COPY_DEFAULT_BUFFERS;
 	struct stat dst_st;
 	int c, ret, nops;
 	uint64_t v;
@@ -264,6 +269,15 @@ int main(int argc, char **argv)
 			}
 			topts.files_in_flight = (unsigned)v;
 			tree = true;
+			break;
+		case RC_OPT_BUFFERS:
+			buffers = optarg;
+			if (rc_copy_buf_params(&ring_params, buffers, opts, 1)) {
+				fprintf(stderr, "ringcp: invalid buffer strategy "
+					"'%s': heap, pool, fixed or ring\n",
+					optarg);
+				return RC_EXIT_USAGE;
+			}
 			break;
 		case RC_OPT_FSYNC:
 			opts->fsync = true;
@@ -376,6 +390,11 @@ int main(int argc, char **argv)
 	if (ring_params.entries > 4096)
 		ring_params.entries = 4096;
 	ring_params.cq_entries = 2 * ring_params.entries;
+	/* after all options: the strategy is sized by queue depth x block
+	 * size x files in flight */
+	rc_copy_buf_params(&ring_params, buffers, opts, !tree ? 1 :
+			   topts.files_in_flight ? topts.files_in_flight :
+			   RC_TREE_DEFAULT_FILES);
 	ret = rc_ring_create(&ring, &ring_params);
 	if (ret) {
 		fprintf(stderr, "ringcp: cannot set up io_uring: %s: %s\n",

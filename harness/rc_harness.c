@@ -37,6 +37,7 @@ static struct rc_harness {
 	pthread_mutex_t lock;
 	struct rc_ledger ledger;
 	struct rc_quarantine quarantine;
+	const struct rc_buf_ops *strategy;
 	struct rc_harness_summary sum;
 	struct rc_violation kept[RC_MAX_KEPT_VIOLATIONS];
 	uint64_t *latencies;
@@ -55,6 +56,7 @@ static const char *const rc_detector_names[RC_DET__COUNT] = {
 	[RC_DET_CHECKSUM] = "checksum",
 	[RC_DET_FD_COUNT] = "fd-count",
 	[RC_DET_SEGV] = "segv-guard",
+	[RC_DET_RING_COUNT] = "ring-count",
 };
 
 const char *rc_detector_name(enum rc_detector d)
@@ -162,6 +164,15 @@ int rc_harness_start(const struct rc_harness_opts *opts)
 	struct sigaction sa;
 
 	h.opts = *opts;
+	if (!h.opts.buffers)
+		h.opts.buffers = getenv("RC_BUFFERS");
+	if (!h.opts.buffers || !*h.opts.buffers)
+		h.opts.buffers = "heap";
+	if (rc_buf_strategy_by_name(h.opts.buffers, &h.strategy)) {
+		fprintf(stderr, "%s: unknown buffer strategy '%s' (heap, pool, "
+			"fixed, ring)\n", opts->scenario, h.opts.buffers);
+		exit(2);
+	}
 	rc_ledger_init(&h.ledger);
 	rc_quarantine_init(&h.quarantine, opts->quarantine,
 			   opts->quarantine_bytes ? opts->quarantine_bytes :
@@ -176,7 +187,8 @@ int rc_harness_start(const struct rc_harness_opts *opts)
 	sigaction(SIGSEGV, &sa, NULL);
 	h.started = true;
 	if (!opts->quiet)
-		printf("%s: seed %" PRIu64 "\n", opts->scenario, opts->seed);
+		printf("%s: seed %" PRIu64 ", buffers %s\n", opts->scenario,
+		       opts->seed, h.opts.buffers);
 	return 0;
 }
 
@@ -192,6 +204,8 @@ static void rc_check_sqe(const struct rc_op *op, const struct io_uring_sqe *sqe)
 	const char *addr = (const char *)(uintptr_t)sqe->addr;
 	const char *buf = op->buf;
 	const struct rc_ledger_buf *b;
+	const void *fbase = NULL;
+	size_t flen = 0;
 	char why[160] = "";
 
 	h.sum.sqes_checked++;
@@ -202,7 +216,30 @@ static void rc_check_sqe(const struct rc_op *op, const struct io_uring_sqe *sqe)
 	} else {
 		switch (sqe->opcode) {
 		case IORING_OP_READ:
+			if (!(sqe->flags & IOSQE_BUFFER_SELECT))
+				goto rw;
+			/* the kernel picks the buffer: no address at all */
+			if (addr || buf || !op->buf_select ||
+			    (int)sqe->buf_group != rc_ring_buf_group(op->ring))
+				snprintf(why, sizeof(why), "buffer-select read "
+					 "with address %p, op buffer %p, group "
+					 "%u", addr, buf, sqe->buf_group);
+			break;
+		case IORING_OP_READ_FIXED:
+		case IORING_OP_WRITE_FIXED:
+			if (!buf || rc_ring_fixed_buf(op->ring, sqe->buf_index,
+						      &fbase, &flen) ||
+			    addr < (const char *)fbase ||
+			    addr + sqe->len > (const char *)fbase + flen) {
+				snprintf(why, sizeof(why), "I/O [%p, +%u) is not "
+					 "inside registered buffer %u", addr,
+					 sqe->len, sqe->buf_index);
+				break;
+			}
+			/* and inside its op's own buffer, lent to it */
+			__attribute__((fallthrough));
 		case IORING_OP_WRITE:
+rw:
 			b = buf ? rc_ledger_find_buf(&h.ledger, buf) : NULL;
 			if (!buf || addr < buf ||
 			    addr + sqe->len > buf + op->buf_size)
@@ -314,7 +351,17 @@ static void rc_harness_trace(void *arg, enum rc_trace_event ev,
 	pthread_mutex_lock(&h.lock);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rc_ledger_event(&h.ledger, ev, op, buf, len, res);
-	if (v) {
+	if (ev == RC_EV_BUF_POISON) {
+		snprintf(detail, sizeof(detail), "recycled buffer %p changed "
+			 "at byte %zu while it waited in the %s", buf, len,
+			 rc_harness_buffers());
+		rc_violation_locked(RC_VIOL_POISON_CHANGED, RC_DET_POISON, op,
+				    detail);
+	} else if (v == RC_VIOL_RING_BUF_LOST) {
+		snprintf(detail, sizeof(detail), "%zu ring buffer(s) neither "
+			 "in the ring nor given back at teardown", len);
+		rc_violation_locked(v, RC_DET_RING_COUNT, op, detail);
+	} else if (v) {
 		snprintf(detail, sizeof(detail), "event %d, buffer %p, res %"
 			 PRId64, ev, buf ? buf : (op ? op->buf : NULL), res);
 		rc_violation_locked(v, RC_DET_LEDGER, op, detail);
@@ -340,6 +387,17 @@ static void rc_harness_trace(void *arg, enum rc_trace_event ev,
 			break;
 		if (op->cancel_ns)
 			rc_add_latency(rc_now_ns() - op->cancel_ns);
+		break;
+	case RC_EV_BUF_PROVIDE:
+		/* the kernel's now: the program must not touch it */
+		rc_asan_poison(buf, len);
+		rc_valgrind_noaccess(buf, len);
+		break;
+	case RC_EV_BUF_SELECT:
+	case RC_EV_BUF_RECLAIM:
+		/* filled by the kernel (select), or back from the ring */
+		rc_asan_unpoison(buf, len);
+		rc_valgrind_defined(buf, len);
 		break;
 	case RC_EV_CANCEL:
 		h.sum.cancels++;
@@ -377,6 +435,16 @@ void rc_harness_ring_params(struct rc_ring_params *p)
 	p->trace_arg = &h;
 	p->buf_ops = &rc_buf_quarantine;
 	p->buf_ctx = &h.quarantine;
+	p->strategy = h.strategy;
+	if (!p->strategy_bufs)
+		p->strategy_bufs = RC_HARNESS_STRATEGY_BUFS;
+	if (!p->strategy_buf_size)
+		p->strategy_buf_size = RC_HARNESS_STRATEGY_BUF_SIZE;
+}
+
+const char *rc_harness_buffers(void)
+{
+	return h.opts.buffers ? h.opts.buffers : "heap";
 }
 
 void rc_harness_add_ring(const struct rc_ring *r)
@@ -413,8 +481,9 @@ static void rc_harness_write_json(void)
 	rc_record_string(f, h.opts.scenario);
 	fprintf(f, ",\n  \"seed\": %" PRIu64 ",\n  \"replay\": ", h.opts.seed);
 	rc_record_string(f, h.opts.replay ? h.opts.replay : "");
-	fprintf(f, ",\n  \"quarantine\": \"%s\",\n",
-		h.opts.quarantine == RC_QUARANTINE_POISON ? "poison" : "guard");
+	fprintf(f, ",\n  \"quarantine\": \"%s\",\n  \"buffers\": \"%s\",\n",
+		h.opts.quarantine == RC_QUARANTINE_POISON ? "poison" : "guard",
+		rc_harness_buffers());
 	rc_record_env(f, "  ");
 	fprintf(f, ",\n  \"proof\": {\n"
 		"    \"buffers\": %" PRIu64 ",\n    \"submits\": %" PRIu64 ",\n"

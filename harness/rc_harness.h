@@ -35,6 +35,8 @@ struct rc_harness_opts {
 	enum rc_quarantine_mode quarantine;
 	size_t quarantine_bytes;	/* 0: 64 MiB */
 	bool quiet;			/* no human summary line */
+	const char *buffers;		/* strategy: heap|pool|fixed|ring;
+					 * NULL: $RC_BUFFERS, else heap */
 	/* more top-level keys for the JSON record: write `,\n  "key": ...` */
 	void (*extra_json)(FILE *f, void *arg);
 	void *extra_arg;
@@ -48,6 +50,7 @@ enum rc_detector {
 	RC_DET_CHECKSUM,
 	RC_DET_FD_COUNT,
 	RC_DET_SEGV,
+	RC_DET_RING_COUNT,
 	RC_DET__COUNT,
 };
 
@@ -72,7 +75,10 @@ struct rc_harness_summary {
 
 int rc_harness_start(const struct rc_harness_opts *opts);
 
-/* Fill the trace hook and the quarantine buffer strategy into p. */
+/*
+ * Fill the trace hook, the quarantine allocator and the run's buffer
+ * strategy (over the quarantine) into p.
+ */
 void rc_harness_ring_params(struct rc_ring_params *p);
 
 /* Count a ring's cancel and SQ-full figures; call before destroying it. */
@@ -94,5 +100,12 @@ void rc_harness_violation(enum rc_violation_kind kind, enum rc_detector det,
 uint64_t rc_harness_finish(void);
 
 const struct rc_harness_summary *rc_harness_summary(void);
+
+/* The run's buffer strategy ("heap", "pool", "fixed", "ring"). */
+const char *rc_harness_buffers(void);
+
+/* Buffers a strategy keeps per ring in harness runs, and their size. */
+#define RC_HARNESS_STRATEGY_BUFS	32
+#define RC_HARNESS_STRATEGY_BUF_SIZE	(64 * 1024)
 
 #endif

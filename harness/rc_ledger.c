@@ -23,6 +23,13 @@ static const char *const rc_violation_names[RC_VIOL__COUNT] = {
 	[RC_VIOL_PROGRAM_TOUCH] = "the program touched a freed buffer",
 	[RC_VIOL_CHECKSUM] = "destination differs from the source",
 	[RC_VIOL_FD_LEAK] = "file descriptors leaked",
+	[RC_VIOL_PROVIDE_KERNEL] = "buffer given to the buffer ring while the "
+				   "kernel owns it",
+	[RC_VIOL_SELECT_NOT_PROVIDED] = "a CQE picked a buffer that was not in "
+					"the buffer ring",
+	[RC_VIOL_RING_BUF_LOST] = "ring buffers never given back to the ring",
+	[RC_VIOL_RECLAIM_IN_FLIGHT] = "buffer ring taken back while its reads "
+				      "are in flight",
 };
 
 const char *rc_violation_name(enum rc_violation_kind k)
@@ -141,6 +148,24 @@ void rc_ledger_free(struct rc_ledger *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* The counter of ring's buffer-select reads in flight (NULL if full). */
+static unsigned *rc_ledger_selects(struct rc_ledger *l, const void *ring)
+{
+	struct rc_ledger_ring *free_slot = NULL;
+	size_t i;
+
+	for (i = 0; i < RC_LEDGER_RINGS; i++) {
+		if (l->rings[i].ring == ring)
+			return &l->rings[i].selects_in_flight;
+		if (!free_slot && !l->rings[i].selects_in_flight)
+			free_slot = &l->rings[i];
+	}
+	if (!free_slot)
+		return NULL;
+	free_slot->ring = ring;
+	return &free_slot->selects_in_flight;
+}
+
 static enum rc_violation_kind rc_ledger_submit(struct rc_ledger *l,
 					       const struct rc_op *op)
 {
@@ -150,6 +175,14 @@ static enum rc_violation_kind rc_ledger_submit(struct rc_ledger *l,
 	l->submits++;
 	if (!o)
 		return RC_VIOL_NONE;
+	if (op->buf_select && !o->in_flight) {
+		unsigned *n = rc_ledger_selects(l, op->ring);
+
+		if (n) {
+			++*n;
+			o->select_ring = op->ring;
+		}
+	}
 	o->in_flight = true;
 	o->buf = op->buf;
 	o->buf_size = op->buf_size;
@@ -183,6 +216,13 @@ static enum rc_violation_kind rc_ledger_cqe(struct rc_ledger *l,
 	if (op->cqe_user_data != o->user_data)
 		return RC_VIOL_CQE_WRONG_LIFE;	/* stays in flight */
 	o->in_flight = false;
+	if (o->select_ring) {
+		unsigned *n = rc_ledger_selects(l, o->select_ring);
+
+		if (n && *n)
+			--*n;
+		o->select_ring = NULL;
+	}
 	l->cqes++;
 	if (o->buf) {
 		b = rc_ledger_buf(l, o->buf, false);
@@ -226,7 +266,6 @@ enum rc_violation_kind rc_ledger_event(struct rc_ledger *l,
 	struct rc_ledger_buf *b;
 	struct rc_ledger_op *o;
 
-	(void)res;
 	switch (ev) {
 	case RC_EV_BUF_GET:
 		b = rc_ledger_buf(l, buf, true);
@@ -244,6 +283,51 @@ enum rc_violation_kind rc_ledger_event(struct rc_ledger *l,
 		return rc_ledger_submit(l, op);
 	case RC_EV_CQE:
 		return rc_ledger_cqe(l, op);
+	case RC_EV_BUF_PROVIDE:
+		/* into the kernel's buffer ring: any read may fill it now */
+		b = rc_ledger_buf(l, buf, true);
+		if (!b)
+			return RC_VIOL_NONE;
+		if (b->state == RC_BUF_KERNEL)
+			return RC_VIOL_PROVIDE_KERNEL;
+		b->state = RC_BUF_KERNEL;
+		b->op = NULL;
+		b->size = len;
+		b->lent = true;
+		return RC_VIOL_NONE;
+	case RC_EV_BUF_RECLAIM:
+		/* only once the ring is gone: no read may pick it any more
+		 * (res carries the ring) */
+		o = NULL;
+		{
+			const void *ring = (const void *)(uintptr_t)res;
+			size_t i;
+
+			for (i = 0; i < RC_LEDGER_RINGS; i++)
+				if (l->rings[i].ring == ring &&
+				    l->rings[i].selects_in_flight) {
+					b = rc_ledger_buf(l, buf, true);
+					if (b)
+						b->state = RC_BUF_APP;
+					return RC_VIOL_RECLAIM_IN_FLIGHT;
+				}
+		}
+		/* fall through */
+		__attribute__((fallthrough));
+	case RC_EV_BUF_SELECT:
+		/* out of the ring: picked for op's read, or taken back once
+		 * the ring is proven gone */
+		b = rc_ledger_buf(l, buf, true);
+		if (!b)
+			return RC_VIOL_NONE;
+		if (b->state != RC_BUF_KERNEL || b->op) {
+			b->state = RC_BUF_APP;
+			return RC_VIOL_SELECT_NOT_PROVIDED;
+		}
+		b->state = RC_BUF_APP;
+		return RC_VIOL_NONE;
+	case RC_EV_BUF_LOST:
+		return RC_VIOL_RING_BUF_LOST;
 	case RC_EV_RELEASE:
 		o = rc_ledger_op(l, op, false);
 		return o && o->in_flight ? RC_VIOL_RELEASE_IN_FLIGHT :

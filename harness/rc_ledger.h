@@ -18,7 +18,8 @@
 enum rc_buf_state {
 	RC_BUF_FREE,
 	RC_BUF_APP,
-	RC_BUF_KERNEL,
+	RC_BUF_KERNEL,		/* lent to an op, or (op NULL) provided to
+				 * the kernel's buffer ring */
 };
 
 enum rc_violation_kind {
@@ -39,6 +40,13 @@ enum rc_violation_kind {
 	RC_VIOL_PROGRAM_TOUCH,		/* the program touched a freed buffer */
 	RC_VIOL_CHECKSUM,		/* destination differs from the source */
 	RC_VIOL_FD_LEAK,		/* more fds open at the end than at start */
+	RC_VIOL_PROVIDE_KERNEL,		/* buffer given to the buffer ring while
+					 * the kernel owns it (ring or an op) */
+	RC_VIOL_SELECT_NOT_PROVIDED,	/* a CQE names a ring buffer that was
+					 * not in the ring */
+	RC_VIOL_RING_BUF_LOST,		/* ring buffers never given back */
+	RC_VIOL_RECLAIM_IN_FLIGHT,	/* buffer ring taken back while reads
+					 * that pick from it are in flight */
 	RC_VIOL__COUNT,
 };
 
@@ -58,6 +66,16 @@ struct rc_ledger_op {
 	size_t buf_size;
 	uint64_t user_data;		/* what its SQE carries */
 	bool in_flight;
+	const void *select_ring;	/* a buffer-select read in flight on
+					 * this ring (the kernel may still pick
+					 * one of its provided buffers) */
+};
+
+#define RC_LEDGER_RINGS 64
+
+struct rc_ledger_ring {
+	const void *ring;
+	unsigned selects_in_flight;
 };
 
 struct rc_ledger {
@@ -65,6 +83,8 @@ struct rc_ledger {
 	size_t bufs_cap, bufs_count;
 	struct rc_ledger_op *ops;	/* open addressing on op */
 	size_t ops_cap, ops_count;
+	/* buffer-select reads in flight, per ring */
+	struct rc_ledger_ring rings[RC_LEDGER_RINGS];
 	/* the proof summary's counters */
 	uint64_t buffers_seen, submits, cqes, frees, frees_after_cqe;
 	uint64_t frees_never_lent;	/* got and freed without an SQE */

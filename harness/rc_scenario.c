@@ -40,13 +40,14 @@ const char *rc_state_name(enum rc_state st)
 static void rc_scenario_usage(FILE *f, const char *name)
 {
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
-		"       [--quarantine=guard|poison]\n"
+		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
 		"  --seconds=S     or stop after S seconds, whichever first\n"
 		"  --json=PATH     write the run's record (proof, coverage)\n"
 		"  --quarantine=M  freed buffers: guard pages or poison\n"
+		"  --buffers=S     buffer strategy (default: $RC_BUFFERS, heap)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -101,6 +102,7 @@ void rc_scenario_init(struct rc_scenario *s, const char *name, int argc,
 		{ "seconds", required_argument, NULL, 't' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "quarantine", required_argument, NULL, 'q' },
+		{ "buffers", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -134,6 +136,9 @@ void rc_scenario_init(struct rc_scenario *s, const char *name, int argc,
 				exit(2);
 			}
 			break;
+		case 'b':
+			s->harness.buffers = optarg;
+			break;
 		case 'h':
 			rc_scenario_usage(stdout, name);
 			exit(0);
@@ -149,10 +154,14 @@ void rc_scenario_init(struct rc_scenario *s, const char *name, int argc,
 	if (!seeded)
 		s->seed = rc_now_ns() ^ ((uint64_t)getpid() << 32);
 	s->rng = s->seed ? s->seed : 1;
+	if (!s->harness.buffers)
+		s->harness.buffers = getenv("RC_BUFFERS");
+	if (!s->harness.buffers || !*s->harness.buffers)
+		s->harness.buffers = "heap";
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s", argv[0], s->seed, s->ops,
+		 " --ops=%" PRIu64 "%s --buffers=%s", argv[0], s->seed, s->ops,
 		 s->harness.quarantine == RC_QUARANTINE_POISON ?
-		 " --quarantine=poison" : "");
+		 " --quarantine=poison" : "", s->harness.buffers);
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;
@@ -217,7 +226,8 @@ static void rc_scenario_trace(void *arg, enum rc_trace_event ev,
 
 void rc_scenario_ring_params(struct rc_scenario *s, struct rc_ring_params *p)
 {
-	(void)s;
+	p->strategy_bufs = s->strategy_bufs;
+	p->strategy_buf_size = s->strategy_buf_size;
 	rc_harness_ring_params(p);
 	rc_harness_trace_fn = p->trace;
 	p->trace = rc_scenario_trace;
@@ -363,6 +373,19 @@ struct rc_op *rc_scenario_op(struct rc_ring *r, size_t len)
 		exit(2);
 	}
 	return op;
+}
+
+int rc_scenario_prep_read(struct rc_op *op, int fd, size_t io_off,
+			  uint32_t len, uint64_t off)
+{
+	size_t size;
+	void *buf;
+
+	if (rc_ring_buf_select(op->ring) && op->buf) {
+		buf = rc_op_take_buf(op, &size);
+		rc_buf_put(op->ring, buf, size);
+	}
+	return rc_op_prep_read(op, fd, io_off, len, off);
 }
 
 bool rc_scenario_wait_posted(struct rc_ring *r, unsigned n)

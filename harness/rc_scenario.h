@@ -67,6 +67,10 @@ struct rc_scenario {
 	/* cancel-to-release latencies per state, for percentiles */
 	uint64_t *lat[RC_ST__COUNT];
 	size_t lat_n[RC_ST__COUNT], lat_cap[RC_ST__COUNT];
+	/* the strategy's buffers per ring (0: the harness' defaults); a
+	 * buffer ring must hold every read in flight, each as long */
+	unsigned strategy_bufs;
+	size_t strategy_buf_size;
 	char replay[1024];
 	struct rc_harness_opts harness;
 };
@@ -97,6 +101,14 @@ int rc_scenario_ring_done(struct rc_scenario *s, struct rc_ring *r);
 
 /* An idle op holding a len-byte buffer of the ring's strategy. */
 struct rc_op *rc_scenario_op(struct rc_ring *r, size_t len);
+
+/*
+ * Prepare a read as the run's strategy does it: with a buffer ring the op
+ * gives its buffer back and the kernel picks one (IOSQE_BUFFER_SELECT);
+ * otherwise into the op's own buffer.  Returns rc_op_prep_read's answer.
+ */
+int rc_scenario_prep_read(struct rc_op *op, int fd, size_t io_off,
+			  uint32_t len, uint64_t off);
 
 /* Wait (at most 2 s) until n CQEs are posted that the engine has not
  * reaped.  Returns true if they are. */

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 			ops[i] = rc_scenario_op(r, 4096);
 			rc_scenario_watch(ops[i], &out[i]);
 			if (dir == RC_DIR_READ)
-				rc_op_prep_read(ops[i], fd, 0, 4096, off);
+				rc_scenario_prep_read(ops[i], fd, 0, 4096, off);
 			else	/* past the end: visible if it ever ran */
 				rc_op_prep_write(ops[i], fd, 0, 4096,
 						 (2u << 20) + off);

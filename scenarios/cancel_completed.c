@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 			ops[i] = rc_scenario_op(r, 4096);
 			rc_scenario_watch(ops[i], &out[i]);
 			if (dir == RC_DIR_READ)
-				rc_op_prep_read(ops[i], fd, 0, 4096, off);
+				rc_scenario_prep_read(ops[i], fd, 0, 4096, off);
 			else
 				rc_op_prep_write(ops[i], fd, 0, 4096, off);
 			rc_op_submit(ops[i]);

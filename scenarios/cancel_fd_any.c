@@ -48,7 +48,7 @@ static void submit_side(struct rc_scenario *s, struct rc_ring *r,
 		sd->ops[i] = rc_scenario_op(r, 4096);
 		rc_scenario_watch(sd->ops[i], &sd->out[i]);
 		if (dir == RC_DIR_READ)
-			rc_op_prep_read(sd->ops[i], sd->fd, 0, 4096,
+			rc_scenario_prep_read(sd->ops[i], sd->fd, 0, 4096,
 					(uint64_t)-1);
 		else
 			rc_op_prep_write(sd->ops[i], sd->fd, 0, 4096,

@@ -8,6 +8,7 @@
  * (userfaultfd of kernel faults).
  */
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "rc_scenario.h"
@@ -33,8 +34,31 @@ int main(int argc, char **argv)
 		uint64_t off = rc_scenario_rand(&s, 64) * LEN;
 		struct rc_op *op = rc_scenario_op(r, LEN);
 		struct rc_stall st;
-		int ret = rc_stall_attach(&st, op->buf, LEN);
+		void *area = op->buf;
+		size_t area_len = LEN;
+		int ret;
 
+		if (!strcmp(rc_ring_buf_strategy(r), "fixed")) {
+			for (d = 0; d < RC_DIR__COUNT; d++)
+				rc_scenario_unreachable(&s, RC_ST_IO_WQ, d,
+					"registered buffers are pinned: the "
+					"kernel's copy never faults, so no "
+					"userfaultfd stall holds it in io-wq");
+			rc_op_put(op);
+			break;
+		}
+		if (dir == RC_DIR_READ && rc_ring_buf_select(r)) {
+			/* the kernel will pick the ring's next buffer: stall
+			 * on that one */
+			rc_scenario_prep_read(op, fd, 0, LEN, off);
+			if (rc_ring_buf_peek(r, &area, &area_len)) {
+				fprintf(stderr, "cancel_io_wq: empty ring\n");
+				return 1;
+			}
+		}
+		/* recycled memory (pool, ring): its pages must be missing */
+		madvise(area, area_len, MADV_DONTNEED);
+		ret = rc_stall_attach(&st, area, area_len);
 		if (ret) {
 			for (d = 0; d < RC_DIR__COUNT; d++)
 				rc_scenario_unreachable(&s, RC_ST_IO_WQ, d,
@@ -44,7 +68,7 @@ int main(int argc, char **argv)
 		}
 		rc_scenario_watch(op, &out);
 		if (dir == RC_DIR_READ)
-			rc_op_prep_read(op, fd, 0, LEN, off);
+			rc_scenario_prep_read(op, fd, 0, LEN, off);
 		else
 			rc_op_prep_write(op, fd, 0, LEN, off);
 		rc_op_set_flags(op, IOSQE_ASYNC);

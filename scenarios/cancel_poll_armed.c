@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 			ops[i] = rc_scenario_op(r, 4096);
 			rc_scenario_watch(ops[i], &out[i]);
 			if (dir == RC_DIR_READ)
-				rc_op_prep_read(ops[i], rp[0], 0, 4096,
+				rc_scenario_prep_read(ops[i], rp[0], 0, 4096,
 						(uint64_t)-1);
 			else
 				rc_op_prep_write(ops[i], wp[1], 0, 4096,

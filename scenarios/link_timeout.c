@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 
 		rc_scenario_watch(op, &out);
 		if (dir == RC_DIR_READ)
-			rc_op_prep_read(op, rp[0], 0, 4096, (uint64_t)-1);
+			rc_scenario_prep_read(op, rp[0], 0, 4096, (uint64_t)-1);
 		else
 			rc_op_prep_write(op, wp[1], 0, 4096, (uint64_t)-1);
 		rc_op_set_link_timeout(op, 1000 + rc_scenario_rand(&s, 200000));

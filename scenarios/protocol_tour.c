@@ -6,7 +6,10 @@
  * cancelled (answer 0), a completed-but-unreaped write and openat
  * cancelled (-ENOENT, halt safety), an io-wq read stalled on userfaultfd
  * cancelled (-EALREADY, needs root), a duplicate CQE of a previous life,
- * and a teardown with reads in flight.  The correct engine must end with
+ * and a teardown with reads in flight; and for the buffer strategies
+ * (--buffers): completed-but-unreaped reads cancelled (with a buffer ring
+ * each took a buffer that must go back), and more buffers in use than the
+ * strategy keeps or registers.  The correct engine must end with
  * no violation; each mutant (engine/rc_mutant.h) must end with at least
  * one, and the summary says which detector saw it.
  *
@@ -24,7 +27,9 @@
 #include "rc_checksum.h"
 #include "rc_copy.h"
 #include "rc_harness.h"
+#include "rc_scenario.h"
 #include "rc_stall.h"
+#include <sys/mman.h>
 
 #define WAIT_MS 2000
 
@@ -128,7 +133,7 @@ static void step_poll_armed(void)
 
 	if (pipe2(p, O_CLOEXEC))
 		exit(2);
-	rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+	rc_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
 	rc_op_submit(op);
 	rc_ring_flush(r);
 	rc_op_cancel(op);
@@ -191,19 +196,31 @@ static void step_io_wq(void)
 	void *buf;
 	int fd, ret;
 
+	size_t area_len = len;
+
+	if (!strcmp(rc_ring_buf_strategy(r), "fixed")) {
+		printf("protocol_tour: io-wq step skipped: registered buffers "
+		       "are pinned, no userfaultfd stall holds their copy\n");
+		tour_ring_done(r);
+		return;
+	}
 	if (rc_op_get(r, &op) || rc_buf_get(r, len, &buf) ||
 	    rc_op_set_buf(op, buf, len))
 		exit(2);
-	ret = rc_stall_attach(&s, buf, len);
+	fd = tour_file("iowq.src", len);
+	rc_scenario_prep_read(op, fd, 0, (uint32_t)len, 0);
+	if (op->buf_select && rc_ring_buf_peek(r, &buf, &area_len))
+		exit(2);	/* stall on the buffer the kernel picks next */
+	madvise(buf, area_len, MADV_DONTNEED);	/* recycled: pages missing */
+	ret = rc_stall_attach(&s, buf, area_len);
 	if (ret) {
 		printf("protocol_tour: io-wq step skipped: userfaultfd: %s "
 		       "(needs root)\n", strerror(-ret));
 		rc_op_put(op);
 		tour_ring_done(r);
+		close(fd);
 		return;
 	}
-	fd = tour_file("iowq.src", len);
-	rc_op_prep_read(op, fd, 0, (uint32_t)len, 0);
 	rc_op_set_flags(op, IOSQE_ASYNC);
 	rc_op_submit(op);
 	rc_ring_flush(r);
@@ -245,8 +262,8 @@ static void step_block_layer(void)
 	for (round = 0; round < 8; round++) {
 		struct rc_op *op = tour_op(r, len);
 
-		rc_op_prep_read(op, fd, 0, (uint32_t)len,
-				(uint64_t)round * len);
+		rc_scenario_prep_read(op, fd, 0, (uint32_t)len,
+				      (uint64_t)round * len);
 		rc_op_submit(op);
 		rc_ring_flush(r);	/* reaches the block layer */
 		rc_op_cancel(op);
@@ -254,6 +271,59 @@ static void step_block_layer(void)
 	}
 	tour_ring_done(r);
 	close(fd);
+}
+
+/*
+ * Reads whose CQEs are posted, not reaped, cancelled (-ENOENT): each
+ * completed anyway.  With a buffer ring each took a buffer, which halt
+ * safety must give back (compio #746); teardown counts them.
+ */
+static void step_completed_read(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	struct rc_op *ops[4];
+	int fd = tour_file("completed.src", 4 * 4096), i;
+
+	for (i = 0; i < 4; i++) {
+		ops[i] = tour_op(r, 4096);
+		rc_scenario_prep_read(ops[i], fd, 0, 4096, (uint64_t)i * 4096);
+		rc_op_submit(ops[i]);
+	}
+	rc_ring_flush(r);
+	wait_cq_ready(r, 4);
+	for (i = 0; i < 4; i++)
+		rc_op_cancel(ops[i]);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(fd);
+}
+
+/*
+ * More buffers at once than the strategy keeps (registers): pipe reads
+ * into the ops' own buffers, poll-armed, then cancelled.  Every buffer
+ * handed out must be one no op has in flight.
+ */
+static void step_table_full(void)
+{
+	enum { N = RC_HARNESS_STRATEGY_BUFS + 2 };
+	struct rc_ring *r = tour_ring(2 * N);
+	struct rc_op *ops[N];
+	int p[2], i;
+
+	if (pipe2(p, O_CLOEXEC))
+		exit(2);
+	for (i = 0; i < N; i++) {
+		ops[i] = tour_op(r, 4096);
+		rc_op_prep_read(ops[i], p[0], 0, 4096, (uint64_t)-1);
+		rc_op_submit(ops[i]);
+		rc_ring_flush(r);
+	}
+	for (i = 0; i < N; i++)
+		rc_op_cancel(ops[i]);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(p[0]);
+	close(p[1]);
 }
 
 /* A CQE meant for a record's previous life must not complete it. */
@@ -311,7 +381,7 @@ static void step_teardown(void)
 	for (i = 0; i < 4; i++) {
 		struct rc_op *op = tour_op(r, 4096);
 
-		rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+		rc_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
 		rc_op_submit(op);
 	}
 	rc_ring_flush(r);
@@ -327,6 +397,8 @@ static const struct {
 	{ "copy", step_copy },
 	{ "poll-armed", step_poll_armed },
 	{ "completed-write", step_completed_write },
+	{ "completed-read", step_completed_read },
+	{ "table-full", step_table_full },
 	{ "completed-openat", step_completed_openat },
 	{ "io-wq", step_io_wq },
 	{ "block-layer", step_block_layer },
@@ -338,8 +410,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: protocol_tour [--seed=N] [--json=PATH] "
 		"[--quarantine=guard|poison] [--step=NAME]\n"
-		"Steps: copy poll-armed completed-write completed-openat io-wq "
-		"block-layer stale-cqe teardown\n");
+		"       [--buffers=heap|pool|fixed|ring]\n"
+		"Steps: copy poll-armed completed-write completed-read "
+		"table-full completed-openat io-wq block-layer stale-cqe "
+		"teardown\n");
 }
 
 int main(int argc, char **argv)
@@ -349,6 +423,7 @@ int main(int argc, char **argv)
 		{ "json", required_argument, NULL, 'j' },
 		{ "quarantine", required_argument, NULL, 'q' },
 		{ "step", required_argument, NULL, 't' },
+		{ "buffers", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,6 +453,9 @@ int main(int argc, char **argv)
 		case 't':
 			only = optarg;
 			break;
+		case 'b':
+			ho.buffers = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -386,10 +464,14 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (!ho.buffers)
+		ho.buffers = getenv("RC_BUFFERS");
+	if (!ho.buffers || !*ho.buffers)
+		ho.buffers = "heap";
 	snprintf(replay, sizeof(replay), "%s --seed=%" PRIu64 " --quarantine=%s"
-		 "%s%s", argv[0], seed,
+		 " --buffers=%s%s%s", argv[0], seed,
 		 ho.quarantine == RC_QUARANTINE_POISON ? "poison" : "guard",
-		 only ? " --step=" : "", only ? only : "");
+		 ho.buffers, only ? " --step=" : "", only ? only : "");
 	ho.seed = seed;
 	ho.replay = replay;
 	if (!mkdtemp(work_dir)) {

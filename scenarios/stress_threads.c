@@ -74,10 +74,10 @@ static void *worker_main(void *arg)
 			op = rc_scenario_op(r, LEN);
 			op->user = &slot[i];
 			if (kind < 2)
-				rc_op_prep_read(op, w->pipes[wrand(w, PIPES)][0],
+				rc_scenario_prep_read(op, w->pipes[wrand(w, PIPES)][0],
 						0, LEN, (uint64_t)-1);
 			else if (kind == 2)
-				rc_op_prep_read(op, w->files[wrand(w, FILES)], 0,
+				rc_scenario_prep_read(op, w->files[wrand(w, FILES)], 0,
 						LEN, wrand(w, 64) * LEN);
 			else
 				rc_op_prep_write(op, w->files[wrand(w, FILES)],
@@ -124,6 +124,8 @@ int main(int argc, char **argv)
 	int t, i;
 
 	rc_scenario_init(&s, "stress_threads", argc, argv, 300);
+	s.strategy_bufs = IN_FLIGHT;	/* a ring buffer for every read */
+	s.strategy_buf_size = LEN;
 	for (t = 0; t < THREADS; t++) {
 		memset(&w[t], 0, sizeof(w[t]));
 		w[t].s = &s;

@@ -10,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
 
 	while (rc_scenario_more(&s)) {
 		struct rc_ring *r = rc_scenario_ring(&s, 32);
+		bool fixed = !strcmp(rc_ring_buf_strategy(r), "fixed");
 		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_OPS), i;
 		struct releaser rl;
 		struct rc_op *late[MAX_OPS];
@@ -73,8 +75,12 @@ int main(int argc, char **argv)
 			queued[i] = false;
 			rc_scenario_watch(op, &out[i]);
 			if (kind == 5 && can_stall && !stalled) {
-				/* io-wq, stalled until the releaser thread */
-				if (rc_stall_attach(&rl.st, op->buf, LEN)) {
+				/* io-wq, stalled until the releaser thread;
+				 * recycled memory (pool) must lose its pages,
+				 * registered memory (fixed) never faults */
+				madvise(op->buf, LEN, MADV_DONTNEED);
+				if (fixed ||
+				    rc_stall_attach(&rl.st, op->buf, LEN)) {
 					can_stall = false;
 					kind = 0;
 				} else {
@@ -86,12 +92,15 @@ int main(int argc, char **argv)
 			}
 			if (kind == 0 || (kind == 1 && dfd < 0))	/* pipes */
 				dirs[i] == RC_DIR_READ ?
-				rc_op_prep_read(op, rp[0], 0, LEN, (uint64_t)-1) :
+				rc_scenario_prep_read(op, rp[0], 0, LEN,
+						      (uint64_t)-1) :
 				rc_op_prep_write(op, wp[1], 0, LEN, (uint64_t)-1);
 			else	/* block layer, or done by teardown time */
 				dirs[i] == RC_DIR_READ ?
-				rc_op_prep_read(op, kind == 1 ? dfd : fd, 0, LEN,
-						off) :
+				/* (a stalled read fills its own buffer) */
+				(kind == 6 ? rc_op_prep_read :
+					     rc_scenario_prep_read)(op,
+					kind == 1 ? dfd : fd, 0, LEN, off) :
 				rc_op_prep_write(op, kind == 1 ? dfd : fd, 0,
 						 LEN, off);
 			if (kind == 6)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # make safety-check [FULL=1]: every scenario under clang's ASan/UBSan (with
-# LeakSanitizer), every mutant (each must be caught), then a representative
+# LeakSanitizer), for every buffer strategy (heap, pool, fixed, ring), every
+# mutant (each must be caught), then a representative
 # set under valgrind memcheck (plus one mutant valgrind must catch).  Writes
 # the per-run records to build/safety/ and the verdict to SAFETY_JSON
 # (default results/safety.json); exits non-zero on any violation, sanitizer
@@ -27,7 +28,15 @@ SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
 copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12"
-MUTANTS="borrowed_buffer user_free free_on_cancel cancel_trusted close_then_free stale_cqe halt_leak"
+# every scenario runs once per buffer strategy (--buffers), quick mode
+# with the ops above divided by QUICK_DIV for the strategies after heap
+STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
+QUICK_DIV=${QUICK_DIV:-2}
+# mutant:strategy it needs (the strategy's own hazards)
+MUTANTS="borrowed_buffer:heap user_free:heap free_on_cancel:heap
+cancel_trusted:heap close_then_free:heap stale_cqe:heap halt_leak:heap
+pool_put_in_flight:pool fixed_unregister:fixed fixed_update:fixed
+ring_halt_leak:ring ring_early_recycle:ring"
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -42,23 +51,38 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 t0=$SECONDS
-for entry in $SCENARIOS; do
-	name=${entry%%:*}
-	ops=$(( ${entry##*:} * SCALE ))
-	printf 'safety-check: asan  %-22s --ops=%-7s ' "$name" "$ops"
-	s=$SECONDS
-	build/asan/scenarios/$name --seed="$SEED" --ops="$ops" \
-		--json="$OUT/asan-$name.json" >"$OUT/asan-$name.log" 2>&1
-	rc=$?
-	echo "$rc" >"$OUT/asan-$name.rc"
-	echo "exit $rc  $((SECONDS - s))s"
+for b in $STRATEGIES; do
+	for entry in $SCENARIOS protocol_tour:0; do
+		name=${entry%%:*}
+		ops=$(( ${entry##*:} * SCALE ))
+		if [ $MODE = quick ] && [ "$b" != heap ]; then
+			ops=$(( (ops + QUICK_DIV - 1) / QUICK_DIV ))
+		fi
+		printf 'safety-check: asan  %-5s %-22s --ops=%-7s ' "$b" "$name" \
+			"$ops"
+		s=$SECONDS
+		if [ "$name" = protocol_tour ]; then
+			set -- --seed="$SEED"	# one deterministic visit
+		else
+			set -- --seed="$SEED" --ops="$ops"
+		fi
+		build/asan/scenarios/$name "$@" --buffers="$b" \
+			--json="$OUT/asan-$b-$name.json" \
+			>"$OUT/asan-$b-$name.log" 2>&1
+		rc=$?
+		echo "$rc" >"$OUT/asan-$b-$name.rc"
+		echo "exit $rc  $((SECONDS - s))s"
+	done
 done
 
-for m in $MUTANTS; do
-	printf 'safety-check: mutant %-22s ' "$m"
-	build/asan/mutants/$m/protocol_tour --seed="$SEED" \
+for entry in $MUTANTS; do
+	m=${entry%%:*}
+	b=${entry##*:}
+	printf 'safety-check: mutant %-22s %-5s ' "$m" "$b"
+	build/asan/mutants/$m/protocol_tour --seed="$SEED" --buffers="$b" \
 		>"$OUT/mutant-$m.log" 2>&1
 	echo "$?" >"$OUT/mutant-$m.rc"
+	echo "$b" >"$OUT/mutant-$m.buffers"
 	echo "exit $(cat "$OUT/mutant-$m.rc")"
 done
 
@@ -78,6 +102,13 @@ if command -v valgrind >/dev/null; then
 		ops=${entry##*:}
 		vg "$name" build/gcc/scenarios/$name --seed="$SEED" \
 			${ops:+--ops=$ops}
+	done
+	# the strategies that lend memory differently: registered, provided
+	for b in fixed ring; do
+		vg "protocol_tour-$b" build/gcc/scenarios/protocol_tour \
+			--seed="$SEED" --buffers=$b
+		vg "cancel_completed-$b" build/gcc/scenarios/cancel_completed \
+			--seed="$SEED" --ops=1000 --buffers=$b
 	done
 	# valgrind's own teeth: the borrowed buffer touches a lent buffer
 	vg mutant-borrowed_buffer \

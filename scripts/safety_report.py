@@ -51,18 +51,32 @@ def version(cmd):
         return ""
 
 
+def order(strategy):
+    known = ["heap", "pool", "fixed", "ring"]
+    return known.index(strategy) if strategy in known else len(known)
+
+
 def main():
     out_dir, mode, seed, safety_json, wall = sys.argv[1:6]
     failures = []
-    runs, coverage, latency = [], {}, {}
+    runs, coverage, latency, strategies = [], {}, {}, {}
     env = None
     totals = {"cancellations": 0, "iterations": 0, "violations": 0,
               "unexpected_answers": 0, "submits": 0, "cqes": 0}
 
     for path in sorted(glob.glob(os.path.join(out_dir, "asan-*.json"))):
         base = path[:-5]
-        name = os.path.basename(base)[len("asan-"):]
         rec = json.load(open(path))
+        buffers = rec.get("buffers", "heap")
+        name = os.path.basename(base)[len("asan-"):]
+        if name.startswith(buffers + "-"):
+            name = name[len(buffers) + 1:]
+        strategies.setdefault(buffers, {"cancellations": 0, "iterations": 0,
+                                        "violations": 0, "runs": 0})
+        strategies[buffers]["cancellations"] += rec.get("cancellations", 0)
+        strategies[buffers]["iterations"] += rec.get("iterations", 0)
+        strategies[buffers]["violations"] += rec["proof"]["violations"]
+        strategies[buffers]["runs"] += 1
         env = env or rec.get("env")
         log = read(base + ".log")
         rc = rc_of(base)
@@ -74,18 +88,20 @@ def main():
         totals["submits"] += proof["submits"]
         totals["cqes"] += proof["cqes"]
         sanit = bool(SANITIZER.search(log))
-        runs.append({"scenario": name, "exit": rc,
+        runs.append({"scenario": name, "buffers": buffers, "exit": rc,
                      "cancellations": rec.get("cancellations", 0),
                      "violations": proof["violations"],
                      "unexpected_answers": rec.get("unexpected_answers", 0),
                      "sanitizer_report": sanit,
                      "replay": rec.get("replay", "")})
         if rc != 0:
-            failures.append(f"scenario {name} exited {rc} (see {base}.log)")
+            failures.append(f"scenario {name} ({buffers}) exited {rc} "
+                            f"(see {base}.log)")
         if sanit:
-            failures.append(f"scenario {name}: sanitizer report in {base}.log")
+            failures.append(f"scenario {name} ({buffers}): sanitizer report "
+                            f"in {base}.log")
         for c in rec.get("coverage", []):
-            key = (c["state"], c["dir"])
+            key = (buffers, c["state"], c["dir"])
             cell = coverage.setdefault(key, {"hits": 0, "unreachable": None})
             cell["hits"] += c["hits"]
             if c.get("unreachable"):
@@ -106,13 +122,13 @@ def main():
     if totals["cancellations"] < MIN_CANCELS[mode]:
         failures.append(f"only {totals['cancellations']} cancellations, "
                         f"{mode} mode needs {MIN_CANCELS[mode]}")
-    for (st, d), cell in sorted(coverage.items()):
+    for (b, st, d), cell in sorted(coverage.items()):
         if cell["hits"] >= MIN_HITS[mode]:
             continue
         if cell["hits"] == 0 and cell["unreachable"]:
             continue   # the kernel or machine cannot; said why
-        failures.append(f"state {st} ({d}): {cell['hits']} hits, "
-                        f"{mode} mode needs {MIN_HITS[mode]}")
+        failures.append(f"state {st} ({d}, buffers {b}): {cell['hits']} "
+                        f"hits, {mode} mode needs {MIN_HITS[mode]}")
 
     mutants = []
     for base in sorted(p[:-3] for p in glob.glob(
@@ -122,6 +138,7 @@ def main():
         dets = detectors(read(base + ".log"))
         caught = rc != 0 and bool(dets)
         mutants.append({"mutant": name, "build": "asan", "exit": rc,
+                        "buffers": read(base + ".buffers", "heap").strip(),
                         "caught": caught, "detectors": dets})
         if not caught:
             failures.append(f"mutant {name} survived (exit {rc})")
@@ -156,9 +173,12 @@ def main():
         "verdict": "pass" if not failures else "fail",
         "failures": failures,
         "totals": totals,
-        "coverage": [{"state": st, "dir": d, "hits": c["hits"],
-                      "unreachable": c["unreachable"]}
-                     for (st, d), c in sorted(coverage.items())],
+        "strategies": strategies,
+        "coverage": [{"buffers": b, "state": st, "dir": d,
+                      "hits": c["hits"], "unreachable": c["unreachable"]}
+                     for (b, st, d), c in sorted(
+                         coverage.items(),
+                         key=lambda kv: (order(kv[0][0]), kv[0][1:]))],
         "cancel_to_release_ns_by_state": dict(sorted(latency.items())),
         "scenarios": runs,
         "mutants": mutants,
@@ -182,22 +202,29 @@ def main():
           f"{totals['submits']}, CQEs {totals['cqes']}, violations "
           f"{totals['violations']}, unexpected answers "
           f"{totals['unexpected_answers']}")
-    print(f"{'state':22} {'read':>10} {'write':>10}")
-    states = sorted({st for st, _ in coverage})
+    bufs = sorted(strategies, key=order)
+    print(f"{'hits (read/write)':22} " +
+          " ".join(f"{b:>15}" for b in bufs))
+    states = sorted({st for _, st, _ in coverage})
     for st in states:
         cells = []
-        for d in ("read", "write"):
-            c = coverage.get((st, d))
-            cells.append("-" if c is None else
-                         ("n/a" if c["hits"] == 0 and c["unreachable"]
-                          else str(c["hits"])))
-        print(f"{st:22} {cells[0]:>10} {cells[1]:>10}")
+        for b in bufs:
+            pair = []
+            for d in ("read", "write"):
+                c = coverage.get((b, st, d))
+                pair.append("-" if c is None else
+                            ("n/a" if c["hits"] == 0 and c["unreachable"]
+                             else str(c["hits"])))
+            cells.append("/".join(pair))
+        print(f"{st:22} " + " ".join(f"{c:>15}" for c in cells))
+    print(f"{'cancellations':22} " + " ".join(
+        f"{strategies[b]['cancellations']:>15}" for b in bufs))
     print(f"{'cancel -> release (us)':22} {'p50':>10} {'p99':>10} {'max':>10}")
     for st, v in sorted(latency.items()):
         print(f"{st:22} {v.get('p50', 0) / 1e3:10.1f} "
               f"{v.get('p99', 0) / 1e3:10.1f} {v['max'] / 1e3:10.1f}")
     for m in mutants:
-        print(f"mutant {m['mutant']:18} "
+        print(f"mutant {m['mutant']:18} {m['buffers']:5} "
               f"{'caught by ' + ','.join(m['detectors']) if m['caught'] else 'SURVIVED'}")
     for v in valgrind:
         what = ("caught" if v.get("caught") else "NOT caught") \

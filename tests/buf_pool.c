@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: the pool strategy recycles: a buffer put is the next one
+ * got of its size class, and copying many files one after another
+ * allocates buffers for the first file only, where the heap strategy
+ * allocates for every file.  At most `count` buffers wait in the pool.
+ */
+#include "rc_buftest.h"
+
+TEST(put_then_get_returns_the_same_buffer)
+{
+	struct rc_ring *r = strategy_ring("pool", 4, 0);
+	void *a, *b, *c;
+
+	ASSERT_EQ(rc_buf_get(r, 10000, &a), 0);
+	rc_buf_put(r, a, 10000);
+	ASSERT_EQ(rc_buf_get(r, 12000, &b), 0);	/* same 16 KiB class */
+	EXPECT_TRUE(a == b);
+	ASSERT_EQ(rc_buf_get(r, 100000, &c), 0);	/* another class */
+	EXPECT_TRUE(c != b);
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 2);
+	rc_buf_put(r, b, 12000);
+	rc_buf_put(r, c, 100000);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+static uint64_t allocations_for_files(const char *name, unsigned files,
+				      uint64_t *first)
+{
+	struct rc_ring *r = strategy_ring(name, 8, 0);
+	uint64_t n;
+	unsigned i;
+
+	for (i = 0; i < files; i++) {
+		size_t len = 100000 + i * 7;
+		int src, dst;
+
+		file_pair(len, &src, &dst);
+		EXPECT_EQ(pump_copy(r, src, dst, len, 4, 32 * 1024),
+			  (int64_t)len);
+		EXPECT_TRUE(same_data(src, dst, len));
+		close(src);
+		close(dst);
+		if (!i)
+			*first = rc_ring_stats(r)->buffers_allocated;
+	}
+	n = rc_ring_stats(r)->buffers_allocated;
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+	return n;
+}
+
+TEST(steady_state_allocates_nothing)
+{
+	uint64_t first = 0, total;
+
+	total = allocations_for_files("pool", 20, &first);
+	EXPECT_GT(first, 0);
+	EXPECT_EQ(total, first);
+	total = allocations_for_files("heap", 20, &first);
+	EXPECT_EQ(total, 20 * first);
+}
+
+TEST(pool_keeps_at_most_count_buffers)
+{
+	struct rc_ring *r = strategy_ring("pool", 2, 0);
+	void *b[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(rc_buf_get(r, 4096, &b[i]), 0);
+	for (i = 0; i < 4; i++)
+		rc_buf_put(r, b[i], 4096);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(rc_buf_get(r, 4096, &b[i]), 0);
+	/* two came from the pool, two were allocated again */
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 6);
+	for (i = 0; i < 4; i++)
+		rc_buf_put(r, b[i], 4096);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
