@@ -65,6 +65,11 @@ case "$(stat -f -c %T "$BENCH_DIR")" in
 tmpfs|ramfs) die "BENCH_DIR=$BENCH_DIR is on a $(stat -f -c %T "$BENCH_DIR"):" \
 	"a copy there measures memory, not a filesystem; use a directory on disk" ;;
 esac
+case $mode in full) need_gib=8 ;; quick) need_gib=3 ;; *) need_gib=1 ;; esac
+avail=$(df -B1 --output=avail "$BENCH_DIR" | tail -1 | tr -d ' ')
+have=$(du -sb "$BENCH_DIR/data" 2>/dev/null | cut -f1 || echo 0)
+[ $((avail + ${have:-0})) -ge $((need_gib << 30)) ] ||
+	die "BENCH_DIR=$BENCH_DIR has $((avail >> 20)) MiB free; $mode mode needs about $need_gib GiB"
 exec 9>"$BENCH_DIR/.lock"
 flock -n 9 || die "another bench is running in $BENCH_DIR"
 rm -rf "$BENCH_DIR/dst" "$BENCH_DIR/hyperfine.log"
@@ -73,9 +78,12 @@ rm -f "$OUT"/*.json "$OUT"/*.png "$OUT"/hyperfine/*.json
 say "environment ($mode mode, BENCH_DIR=$BENCH_DIR)"
 cmd="make bench"
 [ "$mode" = full ] && cmd="make bench FULL=1"
+[ "$mode" = smoke ] && cmd="BENCH_MODE=smoke make bench"
 env_record "$BENCH_DIR" "$RINGCP" |
 	"$PY" "$here/env.py" "$OUT/env.json" "$mode" "$BENCH_SEED" "$BENCH_DIR" \
 		"$RINGCP" "$(git_commit_of "$repo")" "$cmd"
+
+cp "$here/targets.json" "$OUT/targets.json"
 
 say "datasets"
 "$PY" "$here/datasets.py" "$mode" "$BENCH_SEED" "$BENCH_DIR/data" "$OUT/datasets.json"
