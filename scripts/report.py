@@ -287,14 +287,17 @@ def main():
         ["hyperfine", env["hyperfine"]], ["fio", env["fio"]], ["strace", env["strace"]],
         ["mode, seed", f"{env['mode']}, {env['seed']}"],
         ["measurement wall time", f"{env.get('bench_wall_s', 0)} s"],
-        ["load average at start", env["loadavg_start"]],
+        ["load average at start, end", f"{env['loadavg_start']}; {env.get('loadavg_end', 'not recorded')}"],
     ])
 
     d.p("## Method")
     d.p("Every copy goes from a source tree to an empty destination directory on"
         " the same filesystem. Before every timed run hyperfine's `--prepare`"
-        " removes and recreates the destination and runs `sync` (the cold regime"
-        " also drops the page cache; each group's JSON holds its `prepare`). Regimes: **warm** (source"
+        " removes and recreates the destination; for the durable and cold regimes"
+        " it then runs `sync`, and for the cold one drops the page cache (each"
+        " group's JSON holds its `prepare`). A warm copy is deleted before it is"
+        " written back, which discards its dirty pages, so warm runs are not"
+        " synced: on a shared machine a sync waits for every other writer too. Regimes: **warm** (source"
         " read into the page cache first), **cold** (caches dropped before every"
         " run, root only), **durable** (the timed command is `TOOL ... && sync -f"
         " DST`, for every tool alike).")

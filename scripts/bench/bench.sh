@@ -43,7 +43,15 @@ t_start=$(now_ns)
 
 step=0
 steps=9
-say() { step=$((step + 1)); log "step $step/$steps: $*"; }
+t_step=$t_start
+say() {
+	local now
+	now=$(now_ns)
+	[ "$step" -eq 0 ] || log "step $step took $(( (now - t_step) / 1000000000 ))s"
+	t_step=$now
+	step=$((step + 1))
+	log "step $step/$steps: $*"
+}
 
 say "dependencies"
 "$repo/scripts/deps.sh" --quiet ||
@@ -115,6 +123,7 @@ import json, sys
 p, s = sys.argv[1], int(sys.argv[2])
 d = json.load(open(p))
 d["bench_wall_s"] = s
+d["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
 json.dump(d, open(p, "w"), indent=1)
 EOF
 

@@ -87,8 +87,15 @@ def tools(ds, src, dst, ringcp, caps):
 
 
 def prepare(dst, regime):
-    """The untimed command run before every timed run."""
-    p = f"rm -rf {q(dst)} && mkdir -p {q(dst)} && sync"
+    """The untimed command run before every timed run.  Warm: the last
+    copy is deleted before it is written back, which discards its dirty
+    pages, so nothing is synced (a sync would wait for every writer on a
+    shared machine).  Durable: synced, so that the timed `sync -f` flushes
+    this run's copy and not the last one's deletion.  Cold: synced, then
+    the page cache, dentries and inodes dropped."""
+    p = f"rm -rf {q(dst)} && mkdir -p {q(dst)}"
+    if regime in ("durable", "cold"):
+        p += " && sync"
     if regime == "cold":
         p += " && echo 3 > /proc/sys/vm/drop_caches"
     return p

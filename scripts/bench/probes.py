@@ -100,6 +100,8 @@ def main():
         row = {"name": name, "kind": kind, "command": cmd}
         entry["tools"].append(row)
         if why:
+            print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']}: not run: "
+                  f"{why}", file=sys.stderr, flush=True)
             row.update(status="not run", reason=why)
             continue
         print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']} "

@@ -5,14 +5,19 @@ and the ringcp sweeps; one JSON per group in OUT_DIR.
 
 usage: timing.py ENV_JSON DATASETS_JSON OUT_DIR
 
+Quick mode: 5 rounds of 1 run per command (so each round is one A B C ...
+pass and the per-round ratio compares runs made next to each other), a
+warmup run per command in the first round; full mode: 8 rounds.
+
 Hyperfine runs a command's runs back to back, so a noisy minute on a shared
 machine would land on one tool.  Each group is therefore run in ROUNDS
 rounds (one hyperfine call each, --runs RUNS per command), the order of the
 commands rotated and reversed from round to round; the runs are pooled for
 the medians, and ratios to the fastest peer are taken per round and their
 median reported.  Before every run hyperfine's --prepare removes and
-recreates the destination and syncs (and drops the page cache for the cold
-regime); for the durable regime the timed command ends with `sync -f DST`.
+recreates the destination (see common.prepare for when it syncs and drops
+the page cache); for the durable regime the timed command ends with
+`sync -f DST`.
 
 Writes OUT_DIR/time-DATASET-REGIME.json, OUT_DIR/sweep-NAME.json and the
 raw hyperfine exports in OUT_DIR/hyperfine/.  A row that cannot run (ringcp
@@ -24,18 +29,19 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 from common import (GiB, MiB, PEERS, die, dump, lacks, load, prepare, q,
                     stats, timed, tools, warm_source)
 
 TAG = "timing"
-QUICK = {"rounds": 3, "runs": 2, "sweep_rounds": 2, "sweep_runs": 2,
-         "regimes": {"big": ["warm", "cold", "durable"],
+QUICK = {"rounds": 5, "runs": 1, "sweep_rounds": 2, "sweep_runs": 1,
+         "regimes": {"big": ["warm", "durable"],
                      "mixed": ["warm", "cold", "durable"]},
          "default_regimes": ["warm"],
-         "qd": "1,2,4,8,32", "bs": "64K,256K,1M",
+         "qd": "1,4,8,32", "bs": "64K,256K,1M",
          "fif": "1,4,16,64", "buffers": "heap,pool,fixed,ring"}
-FULL = {"rounds": 5, "runs": 2, "sweep_rounds": 3, "sweep_runs": 3,
+FULL = {"rounds": 8, "runs": 1, "sweep_rounds": 3, "sweep_runs": 2,
         "regimes": {}, "default_regimes": ["warm", "cold", "durable"],
         "qd": "1,2,4,8,16,32", "bs": "64K,128K,256K,512K,1M",
         "fif": "1,2,4,8,16,32,64,128", "buffers": "heap,pool,fixed,ring"}
@@ -107,9 +113,11 @@ def run_group(run, cfg, ds, regime):
            else "none (the caches are dropped before every run)",
            "prepare": prepare(dst, regime), "commands": rows}
     if not runnable:
+        run.progress(f"{ds['name']} {regime}: not run: {rows[0].get('reason')}")
         doc["status"] = "not run"
         dump(doc, os.path.join(run.out, name + ".json"))
         return
+    t0 = time.monotonic()
     per_round = []	# [{tool: [times]}]
     extra = {r["name"]: {"user": [], "system": []} for r in runnable}
     try:
@@ -137,6 +145,7 @@ def run_group(run, cfg, ds, regime):
         print(f"{TAG}: {name} failed: {e}", file=sys.stderr)
         return
     doc["status"] = "run"
+    doc["wall_s"] = time.monotonic() - t0
     for row in runnable:
         t = [x for g in per_round for x in g[row["name"]]]
         row.update(stats(t))
@@ -177,9 +186,11 @@ def sweep(run, cfg, name, ds, template, params, needs, what):
                           DF=q(os.path.join(dst, "big.bin")))
     doc["command"] = cmd
     if why:
+        run.progress(f"sweep {name}: not run: {why}")
         doc.update(status="not run", reason=why)
         dump(doc, os.path.join(run.out, f"sweep-{name}.json"))
         return
+    t0 = time.monotonic()
     pool = {}
     try:
         for rnd in range(cfg["sweep_rounds"]):
@@ -216,7 +227,8 @@ def sweep(run, cfg, name, ds, template, params, needs, what):
     best = min(points, key=lambda p: p["median_s"])
     for p in points:
         p["ratio_to_best_median"] = p["median_s"] / best["median_s"]
-    doc.update(status="run", points=points, best={k: best[k] for k, _ in params})
+    doc.update(status="run", points=points, best={k: best[k] for k, _ in params},
+               wall_s=time.monotonic() - t0)
     dump(doc, os.path.join(run.out, f"sweep-{name}.json"))
 
 
