@@ -43,7 +43,8 @@ quiet = @printf '  %-5s %s\n'
 endif
 
 ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
-	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c
+	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c \
+	engine/rc_tree.c engine/rc_walk.c engine/rc_meta.c engine/rc_hlink.c
 ENGINE_HDRS := $(wildcard engine/*.h)
 HARNESS_SRCS := $(wildcard harness/*.c)
 HARNESS_HDRS := $(wildcard harness/*.h)

@@ -73,7 +73,8 @@ struct rc_op {
 	uint32_t rw_flags;	/* open flags, fsync flags, fallocate mode */
 	uint32_t mode;		/* openat mode */
 	int dfd;		/* openat directory fd */
-	char *path;		/* owned copy of the openat path */
+	char *path;		/* owned copy of the (old) path */
+	char *path2;		/* owned copy of the new path: linkat, renameat */
 	uint64_t link_timeout_ns; /* 0: no linked timeout */
 	struct __kernel_timespec ts; /* the linked timeout's, owned */
 
@@ -281,6 +282,24 @@ int rc_op_prep_write(struct rc_op *op, int fd, size_t io_off, uint32_t len,
 int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 		      mode_t mode);
 int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags);
+/*
+ * close(fd) through the ring.  Once submitted the op owns fd: if it is
+ * cancelled before it ran, the engine closes fd itself.
+ */
+int rc_op_prep_close(struct rc_op *op, int fd);
+
+/*
+ * statx of dfd/path into the op's own buffer, which must hold a struct
+ * statx (rc_op_set_buf first).  Path "" with AT_EMPTY_PATH: the fd itself.
+ */
+int rc_op_prep_statx(struct rc_op *op, int dfd, const char *path, int flags,
+		     unsigned mask);
+
+/* linkat(2) and renameat2(2); both paths are copied into the op. */
+int rc_op_prep_linkat(struct rc_op *op, int olddfd, const char *oldpath,
+		      int newdfd, const char *newpath, int flags);
+int rc_op_prep_renameat(struct rc_op *op, int olddfd, const char *oldpath,
+			int newdfd, const char *newpath, unsigned flags);
 int rc_op_prep_nop(struct rc_op *op);
 
 /*

@@ -13,28 +13,14 @@
 #include "rc_mutant.h"
 
 struct rc_copy_slot {
+	struct rc_pump *pump;
 	struct rc_op *op;
 	bool held;		/* we hold it (idle), else the engine has it */
 	bool probe;		/* a read at or past the size hint */
 	uint64_t read_end;	/* end of the read request its data is from */
 };
 
-struct rc_copy {
-	struct rc_ring *r;
-	int src, dst;
-	uint32_t bs;
-	uint64_t size_hint;
-	uint64_t next_off;	/* next offset to read */
-	uint64_t eof;		/* lowest offset a read returned 0 at */
-	bool probe_out;		/* a read past the size hint is in flight */
-	unsigned n_slots, busy;
-	struct rc_copy_slot *slots;
-	const struct rc_copy_opts *opts;
-	int err;
-	enum rc_copy_side side;
-};
-
-static int rc_copy_submit(struct rc_copy *c, struct rc_copy_slot *s)
+static int rc_copy_submit(struct rc_pump *c, struct rc_copy_slot *s)
 {
 	int ret = rc_op_submit(s->op);
 
@@ -45,13 +31,14 @@ static int rc_copy_submit(struct rc_copy *c, struct rc_copy_slot *s)
 	return ret;
 }
 
-static int rc_copy_read(struct rc_copy *c, struct rc_copy_slot *s,
+static int rc_copy_read(struct rc_pump *c, struct rc_copy_slot *s,
 			uint64_t off, uint64_t end)
 {
 	int ret;
 
 	s->read_end = end;
 	s->op->user = s;
+	s->op->user_tag = RC_PUMP_TAG;
 	ret = rc_op_prep_read(s->op, c->src, 0, (uint32_t)(end - off), off);
 	if (!ret)
 		ret = rc_copy_submit(c, s);
@@ -64,7 +51,7 @@ static int rc_copy_read(struct rc_copy *c, struct rc_copy_slot *s,
 }
 
 /* Start reads on idle slots while there is something left to read. */
-static int rc_copy_fill(struct rc_copy *c)
+static int rc_copy_fill(struct rc_pump *c)
 {
 	unsigned i;
 	int ret;
@@ -77,7 +64,9 @@ static int rc_copy_fill(struct rc_copy *c)
 			continue;
 		if (off >= c->eof)
 			break;
-		if (off < c->size_hint) {
+		if (off < c->size_hint || c->exact_end) {
+			if (off >= c->size_hint)
+				break;
 			end = off + c->bs < c->size_hint ? off + c->bs :
 							   c->size_hint;
 			s->probe = false;
@@ -97,7 +86,7 @@ static int rc_copy_fill(struct rc_copy *c)
 	return 0;
 }
 
-static void rc_copy_fail(struct rc_copy *c, int err, enum rc_copy_side side)
+static void rc_copy_fail(struct rc_pump *c, int err, enum rc_copy_side side)
 {
 	if (!c->err) {
 		c->err = err;
@@ -105,7 +94,7 @@ static void rc_copy_fail(struct rc_copy *c, int err, enum rc_copy_side side)
 	}
 }
 
-static int rc_copy_on_read(struct rc_copy *c, struct rc_copy_slot *s)
+static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
 {
 	struct rc_op *op = s->op;
 	int res = op->res;
@@ -128,11 +117,12 @@ static int rc_copy_on_read(struct rc_copy *c, struct rc_copy_slot *s)
 		return 0;
 	}
 	s->op->user = s;
+	s->op->user_tag = RC_PUMP_TAG;
 	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
 	return res ? res : rc_copy_submit(c, s);
 }
 
-static int rc_copy_on_write(struct rc_copy *c, struct rc_copy_slot *s)
+static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
 {
 	struct rc_op *op = s->op;
 	int res = op->res;
@@ -160,8 +150,8 @@ static int rc_copy_on_write(struct rc_copy *c, struct rc_copy_slot *s)
 	return 0;
 }
 
-/* Cancel what the engine holds, give back what we hold, drain. */
-static int rc_copy_abort(struct rc_copy *c)
+/* Cancel what the engine holds and give back what we hold; no drain. */
+void rc_pump_abort(struct rc_pump *c)
 {
 	unsigned i;
 
@@ -176,10 +166,41 @@ static int rc_copy_abort(struct rc_copy *c)
 			rc_op_cancel(s->op);
 		s->op = NULL;
 	}
-	return rc_ring_drain(c->r, RC_COPY_DRAIN_MS);
+	c->busy = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
 }
 
-static int rc_copy_setup(struct rc_copy *c)
+void rc_pump_forget(struct rc_pump *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++)
+		if (c->slots[i].op && c->slots[i].held)
+			rc_op_put(c->slots[i].op);
+	c->busy = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+}
+
+void rc_pump_end(struct rc_pump *c)
+{
+	unsigned i;
+
+	if (c->busy) {
+		rc_pump_abort(c);
+		return;
+	}
+	for (i = 0; i < c->n_slots; i++)
+		rc_op_put(c->slots[i].op);
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+}
+
+static int rc_copy_setup(struct rc_pump *c)
 {
 	unsigned i;
 	int ret;
@@ -193,6 +214,7 @@ static int rc_copy_setup(struct rc_copy *c)
 		struct rc_copy_slot *s = &c->slots[i];
 		void *buf;
 
+		s->pump = c;
 		ret = rc_op_get(c->r, &s->op);
 		if (ret)
 			return ret;
@@ -211,7 +233,7 @@ static int rc_copy_setup(struct rc_copy *c)
  * program dropping a future would) or the whole file.  Returns true if the
  * copy must stop.
  */
-static bool rc_copy_chaos(struct rc_copy *c)
+static bool rc_copy_chaos(struct rc_pump *c)
 {
 	int act = c->opts->chaos(c->opts->chaos_arg, c->busy);
 	unsigned i;
@@ -235,41 +257,95 @@ static bool rc_copy_chaos(struct rc_copy *c)
 }
 #endif
 
+int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
+		  int dst_fd, uint64_t start, uint64_t end, bool exact_end,
+		  const struct rc_copy_opts *opts)
+{
+	uint64_t span = end > start ? end - start : 0;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->src = src_fd;
+	c->dst = dst_fd;
+	c->bs = opts->block_size ? opts->block_size : RC_COPY_DEFAULT_BS;
+	c->size_hint = end;
+	c->next_off = start;
+	c->exact_end = exact_end;
+	c->eof = UINT64_MAX;
+	c->n_slots = opts->queue_depth ? opts->queue_depth : RC_COPY_DEFAULT_QD;
+	c->opts = opts;
+	if (c->bs > RC_COPY_MAX_BS || c->n_slots > RC_COPY_MAX_QD)
+		return -EINVAL;
+	/* the buffers of all slots live at once: keep them bounded */
+	if ((uint64_t)c->n_slots * c->bs > RC_COPY_MAX_BUFFER_BYTES)
+		c->n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c->bs);
+	/* small span: smaller buffers, and no more slots than blocks */
+	if (span < c->bs)
+		c->bs = (uint32_t)((span + 4096) & ~4095ull);
+	if (span / c->bs + 1 < c->n_slots)
+		c->n_slots = (unsigned)(span / c->bs + 1);
+	if (exact_end && span && span % c->bs == 0 &&
+	    span / c->bs < c->n_slots)
+		c->n_slots = (unsigned)(span / c->bs);
+	ret = rc_copy_setup(c);
+	if (!ret)
+		ret = rc_copy_fill(c);
+	if (ret)
+		rc_copy_fail(c, ret, RC_SIDE_NONE);
+	return c->err;
+}
+
+struct rc_pump *rc_pump_of(const struct rc_op *op)
+{
+	const struct rc_copy_slot *s = op->user;
+
+	return op->user_tag == RC_PUMP_TAG && s ? s->pump : NULL;
+}
+
+int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
+{
+	struct rc_copy_slot *s = op->user;
+	int ret;
+
+	c->busy--;
+	s->held = true;
+	if (c->err)
+		return c->err;
+	ret = op->opcode == IORING_OP_READ ? rc_copy_on_read(c, s) :
+					     rc_copy_on_write(c, s);
+	if (!ret && !c->err)
+		ret = rc_copy_fill(c);
+	if (ret)
+		rc_copy_fail(c, ret, RC_SIDE_NONE);
+	return c->err;
+}
+
+bool rc_pump_done(const struct rc_pump *c)
+{
+	return !c->busy;
+}
+
+uint64_t rc_pump_eof(const struct rc_pump *c)
+{
+	if (c->eof != UINT64_MAX)
+		return c->eof;
+	return c->exact_end ? c->size_hint : UINT64_MAX;
+}
+
 int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 		   uint64_t size_hint, const struct rc_copy_opts *opts,
 		   enum rc_copy_side *side, int *drain_err)
 {
-	struct rc_copy c = {
-		.r = r,
-		.src = src_fd,
-		.dst = dst_fd,
-		.bs = opts->block_size ? opts->block_size : RC_COPY_DEFAULT_BS,
-		.size_hint = size_hint,
-		.eof = UINT64_MAX,
-		.n_slots = opts->queue_depth ? opts->queue_depth :
-					       RC_COPY_DEFAULT_QD,
-		.opts = opts,
-	};
+	struct rc_pump c;
 	struct rc_op *op;
+	uint64_t eof;
 	int ret;
 
 	*side = RC_SIDE_NONE;
 	*drain_err = 0;
-	if (c.bs > RC_COPY_MAX_BS || c.n_slots > RC_COPY_MAX_QD)
-		return -EINVAL;
-	/* the buffers of all slots live at once: keep them bounded */
-	if ((uint64_t)c.n_slots * c.bs > RC_COPY_MAX_BUFFER_BYTES)
-		c.n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c.bs);
-	/* small file: smaller buffers, and no more slots than blocks */
-	if (size_hint < c.bs)
-		c.bs = (uint32_t)((size_hint + 4096) & ~4095ull);
-	if (size_hint / c.bs + 1 < c.n_slots)
-		c.n_slots = (unsigned)(size_hint / c.bs + 1);
-	ret = rc_copy_setup(&c);
-	if (ret)
-		rc_copy_fail(&c, ret, RC_SIDE_NONE);
-
-	while (!c.err) {
+	rc_pump_start(&c, r, src_fd, dst_fd, 0, size_hint, false, opts);
+	while (!c.err && c.busy) {
 		if (opts->stop && *opts->stop) {
 			rc_copy_fail(&c, -EINTR, RC_SIDE_NONE);
 			break;
@@ -278,13 +354,6 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 		if (opts->chaos && rc_copy_chaos(&c))
 			break;
 #endif
-		ret = rc_copy_fill(&c);
-		if (ret) {
-			rc_copy_fail(&c, ret, RC_SIDE_NONE);
-			break;
-		}
-		if (!c.busy)
-			break;		/* nothing in flight, nothing to read */
 		ret = rc_ring_wait(r, 1, -1);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME) {
 			rc_copy_fail(&c, ret, RC_SIDE_NONE);
@@ -301,30 +370,17 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 			}
 		}
 #endif
-		while (!c.err && (op = rc_ring_next(r))) {
-			struct rc_copy_slot *s = op->user;
-
-			c.busy--;
-			s->held = true;
-			ret = op->opcode == IORING_OP_READ ?
-				rc_copy_on_read(&c, s) :
-				rc_copy_on_write(&c, s);
-			if (ret)
-				rc_copy_fail(&c, ret, RC_SIDE_NONE);
-		}
+		while (!c.err && (op = rc_ring_next(r)))
+			rc_pump_complete(&c, op);
 	}
 
 	if (c.err) {
-		*drain_err = rc_copy_abort(&c);
+		rc_pump_abort(&c);
+		*drain_err = rc_ring_drain(r, RC_COPY_DRAIN_MS);
 		*side = c.side;
-	} else {
-		unsigned i;
-
-		for (i = 0; i < c.n_slots; i++)
-			rc_op_put(c.slots[i].op);
-	}
-	free(c.slots);
-	if (c.err)
 		return c.err;
-	return c.eof == UINT64_MAX ? -EIO : (int64_t)c.eof;
+	}
+	rc_pump_end(&c);
+	eof = rc_pump_eof(&c);
+	return eof == UINT64_MAX ? -EIO : (int64_t)eof;
 }

@@ -71,6 +71,71 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 		   uint64_t size_hint, const struct rc_copy_opts *opts,
 		   enum rc_copy_side *side, int *drain_err);
 
+/*
+ * A pump: one file's data (or one range of it) copied from src to dst at
+ * the same offsets, up to queue_depth reads and writes in flight, each op
+ * owning its block buffer (read -> write -> read ...).  Many pumps can
+ * share one ring: the caller reaps, and hands each op whose
+ * rc_pump_of() is non-NULL back with rc_pump_complete().
+ */
+struct rc_copy_slot;
+struct rc_pump {
+	struct rc_ring *r;
+	int src, dst;
+	uint32_t bs;
+	uint64_t size_hint;	/* end of the range (the size seen at open) */
+	bool exact_end;		/* never read past size_hint */
+	uint64_t next_off;	/* next offset to read */
+	uint64_t eof;		/* lowest offset a read returned 0 at */
+	bool probe_out;		/* a read past the size hint is in flight */
+	unsigned n_slots, busy;
+	struct rc_copy_slot *slots;
+	const struct rc_copy_opts *opts;
+	int err;		/* first error, 0 or -errno */
+	enum rc_copy_side side;	/* which file it came from */
+	void *owner;		/* free for the caller */
+};
+
+/* op->user_tag of the ops a pump owns */
+#define RC_PUMP_TAG 0x70756d70u
+
+/*
+ * Start copying [start, end) of src_fd into dst_fd: allocate the slots and
+ * their buffers and submit the first reads.  With exact_end false reading
+ * goes on past end until a read returns 0 (a file that grew).  Returns 0
+ * or -errno (also kept in c->err; rc_pump_abort() then cleans up).
+ */
+int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
+		  int dst_fd, uint64_t start, uint64_t end, bool exact_end,
+		  const struct rc_copy_opts *opts);
+
+/* The pump an op handed back by rc_ring_next() belongs to, or NULL. */
+struct rc_pump *rc_pump_of(const struct rc_op *op);
+
+/*
+ * Take back one of the pump's ops from rc_ring_next(): continue a short
+ * read or write, turn a read into its write, start the next reads.
+ * Returns c->err (0 or -errno).
+ */
+int rc_pump_complete(struct rc_pump *c, struct rc_op *op);
+
+/* true once nothing of the pump's is in flight (finished or failed) */
+bool rc_pump_done(const struct rc_pump *c);
+
+/* The size copied: the EOF actually read (UINT64_MAX if none seen). */
+uint64_t rc_pump_eof(const struct rc_pump *c);
+
+/* Give up: cancel the ops in flight (released by their own CQEs), give
+ * back the idle ones.  The caller drains the ring before closing fds. */
+void rc_pump_abort(struct rc_pump *c);
+
+/* The ring's ops were all cancelled (rc_ring_cancel_all): give back only
+ * the idle ops the pump still holds, and its slots. */
+void rc_pump_forget(struct rc_pump *c);
+
+/* Give back the slots of a finished pump (aborts one still busy). */
+void rc_pump_end(struct rc_pump *c);
+
 struct rc_copy_result {
 	uint64_t bytes;			/* size of the destination */
 	int err;			/* 0 or -errno */

@@ -48,6 +48,8 @@ void rc_op_release(struct rc_op *op)
 	op->buf_size = 0;
 	free(op->path);
 	op->path = NULL;
+	free(op->path2);
+	op->path2 = NULL;
 	op->owner = 0;
 	op->state = RC_OP_FREE;
 	r->stats.released++;
@@ -164,6 +166,76 @@ int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags)
 	return ret;
 }
 
+int rc_op_prep_close(struct rc_op *op, int fd)
+{
+	return rc_op_prep(op, IORING_OP_CLOSE, fd, 0);
+}
+
+/* Give the op its own copies of the paths its SQE will point at. */
+static int rc_op_own_paths(struct rc_op *op, const char *path,
+			   const char *path2)
+{
+	char *c1 = strdup(path), *c2 = path2 ? strdup(path2) : NULL;
+
+	if (!c1 || (path2 && !c2)) {
+		free(c1);
+		free(c2);
+		return -ENOMEM;
+	}
+	free(op->path);
+	free(op->path2);
+	op->path = c1;
+	op->path2 = c2;
+	return 0;
+}
+
+int rc_op_prep_statx(struct rc_op *op, int dfd, const char *path, int flags,
+		     unsigned mask)
+{
+	int ret;
+
+	if (!op->buf || op->buf_size < sizeof(struct statx))
+		return -EINVAL;
+	ret = rc_op_prep(op, IORING_OP_STATX, -1, 0);
+	if (!ret)
+		ret = rc_op_own_paths(op, path, NULL);
+	if (ret)
+		return ret;
+	op->dfd = dfd;
+	op->rw_flags = (uint32_t)flags;
+	op->mode = mask;
+	op->len = sizeof(struct statx);
+	return 0;
+}
+
+int rc_op_prep_linkat(struct rc_op *op, int olddfd, const char *oldpath,
+		      int newdfd, const char *newpath, int flags)
+{
+	int ret = rc_op_prep(op, IORING_OP_LINKAT, newdfd, 0);
+
+	if (!ret)
+		ret = rc_op_own_paths(op, oldpath, newpath);
+	if (ret)
+		return ret;
+	op->dfd = olddfd;
+	op->rw_flags = (uint32_t)flags;
+	return 0;
+}
+
+int rc_op_prep_renameat(struct rc_op *op, int olddfd, const char *oldpath,
+			int newdfd, const char *newpath, unsigned flags)
+{
+	int ret = rc_op_prep(op, IORING_OP_RENAMEAT, newdfd, 0);
+
+	if (!ret)
+		ret = rc_op_own_paths(op, oldpath, newpath);
+	if (ret)
+		return ret;
+	op->dfd = olddfd;
+	op->rw_flags = flags;
+	return 0;
+}
+
 int rc_op_prep_nop(struct rc_op *op)
 {
 	return rc_op_prep(op, IORING_OP_NOP, -1, 0);
@@ -230,6 +302,21 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	case IORING_OP_FSYNC:
 		io_uring_prep_fsync(sqe, op->fd, op->rw_flags);
 		break;
+	case IORING_OP_CLOSE:
+		io_uring_prep_close(sqe, op->fd);
+		break;
+	case IORING_OP_STATX:
+		io_uring_prep_statx(sqe, op->dfd, op->path, (int)op->rw_flags,
+				    op->mode, (struct statx *)op->buf);
+		break;
+	case IORING_OP_LINKAT:
+		io_uring_prep_linkat(sqe, op->dfd, op->path, op->fd,
+				     op->path2, (int)op->rw_flags);
+		break;
+	case IORING_OP_RENAMEAT:
+		io_uring_prep_renameat(sqe, op->dfd, op->path, op->fd,
+				       op->path2, op->rw_flags);
+		break;
 	default:
 		io_uring_prep_nop(sqe);
 		break;
@@ -274,6 +361,11 @@ void rc_op_halt_and_release(struct rc_op *op)
 			break;
 		}
 		rc_trace(r, RC_EV_HALT, op, op->buf, op->buf_size, op->res);
+	} else if (op->opcode == IORING_OP_CLOSE && op->res == -ECANCELED) {
+		/* cancelled before it ran: the fd is still open, and only
+		 * ours (no one could have been given its number) */
+		close(op->fd);
+		r->stats.halt_fds_closed++;
 	}
 	rc_op_release(op);
 }
@@ -324,6 +416,11 @@ int rc_op_cancel(struct rc_op *op)
 	case RC_OP_QUEUED:
 		r->stats.cancels_released_now++;
 		rc_op_unqueue(r, op);
+		if (op->opcode == IORING_OP_CLOSE) {
+			/* the fd was given to the op: close it as asked */
+			close(op->fd);
+			r->stats.halt_fds_closed++;
+		}
 		rc_op_release(op);
 		return 0;
 	case RC_OP_READY:

@@ -225,6 +225,30 @@ static void rc_check_sqe(const struct rc_op *op, const struct io_uring_sqe *sqe)
 				snprintf(why, sizeof(why), "path %p is not its "
 					 "op's live copy", addr);
 			break;
+		case IORING_OP_STATX:
+			b = buf ? rc_ledger_find_buf(&h.ledger, buf) : NULL;
+			if (addr != op->path ||
+			    rc_asan_is_poisoned(addr, strlen(addr) + 1))
+				snprintf(why, sizeof(why), "path %p is not its "
+					 "op's live copy", addr);
+			else if ((const char *)(uintptr_t)sqe->off != buf ||
+				 op->buf_size < sizeof(struct statx) ||
+				 !b || b->state != RC_BUF_KERNEL || b->op != op)
+				snprintf(why, sizeof(why), "statx buffer 0x%llx "
+					 "is not its op's lent buffer",
+					 (unsigned long long)sqe->off);
+			break;
+		case IORING_OP_LINKAT:
+		case IORING_OP_RENAMEAT:
+			if (addr != op->path || !op->path2 ||
+			    (const char *)(uintptr_t)sqe->addr2 != op->path2 ||
+			    rc_asan_is_poisoned(addr, strlen(addr) + 1) ||
+			    rc_asan_is_poisoned(op->path2,
+						strlen(op->path2) + 1))
+				snprintf(why, sizeof(why), "paths %p, 0x%llx are "
+					 "not its op's live copies", addr,
+					 (unsigned long long)sqe->addr2);
+			break;
 		case IORING_OP_LINK_TIMEOUT:
 			if (addr != (const char *)&op->ts)
 				snprintf(why, sizeof(why), "timespec %p is not "

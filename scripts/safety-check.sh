@@ -26,7 +26,7 @@ SCALE=1
 SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
-copy_chaos:100 stress_threads:200 cancel_fd_any:6000"
+copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12"
 MUTANTS="borrowed_buffer user_free free_on_cancel cancel_trusted close_then_free stale_cqe halt_leak"
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"

@@ -302,7 +302,7 @@ test_help()
 	assert_empty "stderr" "$RC_ERR"
 	assert_contains "stdout" "$RC_OUT" "Usage: ringcp"
 	assert_contains "stdout" "$RC_OUT" "Exit status:"
-	for code in 0 1 4 20 23; do
+	for code in 0 1 4 20 23 24; do
 		grep -qE "^ +$code +[a-z]" "$RC_OUT" ||
 			fail "--help does not document exit status $code"
 	done

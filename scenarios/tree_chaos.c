@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: tree copies (rc_tree_copy, ringcp -a's engine: many files in
+ * flight, each a chain of openat, statx, O_TMPFILE openat, reads, writes,
+ * linkat and close ops) aborted as a whole at a random turn of the loop,
+ * the way SIGINT does, with ops of every kind in flight.  The ledger and
+ * the detectors watch every buffer; afterwards every file under a final
+ * name is byte-identical to its source (metadata included: size, mode,
+ * mtime), nothing is left in flight, no temporary file is left, and a run
+ * that was not aborted copied everything.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rc_checksum.h"
+#include "rc_scenario.h"
+#include "rc_tree.h"
+
+#define NDIRS 6
+#define FILES_PER_DIR 20
+
+struct chaos {
+	struct rc_scenario *s;
+	uint64_t abort_at;	/* turn of the loop to abort at (0: never) */
+	uint64_t turn;
+};
+
+static int chaos_hook(void *arg, unsigned busy)
+{
+	struct chaos *c = arg;
+
+	(void)busy;
+	if (c->abort_at && ++c->turn == c->abort_at) {
+		c->s->cancels++;
+		return RC_CHAOS_CANCEL_FILE;
+	}
+	return RC_CHAOS_NONE;
+}
+
+struct tally {
+	uint64_t complete, absent, temps, bad;
+};
+
+/* Compare one destination file with its source; count what it is. */
+static void check_file(struct rc_scenario *s, const char *src,
+		       const char *dst, struct tally *t)
+{
+	struct stat a, b;
+	uint64_t sa = 0, sb = 0;
+	int fa, fb;
+
+	(void)s;
+	if (lstat(dst, &b) < 0) {
+		t->absent++;
+		return;
+	}
+	fa = open(src, O_RDONLY | O_CLOEXEC);
+	fb = open(dst, O_RDONLY | O_CLOEXEC);
+	if (fa < 0 || fb < 0 || fstat(fa, &a) || a.st_size != b.st_size ||
+	    rc_checksum_fd(fa, (uint64_t)a.st_size, &sa) ||
+	    rc_checksum_fd(fb, (uint64_t)b.st_size, &sb) || sa != sb ||
+	    (a.st_mode & 07777) != (b.st_mode & 07777) ||
+	    a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec) {
+		t->bad++;
+		rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM, NULL,
+				     "'%s' is under its final name but is not "
+				     "its source's copy", dst);
+	} else
+		t->complete++;
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+}
+
+static void check_tree(struct rc_scenario *s, const char *src_root,
+		       const char *dst_root, struct tally *t)
+{
+	char src[512], dst[512];
+	int d, f;
+
+	for (d = 0; d < NDIRS; d++) {
+		DIR *dir;
+		struct dirent *de;
+
+		snprintf(dst, sizeof(dst), "%s/d%d", dst_root, d);
+		dir = opendir(dst);
+		while (dir && (de = readdir(dir)))
+			t->temps += strstr(de->d_name, ".ringcp-") != NULL;
+		if (dir)
+			closedir(dir);
+		for (f = 0; f < FILES_PER_DIR; f++) {
+			snprintf(src, sizeof(src), "%s/d%d/f%02d", src_root, d,
+				 f);
+			snprintf(dst, sizeof(dst), "%s/d%d/f%02d", dst_root, d,
+				 f);
+			check_file(s, src, dst, t);
+		}
+	}
+}
+
+static int make_tree(struct rc_scenario *s, const char *root)
+{
+	char path[512];
+	int d, f, fd;
+
+	for (d = 0; d < NDIRS; d++) {
+		snprintf(path, sizeof(path), "%s/d%d", root, d);
+		if (mkdir(path, 0755))
+			return -errno;
+		for (f = 0; f < FILES_PER_DIR; f++) {
+			/* empty, small, block-sized and a few MiB-sized */
+			uint64_t len = f == 0 ? 0 : f % 7 == 3 ?
+				(1u << 20) + rc_scenario_rand(s, 2u << 20) :
+				rc_scenario_rand(s, 200000);
+
+			snprintf(path, sizeof(path), "%s/d%d/f%02d", root, d,
+				 f);
+			fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+				  0600 | (mode_t)rc_scenario_rand(s, 0177));
+			if (fd < 0 || rc_fill_fd(fd, len, s->seed + d * 100u + f))
+				return -EIO;
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char src_dir[] = "/var/tmp/rc-tree-src-XXXXXX";
+	char dst_dir[] = "/var/tmp/rc-tree-dst-XXXXXX";
+	struct rc_scenario s;
+	struct chaos c = { .s = &s };
+	struct tally total = { 0 };
+	uint64_t aborted = 0, whole = 0;
+	char src[600], cmd[700];
+	struct rc_ring *r;
+
+	rc_scenario_init(&s, "tree_chaos", argc, argv, 60);
+	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir) || make_tree(&s, src_dir))
+		return 2;
+	snprintf(src, sizeof(src), "%s/", src_dir);
+	r = rc_scenario_ring(&s, 1024);
+
+	while (rc_scenario_more(&s)) {
+		struct rc_tree_opts o = {
+			.recursive = true, .links = true, .perms = true,
+			.times = true, .quiet = true,
+			.files_in_flight = 1 + (unsigned)rc_scenario_rand(&s,
+									  48),
+			.copy = {
+				.queue_depth = 1 + (unsigned)rc_scenario_rand(
+					&s, 8),
+				.block_size = 4096u << rc_scenario_rand(&s, 6),
+				.chaos = chaos_hook,
+				.chaos_arg = &c,
+			},
+		};
+		struct rc_tree_src one = { .path = src };
+		struct rc_tree_stats st;
+		struct tally t = { 0 };
+		int ret;
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", dst_dir);
+		if (system(cmd))
+			return 2;
+		/* one run in eight goes through; the rest abort at turn 1..400 */
+		c.turn = 0;
+		c.abort_at = rc_scenario_rand(&s, 8) ? 1 +
+			     rc_scenario_rand(&s, 400) : 0;
+		ret = rc_tree_copy(r, &one, 1, dst_dir, &o, &st);
+		check_tree(&s, src_dir, dst_dir, &t);
+		if (ret == -EINTR)
+			aborted++;
+		else if (ret || st.errors ||
+			 t.complete != NDIRS * FILES_PER_DIR)
+			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+					     NULL, "a run that was not aborted "
+					     "copied %" PRIu64 " of %d files "
+					     "(ret %d, %" PRIu64 " errors)",
+					     t.complete, NDIRS * FILES_PER_DIR,
+					     ret, st.errors);
+		else
+			whole++;
+		if (t.temps)
+			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+					     NULL, "%" PRIu64 " temporary files "
+					     "left", t.temps);
+		if (rc_ring_inflight(r) || rc_ring_queued(r))
+			rc_harness_violation(RC_VIOL_OWNED_AT_EXIT,
+					     RC_DET_LEDGER, NULL,
+					     "ops still in flight after a run");
+		total.complete += t.complete;
+		total.absent += t.absent;
+		s.done++;
+	}
+	rc_scenario_ring_done(&s, r);
+	printf("tree_chaos: %" PRIu64 " runs (%" PRIu64 " aborted, %" PRIu64
+	       " whole); %" PRIu64 " files complete under their final name, "
+	       "%" PRIu64 " absent\n", s.done, aborted, whole, total.complete,
+	       total.absent);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", src_dir, dst_dir);
+	if (system(cmd))
+		fprintf(stderr, "tree_chaos: cannot remove the work dirs\n");
+	if (!aborted || !whole || !total.absent) {
+		printf("tree_chaos: FAIL: the schedule did not both abort runs "
+		       "part-way and let some finish\n");
+		rc_scenario_finish(&s);
+		return 1;
+	}
+	return rc_scenario_finish(&s);
+}
