@@ -337,7 +337,8 @@ def main():
             if "not_measured" in c:
                 figs.append(f"{where}: not measured ({c['not_measured']})")
             elif t["id"] == "many_files":
-                figs.append(f"{where}: {f2(c['speedup'])}x {c['fastest_peer']}")
+                figs.append(f"{where}: {f2(c['speedup'])}x as fast as "
+                            f"{c['fastest_peer']}")
             elif t["id"] == "big_file":
                 figs.append(f"{where}: ringcp/cp {f2(c['ratio_ringcp_over_cp'])}")
             elif t["id"] == "durable":

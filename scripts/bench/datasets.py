@@ -39,7 +39,7 @@ DATASETS = [
      {"files": 2000, "dirs": 20, "min": 512, "max": 64 * KiB}),
     ("tiny", "tiny files (0 to 4 KiB)", "tree",
      {"files": 100000, "dirs": 100, "min": 0, "max": 4 * KiB},
-     {"files": 5000, "dirs": 10, "min": 0, "max": 4 * KiB}),
+     {"files": 3000, "dirs": 10, "min": 0, "max": 4 * KiB}),
     ("usr-include", "/usr/include (real tree)", "real",
      {"path": "/usr/include"}, None),
     ("usr-share-doc", "/usr/share/doc (real tree)", "real",

@@ -36,15 +36,14 @@ from common import (GiB, MiB, PEERS, die, dump, lacks, load, prepare, q,
 
 TAG = "timing"
 QUICK = {"rounds": 5, "runs": 1, "sweep_rounds": 2, "sweep_runs": 1,
-         "regimes": {"big": ["warm", "durable"],
-                     "mixed": ["warm", "cold", "durable"]},
+         "regimes": {"big": ["warm", "durable"], "mixed": ["warm", "cold"]},
          "default_regimes": ["warm"],
          "qd": "1,4,8,32", "bs": "64K,256K,1M",
-         "fif": "1,4,16,64", "buffers": "heap,pool,fixed,ring"}
+         "fif": "1,8,64,256", "buffers": "heap,pool,fixed,ring"}
 FULL = {"rounds": 8, "runs": 1, "sweep_rounds": 3, "sweep_runs": 2,
         "regimes": {}, "default_regimes": ["warm", "cold", "durable"],
         "qd": "1,2,4,8,16,32", "bs": "64K,128K,256K,512K,1M",
-        "fif": "1,2,4,8,16,32,64,128", "buffers": "heap,pool,fixed,ring"}
+        "fif": "1,2,4,8,16,32,64,128,256,512", "buffers": "heap,pool,fixed,ring"}
 
 
 class Runner:
