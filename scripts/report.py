@@ -194,11 +194,16 @@ def why_peer_wins(peer, ds_name, probes):
                 f"({n0(cfr)} calls under strace), so the data never passes "
                 f"through user space; ringcp reads it into user buffers and "
                 f"writes it back out")
-    if "ringcp" in t and t[peer]["syscalls_per_file"] < t["ringcp"]["syscalls_per_file"]:
+    if "ringcp" not in t:
+        return None
+    mine, theirs = t["ringcp"]["syscalls_per_file"], t[peer]["syscalls_per_file"]
+    if theirs < mine:
         return (f"{peer} makes fewer system calls per file "
-                f"({f2(t[peer]['syscalls_per_file'])} against ringcp's "
-                f"{f2(t['ringcp']['syscalls_per_file'])})")
-    return None
+                f"({f2(theirs)} against ringcp's {f2(mine)})")
+    return (f"not the system calls: ringcp makes fewer per file ({f2(mine)} "
+            f"against {peer}'s {f2(theirs)}), so the time goes into the work "
+            f"each call or io_uring operation does; these measurements do not "
+            f"say which")
 
 
 def write_group(d, g, probes):
@@ -224,7 +229,11 @@ def write_group(d, g, probes):
     if rc and rc["status"] == "run" and "ratio_to_fastest_peer_median" in rc:
         r = rc["ratio_to_fastest_peer_median"]
         peer = g["fastest_peer"]
-        if r > 1:
+        lo, hi = rc["ratio_to_fastest_peer_min"], rc["ratio_to_fastest_peer_max"]
+        if lo < 1 < hi:
+            d.p(f"No clear winner between ringcp and {peer}: the median ratio is"
+                f" {f2(r)}, but the rounds range from {f2(lo)} to {f2(hi)}.")
+        elif r > 1:
             why = why_peer_wins(peer, g["dataset"], probes)
             d.p(f"{peer} wins here: ringcp takes {f2(r)} times its time."
                 + (f" Why: {why}." if why else
@@ -293,11 +302,9 @@ def main():
     d.p("## Method")
     d.p("Every copy goes from a source tree to an empty destination directory on"
         " the same filesystem. Before every timed run hyperfine's `--prepare`"
-        " removes and recreates the destination; for the durable and cold regimes"
-        " it then runs `sync`, and for the cold one drops the page cache (each"
-        " group's JSON holds its `prepare`). A warm copy is deleted before it is"
-        " written back, which discards its dirty pages, so warm runs are not"
-        " synced: on a shared machine a sync waits for every other writer too. Regimes: **warm** (source"
+        " removes and recreates the destination and runs `sync`, and for the"
+        " cold regime drops the page cache (each group's JSON holds its"
+        " `prepare`). Regimes: **warm** (source"
         " read into the page cache first), **cold** (caches dropped before every"
         " run, root only), **durable** (the timed command is `TOOL ... && sync -f"
         " DST`, for every tool alike).")

@@ -23,12 +23,12 @@ now_ns() { local t=$EPOCHREALTIME; echo "${t/[.,]/}000"; }
 first() { "$@" 2>&1 | head -1 || true; }
 
 # The commit of the repository the scripts live in, "-dirty" when tracked
-# files differ from it.
+# files other than the results (which a run rewrites) differ from it.
 git_commit_of() {
 	local c
 	c=$(git -C "$1" rev-parse HEAD 2>/dev/null || echo unknown)
-	[ -z "$(git -C "$1" status --porcelain --untracked-files=no 2>/dev/null)" ] ||
-		c+="-dirty"
+	[ -z "$(git -C "$1" status --porcelain --untracked-files=no -- . \
+		':!results' ':!REPORT.md' 2>/dev/null)" ] || c+="-dirty"
 	echo "$c"
 }
 
