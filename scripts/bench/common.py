@@ -88,11 +88,8 @@ def tools(ds, src, dst, ringcp, caps):
 
 def prepare(dst, regime):
     """The untimed command run before every timed run: the last copy
-    deleted and synced away, so that no run pays for the one before it.
-    (Without the sync, warm copies of 2,000 small files on ext4 ran 5 times
-    slower than cold ones that synced: the deletions and creations of the
-    runs before piled up.)  Cold: the page cache, dentries and inodes
-    dropped as well."""
+    deleted and synced away, so that no run pays for writing back the one
+    before it.  Cold: the page cache, dentries and inodes dropped as well."""
     p = f"rm -rf {q(dst)} && mkdir -p {q(dst)} && sync"
     if regime == "cold":
         p += " && echo 3 > /proc/sys/vm/drop_caches"
