@@ -13,7 +13,6 @@ RESULTS_DIR/bench/:
 A plot whose data is missing is not drawn (the report says so).
 """
 import glob
-import json
 import os
 import sys
 
@@ -21,16 +20,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from report import load  # noqa: E402  (a JSON file, or None)
+
 REGIMES = ("warm", "cold", "durable")
 COLORS = {"peer": "tab:gray", "ringcp": "tab:blue", "limit": "tab:green"}
-
-
-def load(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def save(fig, path):
