@@ -5,6 +5,9 @@
 #   make            build the gcc variant (build/ringcp is the command)
 #   make check      deps, build with gcc and clang (-Werror), run the tests,
 #                   then run them again built with -fsanitize=address,undefined
+#   make bench      deps, build, datasets, benchmarks, plots and REPORT.md
+#                   (quick; FULL=1 for the published numbers; see README)
+#   make report     REPORT.md and the plots again from results/ only
 #   make deps       install the Debian packages the project needs
 #   make clean      remove build/
 #
@@ -70,7 +73,7 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant safety-check
+.PHONY: all variant check deps clean test-variant safety-check bench report
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
@@ -161,6 +164,15 @@ check: deps
 # the verdict goes to results/safety.json
 safety-check: deps
 	@scripts/safety-check.sh
+
+# make bench [FULL=1] [BENCH_DIR=...]: results/bench/*.json, plots, REPORT.md
+bench:
+	@FULL=$(FULL) scripts/bench/bench.sh
+
+# make report: plots and REPORT.md from results/ only (no measurement)
+report:
+	@/usr/bin/python3 scripts/plots.py results
+	@/usr/bin/python3 scripts/report.py results REPORT.md
 
 deps:
 	@scripts/deps.sh

@@ -65,8 +65,8 @@ FIO_ROUNDS=${FIO_ROUNDS:-3}
 PY=/usr/bin/python3	# the python3 on PATH may be another interpreter
 SRC_SIZE=$((1024 * 1024 * 1024))
 
-die() { echo "measure-single-file: $*" >&2; exit 1; }
-log() { echo "== $*" >&2; }
+TAG=measure-single-file
+. "$repo/scripts/bench/lib.sh"	# die, log, q, now_ns, env_record, fio_ceiling
 
 for t in hyperfine fio git stat findmnt "$PY"; do
 	command -v "$t" >/dev/null || die "'$t' not found (scripts/deps.sh installs it)"
@@ -126,12 +126,9 @@ need=$((4 * SRC_SIZE + SRC_SIZE / 2))
 [ -f "$SRC" ] && need=$((need - SRC_SIZE))
 [ "$avail" -ge "$need" ] || die "$WORKDIR has $avail bytes free, needs $need"
 
-q() { printf '%q' "$1"; }	# quote for the shell hyperfine spawns
-now_ns() { local t=$EPOCHREALTIME; echo "${t/./}000"; }
 
 # --- 1. environment --------------------------------------------------------
 log "recording the environment"
-first() { "$@" 2>&1 | head -1 || true; }
 hdr=$srcdir/engine/rc_copy.h
 def_qd=$(sed -n 's/^#define[[:space:]]*RC_COPY_DEFAULT_QD[[:space:]]*\(.*\)$/\1/p' "$hdr")
 def_bs=$(sed -n 's/^#define[[:space:]]*RC_COPY_DEFAULT_BS[[:space:]]*\(.*\)$/\1/p' "$hdr")
@@ -142,32 +139,13 @@ help=$("$RINGCP" --help)
 grep -q "default $def_qd," <<<"$help" && grep -q "default $((def_bs / 1024))K" <<<"$help" ||
 	die "$RINGCP --help does not show the defaults in $hdr (stale build?)"
 
-cat >"$TMP/env.sh" <<EOF
-date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-hostname=$(hostname)
-kernel=$(uname -r)
-nproc=$(nproc)
-cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | sed 's/^[^:]*:[[:space:]]*//')
-mem_total_bytes=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
-workdir=$WORKDIR
-fs_type_statf=$(stat -f -c %T "$WORKDIR")
-fs_type_mount=$(findmnt -no FSTYPE -T "$WORKDIR")
-fs_source=$(findmnt -no SOURCE -T "$WORKDIR")
-fs_options=$(findmnt -no OPTIONS -T "$WORKDIR")
-gcc=$(first gcc --version)
-clang=$(first clang --version)
-liburing2=$(dpkg-query -W -f='${Version}' liburing2 2>/dev/null || echo missing)
-hyperfine=$(first hyperfine --version)
-fio=$(first fio --version)
-coreutils=$(first cp --version)
-git_commit=$git_commit
-ringcp_built_from=$built_from
-ringcp_sha256=$(sha256sum "$RINGCP" | cut -d' ' -f1)
-ringcp_version=$(first "$RINGCP" --version)
-default_qd=$def_qd
-default_bs_bytes=$def_bs
-loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
-EOF
+{
+	env_record "$WORKDIR" "$RINGCP"
+	echo "git_commit=$git_commit"
+	echo "ringcp_built_from=$built_from"
+	echo "default_qd=$def_qd"
+	echo "default_bs_bytes=$def_bs"
+} >"$TMP/env.sh"
 
 # --- 2. the source file ------------------------------------------------------
 if [ "$(stat -c %s "$SRC" 2>/dev/null || echo 0)" != "$SRC_SIZE" ]; then
@@ -183,17 +161,12 @@ warm() { cat "$SRC" >/dev/null; }
 warm
 
 # --- 3. fio ceilings -----------------------------------------------------------
-fio_job() {	# $1 = write|read, $2 = output file
-	fio --name=ceiling --filename="$FIOFILE" --size=2G --rw="$1" --bs=1M \
-		--iodepth=32 --ioengine=io_uring --direct=1 \
-		--output-format=json --output="$2" >/dev/null
-}
 for r in $(seq 1 "$FIO_ROUNDS"); do
 	log "fio round $r/$FIO_ROUNDS: sequential write then read, O_DIRECT"
 	rm -f "$FIOFILE"
 	sync
-	fio_job write "$TMP/fio-write-$r.json"
-	fio_job read "$TMP/fio-read-$r.json"
+	fio_ceiling "$FIOFILE" write "$TMP/fio-write-$r.json"
+	fio_ceiling "$FIOFILE" read "$TMP/fio-read-$r.json"
 	rm -f "$FIOFILE"
 done
 

@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""One untimed run of every tool on every dataset (warm source) under
+/usr/bin/time (peak memory) and one under `strace -c -f` (system calls),
+each checked afterwards against the source with `diff -r`.
+
+usage: probes.py ENV_JSON DATASETS_JSON OUT_JSON
+
+Per tool and dataset: max_rss_kib (GNU time's %M: the largest resident
+set of the processes it waited for, so of the larger tar in tar | tar),
+syscalls by name, total, syscalls per file and io_uring_enter calls per
+GiB.  The per-file figure subtracts what starting the command costs: the
+calls of `sh -c /bin/true` under the same strace (recorded as
+startup_calls), so it is the calls the copy itself made per file.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+from common import GiB, die, dump, load, prepare, timed, tools, warm_source
+
+TAG = "probes"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(["sh", "-c", cmd], **kw)
+
+
+def parse_strace_c(path):
+    """{syscall: {"calls": n, "errors": n}} from strace -c's table."""
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
+                continue
+            name = t[-1]
+            n = int(t[3])
+            err = int(t[4]) if len(t) == 6 else 0
+            calls[name] = {"calls": n, "errors": err}
+    return calls
+
+
+def strace_calls(cmd, tmp):
+    out = os.path.join(tmp, "strace.txt")
+    rc = subprocess.run(["strace", "-c", "-f", "-o", out, "sh", "-c", cmd],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        text=True)
+    if rc.returncode != 0:
+        raise RuntimeError(f"exit {rc.returncode}: {rc.stderr[-300:]}")
+    return parse_strace_c(out)
+
+
+def time_run(cmd, tmp):
+    out = os.path.join(tmp, "time.txt")
+    rc = subprocess.run(["/usr/bin/time", "-f", "%M %e %U %S", "-o", out,
+                         "sh", "-c", cmd], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE, text=True)
+    if rc.returncode != 0:
+        raise RuntimeError(f"exit {rc.returncode}: {rc.stderr[-300:]}")
+    with open(out) as f:
+        rss, el, us, sy = f.read().split()[-4:]
+    return {"max_rss_kib": int(rss), "elapsed_s": float(el), "user_s": float(us),
+            "system_s": float(sy)}
+
+
+def same_tree(src, dst, ds):
+    if ds["kind"] == "file":
+        a, b = os.path.join(src, "big.bin"), os.path.join(dst, "big.bin")
+        return sh(f"cmp -s '{a}' '{b}'").returncode == 0
+    return subprocess.run(["diff", "-r", "--no-dereference", "-q", src, dst],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def main():
+    if len(sys.argv) != 4:
+        die(TAG, "usage: probes.py ENV_JSON DATASETS_JSON OUT_JSON")
+    env = load(sys.argv[1])
+    dsets = [d for d in load(sys.argv[2])["datasets"] if "not_run" not in d]
+    dst = os.path.join(env["bench_dir"], "dst")
+    tmp = tempfile.mkdtemp(dir=env["bench_dir"])
+    startup = strace_calls("/bin/true", tmp)
+    startup_total = sum(c["calls"] for c in startup.values())
+    doc = {"env": env, "startup_command": "sh -c /bin/true",
+           "startup_calls": startup_total, "regime": "warm",
+           "strace": "strace -c -f -o FILE sh -c CMD",
+           "time": "/usr/bin/time -f '%M %e %U %S' sh -c CMD",
+           "check": "diff -r --no-dereference SRC DST (cmp for one file)",
+           "datasets": []}
+    jobs = [(d, t) for d in dsets
+            for t in tools(d, d["path"], dst, env["ringcp"], env["caps"])]
+    for n, (ds, (name, kind, cmd, why)) in enumerate(jobs, 1):
+        entry = next((e for e in doc["datasets"] if e["dataset"] == ds["name"]), None)
+        if entry is None:
+            entry = {"dataset": ds["name"], "files": ds["files"],
+                     "bytes": ds["bytes"], "tools": []}
+            doc["datasets"].append(entry)
+        row = {"name": name, "kind": kind, "command": cmd}
+        entry["tools"].append(row)
+        if why:
+            print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']}: not run: "
+                  f"{why}", file=sys.stderr, flush=True)
+            row.update(status="not run", reason=why)
+            continue
+        print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']} "
+              f"(time, strace)", file=sys.stderr, flush=True)
+        warm_source(ds["path"])
+        try:
+            sh(prepare(dst, "warm"), check=True)
+            row.update(time_run(timed(cmd, dst, "warm"), tmp))
+            row["copy_identical"] = same_tree(ds["path"], dst, ds)
+            sh(prepare(dst, "warm"), check=True)
+            calls = strace_calls(cmd, tmp)
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            row.update(status="failed", error=str(e))
+            continue
+        total = sum(c["calls"] for c in calls.values())
+        enter = calls.get("io_uring_enter", {}).get("calls", 0)
+        row.update(status="run", syscalls=calls, syscalls_total=total,
+                   syscalls_per_file=(total - startup_total) / max(ds["files"], 1),
+                   io_uring_enter_calls=enter,
+                   io_uring_enter_per_gib=enter / (ds["bytes"] / GiB)
+                   if ds["bytes"] else None)
+    sh(f"rm -rf '{dst}' '{tmp}'")
+    dump(doc, sys.argv[3])
+
+
+if __name__ == "__main__":
+    main()
