@@ -287,7 +287,11 @@ def main():
         ["date (UTC)", env["date_utc"]], ["host", env["hostname"]],
         ["kernel", env["kernel"]], ["CPU", f"{env['cpu_model']}, {env['nproc']} CPUs"],
         ["memory", f"{mib(env['mem_total_bytes'])} MiB"],
-        ["filesystem", f"{env['fs_type_mount']} on {env['fs_source']} ({env['workdir']})"],
+        ["filesystem", f"{env['fs_type_mount']} on {env['fs_source']} ({env['workdir']})"
+         + (f", journal: {env['fs_journal']}" if env.get('fs_journal') else "")
+         + (f", a loop device over {env['fs_loop_backing'].split()[0]}"
+            f" (direct I/O: {'on' if env['fs_loop_backing'].split()[-1] == '1' else 'off'})"
+            if env.get('fs_loop_backing') else "")],
         ["ringcp", f"{env['ringcp_version']} (sha256 {env['ringcp_sha256'][:12]})"],
         ["ringcp options seen in --help", ", ".join(k for k, v in caps.items() if v) or "none of the tree/buffer options"],
         ["git commit", env["git_commit"]],

@@ -11,7 +11,10 @@
 #   FULL=1 scripts/bench/bench.sh     the published numbers
 # Environment knobs (defaults in brackets):
 #   BENCH_DIR   scratch dir for datasets and copies, on the filesystem to
-#               measure; never a tmpfs [/var/tmp/ringcp-bench]
+#               measure; never a tmpfs [as root: a journaled ext4 image
+#               mounted at /var/tmp/ringcp-bench-fs (scratch-fs.sh);
+#               else /var/tmp/ringcp-bench]
+#   BENCH_FS    dir: use /var/tmp/ringcp-bench even as root [loop]
 #   BENCH_SEED  seed of the generated datasets [20261126]
 #   BENCH_RESULTS  the results dir: JSON and plots go to its bench/, its
 #               safety.json is reported [<repo>/results]
@@ -33,6 +36,12 @@ mode=quick
 [ "${FULL:-0}" = 1 ] && mode=full
 # smoke: tiny datasets, to try the scripts out (results are not published)
 [ "${BENCH_MODE:-}" = smoke ] && mode=smoke
+# default scratch: a journaled ext4 image (scripts/bench/scratch-fs.sh says
+# why), or a plain directory when not root or BENCH_FS=dir
+if [ -z "${BENCH_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && [ "${BENCH_FS:-loop}" = loop ]; then
+	BENCH_DIR=$("$here/scratch-fs.sh" /var/tmp/ringcp-bench.img \
+		/var/tmp/ringcp-bench-fs 24) || die "cannot mount the scratch filesystem"
+fi
 BENCH_DIR=${BENCH_DIR:-/var/tmp/ringcp-bench}
 BENCH_SEED=${BENCH_SEED:-20261126}
 RESULTS=${BENCH_RESULTS:-$repo/results}

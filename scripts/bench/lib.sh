@@ -32,6 +32,27 @@ git_commit_of() {
 	echo "$c"
 }
 
+# "yes"/"no": does the ext4 holding dir have a journal? ("" if not ext4)
+fs_has_journal() {
+	local src
+	src=$(findmnt -no SOURCE -T "$1")
+	[ "$(findmnt -no FSTYPE -T "$1")" = ext4 ] || return 0
+	if dumpe2fs -h "$src" 2>/dev/null | grep -q '^Filesystem features:.*has_journal'; then
+		echo yes
+	else
+		echo no
+	fi
+}
+
+# the file behind a loop-device filesystem, and whether it uses direct I/O
+fs_loop_backing() {
+	local src
+	src=$(findmnt -no SOURCE -T "$1")
+	case $src in
+	/dev/loop*) losetup -nO BACK-FILE,DIO "$src" | tr -s ' ' ;;
+	esac
+}
+
 env_record() {
 	local dir=$1 ringcp=$2
 	cat <<-EOF2
@@ -47,6 +68,8 @@ env_record() {
 	fs_type_mount=$(findmnt -no FSTYPE -T "$dir")
 	fs_source=$(findmnt -no SOURCE -T "$dir")
 	fs_options=$(findmnt -no OPTIONS -T "$dir")
+	fs_journal=$(fs_has_journal "$dir")
+	fs_loop_backing=$(fs_loop_backing "$dir")
 	gcc=$(first gcc --version)
 	clang=$(first clang --version)
 	liburing2=$(dpkg-query -W -f='${Version}' liburing2 2>/dev/null || echo missing)
