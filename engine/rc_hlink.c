@@ -135,7 +135,8 @@ static void rc_hlink_resume(struct rc_tree *t, struct rc_job **w, unsigned n,
 	unsigned i;
 
 	for (i = 0; i < n; i++)
-		resume(t, w[i], placed);
+		if (resume)
+			resume(t, w[i], placed);
 	free(w);
 }
 
@@ -164,6 +165,19 @@ void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
 	e->nwait = e->capwait = 0;
 	/* the waiters look the group up again: each gets DONE */
 	rc_hlink_resume(t, w, n, true, resume);
+}
+
+void rc_hlink_seen(struct rc_tree *t, dev_t dev, ino_t ino, unsigned nlink,
+		   struct rc_dir *d, const char *name)
+{
+	struct rc_dir *other;
+	const char *oname;
+
+	if (rc_hlink_find(&t->hl, dev, ino))
+		return;		/* the group has its copy, or one on the way */
+	if (rc_hlink_lookup(t, dev, ino, nlink, NULL, &other, &oname) ==
+	    RC_HLINK_NEW)
+		rc_hlink_placed(t, dev, ino, d, name, NULL);
 }
 
 void rc_hlink_failed(struct rc_tree *t, dev_t dev, ino_t ino,

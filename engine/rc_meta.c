@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,42 @@ err:
 	return ret;
 }
 
+/*
+ * The quick check of a non-regular entry: the destination already is the
+ * same kind of thing (same symlink target, same device), with the mode,
+ * owner and time the options would give it.
+ */
+static bool rc_special_up_to_date(struct rc_tree *t, struct rc_dir *d,
+				  const char *name, const struct stat *st,
+				  const char *target)
+{
+	const struct rc_tree_opts *o = t->o;
+	struct stat ds;
+
+	if (d->fresh || d->dst_fd < 0 ||
+	    fstatat(d->dst_fd, name, &ds, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    (ds.st_mode & S_IFMT) != (st->st_mode & S_IFMT))
+		return false;
+	if (S_ISLNK(st->st_mode)) {
+		char buf[PATH_MAX + 1];
+		ssize_t n = readlinkat(d->dst_fd, name, buf, sizeof(buf) - 1);
+
+		if (n < 0 || (size_t)n != strlen(target) ||
+		    memcmp(buf, target, (size_t)n))
+			return false;
+	} else if ((S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) &&
+		   ds.st_rdev != st->st_rdev)
+		return false;
+	else if ((ds.st_mode & 07777) != rc_meta_mode(t, st->st_mode))
+		return false;
+	if ((o->owner && t->root && ds.st_uid != st->st_uid) ||
+	    (o->group && ds.st_gid != st->st_gid))
+		return false;
+	return !o->times ||
+	       (ds.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+		ds.st_mtim.tv_nsec == st->st_mtim.tv_nsec);
+}
+
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st)
 {
@@ -265,9 +302,7 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 		if (n < 0 || (size_t)n >= cap) {
 			ret = n < 0 ? -errno : -EAGAIN;
 			if (ret == -ENOENT) {
-				t->st->vanished++;
-				fprintf(stderr, "ringcp: file has vanished: "
-					"'%s'\n", path);
+				rc_tree_vanished(t, path);
 				free(target);
 				return ret;
 			}
@@ -276,6 +311,11 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			return ret;
 		}
 		target[n] = '\0';
+	}
+	if (rc_special_up_to_date(t, d, name, st, target)) {
+		free(target);
+		t->st->skipped++;
+		return 0;
 	}
 	rc_tree_verbose(t, d, name, "");
 	if (o->dry_run) {

@@ -104,6 +104,13 @@ void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	t->st->errors++;
 }
 
+void rc_tree_vanished(struct rc_tree *t, const char *path)
+{
+	fprintf(stderr, "ringcp: file has vanished '%s': %s\n", path,
+		strerror(ENOENT));
+	t->st->vanished++;
+}
+
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix)
 {
@@ -142,8 +149,7 @@ static void rc_job_fail(struct rc_job *j, int err, const char *what,
 		return;
 	j->err = err ? err : -EIO;
 	if (err == -ENOENT && !dst_side) {
-		t->st->vanished++;
-		fprintf(stderr, "ringcp: file has vanished: '%s'\n", path);
+		rc_tree_vanished(t, path);
 		return;
 	}
 	rc_tree_err(t, err, "%s '%s'", what, path);
@@ -684,9 +690,15 @@ static bool rc_up_to_date(struct rc_tree *t, struct rc_dir *d,
 		return false;
 	if (fstatat(d->src_fd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
-	return S_ISREG(s.st_mode) && s.st_size == ds.st_size &&
-	       s.st_mtim.tv_sec == ds.st_mtim.tv_sec &&
-	       s.st_mtim.tv_nsec == ds.st_mtim.tv_nsec;
+	if (!S_ISREG(s.st_mode) || s.st_size != ds.st_size ||
+	    s.st_mtim.tv_sec != ds.st_mtim.tv_sec ||
+	    s.st_mtim.tv_nsec != ds.st_mtim.tv_nsec)
+		return false;
+	/* later names of its hard-link group link to this copy */
+	if (t->o->hard_links && s.st_nlink > 1)
+		rc_hlink_seen(t, s.st_dev, s.st_ino, (unsigned)s.st_nlink, d,
+			      dst_name);
+	return true;
 }
 
 /* A regular file listed: start its job (or list it, in a dry run). */
@@ -747,9 +759,7 @@ static void rc_tree_entry(struct rc_tree *t, struct rc_dir *d,
 		return rc_tree_file(t, d, name, dst_name);
 	if (fstatat(d->src_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT) {
-			t->st->vanished++;
-			fprintf(stderr, "ringcp: file has vanished: '%s'\n",
-				rc_tree_path(d->src_path, name));
+			rc_tree_vanished(t, rc_tree_path(d->src_path, name));
 		} else
 			rc_tree_err(t, -errno, "cannot stat '%s'",
 				    rc_tree_path(d->src_path, name));

@@ -64,6 +64,8 @@ struct rc_tree {
 /* "ringcp: <fmt>[: strerror(-err)]" on stderr; counts an error if err. */
 void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A source entry gone during the copy: printed and counted (exit 24). */
+void rc_tree_vanished(struct rc_tree *t, const char *path);
 /* A line on stdout for -v (or a dry run's listing). */
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix);
@@ -151,6 +153,9 @@ enum rc_hlink_state rc_hlink_lookup(struct rc_tree *t, dev_t dev, ino_t ino,
 void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     struct rc_dir *d, const char *name,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool));
+/* A name of the group found up to date at d/name: later names link to it. */
+void rc_hlink_seen(struct rc_tree *t, dev_t dev, ino_t ino, unsigned nlink,
+		   struct rc_dir *d, const char *name);
 /* The first copy failed: the next waiting job copies instead. */
 void rc_hlink_failed(struct rc_tree *t, dev_t dev, ino_t ino,
 		     void (*resume)(struct rc_tree *, struct rc_job *, bool));

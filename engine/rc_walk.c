@@ -213,9 +213,7 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 			O_CLOEXEC | O_NOCTTY);
 	if (src_fd < 0) {
 		if (errno == ENOENT) {
-			t->st->vanished++;
-			fprintf(stderr, "ringcp: file has vanished: '%s'\n",
-				src_path);
+			rc_tree_vanished(t, src_path);
 		} else
 			rc_tree_err(t, -errno, "cannot open directory '%s'",
 				    src_path);
@@ -285,7 +283,10 @@ static bool rc_cursor_fill(struct rc_walk *w, struct rc_cursor *c)
 	if (c->eof)
 		return false;
 	n = syscall(SYS_getdents64, c->dir->src_fd, c->buf, RC_DENTS_BUF);
-	if (n < 0)
+	if (n < 0 && errno == ENOENT) {
+		/* removed while we listed it */
+		rc_tree_vanished(w->t, c->dir->src_path);
+	} else if (n < 0)
 		rc_tree_err(w->t, -errno, "cannot read directory '%s'",
 			    c->dir->src_path);
 	if (n <= 0) {
@@ -332,13 +333,10 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 
 			if (fstatat(c->dir->src_fd, nm, &st,
 				    AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno == ENOENT) {
-					t->st->vanished++;
-					fprintf(stderr, "ringcp: file has "
-						"vanished: '%s'\n",
-						rc_tree_path(c->dir->src_path,
-							     nm));
-				} else
+				if (errno == ENOENT)
+					rc_tree_vanished(t, rc_tree_path(
+						c->dir->src_path, nm));
+				else
 					rc_tree_err(t, -errno, "cannot stat "
 						    "'%s'", rc_tree_path(
 						    c->dir->src_path, nm));
