@@ -8,9 +8,11 @@
  * allocated differently; the binary under test needs no change, and the
  * baseline's ringcp is counted exactly like the current one.
  *
- * RC_GATE_DEGRADE_SYSCALL=1 also makes one extra system call (getppid) per
- * allocation: the gate's teeth test (tests/gate_teeth.sh) uses it as a
- * deliberately degraded build that the gate must reject.
+ * RC_GATE_DEGRADE_SYSCALL=N also makes one extra system call (getppid)
+ * every N allocations: the gate's teeth test (tests/gate_teeth.sh) uses it
+ * as a deliberately degraded build that the gate must reject (ringcp -a
+ * makes about 10 allocations per small file, so N=10 is about one extra
+ * system call per file).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,12 +31,14 @@ extern void *__libc_valloc(size_t size);
 extern void *__libc_pvalloc(size_t size);
 
 static atomic_ulong rc_allocs;
-static int rc_degrade;
+static unsigned long rc_degrade;
 
 static void rc_count(void)
 {
-	atomic_fetch_add_explicit(&rc_allocs, 1, memory_order_relaxed);
-	if (rc_degrade)
+	unsigned long n;
+
+	n = atomic_fetch_add_explicit(&rc_allocs, 1, memory_order_relaxed);
+	if (rc_degrade && n % rc_degrade == 0)
 		syscall(SYS_getppid);
 }
 
@@ -98,7 +102,7 @@ __attribute__((constructor)) static void rc_gate_init(void)
 {
 	const char *d = getenv("RC_GATE_DEGRADE_SYSCALL");
 
-	rc_degrade = d && *d == '1';
+	rc_degrade = d ? strtoul(d, NULL, 10) : 0;
 }
 
 /* Written with open/write only: stdio would allocate while we count. */
