@@ -81,12 +81,12 @@ PRELOAD = os.path.join(TOP, "build", "gate", "malloc_count.so")
 # completions arrive (how many each wait reaps), hence their floors.
 COUNTERS = [
     ("small.syscalls_per_file", "small", "calls/file", 0.03),
-    ("small.io_uring_enter_per_file", "small", "calls/file", 0.25),
+    ("small.io_uring_enter_per_file", "small", "calls/file", 0.40),
     ("small.sqes_per_file", "small", "SQEs/file", 0.02),
     ("small.allocations_per_op", "small", "allocs/SQE", 0.02),
     ("small.bytes_written", "small", "bytes", None),
     ("small.files_created", "small", "files", None),
-    ("big.io_uring_enter_per_gib", "big", "calls/GiB", 0.25),
+    ("big.io_uring_enter_per_gib", "big", "calls/GiB", 0.30),
     ("big.sqes_per_gib", "big", "SQEs/GiB", 0.02),
     ("big.allocations_per_op", "big", "allocs/SQE", 0.05),
     ("big.bytes_written", "big", "bytes", None),
@@ -496,7 +496,21 @@ class Report:
         return [r for r in self.rows if r["verdict"] == "FAIL"]
 
 
-def check_counters(rep, base, figs):
+def counters_over(base, figs):
+    """The figures with a tolerance that are over their threshold."""
+    over = []
+    for fname, _, _, floor in COUNTERS:
+        b = base["counters"].get(fname)
+        if b is None or floor is None or not b["median"]:
+            continue
+        if figs[fname]["median"] / b["median"] - 1 > b["threshold"]:
+            over.append(fname)
+    return over
+
+
+def check_counters(rep, base, figs, first=None):
+    """first: the figures of a first measurement that a confirming rerun
+    (figs) followed; a figure fails only if over in both."""
     for fname, _, unit, floor in COUNTERS:
         b = base["counters"].get(fname)
         cur = figs[fname]["median"]
@@ -511,8 +525,14 @@ def check_counters(rep, base, figs):
         thr = b["threshold"]
         rel = cur / b["median"] - 1 if b["median"] else 0.0
         ok = rel <= thr
+        if first and fname in first:
+            rel0 = first[fname]["median"] / b["median"] - 1
+            ok = ok or rel0 <= thr
+            rel_s = f"first run {rel0:+.1%}, confirming rerun {rel:+.1%}"
         noise = b.get("noise_median_of_%d" % RUN_RUNS, b["spread"])
-        note = f"{rel:+.1%}" + ("" if ok else
+        if not (first and fname in first):
+            rel_s = f"{rel:+.1%}"
+        note = rel_s + ("" if ok else
                                 f", over +{thr:.0%} = max(floor, 2 x the "
                                 f"baseline's noise ±{noise:.1%})")
         rep.add(fname, b["median"], cur, f"+{thr:.0%}", ok, note)
@@ -584,8 +604,20 @@ def run(args):
                                                     scratch.path)
             record["counters"] = figs
             record["counter_runs"] = runs
-            print(f"gate: counters, median of {args.runs} runs, higher is worse")
-            check_counters(rep, base, figs)
+            first = None
+            if counters_over(base, figs):
+                log("counters: over a threshold: " + ", ".join(
+                    counters_over(base, figs)) + "; confirming rerun")
+                first = {k: figs[k] for k in counters_over(base, figs)}
+                figs, runs, more = measure_counters(args, args.ringcp, dsets,
+                                                    scratch.path)
+                problems += more
+                record["counters_first_run"] = first
+                record["counters"] = figs
+                record["counter_runs_confirming"] = runs
+            print(f"gate: counters, median of {args.runs} runs, higher is "
+                  "worse" + (", a confirming rerun" if first else ""))
+            check_counters(rep, base, figs, first)
             rep.add("copies.identical", "yes", "no" if problems else "yes",
                     "exact", not problems, "; ".join(problems))
         if "timings" in parts:
