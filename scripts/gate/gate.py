@@ -38,8 +38,8 @@ Options:
   --runs N            counter runs per dataset (run 5, baseline 9)
   --pairs N           timing rounds per dataset and attempt (default 16)
   --sets N            baseline: A/A timing sets for the noise band (3)
-  --extra-args ARGS   added to every ringcp command line of the counters
-                      and timings (the teeth test: "-Q 1 -B 4K")
+  --extra-args ARGS   added to the current ringcp's command lines (not the
+                      baseline's): a degraded build, e.g. "-Q 1 -B 4K"
   --degrade-syscall N one extra system call per N allocations (preload)
   --scratch DIR       use (and keep) DIR for the datasets instead of a
                       fresh loop-mounted ext4 image
@@ -393,9 +393,10 @@ def time_one(cmd, dst):
 
 
 def time_pairs(ds, base, cur, extra, pairs, dst):
-    """Pairs of (baseline, current, cp -a) times, order rotated per pair."""
+    """Pairs of (baseline, current, cp -a) times, order rotated per pair;
+    extra: arguments for the current ringcp only (a degraded build)."""
     src = ds["path"]
-    cmds = {"base": [base, "-a", *extra, src + "/", dst + "/"],
+    cmds = {"base": [base, "-a", src + "/", dst + "/"],
             "cur": [cur, "-a", *extra, src + "/", dst + "/"],
             "cp": ["cp", "-a", src + "/.", dst]}
     orders = [("base", "cur", "cp"), ("cur", "base", "cp"),
