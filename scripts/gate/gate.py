@@ -51,6 +51,7 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -741,6 +742,10 @@ def main():
         args.out = (os.path.join(TOP, "build", "gate.json") if args.mode == "run"
                     else args.baseline)
     os.chdir(TOP)
+    # a timeout's SIGTERM unwinds like an error: the loop mount, the scratch
+    # image and the baseline's worktree are removed on the way out
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda n, f: sys.exit(128 + n))
     for tool in ("strace", "diff", "cp", "git"):
         if not shutil.which(tool):
             die(f"{tool} is missing (make deps)")
