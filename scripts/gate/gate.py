@@ -99,8 +99,9 @@ RUN_RUNS, BASELINE_RUNS = 5, 9
 # noise band make baseline measured: the largest distance from 1 of that
 # median when the current ringcp is timed against itself).  Wall time is
 # what a user waits; CPU time (user + system of ringcp and its io-wq
-# workers) hardly depends on what else the machine runs.
-TIMINGS = [("time_vs_baseline", 0.25), ("cpu_vs_baseline", 0.10),
+# workers) depends less on what else the machine runs (A/A within 4% on a
+# quiet minute, +14% in one set beside a clang build: floor 15%).
+TIMINGS = [("time_vs_baseline", 0.25), ("cpu_vs_baseline", 0.15),
            ("current_vs_cp", 0.25)]
 
 
