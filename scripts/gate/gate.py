@@ -726,7 +726,9 @@ def baseline(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(prog="gate.py", add_help=True)
+    ap = argparse.ArgumentParser(
+        prog="gate.py", description=__doc__.split("\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=("run", "baseline"))
     ap.add_argument("--ringcp", default=os.path.join(TOP, "build", "gcc", "ringcp"))
     ap.add_argument("--baseline", default=os.path.join(TOP, "results", "baseline.json"))
