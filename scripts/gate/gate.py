@@ -100,9 +100,11 @@ RUN_RUNS, BASELINE_RUNS = 5, 9
 # median when the current ringcp is timed against itself).  Wall time is
 # what a user waits; CPU time (user + system of ringcp and its io-wq
 # workers) depends less on what else the machine runs (A/A within 4% on a
-# quiet minute, +14% in one set beside a clang build: floor 15%).
+# quiet minute, +14% in one set beside a clang build: floor 15%).  Wall
+# time: A/A sets within ±2.3% at load 2.5, up to ±21% at load 7; the ratio
+# to cp -a: up to ±17% (cp's own time swings too).
 TIMINGS = [("time_vs_baseline", 0.25), ("cpu_vs_baseline", 0.15),
-           ("current_vs_cp", 0.25)]
+           ("current_vs_cp", 0.35)]
 
 
 def subset_noise(vals, k):
