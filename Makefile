@@ -8,6 +8,9 @@
 #   make bench      deps, build, datasets, benchmarks, plots and REPORT.md
 #                   (quick; FULL=1 for the published numbers; see README)
 #   make report     REPORT.md and the plots again from results/ only
+#   make gate       the regression gate: counters, timings side by side with
+#                   the baseline's commit, safety verdict (after make check)
+#   make baseline   record results/baseline.json on purpose (README)
 #   make deps       install the Debian packages the project needs
 #   make clean      remove build/
 #
@@ -73,7 +76,8 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant safety-check bench report
+.PHONY: all variant check deps clean test-variant safety-check bench report \
+	gate baseline
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
@@ -173,6 +177,24 @@ bench:
 report:
 	@/usr/bin/python3 scripts/plots.py results
 	@/usr/bin/python3 scripts/report.py results REPORT.md
+
+# The regression gate (scripts/gate/gate.py; README "Regression gate").
+# The allocation counter is preloaded into the ringcp under test and into
+# the baseline's, so neither needs a counter of its own.
+GATE_SO := build/gate/malloc_count.so
+
+$(GATE_SO): scripts/gate/malloc_count.c
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)gcc -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -shared -fPIC -o $@ $<
+
+# make gate: exit 1 on any FAIL; the record goes to build/gate.json
+gate: all $(GATE_SO)
+	@/usr/bin/python3 scripts/gate/gate.py run
+
+# make baseline: results/baseline.json from the committed HEAD
+baseline: all $(GATE_SO)
+	@/usr/bin/python3 scripts/gate/gate.py baseline
 
 deps:
 	@scripts/deps.sh
