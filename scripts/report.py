@@ -405,6 +405,47 @@ def main():
                                          f2(p["ratio_to_best_median"])] for p in pts])
         d.img(results, bench_rel, f"sweep-{s['sweep']}.png", s["what"])
 
+    bufs = load(os.path.join(results, "buffers.json"))
+    d.p("### buffer strategies: allocations and memory (results/buffers.json)")
+    if bufs:
+        prm = bufs["params"]
+        d.p(f"{bufs['what']} (`scripts/measure-buffers.sh`, {bufs['date_utc']},"
+            f" {prm['rounds']} rounds, queue depth {prm['queue_depth']} x"
+            f" {n0(prm['block_size_bytes'] / 1024)} KiB blocks, destination on"
+            f" {prm['dst_filesystem']}, load average at the end"
+            f" {' '.join(prm['loadavg_at_end'])}).")
+        rows = []
+        for ds, per in bufs["datasets"].items():
+            for name, r in per.items():
+                rows.append([ds, name, secs(r["process_wall_s_median"]),
+                             "%.0f" % (r["bw_bytes_median"] / 2**20),
+                             "%.4f" % r["buffers_allocated_per_op"],
+                             "%.4f" % r["records_allocated_per_op"],
+                             mib(r["max_rss_kib_median"] * 1024)])
+        d.table(["dataset", "strategy", "median s", "MiB/s",
+                 "buffer allocations per op", "record allocations per op",
+                 "peak RSS MiB"], rows)
+        dflt = env.get("ringcp_default_buffers")
+        many = bufs["datasets"].get("many", {})
+        if dflt and dflt in many:
+            r = many[dflt]
+            least_alloc = r["buffers_allocated_per_op"] <= 2 * min(
+                x["buffers_allocated_per_op"] for x in many.values())
+            least_rss = r["max_rss_kib_median"] == min(
+                x["max_rss_kib_median"] for x in many.values())
+            d.p(f"The default strategy is `{dflt}` (ringcp --help). On many"
+                f" files it makes {'%.4f' % r['buffers_allocated_per_op']} buffer"
+                " allocations per op"
+                + (" (as few as any strategy)" if least_alloc else "")
+                + f" and peaks at {mib(r['max_rss_kib_median'] * 1024)} MiB"
+                + (" (the least of all)" if least_rss else "")
+                + "; it registers nothing with the kernel and pins no memory."
+                " Where its times differ from the others' by less than the"
+                " sweeps' round-to-round spread, that is the reason it is the"
+                " default, not speed.")
+    else:
+        d.p("Not measured: run `scripts/measure-buffers.sh`.")
+
     d.p("## Limits: the device and the in-kernel copy")
     if fio:
         d.p(f"fio (`{fio['command']}`, median of {fio['rounds']} rounds):"

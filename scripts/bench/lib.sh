@@ -82,6 +82,7 @@ env_record() {
 	strace=$(first strace -V)
 	ringcp_sha256=$(sha256sum "$ringcp" | cut -d' ' -f1)
 	ringcp_version=$(first "$ringcp" --version)
+	ringcp_default_buffers=$("$ringcp" --help | sed -n 's/^ *(default \([a-z]*\))$/\1/p' | head -1)
 	loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 	EOF2
 }
