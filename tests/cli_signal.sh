@@ -55,16 +55,7 @@ interrupt()
 	t0=$(now_ms)
 	kill -s "$sig" "$pid" 2>/dev/null ||
 		diag "ringcp had ended before SIG$sig was sent"
-	for ((i = 0; i < STOP_LIMIT_S * 20; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		fail "ringcp did not exit within ${STOP_LIMIT_S}s of SIG$sig"
-		kill -s KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid"
-	RC_STATUS=$?
+	await_exit "$pid" "$sig"
 	STOP_MS=$(( $(now_ms) - t0 ))
 	# copied in full before the signal: try again, slower; any other
 	# early end is a failure the caller reports

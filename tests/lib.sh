@@ -608,3 +608,22 @@ t_run_all()
 	[ "$T_NFAIL" -eq 0 ] && exit 0
 	exit 1
 }
+
+# await_exit PID SIG : wait for the ringcp PID to exit after SIG, at most
+# STOP_LIMIT_S seconds (default 30); past that the test fails and PID is
+# killed.  RC_STATUS gets its exit status.
+await_exit()
+{
+	local pid=$1 sig=$2 i
+
+	for ((i = 0; i < ${STOP_LIMIT_S:-30} * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		fail "ringcp did not exit within ${STOP_LIMIT_S:-30}s of SIG$sig"
+		kill -s KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	RC_STATUS=$?
+}

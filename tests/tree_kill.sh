@@ -62,21 +62,12 @@ start()
 # LANDED=0 if ringcp had ended by itself before the signal
 stop()
 {
-	local sig=$1 i
+	local sig=$1
 
 	sleep "$(printf '%d.%03d' $(($2 / 1000)) $(($2 % 1000)))"
 	LANDED=1
 	kill -s "$sig" "$PID" 2>/dev/null || LANDED=0
-	for ((i = 0; i < STOP_LIMIT_S * 20; i++)); do
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$PID" 2>/dev/null; then
-		fail "ringcp did not exit within ${STOP_LIMIT_S}s of SIG$sig"
-		kill -s KILL "$PID" 2>/dev/null
-	fi
-	wait "$PID"
-	RC_STATUS=$?
+	await_exit "$PID" "$sig"
 	[ "$RC_STATUS" -eq 0 ] && LANDED=0
 	return 0
 } 2>/dev/null	# no "Killed" job notice from bash in the TAP output

@@ -119,3 +119,18 @@ def stats(times):
         "max_s": max(times),
         "stddev_s": statistics.stdev(times) if len(times) > 1 else 0.0,
     }
+
+
+def parse_strace_c(path):
+    """{syscall: {"calls": n, "errors": n}} from strace -c's table."""
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
+                continue
+            name = t[-1]
+            n = int(t[3])
+            err = int(t[4]) if len(t) == 6 else 0
+            calls[name] = {"calls": n, "errors": err}
+    return calls

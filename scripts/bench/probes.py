@@ -18,28 +18,14 @@ import subprocess
 import sys
 import tempfile
 
-from common import GiB, die, dump, load, prepare, timed, tools, warm_source
+from common import (GiB, die, dump, load, parse_strace_c, prepare, timed,
+                    tools, warm_source)
 
 TAG = "probes"
 
 
 def sh(cmd, **kw):
     return subprocess.run(["sh", "-c", cmd], **kw)
-
-
-def parse_strace_c(path):
-    """{syscall: {"calls": n, "errors": n}} from strace -c's table."""
-    calls = {}
-    with open(path) as f:
-        for line in f:
-            t = line.split()
-            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
-                continue
-            name = t[-1]
-            n = int(t[3])
-            err = int(t[4]) if len(t) == 6 else 0
-            calls[name] = {"calls": n, "errors": err}
-    return calls
 
 
 def strace_calls(cmd, tmp):

@@ -61,7 +61,7 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "scripts", "bench"))
 import datasets  # noqa: E402  (the bench's seeded generator)
-from common import dump, load  # noqa: E402
+from common import dump, load, parse_strace_c  # noqa: E402
 
 TAG = "gate"
 SEED = 20261126
@@ -241,17 +241,6 @@ def fresh_dir(path):
 
 # ---- counters ---------------------------------------------------------------
 
-def parse_strace_c(path):
-    calls = {}
-    with open(path) as f:
-        for line in f:
-            t = line.split()
-            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
-                continue
-            calls[t[-1]] = int(t[3])
-    return calls
-
-
 def same_copy(src, dst):
     return sh(["diff", "-r", "--no-dereference", "-q", src, dst],
               stdout=subprocess.DEVNULL,
@@ -293,7 +282,7 @@ def counter_run(args, ringcp, ds, dst, tmp, check):
            text=True, env=preload_env(args, os.path.join(tmp, "allocs2.txt")))
     if p.returncode:
         die(f"strace {' '.join(cmd)}: exit {p.returncode}: {p.stderr[-400:]}")
-    calls = parse_strace_c(st)
+    calls = {k: v["calls"] for k, v in parse_strace_c(st).items()}
     r["syscalls_total"] = sum(calls.values())
     r["io_uring_enter"] = calls.get("io_uring_enter", 0)
     return r
