@@ -45,6 +45,7 @@ enum rc_job_step {
 	RC_STEP_CREATE,
 	RC_STEP_DATA,
 	RC_STEP_FSYNC,
+	RC_STEP_PLACE_WAIT,	/* queued behind its directory's PLACE chain */
 	RC_STEP_PLACE,
 	RC_STEP_CLOSE,
 };
@@ -71,6 +72,7 @@ struct rc_job {
 	char tmp[NAME_MAX + 1];	/* named temporary file, "" for O_TMPFILE */
 	bool hl_first;		/* first name of a hard-link group */
 	struct rc_dir *link_dir; /* -H: the group's directory, for our linkat */
+	struct rc_job *place_next;	/* waiting to PLACE: dir's queue */
 	struct rc_job *prev, *next;	/* on t's list of jobs */
 };
 
@@ -378,8 +380,8 @@ static void rc_job_data_done(struct rc_job *j)
 	rc_job_step_done(j);
 }
 
-/* PLACE: give the complete file its final name. */
-static void rc_job_place(struct rc_job *j)
+/* Submit j's PLACE op; linked (hard) to the op submitted next if chain. */
+static void rc_job_place_submit(struct rc_job *j, bool chain)
 {
 	struct rc_tree *t = j->t;
 	char proc[64];
@@ -398,7 +400,56 @@ static void rc_job_place(struct rc_job *j)
 	} else
 		rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
 				  j->dst_name, AT_EMPTY_PATH);
+	if (chain)
+		rc_op_set_flags(op, IOSQE_IO_HARDLINK);
+	j->dir->places++;
 	rc_job_submit(j, op, RC_JT_PLACE);
+}
+
+/* Most PLACE ops linked into one chain. */
+#define RC_PLACE_CHAIN_MAX	32
+
+/*
+ * PLACE: give the complete file its final name.  Names are added to a
+ * directory one at a time (the kernel holds its lock for each), so PLACE
+ * ops racing each other in io-wq workers only spin on that lock.  A
+ * directory therefore has at most one chain of PLACE ops in flight: the
+ * jobs that come meanwhile wait on it, and go as the next chain (hard
+ * links: one failing does not cancel the rest), which one worker runs
+ * back to back.
+ */
+static void rc_job_place(struct rc_job *j)
+{
+	struct rc_dir *d = j->dir;
+
+	if (d->places) {
+		j->step = RC_STEP_PLACE_WAIT;
+		j->place_next = NULL;
+		if (d->place_tail)
+			d->place_tail->place_next = j;
+		else
+			d->place_head = j;
+		d->place_tail = j;
+		return;
+	}
+	rc_job_place_submit(j, false);
+}
+
+/* d's chain is back: send the jobs waiting on it as the next one. */
+static void rc_dir_place_flush(struct rc_dir *d)
+{
+	unsigned n;
+
+	for (n = 0; d->place_head && n < RC_PLACE_CHAIN_MAX; n++) {
+		struct rc_job *j = d->place_head;
+
+		d->place_head = j->place_next;
+		if (!d->place_head)
+			d->place_tail = NULL;
+		j->place_next = NULL;
+		rc_job_place_submit(j, d->place_head &&
+				    n + 1 < RC_PLACE_CHAIN_MAX);
+	}
 }
 
 /*
@@ -521,6 +572,8 @@ static void rc_job_step_done(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
 
+	if (j->step == RC_STEP_PLACE_WAIT)
+		return;		/* its directory's chain sends it on */
 	if (j->err && j->step != RC_STEP_CLOSE)
 		return rc_job_finish(j);
 	switch (j->step) {
@@ -553,6 +606,7 @@ static void rc_job_step_done(struct rc_job *j)
 			rc_job_free(j);
 		return;
 	case RC_STEP_WAIT:
+	case RC_STEP_PLACE_WAIT:
 		return;
 	}
 }
@@ -630,6 +684,8 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 			rc_job_fail(j, res, "cannot sync", true);
 		break;
 	case RC_JT_PLACE:
+		if (!--j->dir->places)
+			rc_dir_place_flush(j->dir);
 		if (res == -ENOENT && !j->tmp[0] && !t->link_by_proc) {
 			/* linking an fd needs CAP_DAC_READ_SEARCH */
 			t->link_by_proc = true;
@@ -798,6 +854,8 @@ static int rc_tree_abort(struct rc_tree *t)
 	if (ret)
 		return ret;	/* fds stay open: process exit waits */
 	while ((j = rc_jobs)) {
+		j->dir->place_head = j->dir->place_tail = NULL;
+		j->dir->places = 0;
 		j->pending = 0;
 		if (j->pump_live)
 			rc_pump_forget(&j->pump);

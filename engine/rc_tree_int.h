@@ -31,6 +31,10 @@ struct rc_dir {
 	bool fresh;		/* created in this run: holds nothing else */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
+	/* PLACE ops naming this directory: one chain in flight at a time,
+	 * the jobs that came meanwhile wait here (see rc_job_place) */
+	unsigned places;
+	struct rc_job *place_head, *place_tail;
 };
 
 /* Hard-link groups (-H): the first name copied, the others linked to it. */

@@ -30,16 +30,25 @@ struct rc_dirent64 {
 /* One open directory listing on the walk's stack. */
 struct rc_cursor {
 	struct rc_dir *dir;
-	struct rc_cursor *up;
+	struct rc_cursor *up, *down;	/* older, newer */
 	const char *single;	/* a holder: yields just this name, once */
 	char *buf;
 	long len, pos;
 	bool eof;
 };
 
+/*
+ * Entries are taken in turn from the newest RC_WALK_LANES listings, so
+ * the files in flight are spread over that many directories: names are
+ * added to a directory one at a time, and files of different directories
+ * can be placed in parallel.
+ */
+#define RC_WALK_LANES	4
+
 struct rc_walk {
 	struct rc_tree *t;
 	struct rc_cursor *top;
+	unsigned turn;		/* whose turn: counts entries taken */
 };
 
 static char *rc_join(const char *dir, const char *name)
@@ -150,15 +159,20 @@ static struct rc_cursor *rc_cursor_push(struct rc_walk *w, struct rc_dir *d,
 	c->dir = d;
 	c->single = single;
 	c->up = w->top;
+	if (w->top)
+		w->top->down = c;
 	w->top = c;
 	return c;
 }
 
-static void rc_cursor_pop(struct rc_walk *w)
+static void rc_cursor_pop(struct rc_walk *w, struct rc_cursor *c)
 {
-	struct rc_cursor *c = w->top;
-
-	w->top = c->up;
+	if (c->down)
+		c->down->up = c->up;
+	else
+		w->top = c->up;
+	if (c->up)
+		c->up->down = c->down;
 	rc_dir_put(w->t, c->dir);	/* the listing's reference */
 	free(c->buf);
 	free(c);
@@ -186,7 +200,7 @@ void rc_walk_free(struct rc_walk *w)
 	if (!w)
 		return;
 	while (w->top)
-		rc_cursor_pop(w);
+		rc_cursor_pop(w, w->top);
 	free(w);
 }
 
@@ -348,13 +362,24 @@ static bool rc_cursor_fill(struct rc_walk *w, struct rc_cursor *c)
 	return true;
 }
 
+/* The listing whose turn it is, among the newest RC_WALK_LANES. */
+static struct rc_cursor *rc_walk_pick(struct rc_walk *w)
+{
+	struct rc_cursor *c = w->top;
+	unsigned k = w->turn++ % RC_WALK_LANES;
+
+	while (k-- && c->up)
+		c = c->up;
+	return c;
+}
+
 int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 		 unsigned char *d_type)
 {
 	struct rc_tree *t = w->t;
 
 	while (w->top) {
-		struct rc_cursor *c = w->top;
+		struct rc_cursor *c = rc_walk_pick(w);
 		const char *nm;
 		unsigned char type;
 
@@ -367,7 +392,7 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 			struct rc_dirent64 *de;
 
 			if (c->pos >= c->len && !rc_cursor_fill(w, c)) {
-				rc_cursor_pop(w);
+				rc_cursor_pop(w, c);
 				continue;
 			}
 			de = (struct rc_dirent64 *)(c->buf + c->pos);
