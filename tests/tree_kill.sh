@@ -88,12 +88,25 @@ rerun_completes()
 	assert_no_temp_tree "$2"
 }
 
+# copy_ms SRC : how long a whole copy of SRC takes here (ms), so that the
+# kills land inside it however fast the build (ASan or not) and machine
+copy_ms()
+{
+	local ms
+
+	rm -rf probe
+	ms=$(now_ms)
+	"$RINGCP" -aH "${SLOW_OPTS[@]}" "$1/" probe >/dev/null 2>&1
+	echo $(( $(now_ms) - ms ))
+	rm -rf probe
+}
+
 # test_sigkill [over] : kills at seeded random delays, each run resuming
 # what the last one left (a fresh DST when a run finished before its kill);
 # 'over': DST starts as an older version of the tree (other data, sizes)
 test_sigkill()
 {
-	local over=${1:-} k delay landed=0 ms
+	local over=${1:-} k delay landed=0 ms span
 
 	need_python
 	kill_tree src || t_abort "cannot make the tree"
@@ -104,12 +117,15 @@ test_sigkill()
 	fi
 	RANDOM=$T_SEED
 	diag "seed $T_SEED (replay: T_SEED=$T_SEED bash $0)"
+	span=$(copy_ms src)
+	span=$(( span * 8 / 10 > 20 ? span * 8 / 10 : 20 ))
+	diag "a whole copy takes $(( span * 10 / 8 )) ms: kills within ${span} ms"
 	for k in 1 2 3 4 5 6; do
 		if [ ! -d dst ] || [ "$k" -eq 1 ]; then
 			rm -rf dst
 			[ -n "$over" ] && cp -a old dst
 		fi
-		delay=$((20 + RANDOM % 500))
+		delay=$((5 + RANDOM % span))
 		ms=$(now_ms)
 		start -aH "${SLOW_OPTS[@]}" src/ dst
 		stop KILL "$delay"
