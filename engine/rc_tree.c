@@ -73,6 +73,7 @@ struct rc_job {
 	bool hl_first;		/* first name of a hard-link group */
 	struct rc_dir *link_dir; /* -H: the group's directory, for our linkat */
 	struct rc_job *place_next;	/* waiting to PLACE: dir's queue */
+	bool place_by_proc;	/* its PLACE links /proc/self/fd/N */
 	struct rc_job *prev, *next;	/* on t's list of jobs */
 };
 
@@ -380,33 +381,43 @@ static void rc_job_data_done(struct rc_job *j)
 	rc_job_step_done(j);
 }
 
-/* Submit j's PLACE op; linked (hard) to the op submitted next if chain. */
-static void rc_job_place_submit(struct rc_job *j, bool chain)
+/*
+ * j's PLACE op, prepared (not submitted): renameat of the temporary name,
+ * or linkat of the O_TMPFILE fd, the form recorded in j->place_by_proc.
+ * NULL when no op record is left (the job is failed and finished).
+ */
+static struct rc_op *rc_job_place_prep(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
 	char proc[64];
 	struct rc_op *op;
 
 	j->step = RC_STEP_PLACE;
-	if (rc_job_op(j, &op))
-		return rc_job_finish(j);
+	if (rc_job_op(j, &op)) {
+		rc_job_finish(j);
+		return NULL;
+	}
+	j->place_by_proc = t->link_by_proc;
 	if (j->tmp[0])
 		rc_op_prep_renameat(op, j->dir->dst_fd, j->tmp, j->dir->dst_fd,
 				    j->dst_name, 0);
-	else if (t->link_by_proc) {
+	else if (j->place_by_proc) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", j->dst_fd);
 		rc_op_prep_linkat(op, AT_FDCWD, proc, j->dir->dst_fd,
 				  j->dst_name, AT_SYMLINK_FOLLOW);
 	} else
 		rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
 				  j->dst_name, AT_EMPTY_PATH);
-	if (chain)
-		rc_op_set_flags(op, IOSQE_IO_HARDLINK);
+	return op;
+}
+
+static void rc_job_place_submit(struct rc_job *j, struct rc_op *op)
+{
 	j->dir->places++;
 	rc_job_submit(j, op, RC_JT_PLACE);
 }
 
-/* Most PLACE ops linked into one chain. */
+/* Most PLACE ops linked into one chain (the ring has at least 32 SQEs). */
 #define RC_PLACE_CHAIN_MAX	32
 
 /*
@@ -421,6 +432,7 @@ static void rc_job_place_submit(struct rc_job *j, bool chain)
 static void rc_job_place(struct rc_job *j)
 {
 	struct rc_dir *d = j->dir;
+	struct rc_op *op;
 
 	if (d->places) {
 		j->step = RC_STEP_PLACE_WAIT;
@@ -432,24 +444,44 @@ static void rc_job_place(struct rc_job *j)
 		d->place_tail = j;
 		return;
 	}
-	rc_job_place_submit(j, false);
+	op = rc_job_place_prep(j);
+	if (op)
+		rc_job_place_submit(j, op);
 }
 
-/* d's chain is back: send the jobs waiting on it as the next one. */
+/*
+ * d's chain is back: send the jobs waiting on it as the next one.  An op
+ * is linked to the next only once that one exists, and a job that gets no
+ * op record does not count, so a non-empty queue always leaves with a
+ * chain in flight.
+ */
 static void rc_dir_place_flush(struct rc_dir *d)
 {
-	unsigned n;
+	struct rc_job *prev = NULL;
+	struct rc_op *prev_op = NULL;
+	unsigned n = 0;
 
-	for (n = 0; d->place_head && n < RC_PLACE_CHAIN_MAX; n++) {
+	while (d->place_head && n < RC_PLACE_CHAIN_MAX) {
 		struct rc_job *j = d->place_head;
+		struct rc_op *op;
 
 		d->place_head = j->place_next;
 		if (!d->place_head)
 			d->place_tail = NULL;
 		j->place_next = NULL;
-		rc_job_place_submit(j, d->place_head &&
-				    n + 1 < RC_PLACE_CHAIN_MAX);
+		op = rc_job_place_prep(j);
+		if (!op)
+			continue;
+		if (prev_op) {
+			rc_op_set_flags(prev_op, IOSQE_IO_HARDLINK);
+			rc_job_place_submit(prev, prev_op);
+		}
+		prev = j;
+		prev_op = op;
+		n++;
 	}
+	if (prev_op)
+		rc_job_place_submit(prev, prev_op);
 }
 
 /*
@@ -683,12 +715,18 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		if (res < 0)
 			rc_job_fail(j, res, "cannot sync", true);
 		break;
-	case RC_JT_PLACE:
+	case RC_JT_PLACE: {
+		/* linking an fd needs CAP_DAC_READ_SEARCH (before Linux
+		 * 6.10): from here link through /proc, before the next chain
+		 * goes, and retry every fd link that came back -ENOENT */
+		bool by_proc = res == -ENOENT && !j->tmp[0] &&
+			       !j->place_by_proc;
+
+		if (by_proc)
+			t->link_by_proc = true;
 		if (!--j->dir->places)
 			rc_dir_place_flush(j->dir);
-		if (res == -ENOENT && !j->tmp[0] && !t->link_by_proc) {
-			/* linking an fd needs CAP_DAC_READ_SEARCH */
-			t->link_by_proc = true;
+		if (by_proc) {
 			rc_op_put(op);
 			return rc_job_place(j);
 		}
@@ -699,6 +737,7 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		else
 			rc_job_placed(j);
 		break;
+	}
 	case RC_JT_HLINK: {
 		struct rc_dir *d = j->link_dir;
 

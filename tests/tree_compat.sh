@@ -177,6 +177,47 @@ copy_ok()
 
 # ---- the generated tree ----------------------------------------------------
 
+# wide_tree DIR : 3,000 files in one directory, 40 sibling directories of
+# 25 files, and a 30-level chain with a file at each level (mtimes past)
+wide_tree()
+{
+	"$T_PY" - "$1" <<'PYEOF' && past_times "$1"
+import os, random, sys
+root = sys.argv[1]
+rnd = random.Random(20261126)
+def put(path, n):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(rnd.randbytes(n))
+for i in range(3000):
+    put(f"{root}/wide/f{i:04d}", rnd.randrange(0, 3000))
+for d in range(40):
+    for i in range(25):
+        put(f"{root}/sib/d{d:02d}/f{i:02d}", rnd.randrange(0, 9000))
+p = f"{root}/deep"
+for lvl in range(30):
+    p += f"/l{lvl:02d}"
+    put(f"{p}/f", rnd.randrange(0, 5000))
+PYEOF
+}
+
+# many files queued on one directory's linkat chain (more than a chain
+# holds), the walk's lanes across siblings and down a chain of dirs
+test_wide_tree()
+{
+	local fif
+
+	need_python
+	wide_tree src || t_abort "cannot make the tree"
+	"${RSYNC[@]}" -a src/ ref/ || t_abort "rsync failed"
+	for fif in 1 7 256; do
+		copy_ok -a --files-in-flight=$fif src/ "dst$fif/"
+		assert_same_tree "--files-in-flight=$fif vs rsync -a" ref \
+			"dst$fif"
+		assert_no_temp_tree "dst$fif"
+	done
+}
+
 test_generated()
 {
 	need_tools
@@ -672,6 +713,8 @@ main()
 	t_add "generated tree: ringcp -aHAX = rsync -aHAX (+ holes kept)" \
 		test_generated
 	t_add "generated tree: ringcp -aHAX = cp -a" test_cp_a
+	t_add "3,000 files in one dir, siblings, a deep chain: = rsync -a" \
+		test_wide_tree
 	t_add "/usr/include: ringcp -a = rsync -a" test_real_tree /usr/include
 	t_add "/usr/share/doc/[bl]*: ringcp -a = rsync -a (several SRCs)" \
 		test_real_docs
