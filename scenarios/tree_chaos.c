@@ -2,7 +2,8 @@
 /*
  * Description: tree copies (rc_tree_copy, ringcp -a's engine: many files in
  * flight, each a chain of openat, statx, O_TMPFILE openat, reads, writes,
- * linkat and close ops) aborted as a whole at a random turn of the loop,
+ * linkat and close ops; one directory has more small files than a linkat
+ * chain takes) aborted as a whole at a random turn of the loop,
  * the way SIGINT does, with ops of every kind in flight.  The ledger and
  * the detectors watch every buffer; afterwards every file under a final
  * name is byte-identical to its source (metadata included: size, mode,
@@ -25,6 +26,16 @@
 
 #define NDIRS 6
 #define FILES_PER_DIR 20
+/* the last directory: many small files, so that more of them finish while
+ * the directory's PLACE chain is in flight than one chain takes */
+#define FILES_IN_LAST_DIR 100
+
+#define NFILES ((NDIRS - 1) * FILES_PER_DIR + FILES_IN_LAST_DIR)
+
+static int files_in(int d)
+{
+	return d == NDIRS - 1 ? FILES_IN_LAST_DIR : FILES_PER_DIR;
+}
 
 struct chaos {
 	struct rc_scenario *s;
@@ -97,7 +108,7 @@ static void check_tree(struct rc_scenario *s, const char *src_root,
 			t->temps += strstr(de->d_name, ".ringcp-") != NULL;
 		if (dir)
 			closedir(dir);
-		for (f = 0; f < FILES_PER_DIR; f++) {
+		for (f = 0; f < files_in(d); f++) {
 			snprintf(src, sizeof(src), "%s/d%d/f%02d", src_root, d,
 				 f);
 			snprintf(dst, sizeof(dst), "%s/d%d/f%02d", dst_root, d,
@@ -116,9 +127,11 @@ static int make_tree(struct rc_scenario *s, const char *root)
 		snprintf(path, sizeof(path), "%s/d%d", root, d);
 		if (mkdir(path, 0755))
 			return -errno;
-		for (f = 0; f < FILES_PER_DIR; f++) {
+		for (f = 0; f < files_in(d); f++) {
 			/* empty, small, block-sized and a few MiB-sized */
-			uint64_t len = f == 0 ? 0 : f % 7 == 3 ?
+			uint64_t len = f == 0 ? 0 :
+				f >= FILES_PER_DIR ? rc_scenario_rand(s, 3000) :
+				f % 7 == 3 ?
 				(1u << 20) + rc_scenario_rand(s, 2u << 20) :
 				rc_scenario_rand(s, 200000);
 
@@ -181,12 +194,12 @@ int main(int argc, char **argv)
 		if (ret == -EINTR)
 			aborted++;
 		else if (ret || st.errors ||
-			 t.complete != NDIRS * FILES_PER_DIR)
+			 t.complete != NFILES)
 			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
 					     NULL, "a run that was not aborted "
 					     "copied %" PRIu64 " of %d files "
 					     "(ret %d, %" PRIu64 " errors)",
-					     t.complete, NDIRS * FILES_PER_DIR,
+					     t.complete, NFILES,
 					     ret, st.errors);
 		else
 			whole++;
