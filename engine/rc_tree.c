@@ -7,7 +7,8 @@
  *   CREATE  openat(dst dir, O_TMPFILE) (or a named temporary file)
  *   DATA    the pump: reads and writes, each op owning its buffer
  *   PLACE   linkat(fd -> final name) (or renameat of the temporary name),
- *           after the metadata was set on the fd
+ *           after the metadata was set on the fd; one linked chain of
+ *           them per directory at a time (see rc_job_place)
  *   CLOSE   close(src) and close(dst)
  *
  * and every step's ops go to the kernel in one io_uring_enter per turn of

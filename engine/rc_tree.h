@@ -65,7 +65,9 @@ struct rc_tree_src {
  * goes on with the rest.  Returns 0 when the run went through (stats say
  * whether anything failed), -EINTR if opts->copy.stop was raised (in-flight
  * I/O cancelled and drained, nothing partial left under a final name), or
- * another -errno for a usage-level failure (message printed).
+ * another -errno for a usage-level failure (message printed).  r needs
+ * at least 32 SQ entries: a directory's linkats go as one linked chain of
+ * up to 32, and a chain that cannot fit the SQ fails every op in it.
  */
 int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		 unsigned nsrcs, const char *dst,
