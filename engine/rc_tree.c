@@ -4,11 +4,15 @@
  * regular files are in flight on one ring; each is a job stepping through
  *
  *   OPEN    openat(src) and statx(src) together
- *   CREATE  openat(dst dir, O_TMPFILE) (or a named temporary file)
+ *   CREATE  in a staging directory (rc_walk.c: a new directory, renamed
+ *           into place when all in it is done): openat(final name,
+ *           O_CREAT | O_EXCL); elsewhere openat(dst dir, O_TMPFILE) (or a
+ *           named temporary file)
  *   DATA    the pump: reads and writes, each op owning its buffer
- *   PLACE   linkat(fd -> final name) (or renameat of the temporary name),
- *           after the metadata was set on the fd; one linked chain of
- *           them per directory at a time (see rc_job_place)
+ *   PLACE   after the metadata was set on the fd: nothing in a staging
+ *           directory; else linkat(fd -> final name) (or renameat of the
+ *           temporary name), one linked chain of them per directory at a
+ *           time (see rc_job_place)
  *   CLOSE   close(src) and close(dst)
  *
  * and every step's ops go to the kernel in one io_uring_enter per turn of
@@ -75,6 +79,8 @@ struct rc_job {
 	struct rc_dir *link_dir; /* -H: the group's directory, for our linkat */
 	struct rc_job *place_next;	/* waiting to PLACE: dir's queue */
 	bool place_by_proc;	/* its PLACE links /proc/self/fd/N */
+	bool direct;		/* created under its final name (staged dir) */
+	bool created;		/* ... and not complete: unlinked if it fails */
 	struct rc_job *prev, *next;	/* on t's list of jobs */
 };
 
@@ -129,6 +135,7 @@ void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 /* ---- jobs ---- */
 
 static void rc_job_step_done(struct rc_job *j);
+static void rc_job_placed(struct rc_job *j);
 static void rc_job_resume(struct rc_tree *t, struct rc_job *j, bool placed);
 
 static int rc_job_submit(struct rc_job *j, struct rc_op *op,
@@ -204,6 +211,9 @@ static void rc_job_finish(struct rc_job *j)
 	j->hl_first = false;
 	if (j->tmp[0] && j->dst_fd >= 0 && j->err)
 		unlinkat(j->dir->dst_fd, j->tmp, 0);
+	if (j->created)		/* never complete: not renamed into view */
+		unlinkat(j->dir->dst_fd, j->dst_name, 0);
+	j->created = false;
 	if (j->src_fd >= 0 || j->dst_fd >= 0) {
 		j->step = RC_STEP_CLOSE;
 		if (!rc_job_close(j, &j->src_fd) &&
@@ -287,7 +297,12 @@ static void rc_job_create(struct rc_job *j)
 	j->step = RC_STEP_CREATE;
 	if (rc_job_op(j, &op))
 		return rc_job_finish(j);
-	if (!t->no_tmpfile) {
+	if (j->direct) {
+		/* no one sees a staging dir: its files need no temporary */
+		j->tmp[0] = '\0';
+		rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name, O_WRONLY |
+				  O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	} else if (!t->no_tmpfile) {
 		j->tmp[0] = '\0';
 		rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
 				  O_WRONLY | O_CLOEXEC, mode);
@@ -435,6 +450,13 @@ static void rc_job_place(struct rc_job *j)
 	struct rc_dir *d = j->dir;
 	struct rc_op *op;
 
+	if (j->direct) {
+		/* at its final name already */
+		j->step = RC_STEP_PLACE;
+		j->created = false;
+		rc_job_placed(j);
+		return rc_job_step_done(j);
+	}
 	if (d->places) {
 		j->step = RC_STEP_PLACE_WAIT;
 		j->place_next = NULL;
@@ -589,6 +611,7 @@ static void rc_job_opened(struct rc_job *j)
 	}
 	j->size = (uint64_t)j->st.st_size;
 	j->sparse = j->st.st_blocks * 512 < j->st.st_size;
+	j->direct = j->dir->staged;
 	rc_job_create(j);
 }
 
@@ -697,7 +720,14 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 	case RC_JT_CREATE:
 		if (res >= 0) {
 			j->dst_fd = res;
+			j->created = j->direct;
 			break;
+		}
+		if (j->direct && res == -EEXIST) {
+			/* an interrupted run's file: replace it as usual */
+			j->direct = false;
+			rc_op_put(op);
+			return rc_job_create(j);
 		}
 		if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
 				       res == -EISDIR || res == -EINVAL)) {
@@ -889,6 +919,7 @@ static int rc_tree_abort(struct rc_tree *t)
 	struct rc_job *j;
 	int ret;
 
+	t->stopping = true;
 	rc_ring_cancel_all(t->r);
 	ret = rc_ring_drain(t->r, RC_COPY_DRAIN_MS);
 	if (ret)
@@ -902,6 +933,9 @@ static int rc_tree_abort(struct rc_tree *t)
 		j->pump_live = false;
 		if (j->tmp[0])
 			unlinkat(j->dir->dst_fd, j->tmp, 0);
+		/* its create may have run during the drain, unreported */
+		if (j->created || (j->direct && j->step == RC_STEP_CREATE))
+			unlinkat(j->dir->dst_fd, j->dst_name, 0);
 		if (j->src_fd >= 0)
 			close(j->src_fd);
 		if (j->dst_fd >= 0)
@@ -1131,8 +1165,6 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		}
 		if (fresh)
 			t->st->dirs++;
-		else
-			rc_walk_clean_temps(t, dfd, dst, NULL);
 		holder = rc_dir_new(NULL, sfd, dfd, src, dst, "");
 		if (!holder) {
 			close(sfd);
@@ -1142,6 +1174,8 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		}
 		holder->st = st;
 		holder->fresh = fresh;
+		if (!fresh)
+			rc_walk_clean_temps(t, holder, NULL);
 		rc_dir_set_new_gid(t, holder);
 		ret = rc_walk_new(t, holder, NULL, wp);
 		if (ret)
@@ -1181,7 +1215,7 @@ static int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 	holder->apply_meta = false;
 	holder->fresh = fresh;
 	if (!fresh)	/* only the leftovers of the one entry we copy */
-		rc_walk_clean_temps(t, dfd, ddir, dbase ? dbase : sbase);
+		rc_walk_clean_temps(t, holder, dbase ? dbase : sbase);
 	rc_dir_set_new_gid(t, holder);
 	if (!S_ISDIR(st.st_mode) && !dst_is_dir) {
 		/* a file copied to a new name: no walk */
@@ -1271,6 +1305,7 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 
 		if ((opts->copy.stop && *opts->copy.stop) ||
 		    rc_tree_chaos(&t)) {
+			t.stopping = true;	/* before any dir is done */
 			rc_walk_free(w);
 			w = NULL;
 			ret = rc_tree_abort(&t);
@@ -1310,6 +1345,7 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		ret = rc_ring_wait(r, 1, -1);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME) {
 			rc_tree_err(&t, ret, "io_uring wait failed");
+			t.stopping = true;
 			rc_walk_free(w);
 			w = NULL;
 			rc_tree_abort(&t);

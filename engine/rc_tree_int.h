@@ -29,6 +29,19 @@ struct rc_dir {
 	struct stat st;		/* the source directory's */
 	unsigned refs;
 	bool fresh;		/* created in this run: holds nothing else */
+	/*
+	 * Staging (see rc_walk.c): a directory new to the destination is
+	 * made under a temporary name and renamed to its final name when
+	 * everything in it is done, so what is inside goes in under final
+	 * names directly, never visible half-written.
+	 */
+	bool staged;		/* not at its final path yet */
+	bool adopted;		/* an interrupted run's: not all ours to trust */
+	char *stage_tmp;	/* a staging root: its name in parent ... */
+	char *stage_final;	/* ... and the name it is renamed to */
+	char **leftovers;	/* staging dirs of interrupted runs found in it */
+	size_t nleftovers;
+	struct rc_dir *stage_next;	/* on the tree's list of staging roots */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
 	/* PLACE ops naming this directory: one chain in flight at a time,
@@ -61,6 +74,8 @@ struct rc_tree {
 	uint64_t total_bytes, total_files;	/* --progress: measured first */
 	uint64_t last_progress_ns;
 	bool progress_tty;
+	bool stopping;		/* aborted: leftovers are kept for a rerun */
+	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
 };
 
 /* ---- messages (rc_tree.c) ---- */
@@ -107,11 +122,13 @@ void rc_dir_set_new_gid(const struct rc_tree *t, struct rc_dir *d);
 void rc_dir_put(struct rc_tree *t, struct rc_dir *d);
 
 /*
- * Remove what an interrupted run left in an existing destination directory:
- * entries named like our temporary names (".<base>.ringcp-XXXXXXXX"), all
- * of them, or only those for one base name.
+ * What an interrupted run left in d, an existing destination directory:
+ * files named like our temporary names (".<base>.ringcp-XXXXXXXX", all of
+ * them, or only those for one base name) are removed; directories so
+ * named (staging directories) are kept in d->leftovers, to be taken up by
+ * the entry of that name, or removed when d is done.
  */
-void rc_walk_clean_temps(struct rc_tree *t, int dst_fd, const char *dst_path,
+void rc_walk_clean_temps(struct rc_tree *t, struct rc_dir *d,
 			 const char *base);
 
 /* Files and bytes under a directory, for --progress's ETA. */

@@ -6,6 +6,20 @@
  * destination fd, and its entries read with getdents64 a buffer at a time,
  * so neither depth nor directory size is bounded by anything but fds and
  * memory.
+ *
+ * Staging: a directory new to the destination is made under a temporary
+ * name (".<name>.ringcp-XXXXXXXX") and renamed to its final name when its
+ * reference count drops to zero, after its contents and its metadata.
+ * Nothing below it is visible before, so its files and subdirectories go
+ * in under their final names: no O_TMPFILE and linkat per file, whose
+ * orphan-list and extra directory work cost ext4 about a quarter more
+ * system time than a plain create (a sync loop over 20,000 small files:
+ * 1.6 s against 1.25 s).  A run that stops (signal, error) still renames
+ * what it staged: each file in it is complete, a failed one is removed.
+ * After SIGKILL the staging directory stays; the next run takes it up for
+ * the same entry (removing what the source no longer has; the quick check
+ * redoes a file cut short, whose time is not yet the source's) or removes
+ * it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -108,6 +122,116 @@ void rc_dir_get(struct rc_dir *d)
 	d->refs++;
 }
 
+/*
+ * Remove dir_fd/name and everything under it: a staging directory of an
+ * interrupted run, so ours (made writable first, as its mode may already
+ * be the source's).  Returns 0 or -errno.
+ */
+static int rc_remove_tree(int dir_fd, const char *name)
+{
+	char *buf = NULL;
+	bool removed = true;
+	long n, pos;
+	int fd, ret = 0;
+
+	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
+	fchmod(fd, 0700);
+	buf = malloc(RC_DENTS_BUF);
+	if (!buf)
+		ret = -ENOMEM;
+	/* removing entries while listing may skip some: list again until
+	 * a pass removes nothing */
+	while (buf && removed) {
+		removed = false;
+		lseek(fd, 0, SEEK_SET);
+		while ((n = syscall(SYS_getdents64, fd, buf, RC_DENTS_BUF)) > 0)
+			for (pos = 0; pos < n;) {
+				struct rc_dirent64 *de = (void *)(buf + pos);
+				const char *nm = de->d_name;
+				int r;
+
+				pos += de->d_reclen;
+				if (nm[0] == '.' && (!nm[1] ||
+						     (nm[1] == '.' && !nm[2])))
+					continue;
+				r = de->d_type == DT_DIR ? rc_remove_tree(fd, nm) :
+				    unlinkat(fd, nm, 0) < 0 ? -errno : 0;
+				if (r == -EISDIR)
+					r = rc_remove_tree(fd, nm);
+				if (!r)
+					removed = true;
+				else if (!ret)
+					ret = r;
+			}
+	}
+	free(buf);
+	close(fd);
+	if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* The staging dirs of interrupted runs no entry took up: removed (kept
+ * when this run is stopping, for the next to take up). */
+static void rc_dir_drop_leftovers(struct rc_tree *t, struct rc_dir *d)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < d->nleftovers; i++) {
+		if (!t->stopping && d->dst_fd >= 0) {
+			ret = rc_remove_tree(d->dst_fd, d->leftovers[i]);
+			if (ret)
+				rc_tree_err(t, ret, "cannot remove leftover "
+					    "'%s'", rc_tree_path(d->dst_path,
+							d->leftovers[i]));
+			else if (t->o->verbose > 1)
+				printf("removed leftover '%s'\n",
+				       rc_tree_path(d->dst_path,
+						    d->leftovers[i]));
+		}
+		free(d->leftovers[i]);
+	}
+	d->nleftovers = 0;
+}
+
+/* Is name a staging root of this run (not an interrupted one's)? */
+static bool rc_dir_stage_live(const struct rc_tree *t, const char *name)
+{
+	const struct rc_dir *d;
+
+	for (d = t->stages; d; d = d->stage_next)
+		if (!strcmp(d->stage_tmp, name))
+			return true;
+	return false;
+}
+
+static void rc_dir_forget_stage(struct rc_tree *t, struct rc_dir *d)
+{
+	struct rc_dir **p;
+
+	for (p = &t->stages; *p; p = &(*p)->stage_next)
+		if (*p == d) {
+			*p = d->stage_next;
+			break;
+		}
+}
+
+/* d, a staging root, is done: give it its final name (never over one). */
+static void rc_dir_unstage(struct rc_tree *t, struct rc_dir *d,
+			   struct rc_dir *parent)
+{
+	if (renameat2(parent->dst_fd, d->stage_tmp, parent->dst_fd,
+		      d->stage_final, RENAME_NOREPLACE) < 0)
+		rc_tree_err(t, -errno, "cannot rename '%s' to '%s' (the copy "
+			    "is kept there)", rc_tree_path(parent->dst_path,
+							   d->stage_tmp),
+			    d->dst_path);
+}
+
 void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 {
 	while (d && --d->refs == 0) {
@@ -115,6 +239,8 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 		const char *what = NULL;
 		int ret;
 
+		/* before its times are set */
+		rc_dir_drop_leftovers(t, d);
 		if (d->apply_meta && d->dst_fd >= 0 && !t->o->dry_run) {
 			struct stat cur;
 			bool known = fstat(d->dst_fd, &cur) == 0;
@@ -122,7 +248,8 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 			/* without -p an existing directory keeps its mode */
 			ret = rc_meta_apply_fd(t, d->src_fd, d->dst_fd, &d->st,
 					       known ? &cur : NULL,
-					       d->fresh || t->o->perms, &what);
+					       d->fresh || d->staged ||
+					       t->o->perms, &what);
 			if (ret)
 				rc_tree_err(t, ret, "cannot %s '%s'", what,
 					    d->dst_path);
@@ -130,6 +257,10 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 				rc_tree_err(t, -errno, "cannot sync '%s'",
 					    d->dst_path);
 		}
+		if (d->stage_tmp && parent && parent->dst_fd >= 0)
+			rc_dir_unstage(t, d, parent);
+		if (d->stage_tmp)
+			rc_dir_forget_stage(t, d);
 		if (d->src_fd >= 0)
 			close(d->src_fd);
 		if (d->dst_fd >= 0)
@@ -137,6 +268,9 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 		free(d->src_path);
 		free(d->dst_path);
 		free(d->rel);
+		free(d->stage_tmp);
+		free(d->stage_final);
+		free(d->leftovers);
 		free(d);
 		d = parent;
 	}
@@ -204,8 +338,122 @@ void rc_walk_free(struct rc_walk *w)
 	free(w);
 }
 
+static bool rc_is_temp_name(const char *name, const char *base);
+
+/* The staging dir an interrupted run left in d for name, taken off d's
+ * list (the caller frees it); NULL if none. */
+static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < d->nleftovers; i++)
+		if (rc_is_temp_name(d->leftovers[i], name)) {
+			char *tmp = d->leftovers[i];
+
+			d->leftovers[i] = d->leftovers[--d->nleftovers];
+			return tmp;
+		}
+	return NULL;
+}
+
+/*
+ * d is an interrupted run's (adopted): remove what the source no longer
+ * has, so that nothing half-written is renamed into view.  What the source
+ * still has is checked by the quick check like any existing file: a file
+ * cut short by the kill has the wrong size or time (times are set last).
+ */
+static void rc_dir_prune(struct rc_tree *t, struct rc_dir *d)
+{
+	char *buf = malloc(RC_DENTS_BUF), **gone = NULL;
+	size_t ngone = 0, i;
+	long n, pos;
+	int fd = openat(d->dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	while (buf && fd >= 0 &&
+	       (n = syscall(SYS_getdents64, fd, buf, RC_DENTS_BUF)) > 0)
+		for (pos = 0; pos < n;) {
+			struct rc_dirent64 *de = (void *)(buf + pos);
+			const char *nm = de->d_name;
+			struct stat st;
+			char **g;
+
+			pos += de->d_reclen;
+			if ((nm[0] == '.' && (!nm[1] ||
+					      (nm[1] == '.' && !nm[2]))) ||
+			    rc_is_temp_name(nm, NULL) ||
+			    fstatat(d->src_fd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+			    errno != ENOENT)
+				continue;
+			g = realloc(gone, (ngone + 1) * sizeof(*gone));
+			if (!g || !(g[ngone] = strdup(nm))) {
+				gone = g ? g : gone;
+				break;
+			}
+			gone = g;
+			ngone++;
+		}
+	for (i = 0; i < ngone; i++) {
+		int ret = rc_remove_tree(d->dst_fd, gone[i]);
+
+		if (ret)
+			rc_tree_err(t, ret, "cannot remove leftover '%s'",
+				    rc_tree_path(d->dst_path, gone[i]));
+		else if (t->o->verbose > 1)
+			printf("removed leftover '%s'\n",
+			       rc_tree_path(d->dst_path, gone[i]));
+		free(gone[i]);
+	}
+	free(gone);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Make d/name in the destination as a staging directory: under a new
+ * temporary name, or the one an interrupted run left (*adopted).  Returns
+ * its fd with *tmp set (the caller frees it), or -errno.
+ */
+static int rc_dir_stage(struct rc_dir *d, const char *name, char **tmp,
+			bool *adopted)
+{
+	char buf[NAME_MAX + 1];
+	int tries, fd;
+
+	*tmp = rc_dir_take_leftover(d, name);
+	*adopted = *tmp != NULL;
+	for (tries = 0; !*tmp && tries < 100; tries++) {
+		int ret = rc_temp_name(name, buf, sizeof(buf));
+
+		if (ret)
+			return ret;
+		if (mkdirat(d->dst_fd, buf, 0700) == 0)
+			*tmp = strdup(buf);
+		else if (errno != EEXIST)
+			return -errno;
+		else
+			continue;
+		if (!*tmp)
+			return -ENOMEM;
+	}
+	if (!*tmp)
+		return -EEXIST;
+	fd = openat(d->dst_fd, *tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0) {
+		fd = -errno;
+		if (!*adopted)
+			unlinkat(d->dst_fd, *tmp, AT_REMOVEDIR);
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
 /*
  * Create (or find) the destination directory d/name and open both sides.
+ * A directory new to the destination is staged (rc_dir_stage) unless it
+ * is inside a staging directory already; it then goes in directly.
  * Returns the new node, or NULL with the error printed.
  */
 static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
@@ -214,10 +462,11 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 	char *src_path = rc_join(d->src_path, name);
 	char *dst_path = rc_join(d->dst_path, name);
 	char *rel = rc_join(d->rel, name);
+	char *stage_tmp = NULL, *stage_final = NULL;
 	int src_fd = -1, dst_fd = -1;
 	struct rc_dir *nd = NULL;
-	bool fresh = false;
-	struct stat st;
+	bool fresh = false, staged = false, adopted = false;
+	struct stat st, dst_st;
 
 	if (!src_path || !dst_path || !rel) {
 		rc_tree_err(t, -ENOMEM, "cannot copy '%s'", d->src_path);
@@ -238,8 +487,6 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 		goto out;
 	}
 	if (t->o->dry_run) {
-		struct stat dst_st;
-
 		fresh = d->fresh || fstatat(d->dst_fd, name, &dst_st,
 					    AT_SYMLINK_NOFOLLOW) < 0;
 		if (fresh)
@@ -249,26 +496,39 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 				O_NOFOLLOW | O_CLOEXEC);
 		goto node;
 	}
+	t->st->dirs++;
+	if (!d->staged && fstatat(d->dst_fd, name, &dst_st,
+				  AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		dst_fd = rc_dir_stage(d, name, &stage_tmp, &adopted);
+		stage_final = strdup(name);
+		if (dst_fd < 0 || !stage_final) {
+			rc_tree_err(t, dst_fd < 0 ? dst_fd : -ENOMEM,
+				    "cannot create directory '%s'", dst_path);
+			goto out;
+		}
+		staged = true;
+		fresh = !adopted;
+		rc_tree_verbose(t, d, name, "/");
+		goto node;
+	}
 	/* writable and searchable by us until its own mode is applied */
 	if (mkdirat(d->dst_fd, name, 0700) == 0) {
 		fresh = true;
-		t->st->dirs++;
 		rc_tree_verbose(t, d, name, "/");
 	} else if (errno != EEXIST) {
 		rc_tree_err(t, -errno, "cannot create directory '%s'",
 			    dst_path);
 		goto out;
 	}
+	/* inside a staging dir: made by us, or by an interrupted run */
+	staged = d->staged;
+	adopted = staged && !fresh;
 	dst_fd = openat(d->dst_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			O_CLOEXEC);
 	if (dst_fd < 0) {
 		rc_tree_err(t, errno == ELOOP || errno == ENOTDIR ? -EEXIST :
 			    -errno, "cannot create directory '%s'", dst_path);
 		goto out;
-	}
-	if (!fresh) {
-		t->st->dirs++;
-		rc_walk_clean_temps(t, dst_fd, dst_path, NULL);
 	}
 node:
 	nd = rc_dir_new(d, src_fd, dst_fd, src_path, dst_path, rel);
@@ -278,9 +538,26 @@ node:
 	}
 	nd->st = st;
 	nd->fresh = fresh;
-	rc_dir_set_new_gid(t, nd);
+	nd->staged = staged;
+	nd->adopted = adopted;
+	nd->stage_tmp = stage_tmp;
+	nd->stage_final = stage_final;
+	if (stage_tmp) {
+		nd->stage_next = t->stages;
+		t->stages = nd;
+	}
+	stage_tmp = stage_final = NULL;
 	src_fd = dst_fd = -1;
+	if (!fresh && !t->o->dry_run)
+		rc_walk_clean_temps(t, nd, NULL);
+	if (adopted)
+		rc_dir_prune(t, nd);
+	rc_dir_set_new_gid(t, nd);
 out:
+	if (stage_tmp && !adopted && dst_fd >= 0)
+		unlinkat(d->dst_fd, stage_tmp, AT_REMOVEDIR);
+	free(stage_tmp);
+	free(stage_final);
 	if (src_fd >= 0)
 		close(src_fd);
 	if (dst_fd >= 0)
@@ -312,27 +589,43 @@ static bool rc_is_temp_name(const char *name, const char *base)
 	return true;
 }
 
-void rc_walk_clean_temps(struct rc_tree *t, int dst_fd, const char *dst_path,
+void rc_walk_clean_temps(struct rc_tree *t, struct rc_dir *d,
 			 const char *base)
 {
 	char *buf;
 	long n, pos;
 	int fd;
 
-	if (t->o->dry_run || dst_fd < 0)
+	if (t->o->dry_run || d->dst_fd < 0)
 		return;
 	/* our own descriptor: the walk must not share its offset */
-	fd = openat(dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(d->dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	buf = fd < 0 ? NULL : malloc(RC_DENTS_BUF);
 	while (buf && (n = syscall(SYS_getdents64, fd, buf, RC_DENTS_BUF)) > 0)
 		for (pos = 0; pos < n;) {
 			struct rc_dirent64 *de = (void *)(buf + pos);
+			char **l;
 
 			pos += de->d_reclen;
-			if (de->d_type != DT_DIR && rc_is_temp_name(de->d_name, base) &&
-			    unlinkat(fd, de->d_name, 0) == 0 && t->o->verbose > 1)
-				printf("removed leftover '%s'\n",
-				       rc_tree_path(dst_path, de->d_name));
+			if (!rc_is_temp_name(de->d_name, base) ||
+			    rc_dir_stage_live(t, de->d_name))
+				continue;
+			if (de->d_type != DT_DIR) {
+				if (unlinkat(fd, de->d_name, 0) == 0 &&
+				    t->o->verbose > 1)
+					printf("removed leftover '%s'\n",
+					       rc_tree_path(d->dst_path,
+							    de->d_name));
+				continue;
+			}
+			l = realloc(d->leftovers, (d->nleftovers + 1) *
+				    sizeof(*l));
+			if (!l)
+				break;
+			d->leftovers = l;
+			l[d->nleftovers] = strdup(de->d_name);
+			if (l[d->nleftovers])
+				d->nleftovers++;
 		}
 	free(buf);
 	if (fd >= 0)

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description: tree copies (rc_tree_copy, ringcp -a's engine: many files in
- * flight, each a chain of openat, statx, O_TMPFILE openat, reads, writes,
- * linkat and close ops; one directory has more small files than a linkat
- * chain takes) aborted as a whole at a random turn of the loop,
- * the way SIGINT does, with ops of every kind in flight.  The ledger and
- * the detectors watch every buffer; afterwards every file under a final
- * name is byte-identical to its source (metadata included: size, mode,
- * mtime), nothing is left in flight, no temporary file is left, and a run
- * that was not aborted copied everything.
+ * flight, each a chain of openat, statx, openat of the destination, reads,
+ * writes and close ops; into new directories (staged: files created under
+ * their final names, the directory renamed into place) or, every other
+ * run, existing ones (O_TMPFILE, then linkat chains; one directory has
+ * more small files than a linkat chain takes)) aborted as a whole at a
+ * random turn of the loop, the way SIGINT does, with ops of every kind in
+ * flight.  The ledger and the detectors watch every buffer; afterwards
+ * every file under a final name is byte-identical to its source (metadata
+ * included: size, mode, mtime), nothing is left in flight, no temporary
+ * file or staging directory is left, and a run that was not aborted
+ * copied everything.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -97,7 +100,14 @@ static void check_tree(struct rc_scenario *s, const char *src_root,
 {
 	char src[512], dst[512];
 	int d, f;
+	DIR *top = opendir(dst_root);
+	struct dirent *tde;
 
+	/* staging directories not renamed into place */
+	while (top && (tde = readdir(top)))
+		t->temps += strstr(tde->d_name, ".ringcp-") != NULL;
+	if (top)
+		closedir(top);
 	for (d = 0; d < NDIRS; d++) {
 		DIR *dir;
 		struct dirent *de;
@@ -183,9 +193,19 @@ int main(int argc, char **argv)
 		struct tally t = { 0 };
 		int ret;
 
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'/*", dst_dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'/* '%s'/.[!.]*",
+			 dst_dir, dst_dir);
 		if (system(cmd))
 			return 2;
+		/* every other run the directories exist: files then go
+		 * through O_TMPFILE and linkat chains, not staging */
+		for (int d = 0; s.done % 2 && d < NDIRS; d++) {
+			char dd[700];
+
+			snprintf(dd, sizeof(dd), "%s/d%d", dst_dir, d);
+			if (mkdir(dd, 0700))
+				return 2;
+		}
 		/* one run in four goes through; the rest abort at turn 1..400 */
 		c.turn = 0;
 		c.abort_at = s.done % 4 != 3 ? 1 + rc_scenario_rand(&s, 400) : 0;

@@ -439,11 +439,12 @@ assert_listing()
 	return 1
 }
 
-# assert_final_complete SRC DST [OLD] : every regular file under a final
-# name in DST (a temporary name .NAME.ringcp-* aside) holds exactly the
-# bytes of the same path under SRC (or under OLD: what DST held before):
-# no partial data under a final name, whatever else is missing; prints how
-# many files it checked to fd 3 if open
+# assert_final_complete SRC DST [OLD] : every regular file at a final
+# path in DST (temporary names .NAME.ringcp-* aside, and all under a
+# staging directory so named) holds exactly the bytes of the same path
+# under SRC (or under OLD: what DST held before): no partial data under a
+# final name, whatever else is missing; prints how many files it checked
+# to fd 3 if open
 assert_final_complete()
 {
 	local out
@@ -454,6 +455,7 @@ src, dst, old = (os.fsencode(a) for a in (sys.argv[1:] + [""])[:3])
 temp = re.compile(rb"^\..*\.ringcp-.*$")
 bad, n = [], 0
 for dirpath, dirs, files, dfd in os.fwalk(dst):
+    dirs[:] = [d for d in dirs if not temp.match(d)]
     rel = os.path.relpath(dirpath, dst)
     for f in files:
         if temp.match(f):

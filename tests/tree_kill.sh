@@ -6,6 +6,8 @@
 # (or, when overwriting, what DST held before); a rerun without the kill
 # completes the job, leaving the trees equal and no temporary file (also
 # after kills among 1,000 small files replacing older ones).
+# A directory new to DST is copied under a temporary name and renamed into
+# place when done; a rerun takes up what a kill left so.
 # SIGINT and SIGTERM during a tree copy: exit 20, every in-flight file
 # cancelled and its temporary file removed, what is there complete, and a
 # rerun completes the job.
@@ -245,6 +247,36 @@ test_check_can_fail()
 		>out 2>&1 || { fail "files as they were do not pass"; show_file out out; }
 }
 
+# what a SIGKILL leaves, made by hand: the staging dirs of a copy that never
+# finished.  The rerun takes up the one of an entry still to copy (keeping
+# what is complete, replacing a file cut short, removing what the source
+# no longer has) and renames it into place; it removes the others.
+test_adopt_staging()
+{
+	local st=dst/.d1.ringcp-0badf00d ino
+
+	need_python
+	kill_tree src || t_abort "cannot make the tree"
+	rc_run -aH src/ dst
+	assert_status 0
+	mv dst/d1 "$st" || t_abort "mv"
+	ino=$(stat -c %i "$st/f5")
+	truncate -s 100 "$st/f7"
+	printf 'half a file' >"$st/gone"
+	mkdir -p "$st/sub/olddir" && printf 'x' >"$st/sub/olddir/x"
+	# a copy of a source entry since removed; one whose copy finished
+	mkdir -p dst/.zz.ringcp-12345678/a && printf 'y' >dst/.zz.ringcp-12345678/a/y
+	mkdir dst/.d2.ringcp-87654321 && printf 'z' >dst/.d2.ringcp-87654321/f0
+	rc_run -aH -vv src/ dst
+	assert_status 0
+	show_file "stdout of the rerun" "$RC_OUT"
+	assert_empty "stderr of the rerun" "$RC_ERR"
+	assert_same_tree "after the rerun" src dst
+	assert_no_temp_tree dst
+	assert_eq "inode of a complete file it took up" "$ino" \
+		"$(stat -c %i dst/d1/f5)"
+}
+
 main()
 {
 	t_init
@@ -256,6 +288,8 @@ main()
 		test_sigkill over
 	t_add "SIGKILL x10 replacing 1,000 small files: rerun leaves no temp" \
 		test_sigkill_small
+	t_add "a rerun takes up what a kill left staged, removes the rest" \
+		test_adopt_staging
 	t_add "SIGINT during a tree copy: exit 20, no temp, rerun completes" \
 		test_signal INT
 	t_add "SIGTERM during a tree copy: exit 20, no temp, rerun completes" \
