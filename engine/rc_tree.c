@@ -724,10 +724,15 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 			break;
 		}
 		if (j->direct && res == -EEXIST) {
-			/* an interrupted run's file: replace it as usual */
+			/* another operand's file: replace it as usual */
 			j->direct = false;
 			rc_op_put(op);
 			return rc_job_create(j);
+		}
+		if (j->direct) {
+			/* says nothing of O_TMPFILE support */
+			rc_job_fail(j, res, "cannot create", true);
+			break;
 		}
 		if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
 				       res == -EISDIR || res == -EINVAL)) {

@@ -42,6 +42,10 @@ struct rc_dir {
 	char **leftovers;	/* staging dirs of interrupted runs found in it */
 	size_t nleftovers;
 	struct rc_dir *stage_next;	/* on the tree's list of staging roots */
+	dev_t stage_pdev;	/* a staging root: its parent (dst side) */
+	ino_t stage_pino;
+	struct rc_dir *stage_hold;	/* another operand's staging root it
+					 * fills: a reference, put last */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
 	/* PLACE ops naming this directory: one chain in flight at a time,

@@ -17,15 +17,16 @@
  * 1.6 s against 1.25 s).  A run that stops (signal, error) still renames
  * what it staged: each file in it is complete, a failed one is removed.
  * After SIGKILL the staging directory stays; the next run takes it up for
- * the same entry (removing what the source no longer has; the quick check
- * redoes a file cut short, whose time is not yet the source's) or removes
- * it.
+ * the same entry (rc_prune_adopted: first everything in it that the quick
+ * check does not show complete goes) or removes it.  A staging directory
+ * is flock()ed while filled: another ringcp's is left alone.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -136,6 +137,9 @@ static int rc_remove_tree(int dir_fd, const char *name)
 
 	fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dir_fd, name, 0700, 0) == 0)
+		fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
 	fchmod(fd, 0700);
@@ -174,17 +178,41 @@ static int rc_remove_tree(int dir_fd, const char *name)
 	return ret;
 }
 
+static bool rc_dir_stage_live(const struct rc_tree *t, const char *name);
+
+/*
+ * Is dir_fd/name a staging dir another ringcp is filling now?  A staging
+ * dir is flock()ed while its fd is open (the lock goes with the process,
+ * even on SIGKILL), so one left by an interrupted run is not.
+ */
+static bool rc_stage_busy(int dir_fd, const char *name)
+{
+	int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+	bool busy;
+
+	if (fd < 0)
+		return false;
+	busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return busy;
+}
+
 /* The staging dirs of interrupted runs no entry took up: removed (kept
- * when this run is stopping, for the next to take up). */
+ * when this run is stopping, for the next to take up; never one this run
+ * or another one is filling). */
 static void rc_dir_drop_leftovers(struct rc_tree *t, struct rc_dir *d)
 {
 	size_t i;
 	int ret;
 
 	for (i = 0; i < d->nleftovers; i++) {
-		if (!t->stopping && d->dst_fd >= 0) {
+		if (!t->stopping && d->dst_fd >= 0 &&
+		    !rc_dir_stage_live(t, d->leftovers[i]) &&
+		    !rc_stage_busy(d->dst_fd, d->leftovers[i])) {
 			ret = rc_remove_tree(d->dst_fd, d->leftovers[i]);
-			if (ret)
+			/* -ENOENT: taken up by another operand, renamed */
+			if (ret && ret != -ENOENT)
 				rc_tree_err(t, ret, "cannot remove leftover "
 					    "'%s'", rc_tree_path(d->dst_path,
 							d->leftovers[i]));
@@ -220,15 +248,32 @@ static void rc_dir_forget_stage(struct rc_tree *t, struct rc_dir *d)
 		}
 }
 
-/* d, a staging root, is done: give it its final name (never over one). */
+/*
+ * d, a staging root, is done: give it its final name, never over one.
+ * Where renameat2 has no RENAME_NOREPLACE (NFS, FUSE), an empty directory
+ * made under the final name claims it and is renamed over (allowed for an
+ * empty directory, and atomic).
+ */
 static void rc_dir_unstage(struct rc_tree *t, struct rc_dir *d,
 			   struct rc_dir *parent)
 {
-	if (renameat2(parent->dst_fd, d->stage_tmp, parent->dst_fd,
-		      d->stage_final, RENAME_NOREPLACE) < 0)
-		rc_tree_err(t, -errno, "cannot rename '%s' to '%s' (the copy "
-			    "is kept there)", rc_tree_path(parent->dst_path,
-							   d->stage_tmp),
+	int pfd = parent->dst_fd, ret = 0;
+
+	if (renameat2(pfd, d->stage_tmp, pfd, d->stage_final,
+		      RENAME_NOREPLACE) < 0) {
+		ret = -errno;
+		if (ret == -EINVAL && mkdirat(pfd, d->stage_final, 0700) == 0) {
+			ret = renameat(pfd, d->stage_tmp, pfd,
+				       d->stage_final) < 0 ? -errno : 0;
+			if (ret)
+				unlinkat(pfd, d->stage_final, AT_REMOVEDIR);
+		} else if (ret == -EINVAL)
+			ret = -errno;
+	}
+	if (ret)
+		rc_tree_err(t, ret, "cannot rename '%s' to '%s' (left there: "
+			    "a rerun completes the copy)",
+			    rc_tree_path(parent->dst_path, d->stage_tmp),
 			    d->dst_path);
 }
 
@@ -271,6 +316,8 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 		free(d->stage_tmp);
 		free(d->stage_final);
 		free(d->leftovers);
+		if (d->stage_hold)
+			rc_dir_put(t, d->stage_hold);
 		free(d);
 		d = parent;
 	}
@@ -341,11 +388,14 @@ void rc_walk_free(struct rc_walk *w)
 static bool rc_is_temp_name(const char *name, const char *base);
 
 /* The staging dir an interrupted run left in d for name, taken off d's
- * list (the caller frees it); NULL if none. */
+ * list (the caller frees it); NULL if none.  Temporary names keep 200
+ * bytes of the base: a longer name takes up nothing. */
 static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
 {
 	size_t i;
 
+	if (strlen(name) > 200)
+		return NULL;
 	for (i = 0; i < d->nleftovers; i++)
 		if (rc_is_temp_name(d->leftovers[i], name)) {
 			char *tmp = d->leftovers[i];
@@ -356,72 +406,147 @@ static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
 	return NULL;
 }
 
-/*
- * d is an interrupted run's (adopted): remove what the source no longer
- * has, so that nothing half-written is renamed into view.  What the source
- * still has is checked by the quick check like any existing file: a file
- * cut short by the kill has the wrong size or time (times are set last).
- */
-static void rc_dir_prune(struct rc_tree *t, struct rc_dir *d)
+/* The names in dir_fd ("." and ".." aside) into *namesp, *n of them.
+ * Returns 0 or -errno (nothing returned then). */
+static int rc_list_names(int dir_fd, char ***namesp, size_t *n)
 {
-	char *buf = malloc(RC_DENTS_BUF), **gone = NULL;
-	size_t ngone = 0, i;
-	long n, pos;
-	int fd = openat(d->dst_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char *buf = malloc(RC_DENTS_BUF), **names = NULL, **g;
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long len = 0, pos;
+	int ret = fd < 0 ? -errno : buf ? 0 : -ENOMEM;
 
-	while (buf && fd >= 0 &&
-	       (n = syscall(SYS_getdents64, fd, buf, RC_DENTS_BUF)) > 0)
-		for (pos = 0; pos < n;) {
+	*n = 0;
+	while (!ret && (len = syscall(SYS_getdents64, fd, buf,
+				      RC_DENTS_BUF)) > 0)
+		for (pos = 0; !ret && pos < len;) {
 			struct rc_dirent64 *de = (void *)(buf + pos);
 			const char *nm = de->d_name;
-			struct stat st;
-			char **g;
 
 			pos += de->d_reclen;
-			if ((nm[0] == '.' && (!nm[1] ||
-					      (nm[1] == '.' && !nm[2]))) ||
-			    rc_is_temp_name(nm, NULL) ||
-			    fstatat(d->src_fd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-			    errno != ENOENT)
+			if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
 				continue;
-			g = realloc(gone, (ngone + 1) * sizeof(*gone));
-			if (!g || !(g[ngone] = strdup(nm))) {
-				gone = g ? g : gone;
-				break;
-			}
-			gone = g;
-			ngone++;
+			g = realloc(names, (*n + 1) * sizeof(*names));
+			if (g)
+				names = g;
+			if (!g || !(names[*n] = strdup(nm)))
+				ret = -ENOMEM;
+			else
+				(*n)++;
 		}
-	for (i = 0; i < ngone; i++) {
-		int ret = rc_remove_tree(d->dst_fd, gone[i]);
-
-		if (ret)
-			rc_tree_err(t, ret, "cannot remove leftover '%s'",
-				    rc_tree_path(d->dst_path, gone[i]));
-		else if (t->o->verbose > 1)
-			printf("removed leftover '%s'\n",
-			       rc_tree_path(d->dst_path, gone[i]));
-		free(gone[i]);
+	if (!ret && len < 0)
+		ret = -errno;
+	if (ret) {
+		while (*n)
+			free(names[--*n]);
+		free(names);
+		names = NULL;
 	}
-	free(gone);
 	free(buf);
 	if (fd >= 0)
 		close(fd);
+	*namesp = names;
+	return ret;
+}
+
+/*
+ * dst_fd is (in) a staging dir an interrupted run left, taken up: make it
+ * hold only what is complete, so that it may be renamed into place
+ * whatever comes next (a redo that fails, a signal, an error in the walk).
+ * Removed: what the source no longer has or has as another type, what is
+ * named like our temporaries, and each regular file the quick check does
+ * not pass (size and mtime; times are set last, so a file cut short fails
+ * it; without -t every one); then the same in each subdirectory, made
+ * writable by us first (its mode is set again when it is done).  Returns
+ * 0, or -errno if something may be left (message printed).
+ */
+static int rc_prune_adopted(struct rc_tree *t, int src_fd, int dst_fd,
+			    const char *dst_path)
+{
+	char **names;
+	size_t n, i;
+	int ret, err = rc_list_names(dst_fd, &names, &n);
+
+	if (err)
+		rc_tree_err(t, err, "cannot read directory '%s'", dst_path);
+	for (i = 0; i < n; i++) {
+		const char *nm = names[i];
+		struct stat s, ds;
+		bool drop;
+
+		if (fstatat(dst_fd, nm, &ds, AT_SYMLINK_NOFOLLOW) < 0)
+			goto next;
+		drop = rc_is_temp_name(nm, NULL) ||
+		       fstatat(src_fd, nm, &s, AT_SYMLINK_NOFOLLOW) < 0 ||
+		       (s.st_mode & S_IFMT) != (ds.st_mode & S_IFMT) ||
+		       (S_ISREG(ds.st_mode) &&
+			(!t->o->times || s.st_size != ds.st_size ||
+			 s.st_mtim.tv_sec != ds.st_mtim.tv_sec ||
+			 s.st_mtim.tv_nsec != ds.st_mtim.tv_nsec));
+		if (!drop && S_ISDIR(ds.st_mode)) {
+			int sfd = openat(src_fd, nm, O_RDONLY | O_DIRECTORY |
+					 O_NOFOLLOW | O_CLOEXEC);
+			int dfd;
+			char *path = rc_join(dst_path, nm);
+
+			fchmodat(dst_fd, nm, 0700, 0);
+			dfd = openat(dst_fd, nm, O_RDONLY | O_DIRECTORY |
+				     O_NOFOLLOW | O_CLOEXEC);
+			/* what cannot be looked through goes whole */
+			drop = sfd < 0 || dfd < 0 || !path ||
+			       rc_prune_adopted(t, sfd, dfd, path);
+			free(path);
+			if (sfd >= 0)
+				close(sfd);
+			if (dfd >= 0)
+				close(dfd);
+		}
+		if (drop) {
+			ret = rc_remove_tree(dst_fd, nm);
+			if (ret) {
+				rc_tree_err(t, ret, "cannot remove leftover "
+					    "'%s'", rc_tree_path(dst_path, nm));
+				err = err ? err : ret;
+			} else if (t->o->verbose > 1)
+				printf("removed leftover '%s'\n",
+				       rc_tree_path(dst_path, nm));
+		}
+next:
+		free(names[i]);
+	}
+	free(names);
+	return err;
 }
 
 /*
  * Make d/name in the destination as a staging directory: under a new
  * temporary name, or the one an interrupted run left (*adopted).  Returns
- * its fd with *tmp set (the caller frees it), or -errno.
+ * its fd, flock()ed (rc_stage_busy), with *tmp set (the caller frees
+ * it), or -errno.
  */
 static int rc_dir_stage(struct rc_dir *d, const char *name, char **tmp,
 			bool *adopted)
 {
 	char buf[NAME_MAX + 1];
-	int tries, fd;
+	int tries, fd = -1;
 
 	*tmp = rc_dir_take_leftover(d, name);
 	*adopted = *tmp != NULL;
+	if (*tmp) {
+		fd = openat(d->dst_fd, *tmp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			/* another ringcp's, or gone: make our own */
+			if (fd >= 0)
+				close(fd);
+			free(*tmp);
+			*tmp = NULL;
+			*adopted = false;
+		} else {
+			/* its mode may be the source's already */
+			fchmod(fd, 0700);
+			return fd;
+		}
+	}
 	for (tries = 0; !*tmp && tries < 100; tries++) {
 		int ret = rc_temp_name(name, buf, sizeof(buf));
 
@@ -442,12 +567,33 @@ static int rc_dir_stage(struct rc_dir *d, const char *name, char **tmp,
 		    O_CLOEXEC);
 	if (fd < 0) {
 		fd = -errno;
-		if (!*adopted)
-			unlinkat(d->dst_fd, *tmp, AT_REMOVEDIR);
+		unlinkat(d->dst_fd, *tmp, AT_REMOVEDIR);
 		free(*tmp);
 		*tmp = NULL;
+		return fd;
 	}
+	flock(fd, LOCK_EX | LOCK_NB);
 	return fd;
+}
+
+/*
+ * The staging root this run has made for d/name, under another node of
+ * the same destination directory (another SRC operand), or NULL: entries
+ * of several operands merge into one directory, as in rsync.
+ */
+static struct rc_dir *rc_dir_live_stage(struct rc_tree *t, struct rc_dir *d,
+					const char *name)
+{
+	struct rc_dir *r;
+	struct stat st;
+
+	if (!t->stages || fstat(d->dst_fd, &st) < 0)
+		return NULL;
+	for (r = t->stages; r; r = r->stage_next)
+		if (r->stage_pdev == st.st_dev && r->stage_pino == st.st_ino &&
+		    !strcmp(r->stage_final, name))
+			return r;
+	return NULL;
 }
 
 /*
@@ -464,7 +610,7 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 	char *rel = rc_join(d->rel, name);
 	char *stage_tmp = NULL, *stage_final = NULL;
 	int src_fd = -1, dst_fd = -1;
-	struct rc_dir *nd = NULL;
+	struct rc_dir *nd = NULL, *hold = NULL;
 	bool fresh = false, staged = false, adopted = false;
 	struct stat st, dst_st;
 
@@ -496,14 +642,32 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 				O_NOFOLLOW | O_CLOEXEC);
 		goto node;
 	}
-	t->st->dirs++;
 	if (!d->staged && fstatat(d->dst_fd, name, &dst_st,
 				  AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
+		hold = rc_dir_live_stage(t, d, name);
+		if (hold) {
+			/* another operand's, still being filled: into it */
+			dst_fd = openat(d->dst_fd, hold->stage_tmp, O_RDONLY |
+					O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (dst_fd < 0) {
+				hold = NULL;
+				rc_tree_err(t, -errno, "cannot open directory "
+					    "'%s'", dst_path);
+				goto out;
+			}
+			staged = true;
+			goto node;
+		}
 		dst_fd = rc_dir_stage(d, name, &stage_tmp, &adopted);
 		stage_final = strdup(name);
 		if (dst_fd < 0 || !stage_final) {
 			rc_tree_err(t, dst_fd < 0 ? dst_fd : -ENOMEM,
 				    "cannot create directory '%s'", dst_path);
+			goto out;
+		}
+		if (adopted && rc_prune_adopted(t, src_fd, dst_fd, dst_path)) {
+			/* not all known complete: never renamed into view;
+			 * kept (out: removes only a staging dir it made) */
 			goto out;
 		}
 		staged = true;
@@ -520,9 +684,10 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 			    dst_path);
 		goto out;
 	}
-	/* inside a staging dir: made by us, or by an interrupted run */
+	/* inside a staging dir: ours (this run's, another operand's, or
+	 * an interrupted run's, pruned when taken up) */
 	staged = d->staged;
-	adopted = staged && !fresh;
+	adopted = d->adopted && !fresh;
 	dst_fd = openat(d->dst_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			O_CLOEXEC);
 	if (dst_fd < 0) {
@@ -536,6 +701,8 @@ node:
 		rc_tree_err(t, -ENOMEM, "cannot copy '%s'", src_path);
 		goto out;
 	}
+	if (!t->o->dry_run)
+		t->st->dirs++;
 	nd->st = st;
 	nd->fresh = fresh;
 	nd->staged = staged;
@@ -543,15 +710,24 @@ node:
 	nd->stage_tmp = stage_tmp;
 	nd->stage_final = stage_final;
 	if (stage_tmp) {
+		struct stat pst;
+
+		if (fstat(d->dst_fd, &pst) == 0) {
+			nd->stage_pdev = pst.st_dev;
+			nd->stage_pino = pst.st_ino;
+		}
 		nd->stage_next = t->stages;
 		t->stages = nd;
+	}
+	if (hold) {
+		/* its rename waits for what this operand puts in it */
+		rc_dir_get(hold);
+		nd->stage_hold = hold;
 	}
 	stage_tmp = stage_final = NULL;
 	src_fd = dst_fd = -1;
 	if (!fresh && !t->o->dry_run)
 		rc_walk_clean_temps(t, nd, NULL);
-	if (adopted)
-		rc_dir_prune(t, nd);
 	rc_dir_set_new_gid(t, nd);
 out:
 	if (stage_tmp && !adopted && dst_fd >= 0)
@@ -607,10 +783,16 @@ void rc_walk_clean_temps(struct rc_tree *t, struct rc_dir *d,
 			char **l;
 
 			pos += de->d_reclen;
+			unsigned char type = de->d_type;
+			struct stat st;
+
 			if (!rc_is_temp_name(de->d_name, base) ||
 			    rc_dir_stage_live(t, de->d_name))
 				continue;
-			if (de->d_type != DT_DIR) {
+			if (type == DT_UNKNOWN &&
+			    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				type = (unsigned char)IFTODT(st.st_mode);
+			if (type != DT_DIR) {
 				if (unlinkat(fd, de->d_name, 0) == 0 &&
 				    t->o->verbose > 1)
 					printf("removed leftover '%s'\n",

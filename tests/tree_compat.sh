@@ -405,6 +405,31 @@ test_several_srcs()
 		fail "expected dst/a, dst/f and dst/sub/f2: $(ls -A dst)"
 }
 
+# several SRCs with a directory of the same name, new to DST: one
+# directory holding both (each new one is staged under a temporary name
+# until done, so the second operand must fill the first one's, not stage
+# its own).  A name in both: the last operand's copy, as before (rsync
+# keeps the first; a known difference)
+test_overlapping_srcs()
+{
+	local f
+
+	need_python
+	small_tree x
+	mkdir -p y/sub/deeper y/other &&
+		seeded_files overlap 4321:y/sub/f2 77:y/sub/only-y \
+			5000:y/sub/deeper/f4 9:y/other/g ||
+		t_abort "cannot make y"
+	copy_ok -a x/ y/ dst
+	assert_no_temp_tree dst
+	for f in f1 sub/deeper/f3; do
+		assert_same_file "x/$f" "dst/$f"
+	done
+	for f in sub/f2 sub/only-y sub/deeper/f4 other/g; do
+		assert_same_file "y/$f" "dst/$f"
+	done
+}
+
 # DST created when missing (the last component only)
 test_dst_missing()
 {
@@ -715,6 +740,8 @@ main()
 	t_add "generated tree: ringcp -aHAX = cp -a" test_cp_a
 	t_add "3,000 files in one dir, siblings, a deep chain: = rsync -a" \
 		test_wide_tree
+	t_add "several SRCs with the same new directory merge into one" \
+		test_overlapping_srcs
 	t_add "/usr/include: ringcp -a = rsync -a" test_real_tree /usr/include
 	t_add "/usr/share/doc/[bl]*: ringcp -a = rsync -a (several SRCs)" \
 		test_real_docs

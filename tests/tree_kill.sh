@@ -261,7 +261,7 @@ test_adopt_staging()
 	assert_status 0
 	mv dst/d1 "$st" || t_abort "mv"
 	ino=$(stat -c %i "$st/f5")
-	truncate -s 100 "$st/f7"
+	truncate -s 100 "$st/f7" "$st/sub/big1"
 	printf 'half a file' >"$st/gone"
 	mkdir -p "$st/sub/olddir" && printf 'x' >"$st/sub/olddir/x"
 	# a copy of a source entry since removed; one whose copy finished
@@ -275,6 +275,62 @@ test_adopt_staging()
 	assert_no_temp_tree dst
 	assert_eq "inode of a complete file it took up" "$ino" \
 		"$(stat -c %i dst/d1/f5)"
+	# cut files go when it is taken up, nested ones too: whatever the
+	# rerun does next (fails, is stopped), none is renamed into view
+	grep -q "removed leftover 'dst/d1/sub/big1'" "$RC_OUT" ||
+		fail "the cut file in a subdirectory was not removed first"
+}
+
+# a cut file whose source is now something the rerun skips (a FIFO,
+# without -D): no redo replaces it, so it must not be renamed into view
+test_adopt_skipped()
+{
+	local st=dst/.d1.ringcp-0badf00d
+
+	need_python
+	kill_tree src || t_abort "cannot make the tree"
+	rc_run -rlpt src/ dst
+	assert_status 0
+	mv dst/d1 "$st" && truncate -s 100 "$st/f7" || t_abort "mv"
+	rm src/d1/f7 && mkfifo src/d1/f7 || t_abort "mkfifo"
+	rc_run -rlpt src/ dst
+	assert_status 0
+	assert_absent dst/d1/f7
+	assert_no_temp_tree dst
+}
+
+# another ringcp's staging dir (flock()ed while it fills it) is neither
+# taken up nor removed; an interrupted run's beside an operand's new
+# staging dir does not take that one down
+test_stage_busy()
+{
+	local busy=dst/.d1.ringcp-0b0b0b0b holder
+
+	need_python
+	command -v flock >/dev/null || t_skip "no flock(1)"
+	kill_tree src || t_abort "cannot make the tree"
+	mkdir -p "$busy" && printf 'theirs' >"$busy/f0"
+	flock -x "$busy" sleep 60 &
+	holder=$!
+	sleep 0.2
+	rc_run -aH src/ dst
+	assert_status 0
+	assert_empty "stderr" "$RC_ERR"
+	[ -f "$busy/f0" ] || fail "the busy staging dir was taken"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	rm -rf "$busy" && touch -m -r src dst	# (the rm changed its mtime)
+	assert_same_tree "beside a busy staging dir" src dst
+	# SRC/ and SRC2 into DST, a killed run's staging dir for SRC2 there:
+	# SRC/'s listing of DST must not remove it once SRC2 took it up
+	rm -rf dst two && mkdir -p dst/.two.ringcp-0a0a0a0a two &&
+		cp -a src/d0 two/ && printf 'x' >dst/.two.ringcp-0a0a0a0a/cut ||
+		t_abort "cannot make the trees"
+	rc_run -aH src/ two dst
+	assert_status 0
+	assert_empty "stderr" "$RC_ERR"
+	assert_same_tree "the second operand" two dst/two
+	assert_no_temp_tree dst
 }
 
 main()
@@ -290,6 +346,10 @@ main()
 		test_sigkill_small
 	t_add "a rerun takes up what a kill left staged, removes the rest" \
 		test_adopt_staging
+	t_add "a cut file the rerun skips is not renamed into view" \
+		test_adopt_skipped
+	t_add "another run's staging dir, another operand's: left alone" \
+		test_stage_busy
 	t_add "SIGINT during a tree copy: exit 20, no temp, rerun completes" \
 		test_signal INT
 	t_add "SIGTERM during a tree copy: exit 20, no temp, rerun completes" \
