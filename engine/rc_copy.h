@@ -144,7 +144,11 @@ void rc_pump_forget(struct rc_pump *c);
 /* Give back the slots of a finished pump (aborts one still busy). */
 void rc_pump_end(struct rc_pump *c);
 
-/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry. */
+/* How much of the base a temporary name keeps. */
+#define RC_TEMP_BASE_MAX	200
+
+/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry (the
+ * first RC_TEMP_BASE_MAX bytes of base). */
 int rc_temp_name(const char *base, char *tmp, size_t size);
 
 /*

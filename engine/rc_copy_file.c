@@ -100,7 +100,8 @@ int rc_temp_name(const char *base, char *tmp, size_t size)
 
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		rnd = (uint32_t)rand() ^ (uint32_t)getpid();
-	if ((size_t)snprintf(tmp, size, ".%.200s.ringcp-%08x", base, rnd) >=
+	if ((size_t)snprintf(tmp, size, ".%.*s.ringcp-%08x", RC_TEMP_BASE_MAX,
+			     base, rnd) >=
 	    size)
 		return -ENAMETOOLONG;
 	return 0;

@@ -388,13 +388,13 @@ void rc_walk_free(struct rc_walk *w)
 static bool rc_is_temp_name(const char *name, const char *base);
 
 /* The staging dir an interrupted run left in d for name, taken off d's
- * list (the caller frees it); NULL if none.  Temporary names keep 200
- * bytes of the base: a longer name takes up nothing. */
+ * list (the caller frees it); NULL if none.  Temporary names keep
+ * RC_TEMP_BASE_MAX bytes of the base: a longer name takes up nothing. */
 static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
 {
 	size_t i;
 
-	if (strlen(name) > 200)
+	if (strlen(name) > RC_TEMP_BASE_MAX)
 		return NULL;
 	for (i = 0; i < d->nleftovers; i++)
 		if (rc_is_temp_name(d->leftovers[i], name)) {
@@ -746,7 +746,7 @@ out:
 
 /*
  * Is name one of our temporary names, ".<base>.ringcp-XXXXXXXX" (for this
- * base only, if one is given; rc_temp_name keeps 200 bytes of it)?
+ * base only, if one is given; rc_temp_name keeps RC_TEMP_BASE_MAX bytes of it)?
  */
 static bool rc_is_temp_name(const char *name, const char *base)
 {
@@ -754,7 +754,8 @@ static bool rc_is_temp_name(const char *name, const char *base)
 
 	if (name[0] != '.' || n < 1 + 1 + 8 + 8)
 		return false;
-	if (base && (n - 17 != (strlen(base) < 200 ? strlen(base) : 200) ||
+	if (base && (n - 17 != (strlen(base) < RC_TEMP_BASE_MAX ?
+				 strlen(base) : RC_TEMP_BASE_MAX) ||
 		     memcmp(name + 1, base, n - 17)))
 		return false;
 	if (memcmp(name + n - 16, ".ringcp-", 8))
