@@ -3,19 +3,30 @@
 # ringcp: build, test and install what is missing.
 #
 #   make            build the gcc variant (build/ringcp is the command)
-#   make check      deps, build with gcc and clang (-Werror), run the tests,
-#                   then run them again built with -fsanitize=address,undefined
+#   make check      deps, build with gcc and clang (-Werror), the layer
+#                   check, run the tests, then run them again built with
+#                   -fsanitize=address,undefined
 #   make bench      deps, build, datasets, benchmarks, plots and REPORT.md
-#                   (quick; FULL=1 for the published numbers; see README)
+#                   (quick; FULL=1 for the published numbers; docs/bench.md)
 #   make report     REPORT.md and the plots again from results/ only
 #   make gate       the regression gate: counters, timings side by side with
 #                   the baseline's commit, safety verdict (after make check)
-#   make baseline   record results/baseline.json on purpose (README)
+#   make baseline   record results/baseline.json on purpose (docs/gate.md)
+#   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind
+#   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
 #   make clean      remove build/
 #
 # Variants live in build/<variant>/: gcc, clang, asan (clang + ASan/UBSan).
 # build/ringcp is a link to the gcc variant's production binary.
+#
+# Layers, each seeing only what is below it (make layers checks it):
+#   cmd/ scenarios/ tests/ tools/   use include/ringcp/ (and harness/)
+#   harness/                        uses include/ringcp/
+#   engine/tree -> engine/copy -> engine/core   (include/ringcp/ public)
+# Only engine code is compiled with -Iengine: nobody else can include
+# the engine's private headers (engine/core/core.h, engine/tree/tree_int.h,
+# engine/mutant.h).
 
 VARIANT ?= gcc
 BUILD := build/$(VARIANT)
@@ -27,7 +38,7 @@ CC := clang
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-CFLAGS_BASE := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iengine
+CFLAGS_BASE := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude
 ifeq ($(VARIANT),asan)
 CFLAGS_BASE += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
@@ -45,18 +56,20 @@ Q := @
 quiet = @printf '  %-5s %s\n'
 endif
 
-ENGINE_SRCS := engine/rc_ring.c engine/rc_op.c engine/rc_buf.c \
-	engine/rc_buf_pool.c engine/rc_buf_fixed.c engine/rc_buf_ring.c \
-	engine/rc_ptrset.c engine/rc_copy.c engine/rc_copy_file.c \
-	engine/rc_tree.c engine/rc_walk.c engine/rc_meta.c engine/rc_hlink.c
-ENGINE_HDRS := $(wildcard engine/*.h)
+# engine/<layer>/<file>.c; objects keep the layer in their path
+ENGINE_LAYERS := core copy tree
+ENGINE_SRCS := $(foreach l,$(ENGINE_LAYERS),$(wildcard engine/$(l)/*.c))
+ENGINE_OBJS = $(patsubst engine/%.c,$(1)/%.o,$(ENGINE_SRCS))
+ENGINE_HDRS := $(wildcard include/ringcp/*.h engine/*.h engine/*/*.h)
+PUBLIC_HDRS := $(wildcard include/ringcp/*.h)
+CMD_SRCS := $(wildcard cmd/*.c)
 HARNESS_SRCS := $(wildcard harness/*.c)
 HARNESS_HDRS := $(wildcard harness/*.h)
 TEST_SRCS := $(wildcard tests/*.c)
 SCENARIO_SRCS := $(wildcard scenarios/*.c)
 SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 
-# Negative controls: one engine build per switch of engine/rc_mutant.h, each
+# Negative controls: one engine build per switch of engine/mutant.h, each
 # linked into every scenario.  Never part of the production ringcp.
 # The buffer strategies' mutants are probed by protocol_tour only (built
 # with that one scenario, which keeps make check's build time down).
@@ -77,7 +90,7 @@ LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
 .PHONY: all variant check deps clean test-variant safety-check bench report \
-	gate baseline
+	gate baseline layers
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
@@ -86,46 +99,58 @@ all: deps-quiet
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
 	$(MUTANT_BINS)
 
-$(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/prod
+# the engine: production objects, and trace (harness) objects
+$(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -Iengine -c -o $@ $<
+
+$(BUILD)/trace/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -Iengine -DRC_TRACE -c -o $@ $<
+
+$(LIB): $(call ENGINE_OBJS,$(BUILD)/prod)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIB_TRACE): $(call ENGINE_OBJS,$(BUILD)/trace)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# everything else sees include/ringcp/ only
+$(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
+		-DRH_LIBURING_VERSION='"$(LIBURING_VERSION)"' -c -o $@ $<
+
+$(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
 	$(quiet) CC $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/trace/%.o: engine/%.c $(ENGINE_HDRS) | $(BUILD)/trace
-	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -c -o $@ $<
-
-$(LIB): $(patsubst engine/%.c,$(BUILD)/prod/%.o,$(ENGINE_SRCS))
-	$(Q)ar rcs $@ $^
-
-$(LIB_TRACE): $(patsubst engine/%.c,$(BUILD)/trace/%.o,$(ENGINE_SRCS))
-	$(Q)ar rcs $@ $^
-
-$(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(ENGINE_HDRS) | $(BUILD)/harness
-	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
-		-DRC_LIBURING_VERSION='"$(LIBURING_VERSION)"' -c -o $@ $<
-
-$(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
-	$(Q)ar rcs $@ $^
-
-$(BUILD)/ringcp: engine/ringcp.c $(LIB) $(ENGINE_HDRS)
+$(BUILD)/ringcp: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS)) $(LIB)
 	$(quiet) LD $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDFLAGS_SAN) $(LDLIBS)
 
-# the measurement driver of scripts/measure-buffers.sh (production library)
-$(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(ENGINE_HDRS)
+# the measurement driver of the buffer-strategy sweep (production library)
+$(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
-		| $(BUILD)/tests
+		$(HARNESS_HDRS) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
 		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
 
 $(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) \
-		| $(BUILD)/scenarios
+		$(PUBLIC_HDRS)
+	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
 		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
@@ -134,12 +159,12 @@ define MUTANT_RULES
 $(BUILD)/mutants/$(1)/obj/%.o: engine/%.c $(ENGINE_HDRS)
 	@mkdir -p $$(@D)
 	$$(quiet) CC $$@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE \
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -Iengine -DRC_TRACE \
 		-DRC_MUTANT_$(shell echo $(1) | tr a-z A-Z) -c -o $$@ $$<
 
 $(BUILD)/mutants/$(1)/libringcp-trace.a: \
-		$(patsubst engine/%.c,$(BUILD)/mutants/$(1)/obj/%.o,$(ENGINE_SRCS))
-	$(Q)ar rcs $$@ $$^
+		$(call ENGINE_OBJS,$(BUILD)/mutants/$(1)/obj)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 		$(BUILD)/mutants/$(1)/libringcp-trace.a
@@ -150,16 +175,19 @@ $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 endef
 $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
 
-$(BUILD)/prod $(BUILD)/trace $(BUILD)/tests $(BUILD)/harness $(BUILD)/scenarios:
-	$(Q)mkdir -p $@
-
 # Run the tests of one variant; results go to build/<variant>/results.txt
 test-variant: variant
 	@tests/run.sh $(BUILD)
 
+# The layering, checked on the gcc build's objects (scripts/layers.py)
+layers:
+	@$(MAKE) --no-print-directory variant VARIANT=gcc
+	@/usr/bin/python3 scripts/layers.py build/gcc
+
 check: deps
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
+	@/usr/bin/python3 scripts/layers.py build/gcc
 	@$(MAKE) --no-print-directory variant VARIANT=clang
 	@$(MAKE) --no-print-directory variant VARIANT=asan
 	@SAFETY_JSON=build/safety.json tests/run.sh build/gcc build/asan
@@ -178,7 +206,7 @@ report:
 	@/usr/bin/python3 scripts/plots.py results
 	@/usr/bin/python3 scripts/report.py results REPORT.md
 
-# The regression gate (scripts/gate/gate.py; README "Regression gate").
+# The regression gate (scripts/gate/gate.py; docs/gate.md).
 # The allocation counter is preloaded into the ringcp under test and into
 # the baseline's, so neither needs a counter of its own.
 GATE_SO := build/gate/malloc_count.so

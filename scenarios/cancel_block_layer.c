@@ -16,55 +16,55 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define LEN (256 * 1024)
 #define FILE_LEN (64ull << 20)
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome out;
+	struct rh_scenario s;
+	struct rh_outcome out;
 	struct rc_ring *r;
 	int fd, d;
 
-	rc_scenario_init(&s, "cancel_block_layer", argc, argv, 2000);
-	fd = rc_scenario_file(&s, FILE_LEN, O_DIRECT);
-	for (d = 0; d < RC_DIR__COUNT; d++) {
-		rc_scenario_scope(&s, RC_ST_BLOCK_LAYER, d);
+	rh_scenario_init(&s, "cancel_block_layer", argc, argv, 2000);
+	fd = rh_scenario_file(&s, FILE_LEN, O_DIRECT);
+	for (d = 0; d < RH_DIR__COUNT; d++) {
+		rh_scenario_scope(&s, RH_ST_BLOCK_LAYER, d);
 		if (fd < 0)
-			rc_scenario_unreachable(&s, RC_ST_BLOCK_LAYER, d,
+			rh_scenario_unreachable(&s, RH_ST_BLOCK_LAYER, d,
 						"no O_DIRECT on /var/tmp");
 	}
 	if (fd < 0)
-		return rc_scenario_finish(&s);
+		return rh_scenario_finish(&s);
 	s.strategy_buf_size = LEN;	/* ring buffers as long as a read */
 	s.strategy_bufs = 8;
-	r = rc_scenario_ring(&s, 64);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		enum rc_dir dir = (enum rc_dir)rc_scenario_rand(&s, 2);
-		uint64_t off = rc_scenario_rand(&s, FILE_LEN / LEN) * LEN;
-		struct rc_op *op = rc_scenario_op(r, LEN);
+	while (rh_scenario_more(&s)) {
+		enum rh_dir dir = (enum rh_dir)rh_scenario_rand(&s, 2);
+		uint64_t off = rh_scenario_rand(&s, FILE_LEN / LEN) * LEN;
+		struct rc_op *op = rh_scenario_op(r, LEN);
 
-		rc_scenario_watch(op, &out);
-		if (dir == RC_DIR_READ)
-			rc_scenario_prep_read(op, fd, 0, LEN, off);
+		rh_scenario_watch(op, &out);
+		if (dir == RH_DIR_READ)
+			rh_scenario_prep_read(op, fd, 0, LEN, off);
 		else
 			rc_op_prep_write(op, fd, 0, LEN, off);
 		rc_op_submit(op);
 		rc_ring_flush(r);
-		rc_scenario_random_delay(&s, 30000);
+		rh_scenario_random_delay(&s, 30000);
 		rc_op_cancel(op);
 		s.cancels++;
 		rc_ring_drain(r, 5000);
 		if (out.cancel_res == -ENOENT && out.cancel_before_cqe &&
 		    out.res == LEN)
-			rc_scenario_hit(&s, RC_ST_BLOCK_LAYER, dir, &out);
+			rh_scenario_hit(&s, RH_ST_BLOCK_LAYER, dir, &out);
 		else if (out.cancel_res == -ENOENT && out.res == LEN)
-			rc_scenario_hit(&s, RC_ST_COMPLETED, dir, &out);
+			rh_scenario_hit(&s, RH_ST_COMPLETED, dir, &out);
 		else if (out.cancel_res == -EALREADY && out.res == LEN)
-			rc_scenario_hit(&s, RC_ST_IO_WQ, dir, &out);
+			rh_scenario_hit(&s, RH_ST_IO_WQ, dir, &out);
 		else if ((out.cancel_res == -ENOENT ||
 			  out.cancel_res == -EALREADY) && out.res == -ECANCELED)
 			/* seen about once in 2000 O_DIRECT WRITE_FIXEDs
@@ -78,12 +78,12 @@ int main(int argc, char **argv)
 			       "-ECANCELED (%s, iteration %" PRIu64 ")\n",
 			       out.cancel_res == -ENOENT ? "-ENOENT" :
 			       "-EALREADY",
-			       dir == RC_DIR_READ ? "read" : "write", s.done);
+			       dir == RH_DIR_READ ? "read" : "write", s.done);
 		else if (!(out.cancel_res == 0 && out.res == -ECANCELED))
-			rc_scenario_unexpected(&s, RC_ST_BLOCK_LAYER, dir, &out);
+			rh_scenario_unexpected(&s, RH_ST_BLOCK_LAYER, dir, &out);
 		s.done++;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	close(fd);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -8,41 +8,35 @@
  */
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define MAX_BATCH 8
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome out[MAX_BATCH];
+	struct rh_scenario s;
+	struct rh_outcome out[MAX_BATCH];
 	struct rc_op *ops[MAX_BATCH];
 	struct rc_ring *r;
-	int fd, d;
+	int fd;
 
-	rc_scenario_init(&s, "cancel_completed", argc, argv, 10000);
-	for (d = 0; d < RC_DIR__COUNT; d++)
-		rc_scenario_scope(&s, RC_ST_COMPLETED, d);
-	fd = rc_scenario_file(&s, 1 << 20, 0);
-	r = rc_scenario_ring(&s, 64);
+	rh_scenario_begin(&s, "cancel_completed", argc, argv, 10000,
+			  RH_ST_COMPLETED);
+	fd = rh_scenario_file(&s, 1 << 20, 0);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_BATCH), i;
-		enum rc_dir dir = (enum rc_dir)rc_scenario_rand(&s, 2);
+	while (rh_scenario_more(&s)) {
+		unsigned n = 1 + (unsigned)rh_scenario_rand(&s, MAX_BATCH), i;
+		enum rh_dir dir = (enum rh_dir)rh_scenario_rand(&s, 2);
 
 		for (i = 0; i < n; i++) {
-			uint64_t off = rc_scenario_rand(&s, 256) * 4096;
+			uint64_t off = rh_scenario_rand(&s, 256) * 4096;
 
-			ops[i] = rc_scenario_op(r, 4096);
-			rc_scenario_watch(ops[i], &out[i]);
-			if (dir == RC_DIR_READ)
-				rc_scenario_prep_read(ops[i], fd, 0, 4096, off);
-			else
-				rc_op_prep_write(ops[i], fd, 0, 4096, off);
+			ops[i] = rh_scenario_rw(r, &out[i], dir, fd, 4096, off);
 			rc_op_submit(ops[i]);
 		}
 		rc_ring_flush(r);
-		if (!rc_scenario_wait_posted(r, n)) {
+		if (!rh_scenario_wait_posted(r, n)) {
 			fprintf(stderr, "cancel_completed: CQEs never posted\n");
 			return 1;
 		}
@@ -55,14 +49,14 @@ int main(int argc, char **argv)
 			if (out[i].cancel_res == -ENOENT && out[i].cqe_seen &&
 			    !out[i].cancel_before_cqe && out[i].res == 4096 &&
 			    out[i].released)
-				rc_scenario_hit(&s, RC_ST_COMPLETED, dir, &out[i]);
+				rh_scenario_hit(&s, RH_ST_COMPLETED, dir, &out[i]);
 			else
-				rc_scenario_unexpected(&s, RC_ST_COMPLETED, dir,
+				rh_scenario_unexpected(&s, RH_ST_COMPLETED, dir,
 						       &out[i]);
 		}
 		s.done += n;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	close(fd);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

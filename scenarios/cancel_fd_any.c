@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define MAX_OPS 8
 
@@ -20,35 +20,35 @@ struct side {
 	int p[2];
 	int fd;			/* the end ops use */
 	struct rc_op *ops[MAX_OPS];
-	struct rc_outcome out[MAX_OPS];
+	struct rh_outcome out[MAX_OPS];
 	unsigned n;
 };
 
-static void open_side(struct side *sd, enum rc_dir dir)
+static void open_side(struct side *sd, enum rh_dir dir)
 {
 	char chunk[4096] = { 0 };
 
 	if (pipe2(sd->p, O_CLOEXEC | O_NONBLOCK))
 		exit(2);
-	if (dir == RC_DIR_WRITE)
+	if (dir == RH_DIR_WRITE)
 		while (write(sd->p[1], chunk, sizeof(chunk)) > 0)
 			;
 	fcntl(sd->p[0], F_SETFL, 0);
 	fcntl(sd->p[1], F_SETFL, 0);
-	sd->fd = dir == RC_DIR_READ ? sd->p[0] : sd->p[1];
+	sd->fd = dir == RH_DIR_READ ? sd->p[0] : sd->p[1];
 }
 
-static void submit_side(struct rc_scenario *s, struct rc_ring *r,
-			struct side *sd, enum rc_dir dir)
+static void submit_side(struct rh_scenario *s, struct rc_ring *r,
+			struct side *sd, enum rh_dir dir)
 {
 	unsigned i;
 
-	sd->n = 1 + (unsigned)rc_scenario_rand(s, MAX_OPS);
+	sd->n = 1 + (unsigned)rh_scenario_rand(s, MAX_OPS);
 	for (i = 0; i < sd->n; i++) {
-		sd->ops[i] = rc_scenario_op(r, 4096);
-		rc_scenario_watch(sd->ops[i], &sd->out[i]);
-		if (dir == RC_DIR_READ)
-			rc_scenario_prep_read(sd->ops[i], sd->fd, 0, 4096,
+		sd->ops[i] = rh_scenario_op(r, 4096);
+		rh_scenario_watch(sd->ops[i], &sd->out[i]);
+		if (dir == RH_DIR_READ)
+			rh_scenario_prep_read(sd->ops[i], sd->fd, 0, 4096,
 					(uint64_t)-1);
 		else
 			rc_op_prep_write(sd->ops[i], sd->fd, 0, 4096,
@@ -59,25 +59,25 @@ static void submit_side(struct rc_scenario *s, struct rc_ring *r,
 
 int main(int argc, char **argv)
 {
-	struct side a[RC_DIR__COUNT], b[RC_DIR__COUNT];
-	struct rc_scenario s;
+	struct side a[RH_DIR__COUNT], b[RH_DIR__COUNT];
+	struct rh_scenario s;
 	struct rc_ring *r;
 	int d;
 
-	rc_scenario_init(&s, "cancel_fd_any", argc, argv, 6000);
-	for (d = 0; d < RC_DIR__COUNT; d++) {
-		rc_scenario_scope(&s, RC_ST_CANCEL_FD, d);
-		rc_scenario_scope(&s, RC_ST_CANCEL_ANY, d);
-		rc_scenario_scope(&s, RC_ST_SYNC_CANCEL, d);
+	rh_scenario_init(&s, "cancel_fd_any", argc, argv, 6000);
+	for (d = 0; d < RH_DIR__COUNT; d++) {
+		rh_scenario_scope(&s, RH_ST_CANCEL_FD, d);
+		rh_scenario_scope(&s, RH_ST_CANCEL_ANY, d);
+		rh_scenario_scope(&s, RH_ST_SYNC_CANCEL, d);
 		open_side(&a[d], d);
 		open_side(&b[d], d);
 	}
-	r = rc_scenario_ring(&s, 64);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		enum rc_dir dir = (enum rc_dir)rc_scenario_rand(&s, 2);
-		enum rc_state how = RC_ST_CANCEL_FD +
-				    (enum rc_state)rc_scenario_rand(&s, 3);
+	while (rh_scenario_more(&s)) {
+		enum rh_dir dir = (enum rh_dir)rh_scenario_rand(&s, 2);
+		enum rh_state how = RH_ST_CANCEL_FD +
+				    (enum rh_state)rh_scenario_rand(&s, 3);
 		struct side *sa = &a[dir], *sb = &b[dir];
 		unsigned i;
 		int n;
@@ -85,45 +85,45 @@ int main(int argc, char **argv)
 		submit_side(&s, r, sa, dir);
 		submit_side(&s, r, sb, dir);
 		rc_ring_flush(r);
-		rc_scenario_random_delay(&s, 10000);
-		if (how == RC_ST_CANCEL_ANY)
+		rh_scenario_random_delay(&s, 10000);
+		if (how == RH_ST_CANCEL_ANY)
 			n = rc_ring_cancel_fd(r, -1);
-		else if (how == RC_ST_CANCEL_FD)
+		else if (how == RH_ST_CANCEL_FD)
 			n = rc_ring_cancel_fd(r, sa->fd);
 		else
 			n = rc_ring_cancel_fd_sync(r, sa->fd, 1000);
 		s.cancels += n > 0 ? (unsigned)n : 0;
-		if (how != RC_ST_CANCEL_ANY) {
+		if (how != RH_ST_CANCEL_ANY) {
 			/* b's ops are still the caller's, in flight */
 			rc_ring_wait(r, 0, 0);
 			for (i = 0; i < sb->n; i++) {
 				if (sb->out[i].cqe_seen)
-					rc_scenario_unexpected(&s, how, dir,
+					rh_scenario_unexpected(&s, how, dir,
 							       &sb->out[i]);
 				rc_op_cancel(sb->ops[i]);
 			}
 		}
 		rc_ring_drain(r, 2000);
 		for (i = 0; i < sa->n; i++) {
-			struct rc_outcome *o = &sa->out[i];
+			struct rh_outcome *o = &sa->out[i];
 
 			if (o->res == -ECANCELED && o->cqe_seen && o->released &&
 			    o->cancel_res == RC_CANCEL_NONE)
-				rc_scenario_hit(&s, how, dir, o);
+				rh_scenario_hit(&s, how, dir, o);
 			else
-				rc_scenario_unexpected(&s, how, dir, o);
+				rh_scenario_unexpected(&s, how, dir, o);
 		}
 		for (i = 0; i < sb->n; i++)
 			if (!(sb->out[i].res == -ECANCELED &&
 			      sb->out[i].released))
-				rc_scenario_unexpected(&s, how, dir,
+				rh_scenario_unexpected(&s, how, dir,
 						       &sb->out[i]);
 		s.done += sa->n;
 	}
-	rc_scenario_ring_done(&s, r);
-	for (d = 0; d < RC_DIR__COUNT; d++) {
+	rh_scenario_ring_done(&s, r);
+	for (d = 0; d < RH_DIR__COUNT; d++) {
 		close(a[d].p[0]); close(a[d].p[1]);
 		close(b[d].p[0]); close(b[d].p[1]);
 	}
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -8,46 +8,35 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define MAX_BATCH 8
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome out[MAX_BATCH];
+	struct rh_scenario s;
+	struct rh_outcome out[MAX_BATCH];
 	struct rc_op *ops[MAX_BATCH];
 	struct rc_ring *r;
-	char chunk[4096] = { 0 };
-	int rp[2], wp[2], d;
+	int rp[2], wp[2];
 
-	rc_scenario_init(&s, "cancel_poll_armed", argc, argv, 20000);
-	for (d = 0; d < RC_DIR__COUNT; d++)
-		rc_scenario_scope(&s, RC_ST_POLL_ARMED, d);
-	if (pipe2(rp, O_CLOEXEC) || pipe2(wp, O_CLOEXEC | O_NONBLOCK))
-		return 2;
-	while (write(wp[1], chunk, sizeof(chunk)) > 0)	/* fill it */
-		;
-	fcntl(wp[1], F_SETFL, 0);
-	r = rc_scenario_ring(&s, 64);
+	rh_scenario_begin(&s, "cancel_poll_armed", argc, argv, 20000,
+			  RH_ST_POLL_ARMED);
+	rh_scenario_pipes(rp, wp);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_BATCH), i;
-		enum rc_dir dir = (enum rc_dir)rc_scenario_rand(&s, 2);
+	while (rh_scenario_more(&s)) {
+		unsigned n = 1 + (unsigned)rh_scenario_rand(&s, MAX_BATCH), i;
+		enum rh_dir dir = (enum rh_dir)rh_scenario_rand(&s, 2);
 
 		for (i = 0; i < n; i++) {
-			ops[i] = rc_scenario_op(r, 4096);
-			rc_scenario_watch(ops[i], &out[i]);
-			if (dir == RC_DIR_READ)
-				rc_scenario_prep_read(ops[i], rp[0], 0, 4096,
-						(uint64_t)-1);
-			else
-				rc_op_prep_write(ops[i], wp[1], 0, 4096,
-						 (uint64_t)-1);
+			ops[i] = rh_scenario_rw(r, &out[i], dir,
+						dir == RH_DIR_READ ? rp[0] : wp[1],
+						4096, (uint64_t)-1);
 			rc_op_submit(ops[i]);
 		}
 		rc_ring_flush(r);
-		rc_scenario_random_delay(&s, 20000);
+		rh_scenario_random_delay(&s, 20000);
 		for (i = 0; i < n; i++) {
 			rc_op_cancel(ops[i]);
 			s.cancels++;
@@ -56,14 +45,14 @@ int main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			if (out[i].cancel_res == 0 && out[i].cqe_seen &&
 			    out[i].res == -ECANCELED && out[i].released)
-				rc_scenario_hit(&s, RC_ST_POLL_ARMED, dir, &out[i]);
+				rh_scenario_hit(&s, RH_ST_POLL_ARMED, dir, &out[i]);
 			else
-				rc_scenario_unexpected(&s, RC_ST_POLL_ARMED, dir,
+				rh_scenario_unexpected(&s, RH_ST_POLL_ARMED, dir,
 						       &out[i]);
 		}
 		s.done += n;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	close(rp[0]); close(rp[1]); close(wp[0]); close(wp[1]);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -7,38 +7,32 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define MAX_BATCH 8
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome out[MAX_BATCH];
+	struct rh_scenario s;
+	struct rh_outcome out[MAX_BATCH];
 	struct rc_op *ops[MAX_BATCH];
 	struct rc_ring *r;
-	int fd, d;
+	int fd;
 
-	rc_scenario_init(&s, "cancel_reaped", argc, argv, 10000);
-	for (d = 0; d < RC_DIR__COUNT; d++)
-		rc_scenario_scope(&s, RC_ST_REAPED, d);
-	fd = rc_scenario_file(&s, 1 << 20, 0);
-	r = rc_scenario_ring(&s, 64);
+	rh_scenario_begin(&s, "cancel_reaped", argc, argv, 10000,
+			  RH_ST_REAPED);
+	fd = rh_scenario_file(&s, 1 << 20, 0);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_BATCH), i;
+	while (rh_scenario_more(&s)) {
+		unsigned n = 1 + (unsigned)rh_scenario_rand(&s, MAX_BATCH), i;
 		unsigned reaped = 0;
-		enum rc_dir dir = (enum rc_dir)rc_scenario_rand(&s, 2);
+		enum rh_dir dir = (enum rh_dir)rh_scenario_rand(&s, 2);
 
 		for (i = 0; i < n; i++) {
-			uint64_t off = rc_scenario_rand(&s, 256) * 4096;
+			uint64_t off = rh_scenario_rand(&s, 256) * 4096;
 
-			ops[i] = rc_scenario_op(r, 4096);
-			rc_scenario_watch(ops[i], &out[i]);
-			if (dir == RC_DIR_READ)
-				rc_scenario_prep_read(ops[i], fd, 0, 4096, off);
-			else
-				rc_op_prep_write(ops[i], fd, 0, 4096, off);
+			ops[i] = rh_scenario_rw(r, &out[i], dir, fd, 4096, off);
 			rc_op_submit(ops[i]);
 		}
 		while (reaped < n) {	/* reap, but never call rc_ring_next */
@@ -59,14 +53,14 @@ int main(int argc, char **argv)
 			if (out[i].cqe_seen && out[i].res == 4096 &&
 			    out[i].released &&
 			    out[i].cancel_res == RC_CANCEL_NONE)
-				rc_scenario_hit(&s, RC_ST_REAPED, dir, &out[i]);
+				rh_scenario_hit(&s, RH_ST_REAPED, dir, &out[i]);
 			else
-				rc_scenario_unexpected(&s, RC_ST_REAPED, dir,
+				rh_scenario_unexpected(&s, RH_ST_REAPED, dir,
 						       &out[i]);
 		}
 		s.done += n;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	close(fd);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -13,40 +13,40 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome oh, ot;
+	struct rh_scenario s;
+	struct rh_outcome oh, ot;
 	struct rc_ring *r;
 	int p[2], fd;
 	int tail_cancel_answer = 1;	/* learnt on the first tail cancel */
 
-	rc_scenario_init(&s, "chain_cancel", argc, argv, 5000);
-	rc_scenario_scope(&s, RC_ST_CHAIN_HEAD, RC_DIR_READ);
-	rc_scenario_scope(&s, RC_ST_CHAIN_TAIL, RC_DIR_WRITE);
+	rh_scenario_init(&s, "chain_cancel", argc, argv, 5000);
+	rh_scenario_scope(&s, RH_ST_CHAIN_HEAD, RH_DIR_READ);
+	rh_scenario_scope(&s, RH_ST_CHAIN_TAIL, RH_DIR_WRITE);
 	if (pipe2(p, O_CLOEXEC))
 		return 2;
-	fd = rc_scenario_file(&s, 0, 0);
-	r = rc_scenario_ring(&s, 64);
+	fd = rh_scenario_file(&s, 0, 0);
+	r = rh_scenario_ring(&s, 64);
 
-	while (rc_scenario_more(&s)) {
-		bool at_head = rc_scenario_rand(&s, 2) == 0;
-		struct rc_op *head = rc_scenario_op(r, 4096);
-		struct rc_op *tail = rc_scenario_op(r, 4096);
+	while (rh_scenario_more(&s)) {
+		bool at_head = rh_scenario_rand(&s, 2) == 0;
+		struct rc_op *head = rh_scenario_op(r, 4096);
+		struct rc_op *tail = rh_scenario_op(r, 4096);
 		char data[4096];
 
-		rc_scenario_watch(head, &oh);
-		rc_scenario_watch(tail, &ot);
+		rh_scenario_watch(head, &oh);
+		rh_scenario_watch(tail, &ot);
 		rc_op_prep_read(head, p[0], 0, 4096, (uint64_t)-1);
 		rc_op_set_flags(head, IOSQE_IO_LINK);
 		rc_op_prep_write(tail, fd, 0, 4096,
-				 rc_scenario_rand(&s, 256) * 4096);
+				 rh_scenario_rand(&s, 256) * 4096);
 		rc_op_submit(head);
 		rc_op_submit(tail);
 		rc_ring_flush(r);
-		rc_scenario_random_delay(&s, 10000);
+		rh_scenario_random_delay(&s, 10000);
 		if (at_head) {
 			rc_op_cancel(head);
 			s.cancels++;
@@ -54,11 +54,11 @@ int main(int argc, char **argv)
 			rc_ring_drain(r, 2000);
 			if (oh.cancel_res == 0 && oh.res == -ECANCELED &&
 			    ot.res == -ECANCELED && oh.released && ot.released)
-				rc_scenario_hit(&s, RC_ST_CHAIN_HEAD, RC_DIR_READ,
+				rh_scenario_hit(&s, RH_ST_CHAIN_HEAD, RH_DIR_READ,
 						&oh);
 			else
-				rc_scenario_unexpected(&s, RC_ST_CHAIN_HEAD,
-						       RC_DIR_READ, &oh);
+				rh_scenario_unexpected(&s, RH_ST_CHAIN_HEAD,
+						       RH_DIR_READ, &oh);
 		} else {
 			rc_op_cancel(tail);
 			s.cancels++;
@@ -77,15 +77,15 @@ int main(int argc, char **argv)
 			if (ot.cancel_res == tail_cancel_answer &&
 			    ot.released && oh.released && ot.cqe_seen &&
 			    (ot.cancel_res != 0 || ot.res == -ECANCELED))
-				rc_scenario_hit(&s, RC_ST_CHAIN_TAIL,
-						RC_DIR_WRITE, &ot);
+				rh_scenario_hit(&s, RH_ST_CHAIN_TAIL,
+						RH_DIR_WRITE, &ot);
 			else
-				rc_scenario_unexpected(&s, RC_ST_CHAIN_TAIL,
-						       RC_DIR_WRITE, &ot);
+				rh_scenario_unexpected(&s, RH_ST_CHAIN_TAIL,
+						       RH_DIR_WRITE, &ot);
 		}
 		s.done++;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	close(p[0]); close(p[1]); close(fd);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

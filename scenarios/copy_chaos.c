@@ -19,9 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rc_checksum.h"
-#include "rc_copy.h"
-#include "rc_scenario.h"
+#include "checksum.h"
+#include "ringcp/copy.h"
+#include "scenario.h"
 
 #define NFILES 24
 #define NDIRS 7
@@ -53,7 +53,7 @@ static int make_dirs(const char *root)
 }
 
 struct chaos {
-	struct rc_scenario *s;
+	struct rh_scenario *s;
 	volatile sig_atomic_t stop;
 	unsigned op_cancels, file_cancels, job_cancels;
 };
@@ -61,7 +61,7 @@ struct chaos {
 static int chaos_hook(void *arg, unsigned busy)
 {
 	struct chaos *c = arg;
-	uint64_t dice = rc_scenario_rand(c->s, 1024);
+	uint64_t dice = rh_scenario_rand(c->s, 1024);
 
 	if (dice < 24 && busy) {
 		c->op_cancels++;
@@ -87,7 +87,7 @@ static uint64_t file_sum(const char *path, uint64_t *len)
 	uint64_t sum = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || fstat(fd, &st) || rc_checksum_fd(fd, (uint64_t)st.st_size,
+	if (fd < 0 || fstat(fd, &st) || rh_checksum_fd(fd, (uint64_t)st.st_size,
 						       &sum))
 		sum = 0;
 	*len = fd < 0 ? UINT64_MAX : (uint64_t)st.st_size;
@@ -129,20 +129,20 @@ int main(int argc, char **argv)
 	char src_dir[] = "/var/tmp/rc-chaos-src-XXXXXX";
 	char dst_dir[] = "/var/tmp/rc-chaos-dst-XXXXXX";
 	uint64_t sums[NFILES], lens[NFILES];
-	struct rc_scenario s;
+	struct rh_scenario s;
 	struct chaos c = { .s = &s };
 	struct rc_ring *r;
 	uint64_t copied = 0, cancelled = 0;
 	char path[512], cmd[256];
 	int i;
 
-	rc_scenario_init(&s, "copy_chaos", argc, argv, 100);
+	rh_scenario_init(&s, "copy_chaos", argc, argv, 100);
 	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir) || make_dirs(src_dir) ||
 	    make_dirs(dst_dir))
 		return 2;
 	for (i = 0; i < NFILES; i++) {
 		/* sizes: empty, odd, block multiples, up to 3 MiB */
-		uint64_t len = i == 0 ? 0 : rc_scenario_rand(&s, 3u << 20);
+		uint64_t len = i == 0 ? 0 : rh_scenario_rand(&s, 3u << 20);
 		int fd;
 
 		if (i % 4 == 1)
@@ -152,17 +152,17 @@ int main(int argc, char **argv)
 		rel_path(i, rel, sizeof(rel));
 		snprintf(path, sizeof(path), "%s/%s", src_dir, rel);
 		fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0 || rc_fill_fd(fd, len, s.seed + (uint64_t)i))
+		if (fd < 0 || rh_fill_fd(fd, len, s.seed + (uint64_t)i))
 			return 2;
 		close(fd);
 		sums[i] = file_sum(path, &lens[i]);
 	}
-	r = rc_scenario_ring(&s, 128);
+	r = rh_scenario_ring(&s, 128);
 
-	while (rc_scenario_more(&s)) {	/* one job: every file, once */
+	while (rh_scenario_more(&s)) {	/* one job: every file, once */
 		struct rc_copy_opts o = {
-			.queue_depth = 1 + (unsigned)rc_scenario_rand(&s, 16),
-			.block_size = 4096u << rc_scenario_rand(&s, 7),
+			.queue_depth = 1 + (unsigned)rh_scenario_rand(&s, 16),
+			.block_size = 4096u << rh_scenario_rand(&s, 7),
 			.stop = &c.stop,
 			.chaos = chaos_hook,
 			.chaos_arg = &c,
@@ -186,8 +186,8 @@ int main(int argc, char **argv)
 			if (ret == 0) {
 				copied++;
 				if (len != lens[i] || sum != sums[i])
-					rc_harness_violation(RC_VIOL_CHECKSUM,
-						RC_DET_CHECKSUM, NULL,
+					rh_harness_violation(RH_VIOL_CHECKSUM,
+						RH_DET_CHECKSUM, NULL,
 						"'%s' differs from its source "
 						"(job %" PRIu64 ")", dst, s.done);
 			} else {
@@ -196,23 +196,23 @@ int main(int argc, char **argv)
 					printf("copy_chaos: unexpected error: "
 					       "%s\n", res.msg);
 				if (len != UINT64_MAX)
-					rc_harness_violation(RC_VIOL_CHECKSUM,
-						RC_DET_CHECKSUM, NULL,
+					rh_harness_violation(RH_VIOL_CHECKSUM,
+						RH_DET_CHECKSUM, NULL,
 						"cancelled '%s' exists under "
 						"its final name", dst);
 			}
 		}
 		if (temp_files_in_tree(dst_dir))
-			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+			rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM,
 					     NULL, "temporary files left in %s",
 					     dst_dir);
 		if (rc_ring_inflight(r))
-			rc_harness_violation(RC_VIOL_OWNED_AT_EXIT,
-					     RC_DET_LEDGER, NULL,
+			rh_harness_violation(RH_VIOL_OWNED_AT_EXIT,
+					     RH_DET_LEDGER, NULL,
 					     "ops still in flight after a job");
 		s.done++;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	printf("copy_chaos: %" PRIu64 " files copied and verified, %" PRIu64
 	       " cancelled (%u op, %u file, %u job cancellations)\n", copied,
 	       cancelled, c.op_cancels, c.file_cancels, c.job_cancels);
@@ -222,8 +222,8 @@ int main(int argc, char **argv)
 	if (!copied || !c.op_cancels || !c.file_cancels || !c.job_cancels) {
 		printf("copy_chaos: FAIL: the schedule did not exercise every "
 		       "kind of cancellation\n");
-		rc_scenario_finish(&s);
+		rh_scenario_finish(&s);
 		return 1;
 	}
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -24,11 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_checksum.h"
-#include "rc_copy.h"
-#include "rc_harness.h"
-#include "rc_scenario.h"
-#include "rc_stall.h"
+#include "checksum.h"
+#include "ringcp/copy.h"
+#include "harness.h"
+#include "scenario.h"
+#include "stall.h"
 #include <sys/mman.h>
 
 #define WAIT_MS 2000
@@ -42,7 +42,7 @@ static struct rc_ring *tour_ring(unsigned entries)
 	struct rc_ring *r;
 	int ret;
 
-	rc_harness_ring_params(&p);
+	rh_harness_ring_params(&p);
 	ret = rc_ring_create(&r, &p);
 	if (ret) {
 		fprintf(stderr, "protocol_tour: cannot set up io_uring: %s: %s\n",
@@ -54,7 +54,7 @@ static struct rc_ring *tour_ring(unsigned entries)
 
 static void tour_ring_done(struct rc_ring *r)
 {
-	rc_harness_add_ring(r);
+	rh_harness_add_ring(r);
 	rc_ring_destroy(r, WAIT_MS);
 }
 
@@ -70,7 +70,7 @@ static int tour_file(const char *name, uint64_t len)
 			strerror(errno));
 		exit(2);
 	}
-	if (len && rc_fill_fd(fd, len, seed) < 0)
+	if (len && rh_fill_fd(fd, len, seed) < 0)
 		exit(2);
 	return fd;
 }
@@ -110,10 +110,10 @@ static void step_copy(void)
 
 	n = rc_copy_fd(r, src, dst, len, &o, &side, &drain_err);
 	if (n >= 0)
-		rc_harness_account((uint64_t)n * 2, rc_ring_stats(r)->cqes);
-	if (n != (int64_t)len || rc_checksum_fd(src, len, &a) ||
-	    rc_checksum_fd(dst, len, &b) || a != b)
-		rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM, NULL,
+		rh_harness_account((uint64_t)n * 2, rc_ring_stats(r)->cqes);
+	if (n != (int64_t)len || rh_checksum_fd(src, len, &a) ||
+	    rh_checksum_fd(dst, len, &b) || a != b)
+		rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM, NULL,
 				     "copy of %" PRIu64 " bytes: result %" PRId64
 				     ", checksums %016" PRIx64 " / %016" PRIx64,
 				     len, n, a, b);
@@ -133,7 +133,7 @@ static void step_poll_armed(void)
 
 	if (pipe2(p, O_CLOEXEC))
 		exit(2);
-	rc_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+	rh_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
 	rc_op_submit(op);
 	rc_ring_flush(r);
 	rc_op_cancel(op);
@@ -191,7 +191,7 @@ static void step_io_wq(void)
 {
 	const size_t len = 64 * 1024;
 	struct rc_ring *r = tour_ring(0);
-	struct rc_stall s;
+	struct rh_stall s;
 	struct rc_op *op;
 	void *buf;
 	int fd, ret;
@@ -208,11 +208,11 @@ static void step_io_wq(void)
 	    rc_op_set_buf(op, buf, len))
 		exit(2);
 	fd = tour_file("iowq.src", len);
-	rc_scenario_prep_read(op, fd, 0, (uint32_t)len, 0);
+	rh_scenario_prep_read(op, fd, 0, (uint32_t)len, 0);
 	if (op->buf_select && rc_ring_buf_peek(r, &buf, &area_len))
 		exit(2);	/* stall on the buffer the kernel picks next */
 	madvise(buf, area_len, MADV_DONTNEED);	/* recycled: pages missing */
-	ret = rc_stall_attach(&s, buf, area_len);
+	ret = rh_stall_attach(&s, buf, area_len);
 	if (ret) {
 		printf("protocol_tour: io-wq step skipped: userfaultfd: %s "
 		       "(needs root)\n", strerror(-ret));
@@ -224,16 +224,16 @@ static void step_io_wq(void)
 	rc_op_set_flags(op, IOSQE_ASYNC);
 	rc_op_submit(op);
 	rc_ring_flush(r);
-	if (rc_stall_wait_fault(&s, WAIT_MS) == 0) {
+	if (rh_stall_wait_fault(&s, WAIT_MS) == 0) {
 		rc_op_cancel(op);
 		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
 		usleep(20 * 1000);
 	}
-	rc_stall_release(&s, 0);
+	rh_stall_release(&s, 0);
 	rc_ring_drain(r, WAIT_MS);
 	tour_ring_done(r);
 	close(fd);
-	rc_stall_destroy(&s);
+	rh_stall_destroy(&s);
 }
 
 /*
@@ -262,7 +262,7 @@ static void step_block_layer(void)
 	for (round = 0; round < 8; round++) {
 		struct rc_op *op = tour_op(r, len);
 
-		rc_scenario_prep_read(op, fd, 0, (uint32_t)len,
+		rh_scenario_prep_read(op, fd, 0, (uint32_t)len,
 				      (uint64_t)round * len);
 		rc_op_submit(op);
 		rc_ring_flush(r);	/* reaches the block layer */
@@ -286,7 +286,7 @@ static void step_completed_read(void)
 
 	for (i = 0; i < 4; i++) {
 		ops[i] = tour_op(r, 4096);
-		rc_scenario_prep_read(ops[i], fd, 0, 4096, (uint64_t)i * 4096);
+		rh_scenario_prep_read(ops[i], fd, 0, 4096, (uint64_t)i * 4096);
 		rc_op_submit(ops[i]);
 	}
 	rc_ring_flush(r);
@@ -305,7 +305,7 @@ static void step_completed_read(void)
  */
 static void step_table_full(void)
 {
-	enum { N = RC_HARNESS_STRATEGY_BUFS + 2 };
+	enum { N = RH_HARNESS_STRATEGY_BUFS + 2 };
 	struct rc_ring *r = tour_ring(2 * N);
 	struct rc_op *ops[N];
 	int p[2], i;
@@ -332,7 +332,7 @@ static void step_stale_cqe(void)
 	struct rc_ring *r = tour_ring(0);
 	struct rc_op *op = tour_op(r, 4096), *got = NULL;
 	struct io_uring_sqe *sqe;
-	uint32_t old_gen;
+	uint32_t old_life;
 	int p[2], i;
 
 	if (pipe2(p, O_CLOEXEC))
@@ -343,15 +343,14 @@ static void step_stale_cqe(void)
 		rc_ring_wait(r, 1, WAIT_MS / 10);
 		got = rc_ring_next(r);
 	}
-	old_gen = op->gen;
+	old_life = rc_op_life(op);
 	rc_op_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
 	rc_op_submit(op);
 	rc_ring_flush(r);
 	/* a late duplicate of the NOP's CQE */
 	sqe = io_uring_get_sqe(rc_ring_uring(r));
 	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op |
-					     ((uint64_t)(old_gen & 0xffff) << 48));
+	io_uring_sqe_set_data64(sqe, rc_ud_encode(op, RC_UD_OP, old_life));
 	io_uring_submit(rc_ring_uring(r));
 	wait_cq_ready(r, 1);
 	rc_ring_wait(r, 0, 0);
@@ -381,7 +380,7 @@ static void step_teardown(void)
 	for (i = 0; i < 4; i++) {
 		struct rc_op *op = tour_op(r, 4096);
 
-		rc_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
+		rh_scenario_prep_read(op, p[0], 0, 4096, (uint64_t)-1);
 		rc_op_submit(op);
 	}
 	rc_ring_flush(r);
@@ -427,7 +426,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rc_harness_opts ho = { .scenario = "protocol_tour" };
+	struct rh_harness_opts ho = { .scenario = "protocol_tour" };
 	const char *only = NULL;
 	char replay[512];
 	uint64_t violations;
@@ -444,7 +443,7 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			if (!strcmp(optarg, "poison"))
-				ho.quarantine = RC_QUARANTINE_POISON;
+				ho.quarantine = RH_QUARANTINE_POISON;
 			else if (strcmp(optarg, "guard")) {
 				usage(stderr);
 				return 2;
@@ -470,7 +469,7 @@ int main(int argc, char **argv)
 		ho.buffers = "heap";
 	snprintf(replay, sizeof(replay), "%s --seed=%" PRIu64 " --quarantine=%s"
 		 " --buffers=%s%s%s", argv[0], seed,
-		 ho.quarantine == RC_QUARANTINE_POISON ? "poison" : "guard",
+		 ho.quarantine == RH_QUARANTINE_POISON ? "poison" : "guard",
 		 ho.buffers, only ? " --step=" : "", only ? only : "");
 	ho.seed = seed;
 	ho.replay = replay;
@@ -478,18 +477,18 @@ int main(int argc, char **argv)
 		perror("protocol_tour: mkdtemp");
 		return 2;
 	}
-	rc_harness_start(&ho);
+	rh_harness_start(&ho);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		uint64_t before = rc_harness_summary()->violations;
+		uint64_t before = rh_harness_summary()->violations;
 
 		if (only && strcmp(only, steps[i].name))
 			continue;
 		steps[i].fn();
 		printf("protocol_tour: step %-16s %s\n", steps[i].name,
-		       rc_harness_summary()->violations > before ?
+		       rh_harness_summary()->violations > before ?
 		       "VIOLATIONS" : "clean");
 	}
-	violations = rc_harness_finish();
+	violations = rh_harness_finish();
 	{
 		char cmd[256];
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
+#include "scenario.h"
 
 #define THREADS 3
 #define IN_FLIGHT 1000
@@ -25,7 +25,7 @@
 #define LEN 4096
 
 struct worker {
-	struct rc_scenario *s;
+	struct rh_scenario *s;
 	pthread_t th;
 	uint64_t rng;
 	int pipes[PIPES][2];
@@ -43,7 +43,7 @@ static uint64_t wrand(struct worker *w, uint64_t n)
 	return (w->rng * 0x2545f4914f6cdd1dull) % n;
 }
 
-static bool keep_going(struct rc_scenario *s)
+static bool keep_going(struct rh_scenario *s)
 {
 	uint64_t done = atomic_load(&iterations);
 
@@ -56,7 +56,7 @@ static bool keep_going(struct rc_scenario *s)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct rc_ring *r = rc_scenario_ring(w->s, 1024);
+	struct rc_ring *r = rh_scenario_ring(w->s, 1024);
 	struct rc_op *slot[IN_FLIGHT] = { 0 };
 	char feed[LEN];
 	unsigned i;
@@ -71,13 +71,13 @@ static void *worker_main(void *arg)
 
 			if (slot[i])
 				continue;
-			op = rc_scenario_op(r, LEN);
+			op = rh_scenario_op(r, LEN);
 			op->user = &slot[i];
 			if (kind < 2)
-				rc_scenario_prep_read(op, w->pipes[wrand(w, PIPES)][0],
+				rh_scenario_prep_read(op, w->pipes[wrand(w, PIPES)][0],
 						0, LEN, (uint64_t)-1);
 			else if (kind == 2)
-				rc_scenario_prep_read(op, w->files[wrand(w, FILES)], 0,
+				rh_scenario_prep_read(op, w->files[wrand(w, FILES)], 0,
 						LEN, wrand(w, 64) * LEN);
 			else
 				rc_op_prep_write(op, w->files[wrand(w, FILES)],
@@ -112,18 +112,18 @@ static void *worker_main(void *arg)
 		atomic_fetch_add(&iterations, 1);
 	}
 	/* teardown with about IN_FLIGHT ops in flight */
-	rc_scenario_ring_done(w->s, r);
+	rh_scenario_ring_done(w->s, r);
 	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	struct worker w[THREADS];
-	struct rc_scenario s;
+	struct rh_scenario s;
 	uint64_t cancels = 0, completions = 0, bad = 0;
 	int t, i;
 
-	rc_scenario_init(&s, "stress_threads", argc, argv, 300);
+	rh_scenario_init(&s, "stress_threads", argc, argv, 300);
 	s.strategy_bufs = IN_FLIGHT;	/* a ring buffer for every read */
 	s.strategy_buf_size = LEN;
 	for (t = 0; t < THREADS; t++) {
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < PIPES; i++)	/* reads must wait, not fail */
 			fcntl(w[t].pipes[i][0], F_SETFL, 0);
 		for (i = 0; i < FILES; i++)
-			w[t].files[i] = rc_scenario_file(&s, 64 * LEN, 0);
+			w[t].files[i] = rh_scenario_file(&s, 64 * LEN, 0);
 	}
 	for (t = 0; t < THREADS; t++)
 		pthread_create(&w[t].th, NULL, worker_main, &w[t]);
@@ -158,5 +158,5 @@ int main(int argc, char **argv)
 	printf("stress_threads: %d threads x %d ops in flight: %" PRIu64
 	       " cancellations, %" PRIu64 " completions, %" PRIu64
 	       " bad results\n", THREADS, IN_FLIGHT, cancels, completions, bad);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rc_scenario.h"
-#include "rc_stall.h"
+#include "scenario.h"
+#include "stall.h"
 
 struct releaser {
-	struct rc_stall st;
+	struct rh_stall st;
 	uint64_t delay_ns;
 };
 
@@ -27,7 +27,7 @@ static void *release_later(void *arg)
 	struct releaser *rl = arg;
 
 	usleep((useconds_t)(rl->delay_ns / 1000));
-	rc_stall_release(&rl->st, 0);
+	rh_stall_release(&rl->st, 0);
 	return NULL;
 }
 
@@ -36,29 +36,23 @@ static void *release_later(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct rc_scenario s;
-	struct rc_outcome out[MAX_OPS];
-	enum rc_dir dirs[MAX_OPS];
+	struct rh_scenario s;
+	struct rh_outcome out[MAX_OPS];
+	enum rh_dir dirs[MAX_OPS];
 	bool queued[MAX_OPS];
 	bool can_stall = true;
-	char chunk[4096] = { 0 };
-	int rp[2], wp[2], fd, dfd, d;
+	int rp[2], wp[2], fd, dfd;
 
-	rc_scenario_init(&s, "teardown_in_flight", argc, argv, 3000);
-	for (d = 0; d < RC_DIR__COUNT; d++)
-		rc_scenario_scope(&s, RC_ST_TEARDOWN, d);
-	if (pipe2(rp, O_CLOEXEC) || pipe2(wp, O_CLOEXEC | O_NONBLOCK))
-		return 2;
-	while (write(wp[1], chunk, sizeof(chunk)) > 0)
-		;
-	fcntl(wp[1], F_SETFL, 0);
-	fd = rc_scenario_file(&s, 4 << 20, 0);
-	dfd = rc_scenario_file(&s, 4 << 20, O_DIRECT);
+	rh_scenario_begin(&s, "teardown_in_flight", argc, argv, 3000,
+			  RH_ST_TEARDOWN);
+	rh_scenario_pipes(rp, wp);
+	fd = rh_scenario_file(&s, 4 << 20, 0);
+	dfd = rh_scenario_file(&s, 4 << 20, O_DIRECT);
 
-	while (rc_scenario_more(&s)) {
-		struct rc_ring *r = rc_scenario_ring(&s, 32);
+	while (rh_scenario_more(&s)) {
+		struct rc_ring *r = rh_scenario_ring(&s, 32);
 		bool fixed = !strcmp(rc_ring_buf_strategy(r), "fixed");
-		unsigned n = 1 + (unsigned)rc_scenario_rand(&s, MAX_OPS), i;
+		unsigned n = 1 + (unsigned)rh_scenario_rand(&s, MAX_OPS), i;
 		struct releaser rl;
 		struct rc_op *late[MAX_OPS];
 		unsigned n_late = 0;
@@ -67,20 +61,20 @@ int main(int argc, char **argv)
 		int ret;
 
 		for (i = 0; i < n; i++) {
-			struct rc_op *op = rc_scenario_op(r, LEN);
-			unsigned kind = (unsigned)rc_scenario_rand(&s, 6);
-			uint64_t off = rc_scenario_rand(&s, 64) * LEN;
+			struct rc_op *op = rh_scenario_op(r, LEN);
+			unsigned kind = (unsigned)rh_scenario_rand(&s, 6);
+			uint64_t off = rh_scenario_rand(&s, 64) * LEN;
 
-			dirs[i] = (enum rc_dir)rc_scenario_rand(&s, 2);
+			dirs[i] = (enum rh_dir)rh_scenario_rand(&s, 2);
 			queued[i] = false;
-			rc_scenario_watch(op, &out[i]);
+			rh_scenario_watch(op, &out[i]);
 			if (kind == 5 && can_stall && !stalled) {
 				/* io-wq, stalled until the releaser thread;
 				 * recycled memory (pool) must lose its pages,
 				 * registered memory (fixed) never faults */
 				madvise(op->buf, LEN, MADV_DONTNEED);
 				if (fixed ||
-				    rc_stall_attach(&rl.st, op->buf, LEN)) {
+				    rh_stall_attach(&rl.st, op->buf, LEN)) {
 					can_stall = false;
 					kind = 0;
 				} else {
@@ -91,15 +85,15 @@ int main(int argc, char **argv)
 				kind = 0;
 			}
 			if (kind == 0 || (kind == 1 && dfd < 0))	/* pipes */
-				dirs[i] == RC_DIR_READ ?
-				rc_scenario_prep_read(op, rp[0], 0, LEN,
+				dirs[i] == RH_DIR_READ ?
+				rh_scenario_prep_read(op, rp[0], 0, LEN,
 						      (uint64_t)-1) :
 				rc_op_prep_write(op, wp[1], 0, LEN, (uint64_t)-1);
 			else	/* block layer, or done by teardown time */
-				dirs[i] == RC_DIR_READ ?
+				dirs[i] == RH_DIR_READ ?
 				/* (a stalled read fills its own buffer) */
 				(kind == 6 ? rc_op_prep_read :
-					     rc_scenario_prep_read)(op,
+					     rh_scenario_prep_read)(op,
 					kind == 1 ? dfd : fd, 0, LEN, off) :
 				rc_op_prep_write(op, kind == 1 ? dfd : fd, 0,
 						 LEN, off);
@@ -117,25 +111,25 @@ int main(int argc, char **argv)
 		}
 		for (i = 0; i < n_late; i++)	/* stay in the engine's queue */
 			rc_op_submit(late[i]);
-		rc_scenario_random_delay(&s, 20000);
+		rh_scenario_random_delay(&s, 20000);
 		if (stalled) {
-			rc_stall_wait_fault(&rl.st, 2000);
-			rl.delay_ns = rc_scenario_rand(&s, 2000000);
+			rh_stall_wait_fault(&rl.st, 2000);
+			rl.delay_ns = rh_scenario_rand(&s, 2000000);
 			pthread_create(&th, NULL, release_later, &rl);
 		}
-		ret = rc_scenario_ring_done(&s, r);	/* cancels them all */
+		ret = rh_scenario_ring_done(&s, r);	/* cancels them all */
 		if (stalled) {
 			pthread_join(th, NULL);
-			rc_stall_destroy(&rl.st);
+			rh_stall_destroy(&rl.st);
 		}
 		s.cancels += n;
 		for (i = 0; i < n; i++) {
 			if (!ret && out[i].released &&
 			    out[i].cqe_seen != queued[i])
-				rc_scenario_hit(&s, RC_ST_TEARDOWN, dirs[i],
+				rh_scenario_hit(&s, RH_ST_TEARDOWN, dirs[i],
 						&out[i]);
 			else
-				rc_scenario_unexpected(&s, RC_ST_TEARDOWN,
+				rh_scenario_unexpected(&s, RH_ST_TEARDOWN,
 						       dirs[i], &out[i]);
 		}
 		s.done += n;
@@ -144,5 +138,5 @@ int main(int argc, char **argv)
 	close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

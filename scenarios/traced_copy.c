@@ -21,9 +21,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rc_checksum.h"
-#include "rc_copy.h"
-#include "rc_harness.h"
+#include "checksum.h"
+#include "ringcp/copy.h"
+#include "harness.h"
 
 static int checksum_path(const char *path, uint64_t len, uint64_t *sum)
 {
@@ -31,7 +31,7 @@ static int checksum_path(const char *path, uint64_t len, uint64_t *sum)
 
 	if (fd < 0)
 		return -errno;
-	ret = rc_checksum_fd(fd, len, sum);
+	ret = rh_checksum_fd(fd, len, sum);
 	close(fd);
 	return ret;
 }
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		{ "no-checksum", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rc_harness_opts ho = { .scenario = "traced_copy", .quiet = true };
+	struct rh_harness_opts ho = { .scenario = "traced_copy", .quiet = true };
 	struct rc_copy_opts co = { 0 };
 	struct rc_ring_params p = { 0 };
 	struct rc_copy_result res;
@@ -82,8 +82,8 @@ int main(int argc, char **argv)
 	}
 	co.umask = umask(0);
 	umask(co.umask);
-	rc_harness_start(&ho);
-	rc_harness_ring_params(&p);
+	rh_harness_start(&ho);
+	rh_harness_ring_params(&p);
 	p.entries = 64;
 	ret = rc_ring_create(&r, &p);
 	if (ret) {
@@ -94,16 +94,16 @@ int main(int argc, char **argv)
 	ret = rc_copy_file(r, argv[optind], argv[optind + 1], &co, &res);
 	if (ret)
 		fprintf(stderr, "traced_copy: %s\n", res.msg);
-	rc_harness_account(res.bytes * 2, rc_ring_stats(r)->cqes);
-	rc_harness_add_ring(r);
+	rh_harness_account(res.bytes * 2, rc_ring_stats(r)->cqes);
+	rh_harness_add_ring(r);
 	rc_ring_destroy(r, RC_COPY_DRAIN_MS);
 	if (!ret && checksum && (stat(argv[optind], &st) || (uint64_t)st.st_size != res.bytes ||
 		     checksum_path(argv[optind], res.bytes, &a) ||
 		     checksum_path(res.final_path, res.bytes, &b) || a != b))
-		rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM, NULL,
+		rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM, NULL,
 				     "'%s' differs from '%s'", res.final_path,
 				     argv[optind]);
-	if (rc_harness_finish())
+	if (rh_harness_finish())
 		return 1;
 	return ret ? 2 : 0;
 }

@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rc_checksum.h"
-#include "rc_scenario.h"
-#include "rc_tree.h"
+#include "checksum.h"
+#include "scenario.h"
+#include "ringcp/tree.h"
 
 #define NDIRS 6
 #define FILES_PER_DIR 20
@@ -41,7 +41,7 @@ static int files_in(int d)
 }
 
 struct chaos {
-	struct rc_scenario *s;
+	struct rh_scenario *s;
 	uint64_t abort_at;	/* turn of the loop to abort at (0: never) */
 	uint64_t turn;
 };
@@ -63,7 +63,7 @@ struct tally {
 };
 
 /* Compare one destination file with its source; count what it is. */
-static void check_file(struct rc_scenario *s, const char *src,
+static void check_file(struct rh_scenario *s, const char *src,
 		       const char *dst, struct tally *t)
 {
 	struct stat a, b;
@@ -78,13 +78,13 @@ static void check_file(struct rc_scenario *s, const char *src,
 	fa = open(src, O_RDONLY | O_CLOEXEC);
 	fb = open(dst, O_RDONLY | O_CLOEXEC);
 	if (fa < 0 || fb < 0 || fstat(fa, &a) || a.st_size != b.st_size ||
-	    rc_checksum_fd(fa, (uint64_t)a.st_size, &sa) ||
-	    rc_checksum_fd(fb, (uint64_t)b.st_size, &sb) || sa != sb ||
+	    rh_checksum_fd(fa, (uint64_t)a.st_size, &sa) ||
+	    rh_checksum_fd(fb, (uint64_t)b.st_size, &sb) || sa != sb ||
 	    (a.st_mode & 07777) != (b.st_mode & 07777) ||
 	    a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
 	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec) {
 		t->bad++;
-		rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM, NULL,
+		rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM, NULL,
 				     "'%s' is under its final name but is not "
 				     "its source's copy", dst);
 	} else
@@ -95,7 +95,7 @@ static void check_file(struct rc_scenario *s, const char *src,
 		close(fb);
 }
 
-static void check_tree(struct rc_scenario *s, const char *src_root,
+static void check_tree(struct rh_scenario *s, const char *src_root,
 		       const char *dst_root, struct tally *t)
 {
 	char src[512], dst[512];
@@ -128,7 +128,7 @@ static void check_tree(struct rc_scenario *s, const char *src_root,
 	}
 }
 
-static int make_tree(struct rc_scenario *s, const char *root)
+static int make_tree(struct rh_scenario *s, const char *root)
 {
 	char path[512];
 	int d, f, fd;
@@ -140,16 +140,16 @@ static int make_tree(struct rc_scenario *s, const char *root)
 		for (f = 0; f < files_in(d); f++) {
 			/* empty, small, block-sized and a few MiB-sized */
 			uint64_t len = f == 0 ? 0 :
-				f >= FILES_PER_DIR ? rc_scenario_rand(s, 3000) :
+				f >= FILES_PER_DIR ? rh_scenario_rand(s, 3000) :
 				f % 7 == 3 ?
-				(1u << 20) + rc_scenario_rand(s, 2u << 20) :
-				rc_scenario_rand(s, 200000);
+				(1u << 20) + rh_scenario_rand(s, 2u << 20) :
+				rh_scenario_rand(s, 200000);
 
 			snprintf(path, sizeof(path), "%s/d%d/f%02d", root, d,
 				 f);
 			fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-				  0600 | (mode_t)rc_scenario_rand(s, 0177));
-			if (fd < 0 || rc_fill_fd(fd, len, s->seed + d * 100u + f))
+				  0600 | (mode_t)rh_scenario_rand(s, 0177));
+			if (fd < 0 || rh_fill_fd(fd, len, s->seed + d * 100u + f))
 				return -EIO;
 			close(fd);
 		}
@@ -161,29 +161,29 @@ int main(int argc, char **argv)
 {
 	char src_dir[] = "/var/tmp/rc-tree-src-XXXXXX";
 	char dst_dir[] = "/var/tmp/rc-tree-dst-XXXXXX";
-	struct rc_scenario s;
+	struct rh_scenario s;
 	struct chaos c = { .s = &s };
 	struct tally total = { 0 };
 	uint64_t aborted = 0, whole = 0;
 	char src[600], cmd[700];
 	struct rc_ring *r;
 
-	rc_scenario_init(&s, "tree_chaos", argc, argv, 60);
+	rh_scenario_init(&s, "tree_chaos", argc, argv, 60);
 	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir) || make_tree(&s, src_dir))
 		return 2;
 	snprintf(src, sizeof(src), "%s/", src_dir);
-	r = rc_scenario_ring(&s, 1024);
+	r = rh_scenario_ring(&s, 1024);
 
-	while (rc_scenario_more(&s)) {
+	while (rh_scenario_more(&s)) {
 		struct rc_tree_opts o = {
 			.recursive = true, .links = true, .perms = true,
 			.times = true, .quiet = true,
-			.files_in_flight = 1 + (unsigned)rc_scenario_rand(&s,
+			.files_in_flight = 1 + (unsigned)rh_scenario_rand(&s,
 									  48),
 			.copy = {
-				.queue_depth = 1 + (unsigned)rc_scenario_rand(
+				.queue_depth = 1 + (unsigned)rh_scenario_rand(
 					&s, 8),
-				.block_size = 4096u << rc_scenario_rand(&s, 6),
+				.block_size = 4096u << rh_scenario_rand(&s, 6),
 				.chaos = chaos_hook,
 				.chaos_arg = &c,
 			},
@@ -208,14 +208,14 @@ int main(int argc, char **argv)
 		}
 		/* one run in four goes through; the rest abort at turn 1..400 */
 		c.turn = 0;
-		c.abort_at = s.done % 4 != 3 ? 1 + rc_scenario_rand(&s, 400) : 0;
+		c.abort_at = s.done % 4 != 3 ? 1 + rh_scenario_rand(&s, 400) : 0;
 		ret = rc_tree_copy(r, &one, 1, dst_dir, &o, &st);
 		check_tree(&s, src_dir, dst_dir, &t);
 		if (ret == -EINTR)
 			aborted++;
 		else if (ret || st.errors ||
 			 t.complete != NFILES)
-			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+			rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM,
 					     NULL, "a run that was not aborted "
 					     "copied %" PRIu64 " of %d files "
 					     "(ret %d, %" PRIu64 " errors)",
@@ -224,18 +224,18 @@ int main(int argc, char **argv)
 		else
 			whole++;
 		if (t.temps)
-			rc_harness_violation(RC_VIOL_CHECKSUM, RC_DET_CHECKSUM,
+			rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM,
 					     NULL, "%" PRIu64 " temporary files "
 					     "left", t.temps);
 		if (rc_ring_inflight(r) || rc_ring_queued(r))
-			rc_harness_violation(RC_VIOL_OWNED_AT_EXIT,
-					     RC_DET_LEDGER, NULL,
+			rh_harness_violation(RH_VIOL_OWNED_AT_EXIT,
+					     RH_DET_LEDGER, NULL,
 					     "ops still in flight after a run");
 		total.complete += t.complete;
 		total.absent += t.absent;
 		s.done++;
 	}
-	rc_scenario_ring_done(&s, r);
+	rh_scenario_ring_done(&s, r);
 	printf("tree_chaos: %" PRIu64 " runs (%" PRIu64 " aborted, %" PRIu64
 	       " whole); %" PRIu64 " files complete under their final name, "
 	       "%" PRIu64 " absent\n", s.done, aborted, whole, total.complete,
@@ -246,8 +246,8 @@ int main(int argc, char **argv)
 	if (!aborted || !whole || !total.absent) {
 		printf("tree_chaos: FAIL: the schedule did not both abort runs "
 		       "part-way and let some finish\n");
-		rc_scenario_finish(&s);
+		rh_scenario_finish(&s);
 		return 1;
 	}
-	return rc_scenario_finish(&s);
+	return rh_scenario_finish(&s);
 }

@@ -5,11 +5,11 @@
  * allocates buffers for the first file only, where the heap strategy
  * allocates for every file.  At most `count` buffers wait in the pool.
  */
-#include "rc_buftest.h"
+#include "buftest.h"
 
 TEST(put_then_get_returns_the_same_buffer)
 {
-	struct rc_ring *r = strategy_ring("pool", 4, 0);
+	struct rc_ring *r = t_strategy_ring("pool", 4, 0);
 	void *a, *b, *c;
 
 	ASSERT_EQ(rc_buf_get(r, 10000, &a), 0);
@@ -27,7 +27,7 @@ TEST(put_then_get_returns_the_same_buffer)
 static uint64_t allocations_for_files(const char *name, unsigned files,
 				      uint64_t *first)
 {
-	struct rc_ring *r = strategy_ring(name, 8, 0);
+	struct rc_ring *r = t_strategy_ring(name, 8, 0);
 	uint64_t n;
 	unsigned i;
 
@@ -35,10 +35,10 @@ static uint64_t allocations_for_files(const char *name, unsigned files,
 		size_t len = 100000 + i * 7;
 		int src, dst;
 
-		file_pair(len, &src, &dst);
-		EXPECT_EQ(pump_copy(r, src, dst, len, 4, 32 * 1024),
+		t_file_pair(len, &src, &dst);
+		EXPECT_EQ(t_pump_copy(r, src, dst, len, 4, 32 * 1024),
 			  (int64_t)len);
-		EXPECT_TRUE(same_data(src, dst, len));
+		EXPECT_TRUE(t_same_data(src, dst, len));
 		close(src);
 		close(dst);
 		if (!i)
@@ -62,7 +62,7 @@ TEST(steady_state_allocates_nothing)
 
 TEST(pool_keeps_at_most_count_buffers)
 {
-	struct rc_ring *r = strategy_ring("pool", 2, 0);
+	struct rc_ring *r = t_strategy_ring("pool", 2, 0);
 	void *b[4];
 	int i;
 

@@ -5,7 +5,7 @@
  * every buffer back in its place when the ring is destroyed; the copy
  * parameters size a strategy for the files in flight.
  */
-#include "rc_buftest.h"
+#include "buftest.h"
 
 TEST(strategies_by_name)
 {
@@ -24,15 +24,15 @@ TEST(strategies_by_name)
 static void copy_with(const char *name)
 {
 	const size_t len = 3 * 1024 * 1024 + 4321;	/* short last block */
-	struct rc_ring *r = strategy_ring(name, 8, 64 * 1024);
+	struct rc_ring *r = t_strategy_ring(name, 8, 64 * 1024);
 	int src, dst;
 
 	EXPECT_EQ(strcmp(rc_ring_buf_strategy(r), name), 0);
-	file_pair(len, &src, &dst);
-	EXPECT_EQ(pump_copy(r, src, dst, len, 8, 64 * 1024), (int64_t)len);
-	EXPECT_TRUE(same_data(src, dst, len));
+	t_file_pair(len, &src, &dst);
+	EXPECT_EQ(t_pump_copy(r, src, dst, len, 8, 64 * 1024), (int64_t)len);
+	EXPECT_TRUE(t_same_data(src, dst, len));
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
-	EXPECT_EQ(sqe_log.lost, 0);
+	EXPECT_EQ(t_sqe_log.lost, 0);
 	close(src);
 	close(dst);
 }
@@ -42,21 +42,40 @@ TEST(pool_copies) { copy_with("pool"); }
 TEST(fixed_copies) { copy_with("fixed"); }
 TEST(ring_copies) { copy_with("ring"); }
 
-TEST(copy_params_size_the_strategy_for_the_files_in_flight)
+TEST(config_sizes_the_ring_and_strategy_for_the_files_in_flight)
 {
-	struct rc_copy_opts o = { .queue_depth = 4, .block_size = 65536 };
+	struct rc_config c = { .queue_depth = 4, .block_size = 65536,
+			       .tree = true, .files_in_flight = 3,
+			       .buffers = "ring" };
 	struct rc_ring_params p = { 0 };
 
-	ASSERT_EQ(rc_copy_buf_params(&p, "ring", &o, 3), 0);
+	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
 	EXPECT_TRUE(p.strategy == &rc_buf_strategy_ring);
 	EXPECT_EQ(p.strategy_bufs, 12);
 	EXPECT_EQ(p.strategy_buf_size, 65536);
-	ASSERT_EQ(rc_copy_buf_params(&p, NULL, &o, 1), 0);
+	EXPECT_EQ(p.entries, 32);		/* 4 x 2 x 3, at least 32 */
+	EXPECT_EQ(p.cq_entries, 64);
+	/* one file, every default */
+	c = (struct rc_config){ 0 };
+	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
 	EXPECT_EQ(strcmp(p.strategy->name, RC_COPY_DEFAULT_BUFFERS), 0);
-	o.queue_depth = 4096;
-	o.block_size = 1024 * 1024;	/* capped at RC_COPY_MAX_BUFFER_BYTES */
-	ASSERT_EQ(rc_copy_buf_params(&p, "fixed", &o, 1), 0);
+	EXPECT_EQ(c.queue_depth, RC_COPY_DEFAULT_QD);
+	EXPECT_EQ(c.files_in_flight, 0);
+	EXPECT_EQ(p.entries, RC_RING_MIN_ENTRIES);
+	/* a tree with every default: queue depth x 2 x files */
+	c = (struct rc_config){ .tree = true };
+	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
+	EXPECT_EQ(c.files_in_flight, RC_TREE_DEFAULT_FILES);
+	EXPECT_EQ(p.entries, 2 * RC_COPY_DEFAULT_QD * RC_TREE_DEFAULT_FILES);
+	c = (struct rc_config){ .queue_depth = 4096,
+				.block_size = 1024 * 1024, .buffers = "fixed" };
+	/* capped at RC_COPY_MAX_BUFFER_BYTES, and at RC_RING_MAX_ENTRIES */
+	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
 	EXPECT_EQ((uint64_t)p.strategy_bufs * p.strategy_buf_size,
 		  RC_COPY_MAX_BUFFER_BYTES);
-	EXPECT_EQ(rc_copy_buf_params(&p, "mmap", &o, 1), -EINVAL);
+	EXPECT_EQ(p.entries, RC_RING_MAX_ENTRIES);
+	c = (struct rc_config){ .buffers = "mmap" };
+	EXPECT_EQ(rc_config_ring_params(&c, &p), -EINVAL);
+	c = (struct rc_config){ .block_size = 1024 };
+	EXPECT_EQ(rc_config_resolve(&c), -EINVAL);
 }

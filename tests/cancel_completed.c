@@ -6,7 +6,7 @@
  * written, an openat's fd closed), reaped but not handed to the caller,
  * queued but never submitted, and idle.
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 /* Wait until the kernel has posted n CQEs that the engine has not reaped. */
 static void wait_cq_ready(struct rc_ring *r, unsigned n)
@@ -20,12 +20,12 @@ static void wait_cq_ready(struct rc_ring *r, unsigned n)
 
 TEST(cancel_after_cqe_posted_write_is_accounted)
 {
-	static struct recorder rec;
-	struct rc_ring *r = make_ring(0, &rec, NULL);
+	static struct t_recorder rec;
+	struct rc_ring *r = t_make_ring(0, &rec, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 4096);
+	struct rc_op *op = t_op_with_buf(r, 4096);
 	char path[64], back[4096];
-	int fd = temp_file(path, sizeof(path), 0, 0), cqe;
+	int fd = t_temp_file(path, sizeof(path), 0, 0), cqe;
 
 	unlink(path);
 	memset(op->buf, 'X', 4096);
@@ -37,10 +37,10 @@ TEST(cancel_after_cqe_posted_write_is_accounted)
 	EXPECT_EQ(st->cancel_sqes, 1);	/* in flight for the engine */
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);
 	EXPECT_EQ(st->cancel_res_enoent, 1);
-	cqe = rec_find(&rec, RC_EV_CQE, op, NULL, 0);
+	cqe = t_rec_find(&rec, RC_EV_CQE, op, NULL, 0);
 	ASSERT_GE(cqe, 0);
 	EXPECT_EQ(rec.ev[cqe].res, 4096);
-	EXPECT_GT(rec_find(&rec, RC_EV_RELEASE, op, NULL, 0), cqe);
+	EXPECT_GT(t_rec_find(&rec, RC_EV_RELEASE, op, NULL, 0), cqe);
 	EXPECT_EQ(st->halt_write_bytes, 4096);
 	EXPECT_EQ(pread(fd, back, sizeof(back), 0), 4096);
 	EXPECT_EQ(back[4095], 'X');
@@ -50,36 +50,36 @@ TEST(cancel_after_cqe_posted_write_is_accounted)
 
 TEST(cancel_after_cqe_posted_openat_fd_is_closed)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
 	char path[64];
 	struct rc_op *op;
 	unsigned fds_before;
-	int fd = temp_file(path, sizeof(path), 10, 'o');
+	int fd = t_temp_file(path, sizeof(path), 10, 'o');
 
 	close(fd);
-	fds_before = count_open_fds();
+	fds_before = t_count_open_fds();
 	ASSERT_EQ(rc_op_get(r, &op), 0);
 	ASSERT_EQ(rc_op_prep_openat(op, AT_FDCWD, path, O_RDONLY, 0), 0);
 	ASSERT_EQ(rc_op_submit(op), 0);
 	ASSERT_GE(rc_ring_flush(r), 1);
 	wait_cq_ready(r, 1);
-	EXPECT_EQ(count_open_fds(), fds_before + 1);	/* the kernel opened it */
+	EXPECT_EQ(t_count_open_fds(), fds_before + 1);	/* the kernel opened it */
 	ASSERT_EQ(rc_op_cancel(op), 0);
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);
 	EXPECT_EQ(st->halt_fds_closed, 1);
-	EXPECT_EQ(count_open_fds(), fds_before);
+	EXPECT_EQ(t_count_open_fds(), fds_before);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 	unlink(path);
 }
 
 TEST(cancel_reaped_not_delivered_releases_now)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 4096);
+	struct rc_op *op = t_op_with_buf(r, 4096);
 	char path[64];
-	int fd = temp_file(path, sizeof(path), 0, 0);
+	int fd = t_temp_file(path, sizeof(path), 0, 0);
 
 	unlink(path);
 	ASSERT_EQ(rc_op_prep_write(op, fd, 0, 4096, 0), 0);
@@ -98,11 +98,11 @@ TEST(cancel_reaped_not_delivered_releases_now)
 
 TEST(cancel_before_submit_releases_now_and_nothing_runs)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 4096);
+	struct rc_op *op = t_op_with_buf(r, 4096);
 	char path[64];
-	int fd = temp_file(path, sizeof(path), 0, 0);
+	int fd = t_temp_file(path, sizeof(path), 0, 0);
 	struct stat sb;
 
 	unlink(path);
@@ -122,7 +122,7 @@ TEST(cancel_before_submit_releases_now_and_nothing_runs)
 
 TEST(cancel_queued_linked_head_fails_rest_of_chain)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	struct rc_op *a, *b, *c, *got;
 
 	ASSERT_EQ(rc_op_get(r, &a), 0);
@@ -151,8 +151,8 @@ TEST(cancel_queued_linked_head_fails_rest_of_chain)
 
 TEST(cancel_idle_op_releases_it)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
-	struct rc_op *op = op_with_buf(r, 4096);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
+	struct rc_op *op = t_op_with_buf(r, 4096);
 
 	EXPECT_EQ(rc_op_cancel(op), 0);
 	EXPECT_EQ(rc_ring_stats(r)->released, 1);

@@ -5,16 +5,16 @@
  * -EALREADY; the op completes with its full length once the stall is
  * released, and the buffer stays with the kernel until that CQE.
  */
-#include "rc_stall.h"
-#include "rc_testutil.h"
+#include "stall.h"
+#include "testutil.h"
 
 #define LEN (64 * 1024)
 
 static void check_stalled(bool write_op)
 {
-	static struct recorder rec;
-	struct borrowed b = { 0 };
-	struct rc_stall s;
+	static struct t_recorder rec;
+	struct t_borrowed b = { 0 };
+	struct rh_stall s;
 	struct rc_ring *r;
 	const struct rc_ring_stats *st;
 	struct rc_op *op;
@@ -22,13 +22,13 @@ static void check_stalled(bool write_op)
 	uint64_t t_release;
 	int fd, ret, cqe;
 
-	need_root();
-	ret = rc_stall_create(&s, LEN);
+	t_need_root();
+	ret = rh_stall_create(&s, LEN);
 	if (ret)
 		SKIP("userfaultfd: %s", strerror(-ret));
-	fd = temp_file(path, sizeof(path), write_op ? 0 : LEN, 'D');
+	fd = t_temp_file(path, sizeof(path), write_op ? 0 : LEN, 'D');
 	unlink(path);
-	r = make_ring(0, &rec, &b);
+	r = t_make_ring(0, &rec, &b);
 	st = rc_ring_stats(r);
 
 	ASSERT_EQ(rc_op_get(r, &op), 0);
@@ -40,7 +40,7 @@ static void check_stalled(bool write_op)
 	rc_op_set_flags(op, IOSQE_ASYNC);
 	ASSERT_EQ(rc_op_submit(op), 0);
 	ASSERT_GE(rc_ring_flush(r), 1);
-	ASSERT_EQ(rc_stall_wait_fault(&s, 5000), 0);
+	ASSERT_EQ(rh_stall_wait_fault(&s, 5000), 0);
 
 	ASSERT_EQ(rc_op_cancel(op), 0);
 	/* wait for the cancel's answer; the op itself must not complete */
@@ -55,10 +55,10 @@ static void check_stalled(bool write_op)
 	EXPECT_EQ(st->released, 0);
 
 	t_release = rc_now_ns();
-	ASSERT_EQ(rc_stall_release(&s, 'W'), 0);
+	ASSERT_EQ(rh_stall_release(&s, 'W'), 0);
 	ASSERT_EQ(rc_ring_drain(r, 5000), 0);
 
-	cqe = rec_find(&rec, RC_EV_CQE, op, NULL, 0);
+	cqe = t_rec_find(&rec, RC_EV_CQE, op, NULL, 0);
 	ASSERT_GE(cqe, 0);
 	EXPECT_EQ(rec.ev[cqe].res, LEN);	/* the data really moved */
 	EXPECT_GT(rec.ev[cqe].t_ns, t_release);
@@ -78,7 +78,7 @@ static void check_stalled(bool write_op)
 		EXPECT_EQ(((char *)s.area)[LEN - 1], 'D');
 	}
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
-	rc_stall_destroy(&s);
+	rh_stall_destroy(&s);
 	close(fd);
 }
 

@@ -4,14 +4,14 @@
  * The cancel answers 0, the op's own CQE is -ECANCELED, and the buffer is
  * given back only after that CQE.
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 static void check_cancelled_poll_op(int fd, bool write_op)
 {
-	static struct recorder rec;
-	struct rc_ring *r = make_ring(0, &rec, NULL);
+	static struct t_recorder rec;
+	struct rc_ring *r = t_make_ring(0, &rec, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 4096);
+	struct rc_op *op = t_op_with_buf(r, 4096);
 	const void *buf = op->buf;
 	int cqe, put;
 
@@ -28,10 +28,10 @@ static void check_cancelled_poll_op(int fd, bool write_op)
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);
 
 	EXPECT_EQ(st->cancel_res_ok, 1);
-	cqe = rec_find(&rec, RC_EV_CQE, op, NULL, 0);
+	cqe = t_rec_find(&rec, RC_EV_CQE, op, NULL, 0);
 	ASSERT_GE(cqe, 0);
 	EXPECT_EQ(rec.ev[cqe].res, -ECANCELED);
-	put = rec_find(&rec, RC_EV_BUF_PUT, NULL, buf, 0);
+	put = t_rec_find(&rec, RC_EV_BUF_PUT, NULL, buf, 0);
 	ASSERT_GT(put, cqe);
 	EXPECT_EQ(st->released, 1);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);

@@ -7,8 +7,8 @@
  */
 #include <sys/resource.h>
 
-#include "rc_copy.h"
-#include "rc_testutil.h"
+#include "ringcp/copy.h"
+#include "testutil.h"
 
 #define KiB 1024u
 
@@ -58,13 +58,13 @@ static void make_pair(size_t len, int *src, int *dst)
 	char *data = malloc(len ? len : 1);
 	size_t i;
 
-	*src = temp_file(path, sizeof(path), 0, 0);
+	*src = t_temp_file(path, sizeof(path), 0, 0);
 	unlink(path);
 	for (i = 0; i < len; i++)
 		data[i] = (char)(i * 2654435761u >> 13);
 	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
 	free(data);
-	*dst = temp_file(path, sizeof(path), 0, 0);
+	*dst = t_temp_file(path, sizeof(path), 0, 0);
 	unlink(path);
 }
 
@@ -94,7 +94,7 @@ static int64_t copy(struct rc_ring *r, int src, int dst, uint64_t hint,
 
 TEST(source_smaller_than_size_hint_copies_what_is_there)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	enum rc_copy_side side;
 	int src, dst;
 
@@ -107,7 +107,7 @@ TEST(source_smaller_than_size_hint_copies_what_is_there)
 
 TEST(source_larger_than_size_hint_is_read_to_its_end)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	enum rc_copy_side side;
 	int src, dst;
 
@@ -120,7 +120,7 @@ TEST(source_larger_than_size_hint_is_read_to_its_end)
 
 TEST(empty_source_with_big_hint_ends_on_first_zero_read)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	enum rc_copy_side side;
 	int src, dst;
 
@@ -164,7 +164,7 @@ TEST(source_growing_during_copy_is_copied_to_the_eof_read)
 
 TEST(short_writes_are_continued_then_efbig_names_destination)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	struct rlimit rl = { .rlim_cur = 100000, .rlim_max = RLIM_INFINITY };
 	enum rc_copy_side side;
 	int src, dst;
@@ -187,7 +187,7 @@ TEST(short_writes_are_continued_then_efbig_names_destination)
 
 TEST(read_error_names_source)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	enum rc_copy_side side;
 	int dir = open("/tmp", O_RDONLY | O_DIRECTORY), src, dst;
 

@@ -9,13 +9,13 @@
  */
 #include <sys/mman.h>
 
-#include "rc_checksum.h"
-#include "rc_harness.h"
-#include "rc_testutil.h"
+#include "checksum.h"
+#include "harness.h"
+#include "testutil.h"
 
-static struct rc_harness_opts quiet_opts(enum rc_quarantine_mode mode)
+static struct rh_harness_opts quiet_opts(enum rh_quarantine_mode mode)
 {
-	return (struct rc_harness_opts){ .scenario = "detector-test",
+	return (struct rh_harness_opts){ .scenario = "detector-test",
 					 .quarantine = mode, .quiet = true };
 }
 
@@ -24,7 +24,7 @@ static struct rc_harness_opts quiet_opts(enum rc_quarantine_mode mode)
  * the test frees while the read waits, then data arrives.  Returns the
  * read's CQE result.
  */
-static int late_kernel_write(struct rc_quarantine *q)
+static int late_kernel_write(struct rh_quarantine *q)
 {
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
@@ -34,11 +34,11 @@ static int late_kernel_write(struct rc_quarantine *q)
 
 	ASSERT_EQ(io_uring_queue_init(8, &ring, 0), 0);
 	ASSERT_EQ(pipe(p), 0);
-	ASSERT_EQ(rc_buf_quarantine.get(q, 4096, &buf), 0);
+	ASSERT_EQ(rh_buf_quarantine.get(q, 4096, &buf), 0);
 	sqe = io_uring_get_sqe(&ring);
 	io_uring_prep_read(sqe, p[0], buf, 4096, (uint64_t)-1);
 	ASSERT_EQ(io_uring_submit(&ring), 1);
-	rc_buf_quarantine.put(q, buf, 4096);	/* the broken free */
+	rh_buf_quarantine.put(q, buf, 4096);	/* the broken free */
 	ASSERT_EQ(write(p[1], "late data", 9), 9);
 	ASSERT_EQ(io_uring_wait_cqe(&ring, &cqe), 0);
 	res = cqe->res;
@@ -51,130 +51,127 @@ static int late_kernel_write(struct rc_quarantine *q)
 
 TEST(guard_quarantine_turns_a_late_kernel_write_into_efault)
 {
-	struct rc_quarantine q;
+	struct rh_quarantine q;
 
-	rc_quarantine_init(&q, RC_QUARANTINE_GUARD, 1 << 20);
+	rh_quarantine_init(&q, RH_QUARANTINE_GUARD, 1 << 20);
 	EXPECT_EQ(late_kernel_write(&q), -EFAULT);
-	rc_quarantine_drain(&q);
+	rh_quarantine_drain(&q);
 }
 
 static unsigned poison_reports;
 static void count_report(void *arg, int kind, const void *addr, size_t len)
 {
 	(void)arg; (void)addr; (void)len;
-	poison_reports += kind == RC_Q_REPORT_POISON;
+	poison_reports += kind == RH_Q_REPORT_POISON;
 }
 
 TEST(poison_quarantine_sees_a_late_kernel_write)
 {
-	struct rc_quarantine q;
+	struct rh_quarantine q;
 
-	rc_quarantine_init(&q, RC_QUARANTINE_POISON, 1 << 20);
+	rh_quarantine_init(&q, RH_QUARANTINE_POISON, 1 << 20);
 	q.report = count_report;
 	EXPECT_EQ(late_kernel_write(&q), 9);	/* it landed */
-	rc_quarantine_drain(&q);
+	rh_quarantine_drain(&q);
 	EXPECT_EQ(q.poison_failures, 1);
 	EXPECT_EQ(poison_reports, 1);
 }
 
 TEST(poison_quarantine_is_quiet_without_late_writes)
 {
-	struct rc_quarantine q;
+	struct rh_quarantine q;
 	void *buf;
 
-	rc_quarantine_init(&q, RC_QUARANTINE_POISON, 1 << 20);
+	rh_quarantine_init(&q, RH_QUARANTINE_POISON, 1 << 20);
 	q.report = count_report;
-	ASSERT_EQ(rc_buf_quarantine.get(&q, 8192, &buf), 0);
+	ASSERT_EQ(rh_buf_quarantine.get(&q, 8192, &buf), 0);
 	memset(buf, 1, 8192);
-	rc_buf_quarantine.put(&q, buf, 8192);
-	rc_quarantine_drain(&q);
+	rh_buf_quarantine.put(&q, buf, 8192);
+	rh_quarantine_drain(&q);
 	EXPECT_EQ(q.poison_failures, 0);
 }
 
 TEST(program_touch_of_freed_buffer_is_caught_by_the_segv_guard)
 {
-	struct rc_harness_opts o = quiet_opts(RC_QUARANTINE_GUARD);
+	struct rh_harness_opts o = quiet_opts(RH_QUARANTINE_GUARD);
 	struct rc_ring_params p = { 0 };
 	struct rc_ring *r;
 	void *buf;
 
-	rc_harness_start(&o);
-	rc_harness_ring_params(&p);
+	rh_harness_start(&o);
+	rh_harness_ring_params(&p);
 	ASSERT_EQ(rc_ring_create(&r, &p), 0);
 	ASSERT_EQ(rc_buf_get(r, 4096, &buf), 0);
 	rc_buf_put(r, buf, 4096);
 	((volatile char *)buf)[10] = 1;		/* use after free */
 	rc_ring_destroy(r, 1000);
-	EXPECT_EQ(rc_harness_finish(), 1);
-	EXPECT_EQ(rc_harness_summary()->by_kind[RC_VIOL_PROGRAM_TOUCH], 1);
+	EXPECT_EQ(rh_harness_finish(), 1);
+	EXPECT_EQ(rh_harness_summary()->by_kind[RH_VIOL_PROGRAM_TOUCH], 1);
 }
 
 TEST(sqe_outside_its_ops_buffer_fails_the_submit_check)
 {
-	struct rc_harness_opts o = quiet_opts(RC_QUARANTINE_GUARD);
+	struct rh_harness_opts o = quiet_opts(RH_QUARANTINE_GUARD);
 	struct rc_ring_params p = { 0 };
 	struct io_uring_sqe sqe;
 	struct rc_ring *r;
 	struct rc_op *op;
 	void *buf;
 
-	rc_harness_start(&o);
-	rc_harness_ring_params(&p);
+	rh_harness_start(&o);
+	rh_harness_ring_params(&p);
 	ASSERT_EQ(rc_ring_create(&r, &p), 0);
 	ASSERT_EQ(rc_op_get(r, &op), 0);
 	ASSERT_EQ(rc_buf_get(r, 4096, &buf), 0);
 	rc_op_set_buf(op, buf, 4096);
 	rc_op_prep_read(op, 0, 0, 4096, 0);
 	/* what a broken engine might write: 4 KiB past the op's buffer */
-	op->gen++;
 	p.trace(p.trace_arg, RC_EV_SUBMIT, op, buf, 4096, 0);
 	memset(&sqe, 0, sizeof(sqe));
 	io_uring_prep_read(&sqe, 0, (char *)buf + 4096, 4096, 0);
-	sqe.user_data = (uint64_t)(uintptr_t)op |
-			((uint64_t)(op->gen & 0xffff) << 48);
+	sqe.user_data = rc_op_user_data(op, RC_UD_OP);
 	p.trace(p.trace_arg, RC_EV_SQE, op, &sqe, sizeof(sqe), 0);
-	EXPECT_EQ(rc_harness_summary()->by_detector[RC_DET_SQE_CHECK], 1);
+	EXPECT_EQ(rh_harness_summary()->by_detector[RH_DET_SQE_CHECK], 1);
 	/* and a right one passes (unpoisoned again, as after a CQE) */
 	p.trace(p.trace_arg, RC_EV_DELIVER, op, buf, 4096, 0);
 	io_uring_prep_read(&sqe, 0, buf, 4096, 0);
-	sqe.user_data = (uint64_t)(uintptr_t)op |
-			((uint64_t)(op->gen & 0xffff) << 48);
+	sqe.user_data = rc_op_user_data(op, RC_UD_OP);
 	p.trace(p.trace_arg, RC_EV_SQE, op, &sqe, sizeof(sqe), 0);
-	EXPECT_EQ(rc_harness_summary()->by_detector[RC_DET_SQE_CHECK], 1);
+	EXPECT_EQ(rh_harness_summary()->by_detector[RH_DET_SQE_CHECK], 1);
 	/* the fake submit never reached the kernel: settle the ledger */
 	op->cqe_user_data = sqe.user_data;
 	p.trace(p.trace_arg, RC_EV_CQE, op, buf, 4096, 0);
 	rc_op_put(op);
 	rc_ring_destroy(r, 1000);
-	EXPECT_EQ(rc_harness_finish(), 1);
+	EXPECT_EQ(rh_harness_finish(), 1);
 }
 
 TEST(leaked_fd_is_reported)
 {
-	struct rc_harness_opts o = quiet_opts(RC_QUARANTINE_GUARD);
+	struct rh_harness_opts o = quiet_opts(RH_QUARANTINE_GUARD);
 	int fd;
 
-	rc_harness_start(&o);
+	rh_harness_start(&o);
 	fd = dup(1);
-	EXPECT_EQ(rc_harness_finish(), 1);
-	EXPECT_EQ(rc_harness_summary()->by_detector[RC_DET_FD_COUNT], 1);
+	EXPECT_EQ(rh_harness_finish(), 1);
+	EXPECT_EQ(rh_harness_summary()->by_detector[RH_DET_FD_COUNT], 1);
 	close(fd);
 }
 
 TEST(checksum_tells_different_content_apart)
 {
 	char a[64], b[64];
-	int fa = temp_file(a, sizeof(a), 0, 0), fb = temp_file(b, sizeof(b), 0, 0);
+	int fa = t_temp_file(a, sizeof(a), 0, 0), fb = t_temp_file(b, sizeof(b), 0, 0);
 	uint64_t sa, sb;
 
 	unlink(a);
 	unlink(b);
-	ASSERT_EQ(rc_fill_fd(fa, 100000, 7), 0);
-	ASSERT_EQ(rc_fill_fd(fb, 100000, 7), 0);
-	ASSERT_EQ(rc_checksum_fd(fa, 100000, &sa), 0);
-	ASSERT_EQ(rc_checksum_fd(fb, 100000, &sb), 0);
+	ASSERT_EQ(rh_fill_fd(fa, 100000, 7), 0);
+	ASSERT_EQ(rh_fill_fd(fb, 100000, 7), 0);
+	ASSERT_EQ(rh_checksum_fd(fa, 100000, &sa), 0);
+	ASSERT_EQ(rh_checksum_fd(fb, 100000, &sb), 0);
 	EXPECT_EQ(sa, sb);
 	ASSERT_EQ(pwrite(fb, "x", 1, 54321), 1);
-	ASSERT_EQ(rc_checksum_fd(fb, 100000, &sb), 0);
+	ASSERT_EQ(rh_checksum_fd(fb, 100000, &sb), 0);
 	EXPECT_NE(sa, sb);
 }

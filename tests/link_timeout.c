@@ -3,13 +3,13 @@
  * Description: a linked timeout cancels a pipe read that gets no data: the
  * read ends -ECANCELED, the timeout's own CQE is counted, not acted on.
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 TEST(link_timeout_expires_on_idle_pipe_read)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 64), *got = NULL;
+	struct rc_op *op = t_op_with_buf(r, 64), *got = NULL;
 	uint64_t t0 = rc_now_ns();
 	int p[2];
 
@@ -33,9 +33,9 @@ TEST(link_timeout_expires_on_idle_pipe_read)
 
 TEST(op_comes_back_only_after_its_timeouts_cqe_too)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 64), *got = NULL;
+	struct rc_op *op = t_op_with_buf(r, 64), *got = NULL;
 	int p[2];
 
 	ASSERT_EQ(pipe(p), 0);
@@ -59,8 +59,8 @@ TEST(op_comes_back_only_after_its_timeouts_cqe_too)
 
 TEST(link_timeout_in_a_chain_keeps_the_chain)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
-	struct rc_op *a = op_with_buf(r, 64), *b, *got;
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
+	struct rc_op *a = t_op_with_buf(r, 64), *b, *got;
 	int p[2], n = 0;
 
 	ASSERT_EQ(pipe(p), 0);

@@ -6,11 +6,11 @@
  * how CQEs are reaped (SQPOLL, IOPOLL), and a linked chain longer than the
  * SQ (it comes back -EINVAL instead of blocking the queue).
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 TEST(sqe_flags_outside_the_protocol_are_refused)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	struct rc_op *op;
 
 	ASSERT_EQ(rc_op_get(r, &op), 0);
@@ -36,7 +36,7 @@ TEST(ring_setups_outside_the_protocol_are_refused)
 
 TEST(chain_longer_than_the_sq_fails_and_does_not_block_the_queue)
 {
-	struct rc_ring *r = make_ring(4, NULL, NULL);
+	struct rc_ring *r = t_make_ring(4, NULL, NULL);
 	struct rc_op *ops[6], *got;
 	int i, chain_failed = 0, after_ok = 0;
 

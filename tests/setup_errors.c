@@ -11,7 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "rc_testutil.h"
+#include "testutil.h"
 
 /* Make io_uring_setup fail with err in this process and its children. */
 static void deny_io_uring_setup(int err)
@@ -67,7 +67,7 @@ TEST(ringcp_exits_4_when_io_uring_is_denied)
 
 	if (!ringcp)
 		SKIP("RINGCP (path of the ringcp binary) not set");
-	fd = temp_file(src, sizeof(src), 100, 's');
+	fd = t_temp_file(src, sizeof(src), 100, 's');
 	close(fd);
 	snprintf(dst, sizeof(dst), "%s.copy", src);
 	ASSERT_EQ(pipe(p), 0);

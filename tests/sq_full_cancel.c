@@ -4,21 +4,21 @@
  * Each ASYNC_CANCEL that finds the SQ full submits what is there and
  * retries; every op still ends with its own -ECANCELED CQE.
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 #define NOPS 32
 
 TEST(cancel_all_with_sq_of_4_entries)
 {
-	static struct recorder rec;
-	struct rc_ring *r = make_ring(4, &rec, NULL);
+	static struct t_recorder rec;
+	struct rc_ring *r = t_make_ring(4, &rec, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
 	struct rc_op *ops[NOPS];
 	int p[2], i;
 
 	ASSERT_EQ(pipe(p), 0);
 	for (i = 0; i < NOPS; i++) {
-		ops[i] = op_with_buf(r, 512);
+		ops[i] = t_op_with_buf(r, 512);
 		rc_op_prep_read(ops[i], p[0], 0, 512, (uint64_t)-1);
 		rc_op_submit(ops[i]);
 	}

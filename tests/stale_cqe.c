@@ -5,7 +5,7 @@
  * CQE meant for a record's previous life, a duplicate CQE, and a CQE with
  * a user_data that is no record are counted and ignored.
  */
-#include "rc_testutil.h"
+#include "testutil.h"
 
 /* Post a NOP CQE with any user_data, straight through liburing. */
 static void inject_cqe(struct rc_ring *r, uint64_t user_data)
@@ -18,17 +18,18 @@ static void inject_cqe(struct rc_ring *r, uint64_t user_data)
 	ASSERT_EQ(io_uring_submit(rc_ring_uring(r)), 1);
 }
 
-static uint64_t user_data_of(const struct rc_op *op, uint32_t gen)
+/* What op's own SQE of life `life` carried. */
+static uint64_t user_data_of(const struct rc_op *op, uint32_t life)
 {
-	return (uint64_t)(uintptr_t)op | ((uint64_t)(gen & 0xffff) << 48);
+	return rc_ud_encode(op, RC_UD_OP, life);
 }
 
 TEST(cqe_of_previous_generation_is_ignored)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
-	struct rc_op *op = op_with_buf(r, 64), *got;
-	uint32_t old_gen;
+	struct rc_op *op = t_op_with_buf(r, 64), *got;
+	uint32_t old_life;
 	int p[2];
 
 	ASSERT_EQ(pipe(p), 0);
@@ -36,14 +37,14 @@ TEST(cqe_of_previous_generation_is_ignored)
 	rc_op_submit(op);
 	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
 	ASSERT_TRUE(rc_ring_next(r) == op);
-	old_gen = op->gen;
+	old_life = rc_op_life(op);
 
 	/* the record's next life: a read that stays in flight */
 	rc_op_prep_read(op, p[0], 0, 64, (uint64_t)-1);
 	rc_op_submit(op);
 	ASSERT_GE(rc_ring_flush(r), 1);
-	ASSERT_NE(op->gen, old_gen);
-	inject_cqe(r, user_data_of(op, old_gen));
+	ASSERT_NE(rc_op_life(op), old_life);
+	inject_cqe(r, user_data_of(op, old_life));
 	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
 	EXPECT_EQ(st->stale_cqes, 1);
 	EXPECT_EQ(op->state, RC_OP_INFLIGHT);	/* not completed by it */
@@ -62,7 +63,7 @@ TEST(cqe_of_previous_generation_is_ignored)
 
 TEST(duplicate_cqe_after_completion_is_ignored)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
 	struct rc_op *op;
 
@@ -72,7 +73,7 @@ TEST(duplicate_cqe_after_completion_is_ignored)
 	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
 	ASSERT_TRUE(rc_ring_next(r) == op);
 	op->res = 12345;
-	inject_cqe(r, user_data_of(op, op->gen));	/* same life, again */
+	inject_cqe(r, user_data_of(op, rc_op_life(op)));	/* same life, again */
 	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
 	EXPECT_EQ(st->stale_cqes, 1);
 	EXPECT_EQ(op->res, 12345);
@@ -84,7 +85,7 @@ TEST(duplicate_cqe_after_completion_is_ignored)
 
 TEST(cqe_with_unknown_user_data_is_ignored)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
 	static char not_a_record[64] __attribute__((aligned(16)));
 
@@ -99,7 +100,7 @@ TEST(cqe_with_unknown_user_data_is_ignored)
 
 TEST(stray_cancel_and_timeout_answers_are_ignored)
 {
-	struct rc_ring *r = make_ring(0, NULL, NULL);
+	struct rc_ring *r = t_make_ring(0, NULL, NULL);
 	const struct rc_ring_stats *st = rc_ring_stats(r);
 	struct rc_op *op;
 
@@ -108,9 +109,9 @@ TEST(stray_cancel_and_timeout_answers_are_ignored)
 	rc_op_submit(op);
 	ASSERT_EQ(rc_ring_wait(r, 1, 2000), 1);
 	ASSERT_TRUE(rc_ring_next(r) == op);
-	/* answers nobody asked for: a cancel's (tag 1), a timeout's (tag 2) */
-	inject_cqe(r, user_data_of(op, op->gen) | 1);
-	inject_cqe(r, user_data_of(op, op->gen) | 2);
+	/* answers nobody asked for: a cancel's, a timeout's */
+	inject_cqe(r, rc_op_user_data(op, RC_UD_CANCEL));
+	inject_cqe(r, rc_op_user_data(op, RC_UD_TIMEOUT));
 	ASSERT_GE(rc_ring_wait(r, 2, 2000), 1);
 	rc_ring_wait(r, 0, 0);
 	EXPECT_EQ(st->stale_cqes, 2);

@@ -7,22 +7,22 @@
  */
 #include <pthread.h>
 
-#include "rc_stall.h"
-#include "rc_testutil.h"
+#include "stall.h"
+#include "testutil.h"
 
 #define NOPS 8
 
 TEST(teardown_with_pipe_reads_in_flight_frees_after_cqes)
 {
-	static struct recorder rec;
-	struct rc_ring *r = make_ring(0, &rec, NULL);
+	static struct t_recorder rec;
+	struct rc_ring *r = t_make_ring(0, &rec, NULL);
 	const void *bufs[NOPS];
 	struct rc_op *ops[NOPS];
 	int p[2], i;
 
 	ASSERT_EQ(pipe(p), 0);
 	for (i = 0; i < NOPS; i++) {
-		ops[i] = op_with_buf(r, 4096);
+		ops[i] = t_op_with_buf(r, 4096);
 		bufs[i] = ops[i]->buf;
 		rc_op_prep_read(ops[i], p[0], 0, 4096, (uint64_t)-1);
 		rc_op_submit(ops[i]);
@@ -33,8 +33,8 @@ TEST(teardown_with_pipe_reads_in_flight_frees_after_cqes)
 	EXPECT_EQ(rec.count[RC_EV_CQE], NOPS);
 	EXPECT_EQ(rec.count[RC_EV_BUF_PUT], NOPS);
 	for (i = 0; i < NOPS; i++) {
-		int cqe = rec_find(&rec, RC_EV_CQE, ops[i], NULL, 0);
-		int put = rec_find(&rec, RC_EV_BUF_PUT, NULL, bufs[i], 0);
+		int cqe = t_rec_find(&rec, RC_EV_CQE, ops[i], NULL, 0);
+		int put = t_rec_find(&rec, RC_EV_BUF_PUT, NULL, bufs[i], 0);
 
 		ASSERT_GE(cqe, 0);
 		EXPECT_EQ(rec.ev[cqe].res, -ECANCELED);
@@ -46,7 +46,7 @@ TEST(teardown_with_pipe_reads_in_flight_frees_after_cqes)
 }
 
 struct releaser {
-	struct rc_stall *s;
+	struct rh_stall *s;
 	int delay_ms;
 	uint64_t t_release;
 };
@@ -57,41 +57,41 @@ static void *release_later(void *arg)
 
 	usleep((useconds_t)rl->delay_ms * 1000);
 	rl->t_release = rc_now_ns();
-	rc_stall_release(rl->s, 0);
+	rh_stall_release(rl->s, 0);
 	return NULL;
 }
 
 /* A read stalled in io-wq; returns the ring. */
-static struct rc_ring *stalled_read(struct rc_stall *s, struct borrowed *b,
-				    struct recorder *rec, int *fdp)
+static struct rc_ring *stalled_read(struct rh_stall *s, struct t_borrowed *b,
+				    struct t_recorder *rec, int *fdp)
 {
 	struct rc_ring *r;
 	struct rc_op *op;
 	char path[64];
 	int ret;
 
-	need_root();
-	ret = rc_stall_create(s, 65536);
+	t_need_root();
+	ret = rh_stall_create(s, 65536);
 	if (ret)
 		SKIP("userfaultfd: %s", strerror(-ret));
-	*fdp = temp_file(path, sizeof(path), 65536, 'T');
+	*fdp = t_temp_file(path, sizeof(path), 65536, 'T');
 	unlink(path);
-	r = make_ring(0, rec, b);
+	r = t_make_ring(0, rec, b);
 	ASSERT_EQ(rc_op_get(r, &op), 0);
 	rc_op_set_buf(op, s->area, 65536);
 	rc_op_prep_read(op, *fdp, 0, 65536, 0);
 	rc_op_set_flags(op, IOSQE_ASYNC);
 	rc_op_submit(op);
 	ASSERT_GE(rc_ring_flush(r), 1);
-	ASSERT_EQ(rc_stall_wait_fault(s, 5000), 0);
+	ASSERT_EQ(rh_stall_wait_fault(s, 5000), 0);
 	return r;
 }
 
 TEST(teardown_waits_for_op_running_in_io_wq)
 {
-	static struct recorder rec;
-	struct borrowed b = { 0 };
-	struct rc_stall s;
+	static struct t_recorder rec;
+	struct t_borrowed b = { 0 };
+	struct rh_stall s;
 	struct releaser rl = { .s = &s, .delay_ms = 300 };
 	pthread_t th;
 	uint64_t t0;
@@ -113,15 +113,15 @@ TEST(teardown_waits_for_op_running_in_io_wq)
 		EXPECT_GT(rec.ev[i].t_ns, rl.t_release);
 	}
 	EXPECT_EQ(rc_rings_leaked(), 0);
-	rc_stall_destroy(&s);
+	rh_stall_destroy(&s);
 	close(fd);
 }
 
 TEST(teardown_that_cannot_finish_leaks_instead_of_freeing)
 {
-	static struct recorder rec;
-	struct borrowed b = { 0 };
-	struct rc_stall s;
+	static struct t_recorder rec;
+	struct t_borrowed b = { 0 };
+	struct rh_stall s;
 	int fd;
 	struct rc_ring *r = stalled_read(&s, &b, &rec, &fd);
 
@@ -130,7 +130,7 @@ TEST(teardown_that_cannot_finish_leaks_instead_of_freeing)
 	EXPECT_EQ(b.puts, 0);			/* never given back */
 	EXPECT_EQ(rec.count[RC_EV_RELEASE], 0);
 	/* let the worker finish so the kernel can free the ring */
-	rc_stall_release(&s, 0);
+	rh_stall_release(&s, 0);
 	usleep(100 * 1000);
 	EXPECT_EQ(b.puts, 0);
 	close(fd);

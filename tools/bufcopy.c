@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "rc_copy.h"
+#include "ringcp/copy.h"
 
 static void usage(FILE *f)
 {
@@ -42,18 +42,17 @@ int main(int argc, char **argv)
 	};
 	struct rc_copy_opts opts = { 0 };
 	struct rc_ring_params p = { 0 };
-	const char *buffers = "heap";
+	struct rc_config cfg = { .buffers = "heap" };
 	const struct rc_ring_stats *s;
 	struct rc_copy_result *res;
 	struct rc_ring *r;
 	uint64_t bytes = 0, start, ns;
-	unsigned qd;
 	int c, i, ret, failed = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			buffers = optarg;
+			cfg.buffers = optarg;
 			break;
 		case 'Q':
 			opts.queue_depth = (unsigned)strtoul(optarg, NULL, 0);
@@ -72,16 +71,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* as ringcp sets its ring up, and the strategy sized for one file */
-	if (argc - optind < 2 || rc_copy_buf_params(&p, buffers, &opts, 1)) {
+	/* as ringcp sets its ring up for one file */
+	cfg.queue_depth = opts.queue_depth;
+	cfg.block_size = opts.block_size;
+	if (argc - optind < 2 || rc_config_ring_params(&cfg, &p)) {
 		usage(stderr);
 		return 1;
 	}
-	qd = opts.queue_depth ? opts.queue_depth : RC_COPY_DEFAULT_QD;
 	opts.umask = umask(0);
 	umask(opts.umask);
-	p.entries = qd < 32 ? 32 : qd;
-	p.cq_entries = 2 * p.entries;
 	res = malloc(sizeof(*res));
 	if (!res)
 		return 1;
@@ -89,7 +87,7 @@ int main(int argc, char **argv)
 	ret = rc_ring_create(&r, &p);
 	if (ret) {
 		fprintf(stderr, "bufcopy: cannot set up io_uring with %s "
-			"buffers: %s: %s\n", buffers, strerror(-ret),
+			"buffers: %s: %s\n", cfg.buffers, strerror(-ret),
 			rc_setup_advice(ret));
 		return 4;
 	}
@@ -108,7 +106,7 @@ int main(int argc, char **argv)
 	       ", \"buffers_allocated\": %" PRIu64 ", \"buf_gets\": %" PRIu64
 	       ", \"reads_fixed\": %" PRIu64 ", \"writes_fixed\": %" PRIu64
 	       ", \"reads_selected\": %" PRIu64 ", \"reads_nobufs\": %" PRIu64
-	       ", \"enter_calls\": %" PRIu64, buffers, argc - optind - 1,
+	       ", \"enter_calls\": %" PRIu64, cfg.buffers, argc - optind - 1,
 	       bytes, s->ops_submitted, s->records_allocated,
 	       s->buffers_allocated, s->buf_gets, s->reads_fixed,
 	       s->writes_fixed, s->reads_selected, s->reads_nobufs,

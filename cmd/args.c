@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcp's command line: cp's form (SRC DST, SRC... DIR) and rsync's
+ * flags for trees, with their meaning.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+
+enum {
+	RC_OPT_FSYNC = 256,
+	RC_OPT_NO_FALLOCATE,
+	RC_OPT_DEVICES,
+	RC_OPT_SPECIALS,
+	RC_OPT_PROGRESS,
+	RC_OPT_JSON,
+	RC_OPT_FILES,
+	RC_OPT_BUFFERS,
+};
+
+static const struct option rc_longopts[] = {
+	{ "queue-depth", required_argument, NULL, 'Q' },
+	{ "block-size", required_argument, NULL, 'B' },
+	{ "fsync", no_argument, NULL, RC_OPT_FSYNC },
+	{ "no-fallocate", no_argument, NULL, RC_OPT_NO_FALLOCATE },
+	{ "archive", no_argument, NULL, 'a' },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "links", no_argument, NULL, 'l' },
+	{ "perms", no_argument, NULL, 'p' },
+	{ "times", no_argument, NULL, 't' },
+	{ "group", no_argument, NULL, 'g' },
+	{ "owner", no_argument, NULL, 'o' },
+	{ "devices", no_argument, NULL, RC_OPT_DEVICES },
+	{ "specials", no_argument, NULL, RC_OPT_SPECIALS },
+	{ "hard-links", no_argument, NULL, 'H' },
+	{ "xattrs", no_argument, NULL, 'X' },
+	{ "acls", no_argument, NULL, 'A' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "progress", no_argument, NULL, RC_OPT_PROGRESS },
+	{ "json", no_argument, NULL, RC_OPT_JSON },
+	{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
+	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parse "N", "NK", "NKiB", "NM"... (powers of 1024). Returns 0 or -EINVAL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')	/* no sign, no blank */
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	if (shift) {
+		end++;
+		if (!strcmp(end, "iB") || !strcmp(end, "B"))
+			end += strlen(end);
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int bad_usage(const char *msg)
+{
+	fprintf(stderr, "ringcp: %s\nTry 'ringcp --help' for more "
+		"information.\n", msg);
+	return RC_EXIT_USAGE;
+}
+
+/* -Q, -B, --files-in-flight: a number in its range.  Returns -1 or
+ * RC_EXIT_USAGE (message printed). */
+static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
+{
+	uint64_t v;
+	bool bad = parse_size(arg, &v) != 0;
+
+	switch (opt) {
+	case 'Q':
+		if (bad || v < 1 || v > RC_COPY_MAX_QD) {
+			fprintf(stderr, "ringcp: invalid queue depth '%s': "
+				"must be 1 to %u\n", arg, RC_COPY_MAX_QD);
+			return RC_EXIT_USAGE;
+		}
+		c->topts.copy.queue_depth = (unsigned)v;
+		return -1;
+	case 'B':
+		if (bad || v < RC_COPY_MIN_BS || v > RC_COPY_MAX_BS) {
+			fprintf(stderr, "ringcp: invalid block size '%s': "
+				"must be 4K to 64M\n", arg);
+			return RC_EXIT_USAGE;
+		}
+		c->topts.copy.block_size = (uint32_t)v;
+		return -1;
+	default:	/* RC_OPT_FILES */
+		if (bad || v < 1 || v > RC_TREE_MAX_FILES) {
+			fprintf(stderr, "ringcp: invalid files in flight '%s': "
+				"must be 1 to %u\n", arg, RC_TREE_MAX_FILES);
+			return RC_EXIT_USAGE;
+		}
+		c->topts.files_in_flight = (unsigned)v;
+		c->tree = true;
+		return -1;
+	}
+}
+
+/* One of rsync's tree flags, by its letter; false if opt is none. */
+static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt)
+{
+	switch (opt) {
+	case 'a':	/* -rlptgoD */
+		o->recursive = o->links = o->perms = o->times = true;
+		o->group = o->owner = o->devices = o->specials = true;
+		break;
+	case 'r':
+		o->recursive = true;
+		break;
+	case 'l':
+		o->links = true;
+		break;
+	case 'p':
+		o->perms = true;
+		break;
+	case 't':
+		o->times = true;
+		break;
+	case 'g':
+		o->group = true;
+		break;
+	case 'o':
+		o->owner = true;
+		break;
+	case 'D':
+		o->devices = o->specials = true;
+		break;
+	case RC_OPT_DEVICES:
+		o->devices = true;
+		break;
+	case RC_OPT_SPECIALS:
+		o->specials = true;
+		break;
+	case 'H':
+		o->hard_links = true;
+		break;
+	case 'X':
+		o->xattrs = true;
+		break;
+	case 'A':	/* ACLs imply -p */
+		o->acls = o->perms = true;
+		break;
+	case 'n':
+		o->dry_run = true;
+		break;
+	case RC_OPT_PROGRESS:
+		o->progress = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* One option.  Returns -1 to go on, or the exit code to leave with. */
+static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
+{
+	const struct rc_buf_ops *ops;
+
+	if (rc_cmd_tree_flag(&c->topts, opt)) {
+		c->tree = true;
+		return -1;
+	}
+	switch (opt) {
+	case 'Q':
+	case 'B':
+	case RC_OPT_FILES:
+		return rc_cmd_number(c, opt, arg);
+	case RC_OPT_BUFFERS:
+		if (rc_buf_strategy_by_name(arg, &ops)) {
+			fprintf(stderr, "ringcp: invalid buffer strategy '%s': "
+				"heap, pool, fixed or ring\n", arg);
+			return RC_EXIT_USAGE;
+		}
+		c->cfg.buffers = arg;
+		return -1;
+	case RC_OPT_FSYNC:
+		c->topts.copy.fsync = true;
+		return -1;
+	case RC_OPT_NO_FALLOCATE:
+		c->topts.copy.no_fallocate = true;
+		return -1;
+	case 'q':
+		c->topts.quiet = true;
+		return -1;
+	case RC_OPT_JSON:
+		c->json = c->tree = true;
+		return -1;
+	case 'v':
+		c->verbose = true;
+		c->topts.verbose++;
+		return -1;
+	case 'h':
+		rc_cmd_usage(stdout);
+		return RC_EXIT_OK;
+	case 'V':
+		printf("ringcp %s\n", RC_VERSION);
+		return RC_EXIT_OK;
+	default:
+		fprintf(stderr, "Try 'ringcp --help' for more information.\n");
+		return RC_EXIT_USAGE;
+	}
+}
+
+int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
+{
+	struct stat dst_st;
+	int opt, ret;
+
+	argv[0] = (char *)"ringcp";	/* getopt's messages say "ringcp:" */
+	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnqvhV",
+				  rc_longopts, NULL)) != -1) {
+		ret = rc_cmd_option(c, opt, optarg);
+		if (ret >= 0)
+			return ret;
+	}
+	c->ops = argv + optind;
+	c->nops = argc - optind;
+	if (c->nops < 2)
+		return bad_usage("missing SRC or DST operand");
+	/* cp's form: several files into an existing directory */
+	if (!c->tree && c->nops > 2) {
+		if (stat(c->ops[c->nops - 1], &dst_st) < 0 ||
+		    !S_ISDIR(dst_st.st_mode))
+			return bad_usage("too many operands: give one SRC and "
+					 "one DST, or several SRCs and an "
+					 "existing directory");
+		c->tree = true;
+	}
+	if (c->topts.quiet)
+		c->topts.verbose = 0;
+	c->cfg.tree = c->tree;
+	c->cfg.queue_depth = c->topts.copy.queue_depth;
+	c->cfg.block_size = c->topts.copy.block_size;
+	c->cfg.files_in_flight = c->topts.files_in_flight;
+	return -1;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pump, the copy pipeline: every op owns one block buffer and goes
+ * read -> write -> read ... at increasing offsets.  A short read is
+ * written and then continued; a short write is continued; a read that
+ * returns 0 marks the EOF actually read.  rc_copy_fd drives one pump on
+ * a ring of its own; the tree copy drives many on one ring.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringcp/copy.h"
+#include "mutant.h"
+
+struct rc_copy_slot {
+	struct rc_pump *pump;
+	struct rc_op *op;
+	bool held;		/* we hold it (idle), else the engine has it */
+	bool probe;		/* a read at or past the size hint */
+	uint64_t read_end;	/* end of the read request its data is from */
+};
+
+static int rc_copy_submit(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	int ret = rc_op_submit(s->op);
+
+	if (!ret) {
+		s->held = false;
+		c->busy++;
+	}
+	return ret;
+}
+
+static int rc_copy_read(struct rc_pump *c, struct rc_copy_slot *s,
+			uint64_t off, uint64_t end)
+{
+	int ret;
+
+	s->read_end = end;
+	s->op->user = s;
+	s->op->user_tag = RC_PUMP_TAG;
+	ret = rc_op_prep_read(s->op, c->src, 0, (uint32_t)(end - off), off);
+	if (!ret)
+		ret = rc_copy_submit(c, s);
+#ifdef RC_MUTANT_USER_FREE
+	/* MUTANT: the program frees the buffer its read is filling */
+	if (!ret && off == 0)
+		rc_buf_put(c->r, s->op->buf, s->op->buf_size);
+#endif
+	return ret;
+}
+
+/* Start reads on idle slots while there is something left to read. */
+static int rc_copy_fill(struct rc_pump *c)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < c->n_slots && !c->err; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+		uint64_t off = c->next_off, end;
+
+		if (!s->held)
+			continue;
+		if (off >= c->eof)
+			break;
+		if (off < c->size_hint || c->exact_end) {
+			if (off >= c->size_hint)
+				break;
+			end = off + c->bs < c->size_hint ? off + c->bs :
+							   c->size_hint;
+			s->probe = false;
+		} else {
+			/* past the size seen at open: one probe at a time */
+			if (c->probe_out)
+				break;
+			end = off + c->bs;
+			s->probe = true;
+			c->probe_out = true;
+		}
+		ret = rc_copy_read(c, s, off, end);
+		if (ret)
+			return ret;
+		c->next_off = end;
+	}
+	return 0;
+}
+
+/*
+ * A slot whose block is done.  With a buffer ring its buffer goes back
+ * now: an idle slot must not keep one the other slots' reads need.
+ */
+static void rc_copy_idle(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	size_t size;
+	void *buf;
+
+	s->held = true;
+	if (rc_ring_buf_select(c->r) && s->op->buf) {
+		buf = rc_op_take_buf(s->op, &size);
+		rc_buf_put(c->r, buf, size);
+	}
+}
+
+static void rc_copy_fail(struct rc_pump *c, int err, enum rc_copy_side side)
+{
+	if (!c->err) {
+		c->err = err;
+		c->side = side;
+	}
+}
+
+static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	struct rc_op *op = s->op;
+	int res = op->res;
+
+	if (s->probe) {
+		/* the probe answered: another may follow it */
+		c->probe_out = false;
+		s->probe = false;
+	}
+	if (res == -EINTR || res == -EAGAIN)
+		return rc_copy_read(c, s, op->off, s->read_end);
+	/* the buffer ring was empty: the other slots give theirs back as
+	 * their writes end; a ring that stays empty is an error */
+	if (res == -ENOBUFS && ++c->nobufs_retries < RC_COPY_NOBUFS_RETRIES)
+		return rc_copy_read(c, s, op->off, s->read_end);
+	if (res < 0) {
+		rc_copy_fail(c, res, RC_SIDE_SRC);
+		return 0;
+	}
+	if (res == 0) {
+		if (op->off < c->eof)
+			c->eof = op->off;
+		rc_copy_idle(c, s);
+		return 0;
+	}
+	c->nobufs_retries = 0;
+	s->op->user = s;
+	s->op->user_tag = RC_PUMP_TAG;
+	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
+	if (!res)
+		res = rc_copy_submit(c, s);
+#ifdef RC_MUTANT_POOL_PUT_IN_FLIGHT
+	/* MUTANT: "the write has the data now": the block buffer goes back
+	 * to the pool while the kernel still reads it */
+	if (!res)
+		rc_buf_put(c->r, op->buf, op->buf_size);
+#endif
+	return res;
+}
+
+static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	struct rc_op *op = s->op;
+	int res = op->res;
+	uint64_t end;
+
+	if (res == -EINTR || res == -EAGAIN)
+		res = 0;	/* nothing written: write it all again */
+	else if (res <= 0) {
+		rc_copy_fail(c, res ? res : -EIO, RC_SIDE_DST);
+		return 0;
+	}
+	if ((uint32_t)res < op->len) {
+		size_t io_off = op->io_off + (size_t)res;
+		uint32_t len = op->len - (uint32_t)res;
+
+		res = rc_op_prep_write(op, c->dst, io_off, len,
+				       op->off + (uint64_t)res);
+		return res ? res : rc_copy_submit(c, s);
+	}
+	/* the block's data up to end is written */
+	end = op->off + op->len;
+	if (end < s->read_end && end < c->eof)	/* continue a short read */
+		return rc_copy_read(c, s, end, s->read_end);
+	rc_copy_idle(c, s);
+	return 0;
+}
+
+/* Cancel what the engine holds and give back what we hold; no drain. */
+void rc_pump_abort(struct rc_pump *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (s->op && !s->held) {
+			rc_op_cancel(s->op);
+			s->op = NULL;
+		}
+	}
+	rc_pump_forget(c);
+}
+
+void rc_pump_forget(struct rc_pump *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++)
+		if (c->slots[i].op && c->slots[i].held)
+			rc_op_put(c->slots[i].op);
+	c->busy = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+}
+
+void rc_pump_end(struct rc_pump *c)
+{
+	unsigned i;
+
+	if (c->busy) {
+		rc_pump_abort(c);
+		return;
+	}
+	for (i = 0; i < c->n_slots; i++)
+		rc_op_put(c->slots[i].op);
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+}
+
+static int rc_copy_setup(struct rc_pump *c)
+{
+	unsigned i;
+	int ret;
+
+	c->slots = calloc(c->n_slots, sizeof(*c->slots));
+	if (!c->slots) {
+		c->n_slots = 0;
+		return -ENOMEM;
+	}
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+		void *buf;
+
+		s->pump = c;
+		ret = rc_op_get(c->r, &s->op);
+		if (ret)
+			return ret;
+		s->held = true;
+		if (rc_ring_buf_select(c->r))
+			continue;	/* its reads pick ring buffers */
+		ret = rc_buf_get(c->r, c->bs, &buf);
+		if (ret)
+			return ret;
+		rc_op_set_buf(s->op, buf, c->bs);
+	}
+	return 0;
+}
+
+#ifdef RC_TRACE
+/*
+ * The harness' chaos hook: cancel one op in flight (given up at once, as a
+ * program dropping a future would) or the whole file.  Returns true if the
+ * copy must stop.
+ */
+static bool rc_copy_chaos(struct rc_pump *c)
+{
+	int act = c->opts->chaos(c->opts->chaos_arg, c->busy);
+	unsigned i;
+
+	if (act == RC_CHAOS_CANCEL_OP) {
+		for (i = 0; i < c->n_slots; i++) {
+			struct rc_copy_slot *s = &c->slots[i];
+
+			if (s->op && !s->held) {
+				rc_op_cancel(s->op);
+				s->op = NULL;
+				c->busy--;
+				break;
+			}
+		}
+	}
+	if (act == RC_CHAOS_NONE)
+		return false;
+	rc_copy_fail(c, -ECANCELED, RC_SIDE_NONE);
+	return true;
+}
+#endif
+
+int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
+		  int dst_fd, uint64_t start, uint64_t end, bool exact_end,
+		  const struct rc_copy_opts *opts)
+{
+	uint64_t span = end > start ? end - start : 0;
+	struct rc_config cfg = {
+		.queue_depth = opts->queue_depth,
+		.block_size = opts->block_size,
+	};
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	if (rc_config_resolve(&cfg))
+		return -EINVAL;
+	c->r = r;
+	c->src = src_fd;
+	c->dst = dst_fd;
+	c->bs = cfg.block_size;
+	c->size_hint = end;
+	c->next_off = start;
+	c->exact_end = exact_end;
+	c->eof = UINT64_MAX;
+	c->n_slots = cfg.queue_depth;
+	c->opts = opts;
+	/* the buffers of all slots live at once: keep them bounded */
+	if ((uint64_t)c->n_slots * c->bs > RC_COPY_MAX_BUFFER_BYTES)
+		c->n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c->bs);
+	/* small span: smaller buffers, and no more slots than blocks */
+	if (span < c->bs)
+		c->bs = (uint32_t)((span + 4096) & ~4095ull);
+	if (span / c->bs + 1 < c->n_slots)
+		c->n_slots = (unsigned)(span / c->bs + 1);
+	if (exact_end && span && span % c->bs == 0 &&
+	    span / c->bs < c->n_slots)
+		c->n_slots = (unsigned)(span / c->bs);
+	ret = rc_copy_setup(c);
+	if (!ret)
+		ret = rc_copy_fill(c);
+	if (ret)
+		rc_copy_fail(c, ret, RC_SIDE_NONE);
+	return c->err;
+}
+
+struct rc_pump *rc_pump_of(const struct rc_op *op)
+{
+	const struct rc_copy_slot *s = op->user;
+
+	return op->user_tag == RC_PUMP_TAG && s ? s->pump : NULL;
+}
+
+int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
+{
+	struct rc_copy_slot *s = op->user;
+	int ret;
+
+	c->busy--;
+	s->held = true;
+	if (c->err)
+		return c->err;
+	ret = op->opcode == IORING_OP_READ ? rc_copy_on_read(c, s) :
+					     rc_copy_on_write(c, s);
+	if (!ret && !c->err)
+		ret = rc_copy_fill(c);
+	if (ret)
+		rc_copy_fail(c, ret, RC_SIDE_NONE);
+	return c->err;
+}
+
+bool rc_pump_done(const struct rc_pump *c)
+{
+	return !c->busy;
+}
+
+uint64_t rc_pump_eof(const struct rc_pump *c)
+{
+	if (c->eof != UINT64_MAX)
+		return c->eof;
+	return c->exact_end ? c->size_hint : UINT64_MAX;
+}
+
+int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
+		   uint64_t size_hint, const struct rc_copy_opts *opts,
+		   enum rc_copy_side *side, int *drain_err)
+{
+	struct rc_pump c;
+	struct rc_op *op;
+	uint64_t eof;
+	int ret;
+
+	*side = RC_SIDE_NONE;
+	*drain_err = 0;
+	rc_pump_start(&c, r, src_fd, dst_fd, 0, size_hint, false, opts);
+	while (!c.err && c.busy) {
+		if (opts->stop && *opts->stop) {
+			rc_copy_fail(&c, -EINTR, RC_SIDE_NONE);
+			break;
+		}
+#ifdef RC_TRACE
+		if (opts->chaos && rc_copy_chaos(&c))
+			break;
+#endif
+		ret = rc_ring_wait(r, 1, -1);
+		if (ret < 0 && ret != -EINTR && ret != -ETIME) {
+			rc_copy_fail(&c, ret, RC_SIDE_NONE);
+			break;
+		}
+#ifdef RC_MUTANT_BORROWED_BUFFER
+		/* MUTANT: the program writes into a buffer it lent for a read */
+		for (unsigned i = 0; i < c.n_slots; i++) {
+			struct rc_op *o = c.slots[i].op;
+
+			if (!c.slots[i].held && o->opcode == IORING_OP_READ) {
+				((volatile char *)o->buf)[0] ^= 0x5a;
+				break;
+			}
+		}
+#endif
+		while (!c.err && (op = rc_ring_next(r)))
+			rc_pump_complete(&c, op);
+	}
+
+	if (c.err) {
+		rc_pump_abort(&c);
+		*drain_err = rc_ring_drain(r, RC_COPY_DRAIN_MS);
+		*side = c.side;
+		return c.err;
+	}
+	rc_pump_end(&c);
+	eof = rc_pump_eof(&c);
+	return eof == UINT64_MAX ? -EIO : (int64_t)eof;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place every default of a copy is resolved (ringcp/config.h).
+ */
+#include <errno.h>
+
+#include "core.h"
+
+int rc_config_resolve(struct rc_config *c)
+{
+	const struct rc_buf_ops *ops;
+
+	if (!c->queue_depth)
+		c->queue_depth = RC_COPY_DEFAULT_QD;
+	if (!c->block_size)
+		c->block_size = RC_COPY_DEFAULT_BS;
+	if (!c->buffers)
+		c->buffers = RC_COPY_DEFAULT_BUFFERS;
+	if (c->tree && !c->files_in_flight)
+		c->files_in_flight = RC_TREE_DEFAULT_FILES;
+	if (c->queue_depth > RC_COPY_MAX_QD ||
+	    c->block_size < RC_COPY_MIN_BS || c->block_size > RC_COPY_MAX_BS ||
+	    c->files_in_flight > RC_TREE_MAX_FILES ||
+	    rc_buf_strategy_by_name(c->buffers, &ops))
+		return -EINVAL;
+	return 0;
+}
+
+int rc_config_ring_params(struct rc_config *c, struct rc_ring_params *p)
+{
+	unsigned files;
+	uint64_t entries, bufs;
+	int ret = rc_config_resolve(c);
+
+	if (ret)
+		return ret;
+	files = c->tree ? c->files_in_flight : 1;
+	/* room for every op in flight, and a CQ that never overflows */
+	entries = c->queue_depth * (c->tree ? 2ull * files : 1);
+	if (entries < RC_RING_MIN_ENTRIES)
+		entries = RC_RING_MIN_ENTRIES;
+	if (entries > RC_RING_MAX_ENTRIES)
+		entries = RC_RING_MAX_ENTRIES;
+	p->entries = (unsigned)entries;
+	p->cq_entries = 2 * p->entries;
+	/* queue-depth buffers of block-size bytes for each file at once */
+	bufs = (uint64_t)c->queue_depth * files;
+	if (bufs * c->block_size > RC_COPY_MAX_BUFFER_BYTES)
+		bufs = RC_COPY_MAX_BUFFER_BYTES / c->block_size;
+	rc_buf_strategy_by_name(c->buffers, &p->strategy);
+	p->strategy_bufs = bufs ? (unsigned)bufs : 1;
+	p->strategy_buf_size = c->block_size;
+	return 0;
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tree copy's private header.  Its files, each calling only those
+ * below it:
+ *   tree.c     the scheduler: rc_tree_copy's loop, abort
+ *   operand.c  one SRC operand: usage checks, where it goes, its walk
+ *   entry.c    one listed entry: up to date, dry run, a job, a special
+ *   job.c      a regular file's job: OPEN, CREATE, DATA, PLACE, CLOSE
+ *   walk.c     listing the source tree, entering directories
+ *   hlink.c    hard-link groups (-H)
+ *   dir.c      directory nodes: references, metadata when done
+ *   stage.c    staging directories and what interrupted runs left
+ *   meta.c     metadata through fds, non-regular files
+ *   msg.c      what the copy says: errors, -v, --progress, --json
+ */
+#ifndef RC_TREE_INT_H
+#define RC_TREE_INT_H
+
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "ringcp/hmap.h"
+#include "ringcp/tree.h"
+
+/* Directory listings: getdents64 a buffer at a time. */
+#define RC_DENTS_BUF (32 * 1024)
+
+struct rc_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static inline bool rc_dot_or_dotdot(const char *nm)
+{
+	return nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]));
+}
+
+/*
+ * A directory being copied: its source and destination fds (everything
+ * below it is reached relative to them, so depth is not bounded by
+ * PATH_MAX), and a reference count: the walker's listing, each child item
+ * in flight, each child directory.  At zero its metadata is applied (after
+ * its contents, as rsync does), its fds are closed and its parent is put.
+ */
+struct rc_dir {
+	struct rc_dir *parent;
+	int src_fd, dst_fd;
+	char *src_path;		/* for messages */
+	char *dst_path;
+	char *rel;		/* relative to the transfer root ("" at it) */
+	struct stat st;		/* the source directory's */
+	unsigned refs;
+	bool fresh;		/* created in this run: holds nothing else */
+	/*
+	 * Staging (see rc_walk.c): a directory new to the destination is
+	 * made under a temporary name and renamed to its final name when
+	 * everything in it is done, so what is inside goes in under final
+	 * names directly, never visible half-written.
+	 */
+	bool staged;		/* not at its final path yet */
+	bool adopted;		/* an interrupted run's: not all ours to trust */
+	char *stage_tmp;	/* a staging root: its name in parent ... */
+	char *stage_final;	/* ... and the name it is renamed to */
+	char **leftovers;	/* staging dirs of interrupted runs found in it */
+	size_t nleftovers;
+	struct rc_dir *stage_next;	/* on the tree's list of staging roots */
+	dev_t stage_pdev;	/* a staging root: its parent (dst side) */
+	ino_t stage_pino;
+	struct rc_dir *stage_hold;	/* another operand's staging root it
+					 * fills: a reference, put last */
+	gid_t new_gid;		/* the group a file created in it gets */
+	bool apply_meta;	/* false for the holder of a "SRC" operand */
+	/* PLACE ops naming this directory: one chain in flight at a time,
+	 * the jobs that came meanwhile wait here (see rc_job_place) */
+	unsigned places;
+	struct rc_job *place_head, *place_tail;
+};
+
+struct rc_job;
+
+struct rc_tree {
+	struct rc_ring *r;
+	const struct rc_tree_opts *o;
+	struct rc_tree_stats *st;
+	uid_t euid;
+	gid_t egid;
+	bool root;		/* may chown, mknod, link by fd */
+	bool link_by_proc;	/* link O_TMPFILEs through /proc/self/fd */
+	bool no_tmpfile;	/* the filesystem has no O_TMPFILE */
+	unsigned active;	/* file jobs in flight */
+	unsigned files_max;	/* files in flight at most (resolved) */
+	struct rc_hmap hl;	/* hard-link groups by (dev, ino): hlink.c */
+	uint64_t start_ns;
+	uint64_t total_bytes, total_files;	/* --progress: measured first */
+	uint64_t last_progress_ns;
+	bool progress_tty;
+	bool stopping;		/* aborted: leftovers are kept for a rerun */
+	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
+};
+
+/* ---- msg.c ---- */
+
+/* "ringcp: <fmt>[: strerror(-err)]" on stderr; counts an error if err. */
+void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A source entry gone during the copy: printed and counted (exit 24). */
+void rc_tree_vanished(struct rc_tree *t, const char *path);
+/* A line on stdout for -v (or a dry run's listing). */
+void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
+		     const char *name, const char *suffix);
+/* "path/name" in a static buffer: for messages only */
+const char *rc_tree_path(const char *dir, const char *name);
+/* "dir/name", malloc'd ("name" alone if dir is ""), or NULL */
+char *rc_path_join(const char *dir, const char *name);
+/* --progress: a line at most every 250 ms on a terminal, and the last */
+void rc_tree_progress(struct rc_tree *t, bool last);
+
+/* ---- operand.c ---- */
+
+/*
+ * Is DST a directory the operands go into?  Yes if it is one, ends in
+ * '/', must hold several operands, or receives a directory.
+ */
+bool rc_tree_dst_is_dir(const struct rc_tree_src *srcs, unsigned n,
+			const char *dst, const struct rc_tree_opts *o);
+
+/*
+ * The usage errors of one operand, found before anything is copied: a
+ * directory copied into itself or onto itself, a file onto itself.
+ * Returns 0 or -EINVAL (message printed).
+ */
+int rc_tree_check_operand(struct rc_tree *t, const char *src,
+			  const char *dst, bool dst_is_dir);
+
+struct rc_walk;
+
+/*
+ * Set up one operand's copy into dst: its walk in *wp (NULL if nothing
+ * is to be walked: a file copied to a new name goes at once).  Returns 0
+ * (errors of the operand printed and counted) or -errno if the run
+ * cannot go on.
+ */
+int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
+		    bool dst_is_dir, struct rc_walk **wp);
+
+/* ---- entry.c ---- */
+
+/*
+ * One listed entry of d (a reference the callee takes over): a regular
+ * file gets a job unless up to date (or is listed in a dry run), any
+ * other kind is made by rc_meta_copy_special.  type is its d_type.
+ */
+void rc_tree_entry(struct rc_tree *t, struct rc_dir *d, const char *name,
+		   const char *dst_name, unsigned char type);
+
+/* ---- job.c ---- */
+
+/* Start a regular file's job: d/name to d/dst_name (d's reference is the
+ * job's from here). */
+void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
+		  const char *dst_name);
+
+/* Hand an op that came back (rc_ring_next) to its job or its pump. */
+void rc_job_reap(struct rc_op *op);
+
+/*
+ * After the ring was drained at abort: forget every job, closing its fds
+ * and removing what it created that is not complete.
+ */
+void rc_jobs_forget(struct rc_tree *t);
+
+/* ---- walk.c ---- */
+
+/*
+ * Start walking one operand: holder/name (or all of holder if name is
+ * NULL) is copied.  holder's reference is the walk's.  Returns 0 or
+ * -errno (message printed).
+ */
+int rc_walk_new(struct rc_tree *t, struct rc_dir *holder, const char *name,
+		struct rc_walk **wp);
+
+/*
+ * The next non-directory entry to copy: *dirp (a reference the caller
+ * puts), its name (valid until the next call) and d_type.  Directories
+ * are created and entered here.  Returns 1, 0 when the walk is done, or
+ * -errno on a fatal error.
+ */
+int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
+		 unsigned char *d_type);
+void rc_walk_free(struct rc_walk *w);
+
+/* Files and bytes under a directory, for --progress's ETA. */
+void rc_walk_measure(int dir_fd, uint64_t *files, uint64_t *bytes);
+
+/* ---- dir.c ---- */
+
+/* A directory node; fds are owned by it from here. */
+struct rc_dir *rc_dir_new(struct rc_dir *parent, int src_fd, int dst_fd,
+			  const char *src_path, const char *dst_path,
+			  const char *rel);
+void rc_dir_get(struct rc_dir *d);
+/* Work out d->new_gid from its destination (set-group-ID or not). */
+void rc_dir_set_new_gid(const struct rc_tree *t, struct rc_dir *d);
+/*
+ * Drop a reference.  At zero: leftovers no entry took up are removed,
+ * the metadata applied, a staging root renamed into place, the fds
+ * closed, and the parent put.
+ */
+void rc_dir_put(struct rc_tree *t, struct rc_dir *d);
+
+/* ---- stage.c ---- */
+
+/* How rc_stage_open found or made d/name's staging directory. */
+struct rc_stage {
+	int dst_fd;		/* open, flock()ed */
+	char *tmp;		/* its name in d (a staging root; else NULL) */
+	char *final;		/* ... and the name it is renamed to */
+	bool adopted;		/* an interrupted run's, taken up */
+	struct rc_dir *hold;	/* another operand's root, filled as well */
+};
+
+/*
+ * d/name is new to the destination (d is not staged): open another
+ * operand's staging root for it (*st.hold), or take up an interrupted
+ * run's (pruned to what is complete), or make a new one.  Returns 0, or
+ * -1 with the error printed (nothing left open).
+ */
+int rc_stage_open(struct rc_tree *t, struct rc_dir *d, const char *name,
+		  int src_fd, const char *dst_path, struct rc_stage *st);
+
+/* Put a new staging root on the run's list (it is renamed when done). */
+void rc_stage_add(struct rc_tree *t, struct rc_dir *nd, struct rc_dir *parent);
+
+/*
+ * What an interrupted run left in d, an existing destination directory:
+ * files named like our temporary names (".<base>.ringcp-XXXXXXXX", all of
+ * them, or only those for one base name) are removed; directories so
+ * named (staging directories) are kept in d->leftovers, to be taken up by
+ * the entry of that name, or removed when d is done.
+ */
+void rc_stage_clean_temps(struct rc_tree *t, struct rc_dir *d,
+			  const char *base);
+
+/*
+ * d is done (rc_dir_put): its leftovers no entry took up are removed
+ * (kept if the run is stopping), and if d is a staging root, it is
+ * renamed to its final name in parent and leaves the run's list.
+ */
+void rc_stage_drop_leftovers(struct rc_tree *t, struct rc_dir *d);
+void rc_stage_finish(struct rc_tree *t, struct rc_dir *d,
+		     struct rc_dir *parent);
+
+/* ---- meta.c ---- */
+
+/* The mode a new file or directory gets: exact with -p, else less umask. */
+mode_t rc_meta_mode(const struct rc_tree *t, mode_t src_mode);
+
+/*
+ * Apply owner, mode (if set_mode), ACLs/xattrs (read from src_fd, if >= 0)
+ * and times of the source (metadata in st) to the open file fd, as the
+ * options ask.  cur is what fd has now (NULL: unknown): calls that would
+ * change nothing are skipped.  Returns 0 or -errno (*what names the step).
+ */
+int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
+		     const struct stat *st, const struct stat *cur,
+		     bool set_mode, const char **what);
+
+/*
+ * Copy a symlink, device, FIFO or socket src_dir/name to dst_dir/name
+ * (replacing what is there), metadata included.  Returns 0, 1 if skipped
+ * by choice, or -errno (message printed).
+ */
+int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
+			 const char *name, const struct stat *st);
+
+/* ---- hlink.c ---- */
+
+enum rc_hlink_state {
+	RC_HLINK_NEW,		/* first name of the group: copy it */
+	RC_HLINK_DONE,		/* the group's file is in place: link to it */
+	RC_HLINK_WAIT,		/* its copy is in flight: the job waits */
+};
+
+/*
+ * Look up the group of (dev, ino) with nlink names.  NEW: the job is the
+ * group's first and must call rc_hlink_placed() or rc_hlink_failed().
+ * WAIT: the job was queued and is resumed by rc_hlink_placed() through
+ * resume().  DONE: *dirp and *namep name the file to link to (the
+ * caller gets a reference on *dirp).
+ */
+enum rc_hlink_state rc_hlink_lookup(struct rc_tree *t, dev_t dev, ino_t ino,
+				    unsigned nlink, struct rc_job *job,
+				    struct rc_dir **dirp, const char **namep);
+/* The first name is in place at d/name: resume the waiting jobs. */
+void rc_hlink_placed(struct rc_tree *t, dev_t dev, ino_t ino,
+		     struct rc_dir *d, const char *name,
+		     void (*resume)(struct rc_tree *, struct rc_job *, bool));
+/* A name of the group found up to date at d/name: later names link to it. */
+void rc_hlink_seen(struct rc_tree *t, dev_t dev, ino_t ino, unsigned nlink,
+		   struct rc_dir *d, const char *name);
+/* The first copy failed: the next waiting job copies instead. */
+void rc_hlink_failed(struct rc_tree *t, dev_t dev, ino_t ino,
+		     void (*resume)(struct rc_tree *, struct rc_job *, bool));
+void rc_hlink_free(struct rc_tree *t);
+
+#endif

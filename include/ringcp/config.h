@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcp/config.h: every default of a copy, and the one place that
+ * resolves them (rc_config_resolve) for the command, the tools, the file
+ * copy and the tree copy.  The values were chosen by measurement:
+ * docs/defaults.md says how, results/ holds the runs.
+ */
+#ifndef RINGCP_CONFIG_H
+#define RINGCP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+
+/* Reads and writes in flight per file, and bytes per read or write. */
+#define RC_COPY_DEFAULT_QD	8
+#define RC_COPY_DEFAULT_BS	(256u * 1024u)
+#define RC_COPY_MIN_BS		4096u
+#define RC_COPY_MAX_BS		(64u * 1024u * 1024u)
+#define RC_COPY_MAX_QD		4096u
+/* queue depth x block size is cut down to this much buffer memory */
+#define RC_COPY_MAX_BUFFER_BYTES (256ull * 1024 * 1024)
+
+/* The buffer strategy unless told (docs/buffers.md says why). */
+#define RC_COPY_DEFAULT_BUFFERS	"pool"
+
+/* Regular files in flight in a tree copy. */
+#define RC_TREE_DEFAULT_FILES	64
+#define RC_TREE_MAX_FILES	4096
+
+/*
+ * A ring made for a copy: the SQ holds every op in flight within these
+ * bounds (a tree copy's PLACE chains need 32 SQEs), the CQ twice that.
+ */
+#define RC_RING_MIN_ENTRIES	32
+#define RC_RING_MAX_ENTRIES	4096
+
+/* What rc_ring_create() uses for fields left 0 in rc_ring_params. */
+#define RC_RING_DEFAULT_ENTRIES		256
+#define RC_STRATEGY_DEFAULT_BUFS	64
+#define RC_STRATEGY_DEFAULT_BUF_SIZE	(256u * 1024u)
+
+/* What a copy asks for; every 0 (or NULL) means "the default". */
+struct rc_config {
+	unsigned queue_depth;		/* reads and writes in flight per file */
+	uint32_t block_size;		/* bytes per read or write */
+	bool tree;			/* a tree copy (several files at once) */
+	unsigned files_in_flight;	/* tree: regular files copied at once */
+	const char *buffers;		/* buffer strategy: heap|pool|fixed|ring */
+};
+
+/*
+ * Replace every 0 or NULL of c by its default (files_in_flight stays 0
+ * when !tree).  Returns 0, or -EINVAL if a value is out of its range
+ * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
+ * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows).
+ */
+int rc_config_resolve(struct rc_config *c);
+
+/*
+ * Resolve c, then fill the ring parameters a copy with c needs: SQ
+ * entries for every op in flight (queue depth, times twice the files in
+ * flight for a tree, within RC_RING_MIN_ENTRIES..MAX), a CQ twice that
+ * (it never overflows), and the buffer strategy sized for queue-depth
+ * buffers of block-size bytes per file (at most RC_COPY_MAX_BUFFER_BYTES
+ * in all).  Other fields of p are left as they are.  Returns 0 or
+ * -EINVAL as rc_config_resolve.
+ */
+int rc_config_ring_params(struct rc_config *c, struct rc_ring_params *p);
+
+#endif

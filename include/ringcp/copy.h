@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcp/copy.h: copying data on the engine: the pump (one file's data,
+ * many pumps on one ring), a file descriptor's data (rc_copy_fd) and a
+ * whole file, written under a temporary name and renamed into place only
+ * when complete (rc_copy_file).
+ */
+#ifndef RINGCP_COPY_H
+#define RINGCP_COPY_H
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "ring.h"
+
+/* Reads in a row that may find the buffer ring empty before failing. */
+#define RC_COPY_NOBUFS_RETRIES	100000
+
+/* How long an aborted copy waits for its cancelled ops before giving up. */
+#define RC_COPY_DRAIN_MS	30000
+
+struct rc_copy_opts {
+	unsigned queue_depth;		/* ops in flight; 0: default */
+	uint32_t block_size;		/* bytes per op; 0: default (both as
+					 * rc_config_resolve has them) */
+	bool fsync;			/* data and directory durable */
+	bool no_fallocate;		/* do not preallocate */
+	mode_t umask;			/* applied to the source's mode */
+	const volatile sig_atomic_t *stop; /* non-zero: abort (signal) */
+#ifdef RC_TRACE
+	/*
+	 * Harness builds only: asked on every turn of the copy loop with the
+	 * number of ops in flight; returns RC_CHAOS_* (scenarios use it to
+	 * cancel at random points of real copies).
+	 */
+	int (*chaos)(void *arg, unsigned busy);
+	void *chaos_arg;
+#endif
+};
+
+enum rc_chaos_action {
+	RC_CHAOS_NONE,
+	RC_CHAOS_CANCEL_OP,	/* cancel one op in flight: the file fails */
+	RC_CHAOS_CANCEL_FILE,	/* abort the whole file */
+};
+
+enum rc_copy_side {
+	RC_SIDE_NONE,
+	RC_SIDE_SRC,
+	RC_SIDE_DST,
+};
+
+/*
+ * Copy src_fd's data into dst_fd at the same offsets, queue_depth reads
+ * and writes in flight, each owning its buffer.  Short reads and writes
+ * are continued; reading goes on past size_hint until a read returns 0,
+ * and the size returned is the EOF actually read (the caller truncates).
+ * Returns that size, or -errno with *side saying which file failed;
+ * -EINTR if opts->stop was raised, -ECANCELED if the harness' chaos
+ * hook cancelled an op or the file.  On error every op is cancelled and
+ * drained before returning, so both fds may be closed, unless the drain
+ * itself timed out (-ETIMEDOUT in *drain_err): then they must stay open.
+ */
+int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
+		   uint64_t size_hint, const struct rc_copy_opts *opts,
+		   enum rc_copy_side *side, int *drain_err);
+
+/*
+ * A pump: one file's data (or one range of it) copied from src to dst at
+ * the same offsets, up to queue_depth reads and writes in flight, each op
+ * owning its block buffer (read -> write -> read ...).  Many pumps can
+ * share one ring: the caller reaps, and hands each op whose
+ * rc_pump_of() is non-NULL back with rc_pump_complete().
+ */
+struct rc_copy_slot;
+struct rc_pump {
+	struct rc_ring *r;
+	int src, dst;
+	uint32_t bs;
+	uint64_t size_hint;	/* end of the range (the size seen at open) */
+	bool exact_end;		/* never read past size_hint */
+	uint64_t next_off;	/* next offset to read */
+	uint64_t eof;		/* lowest offset a read returned 0 at */
+	bool probe_out;		/* a read past the size hint is in flight */
+	unsigned n_slots, busy;
+	struct rc_copy_slot *slots;
+	const struct rc_copy_opts *opts;
+	unsigned nobufs_retries; /* reads that found the buffer ring empty */
+	int err;		/* first error, 0 or -errno */
+	enum rc_copy_side side;	/* which file it came from */
+	void *owner;		/* free for the caller */
+};
+
+/* op->user_tag of the ops a pump owns */
+#define RC_PUMP_TAG 0x70756d70u
+
+/*
+ * Start copying [start, end) of src_fd into dst_fd: allocate the slots and
+ * their buffers and submit the first reads.  With exact_end false reading
+ * goes on past end until a read returns 0 (a file that grew).  Returns 0
+ * or -errno (also kept in c->err; rc_pump_abort() then cleans up).
+ */
+int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
+		  int dst_fd, uint64_t start, uint64_t end, bool exact_end,
+		  const struct rc_copy_opts *opts);
+
+/* The pump an op handed back by rc_ring_next() belongs to, or NULL. */
+struct rc_pump *rc_pump_of(const struct rc_op *op);
+
+/*
+ * Take back one of the pump's ops from rc_ring_next(): continue a short
+ * read or write, turn a read into its write, start the next reads.
+ * Returns c->err (0 or -errno).
+ */
+int rc_pump_complete(struct rc_pump *c, struct rc_op *op);
+
+/* true once nothing of the pump's is in flight (finished or failed) */
+bool rc_pump_done(const struct rc_pump *c);
+
+/* The size copied: the EOF actually read (UINT64_MAX if none seen). */
+uint64_t rc_pump_eof(const struct rc_pump *c);
+
+/* Give up: cancel the ops in flight (released by their own CQEs), give
+ * back the idle ones.  The caller drains the ring before closing fds. */
+void rc_pump_abort(struct rc_pump *c);
+
+/* The ring's ops were all cancelled (rc_ring_cancel_all): give back only
+ * the idle ops the pump still holds, and its slots. */
+void rc_pump_forget(struct rc_pump *c);
+
+/* Give back the slots of a finished pump (aborts one still busy). */
+void rc_pump_end(struct rc_pump *c);
+
+/* How much of the base a temporary name keeps. */
+#define RC_TEMP_BASE_MAX	200
+
+/* A fresh name ".<base>.ringcp-XXXXXXXX" for a temporary entry (the
+ * first RC_TEMP_BASE_MAX bytes of base). */
+int rc_temp_name(const char *base, char *tmp, size_t size);
+
+/* Is name one such temporary name (for this base only, if not NULL)? */
+bool rc_is_temp_name(const char *name, const char *base);
+
+struct rc_copy_result {
+	uint64_t bytes;			/* size of the destination */
+	int err;			/* 0 or -errno */
+	char final_path[PATH_MAX];	/* where the file went (or would) */
+	char msg[2 * PATH_MAX + 128];	/* the error, ready to print */
+};
+
+/*
+ * Copy the regular file src to dst.  If dst is an existing directory the
+ * file goes inside it under src's base name.  The data is written to a
+ * temporary file in the target directory, which is renamed over the final
+ * name only when the copy is complete; on any error or stop the temporary
+ * file is removed and the final name is untouched.  Returns 0 or -errno,
+ * with the error described in res->msg.
+ */
+int rc_copy_file(struct rc_ring *r, const char *src, const char *dst,
+		 const struct rc_copy_opts *opts, struct rc_copy_result *res);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringcp/tree.h: tree copy, ringcp as a local `rsync -a`.  One ring, many files in flight
+ * (each a small state machine of io_uring ops: open, statx, data, link
+ * into place, close), directories walked relative to directory fds, every
+ * regular file written unnamed (O_TMPFILE) or under a temporary name and
+ * linked or renamed to its final name only when complete.
+ */
+#ifndef RINGCP_TREE_H
+#define RINGCP_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "copy.h"
+
+/* rsync's meaning of the flags of the same letters */
+struct rc_tree_opts {
+	bool recursive;		/* -r */
+	bool links;		/* -l: symlinks as symlinks */
+	bool perms;		/* -p */
+	bool times;		/* -t */
+	bool group;		/* -g */
+	bool owner;		/* -o (root only) */
+	bool devices;		/* --devices */
+	bool specials;		/* --specials: FIFOs, sockets */
+	bool hard_links;	/* -H */
+	bool xattrs;		/* -X */
+	bool acls;		/* -A */
+	bool dry_run;		/* -n */
+	int verbose;		/* -v */
+	bool quiet;		/* -q */
+	bool progress;		/* --progress */
+	unsigned files_in_flight; /* 0: RC_TREE_DEFAULT_FILES (config.h) */
+	struct rc_copy_opts copy; /* queue depth, block size, fsync, stop */
+};
+
+struct rc_tree_stats {
+	uint64_t files;		/* regular files copied */
+	uint64_t dirs;		/* directories created or updated */
+	uint64_t symlinks;
+	uint64_t specials;	/* devices, FIFOs, sockets */
+	uint64_t hard_links;	/* names linked to a file already copied */
+	uint64_t skipped;	/* up to date (quick check) or not copied by
+				 * choice (a symlink without -l...) */
+	uint64_t bytes;		/* data bytes copied */
+	uint64_t errors;	/* items that could not be copied */
+	uint64_t vanished;	/* source items gone during the copy */
+	uint64_t elapsed_ns;
+};
+
+/* One SRC operand; "dir/" copies dir's contents (rsync's rule). */
+struct rc_tree_src {
+	const char *path;
+};
+
+/*
+ * Copy srcs into dst as rsync would (see ringcp --help).  Errors are
+ * printed ("ringcp: <what> '<path>': <error>") and counted, and the copy
+ * goes on with the rest.  Returns 0 when the run went through (stats say
+ * whether anything failed), -EINTR if opts->copy.stop was raised (in-flight
+ * I/O cancelled and drained, nothing partial left under a final name), or
+ * another -errno for a usage-level failure (message printed).  r needs
+ * at least 32 SQ entries: a directory's linkats go as one linked chain of
+ * up to 32, and a chain that cannot fit the SQ fails every op in it.
+ */
+int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
+		 unsigned nsrcs, const char *dst,
+		 const struct rc_tree_opts *opts, struct rc_tree_stats *stats);
+
+/* The --json summary. */
+void rc_tree_print_json(FILE *f, const struct rc_tree_stats *s,
+			const struct rc_ring_stats *rs);
+
+#endif
