@@ -7,38 +7,41 @@
  * ringcp never has one, which the #error below enforces.
  *
  *   RC_MUTANT_BORROWED_BUFFER  the program writes into a buffer while its
- *                              read is in flight (rc_copy.c)
+ *                              read is in flight (copy/pump.c)
  *   RC_MUTANT_USER_FREE        the program frees a buffer while its read is
- *                              in flight (rc_copy.c)
+ *                              in flight (copy/pump.c)
  *   RC_MUTANT_FREE_ON_CANCEL   the buffer is released when cancel is called
- *                              (rc_op.c)
+ *                              (core/cancel.c)
  *   RC_MUTANT_CANCEL_TRUSTED   a cancel answering -ENOENT or -EALREADY is
  *                              taken as "done": the op is released then
- *                              (rc_ring.c)
+ *                              (core/cqe.c)
  *   RC_MUTANT_CLOSE_THEN_FREE  teardown exits the ring and frees without
- *                              draining, as compio and monoio did (rc_ring.c)
+ *                              draining, as compio and monoio did
+ *                              (core/teardown.c)
  *   RC_MUTANT_STALE_CQE        a record accepts a CQE meant for its previous
- *                              life: no generation check (rc_ring.c)
+ *                              life: no generation check (core/cqe.c)
  *   RC_MUTANT_HALT_LEAK        the fd of a cancelled openat that succeeded
- *                              anyway is not closed (rc_op.c)
+ *                              anyway is not closed (core/op.c)
  *   RC_MUTANT_POOL_PUT_IN_FLIGHT  a block buffer goes back to the pool as
  *                              soon as its write is submitted ("the write
  *                              has the data now"): the pool hands it out
- *                              again while the kernel reads it (rc_copy.c)
+ *                              again while the kernel reads it
+ *                              (copy/pump.c)
  *   RC_MUTANT_FIXED_UNREGISTER teardown unregisters the registered buffers
  *                              and gives them back before draining: the
  *                              pages stay pinned and the kernel still
- *                              writes them (rc_ring.c, rc_buf_fixed.c)
+ *                              writes them (core/buf_fixed.c, called
+ *                              through the table by core/teardown.c)
  *   RC_MUTANT_FIXED_UPDATE     a get finding every registered slot busy
  *                              replaces a busy slot's buffer in the table
  *                              (io_uring_register_buffers_update_tag) and
- *                              gives the old one back (rc_buf_fixed.c)
+ *                              gives the old one back (core/buf_fixed.c)
  *   RC_MUTANT_RING_HALT_LEAK   a cancelled read that completed anyway took
  *                              a ring buffer; it is not given back to the
- *                              ring (compio #746) (rc_op.c)
+ *                              ring (compio #746) (core/op.c)
  *   RC_MUTANT_RING_EARLY_RECYCLE  a selected ring buffer goes back to the
  *                              ring at its read's CQE, before the program
- *                              has written its data out (rc_ring.c)
+ *                              has written its data out (core/cqe.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Holding an operation in flight on purpose (io_uring-notes.md, "Keeping
- * an operation in flight on purpose"): a userfaultfd-registered buffer
+ * Holding an operation in flight on purpose (docs/harness.md): a
+ * userfaultfd-registered buffer
  * whose pages are missing.  A kernel copy into or out of it (an io-wq
  * worker running a regular-file read or write) stalls until the test
  * resolves the fault.

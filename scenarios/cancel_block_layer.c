@@ -70,7 +70,7 @@ int main(int argc, char **argv)
 			/* seen about once in 2000 O_DIRECT WRITE_FIXEDs
 			 * (6.18): the write was retried from io-wq, and the
 			 * worker saw the cancel (-EALREADY: running there, as
-			 * io_uring-notes.md says an interrupted wait ends) or
+			 * docs/protocol.md says an interrupted wait ends) or
 			 * the cancel raced the punt (-ENOENT).  Not the
 			 * block-layer state; nothing was freed before the op's
 			 * own CQE: noted, not a failure */

@@ -10,7 +10,7 @@
  * (--buffers): completed-but-unreaped reads cancelled (with a buffer ring
  * each took a buffer that must go back), and more buffers in use than the
  * strategy keeps or registers.  The correct engine must end with
- * no violation; each mutant (engine/rc_mutant.h) must end with at least
+ * no violation; each mutant (engine/mutant.h) must end with at least
  * one, and the summary says which detector saw it.
  *
  * Exit: 0 no violation, 1 violations, 2 usage or setup error.

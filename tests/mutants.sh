@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Description: the harness shows its teeth.  scenarios/protocol_tour on the
 # correct engine ends with no violation; built on each mutant of
-# engine/rc_mutant.h it must end with at least one, in every run, and the
+# engine/mutant.h it must end with at least one, in every run, and the
 # detector that saw it is named.  Under ASan the borrowed-buffer mutant is
 # caught by ASan's poisoning instead (the process stops at the report).
 # The correct engine runs the tour with every buffer strategy; each

@@ -648,16 +648,110 @@ static void rc_job_pump_op(struct rc_job *j, struct rc_op *op)
 	rc_job_step_done(j);
 }
 
+/*
+ * CREATE's answer.  Returns true if the job went on at once with another
+ * CREATE (op given back), false to go on as usual.
+ */
+static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
+{
+	struct rc_tree *t = j->t;
+
+	if (res >= 0) {
+		j->dst_fd = res;
+		j->created = j->direct;
+		return false;
+	}
+	if (j->direct && res == -EEXIST) {
+		/* another operand's file: replace it as usual */
+		j->direct = false;
+		goto again;
+	}
+	if (j->direct) {
+		/* says nothing of O_TMPFILE support */
+		rc_job_fail(j, res, "cannot create", true);
+		return false;
+	}
+	if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
+			       res == -EISDIR || res == -EINVAL)) {
+		t->no_tmpfile = true;	/* retry with a name */
+		goto again;
+	}
+	if (t->no_tmpfile && res == -EEXIST)
+		goto again;
+	j->tmp[0] = '\0';
+	rc_job_fail(j, res, "cannot create", true);
+	return false;
+again:
+	rc_op_put(op);
+	rc_job_create(j);
+	return true;
+}
+
+/* PLACE's answer.  Returns true if the job placed again (op given back). */
+static bool rc_job_place_done(struct rc_job *j, struct rc_op *op, int res)
+{
+	struct rc_tree *t = j->t;
+	/* linking an fd needs CAP_DAC_READ_SEARCH (before Linux 6.10): from
+	 * here link through /proc, before the next chain goes, and retry
+	 * every fd link that came back -ENOENT */
+	bool by_proc = res == -ENOENT && !j->tmp[0] && !j->place_by_proc;
+
+	if (by_proc)
+		t->link_by_proc = true;
+	if (!--j->dir->places)
+		rc_dir_place_flush(j->dir);
+	if (by_proc) {
+		rc_op_put(op);
+		rc_job_place(j);
+		return true;
+	}
+	if (res == -EEXIST && !j->tmp[0])
+		res = rc_job_replace(j);
+	if (res < 0)
+		rc_job_fail(j, res, "cannot create", true);
+	else
+		rc_job_placed(j);
+	return false;
+}
+
+/* HLINK's answer: the link to the group's copy (path in its directory). */
+static void rc_job_hlinked(struct rc_job *j, const char *path, int res)
+{
+	struct rc_tree *t = j->t;
+	struct rc_dir *d = j->link_dir;
+	int ret;
+
+	j->link_dir = NULL;
+	if (res == -EEXIST) {
+		/* replace: link under a temporary name, rename */
+		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
+		res = ret ? ret : linkat(d->dst_fd, path, j->dir->dst_fd,
+					 j->tmp, 0);
+		if (!res && renameat(j->dir->dst_fd, j->tmp, j->dir->dst_fd,
+				     j->dst_name) < 0) {
+			res = -errno;
+			unlinkat(j->dir->dst_fd, j->tmp, 0);
+		} else if (res < 0 && !ret)
+			res = -errno;
+		j->tmp[0] = '\0';
+	}
+	rc_dir_put(t, d);
+	if (res < 0)
+		rc_job_fail(j, res, "cannot link", true);
+	else {
+		t->st->hard_links++;
+		rc_tree_verbose(t, j->dir, j->dst_name, "");
+	}
+	j->step = RC_STEP_PLACE;
+}
+
 /* One of the job's own ops came back. */
 static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 {
-	struct rc_tree *t = j->t;
-	enum rc_job_tag tag = (enum rc_job_tag)op->user_tag;
 	int res = op->res;
-	int ret;
 
 	j->pending--;
-	switch (tag) {
+	switch ((enum rc_job_tag)op->user_tag) {
 	case RC_JT_OPEN:
 		if (res >= 0)
 			j->src_fd = res;
@@ -672,90 +766,20 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 			rc_job_fail(j, res, "cannot stat", false);
 		break;
 	case RC_JT_CREATE:
-		if (res >= 0) {
-			j->dst_fd = res;
-			j->created = j->direct;
-			break;
-		}
-		if (j->direct && res == -EEXIST) {
-			/* another operand's file: replace it as usual */
-			j->direct = false;
-			rc_op_put(op);
-			return rc_job_create(j);
-		}
-		if (j->direct) {
-			/* says nothing of O_TMPFILE support */
-			rc_job_fail(j, res, "cannot create", true);
-			break;
-		}
-		if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
-				       res == -EISDIR || res == -EINVAL)) {
-			t->no_tmpfile = true;	/* retry with a name */
-			rc_op_put(op);
-			return rc_job_create(j);
-		}
-		if (t->no_tmpfile && res == -EEXIST) {
-			rc_op_put(op);
-			return rc_job_create(j);
-		}
-		j->tmp[0] = '\0';
-		rc_job_fail(j, res, "cannot create", true);
+		if (rc_job_created(j, op, res))
+			return;
 		break;
 	case RC_JT_FSYNC:
 		if (res < 0)
 			rc_job_fail(j, res, "cannot sync", true);
 		break;
-	case RC_JT_PLACE: {
-		/* linking an fd needs CAP_DAC_READ_SEARCH (before Linux
-		 * 6.10): from here link through /proc, before the next chain
-		 * goes, and retry every fd link that came back -ENOENT */
-		bool by_proc = res == -ENOENT && !j->tmp[0] &&
-			       !j->place_by_proc;
-
-		if (by_proc)
-			t->link_by_proc = true;
-		if (!--j->dir->places)
-			rc_dir_place_flush(j->dir);
-		if (by_proc) {
-			rc_op_put(op);
-			return rc_job_place(j);
-		}
-		if (res == -EEXIST && !j->tmp[0])
-			res = rc_job_replace(j);
-		if (res < 0)
-			rc_job_fail(j, res, "cannot create", true);
-		else
-			rc_job_placed(j);
+	case RC_JT_PLACE:
+		if (rc_job_place_done(j, op, res))
+			return;
 		break;
-	}
-	case RC_JT_HLINK: {
-		struct rc_dir *d = j->link_dir;
-
-		j->link_dir = NULL;
-		if (res == -EEXIST) {
-			/* replace: link under a temporary name, rename */
-			ret = rc_temp_name(j->dst_name, j->tmp,
-						sizeof(j->tmp));
-			res = ret ? ret : linkat(d->dst_fd, op->path,
-						 j->dir->dst_fd, j->tmp, 0);
-			if (!res && renameat(j->dir->dst_fd, j->tmp,
-					     j->dir->dst_fd, j->dst_name) < 0) {
-				res = -errno;
-				unlinkat(j->dir->dst_fd, j->tmp, 0);
-			} else if (res < 0 && !ret)
-				res = -errno;
-			j->tmp[0] = '\0';
-		}
-		rc_dir_put(t, d);
-		if (res < 0)
-			rc_job_fail(j, res, "cannot link", true);
-		else {
-			t->st->hard_links++;
-			rc_tree_verbose(t, j->dir, j->dst_name, "");
-		}
-		j->step = RC_STEP_PLACE;
+	case RC_JT_HLINK:
+		rc_job_hlinked(j, op->path, res);
 		break;
-	}
 	case RC_JT_CLOSE:
 		break;
 	}
@@ -763,7 +787,6 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 	if (!j->pending)
 		rc_job_step_done(j);
 }
-
 
 void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
 		  const char *dst_name)

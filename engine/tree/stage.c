@@ -61,8 +61,7 @@ static int rc_remove_tree(int dir_fd, const char *name)
 				int r;
 
 				pos += de->d_reclen;
-				if (nm[0] == '.' && (!nm[1] ||
-						     (nm[1] == '.' && !nm[2])))
+				if (rc_dot_or_dotdot(nm))
 					continue;
 				r = de->d_type == DT_DIR ? rc_remove_tree(fd, nm) :
 				    unlinkat(fd, nm, 0) < 0 ? -errno : 0;
@@ -224,7 +223,7 @@ static int rc_list_names(int dir_fd, char ***namesp, size_t *n)
 			const char *nm = de->d_name;
 
 			pos += de->d_reclen;
-			if (nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2])))
+			if (rc_dot_or_dotdot(nm))
 				continue;
 			g = realloc(names, (*n + 1) * sizeof(*names));
 			if (g)

@@ -34,6 +34,7 @@ struct rc_dirent64 {
 	char d_name[];
 };
 
+/* "." or "..": skipped by every listing */
 static inline bool rc_dot_or_dotdot(const char *nm)
 {
 	return nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]));
@@ -56,7 +57,7 @@ struct rc_dir {
 	unsigned refs;
 	bool fresh;		/* created in this run: holds nothing else */
 	/*
-	 * Staging (see rc_walk.c): a directory new to the destination is
+	 * Staging (see stage.c): a directory new to the destination is
 	 * made under a temporary name and renamed to its final name when
 	 * everything in it is done, so what is inside goes in under final
 	 * names directly, never visible half-written.

@@ -313,8 +313,7 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 			c->pos += de->d_reclen;
 			nm = de->d_name;
 			type = de->d_type;
-			if (nm[0] == '.' && (!nm[1] ||
-					     (nm[1] == '.' && !nm[2])))
+			if (rc_dot_or_dotdot(nm))
 				continue;
 		}
 		if (type == DT_UNKNOWN) {
@@ -372,8 +371,7 @@ void rc_walk_measure(int dir_fd, uint64_t *files, uint64_t *bytes)
 			struct stat st;
 
 			pos += de->d_reclen;
-			if (de->d_name[0] == '.' && (!de->d_name[1] ||
-			    (de->d_name[1] == '.' && !de->d_name[2])))
+			if (rc_dot_or_dotdot(de->d_name))
 				continue;
 			if (fstatat(dir_fd, de->d_name, &st,
 				    AT_SYMLINK_NOFOLLOW) < 0)
