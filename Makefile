@@ -155,15 +155,22 @@ $(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) 
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
 		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
 
+# A mutant's engine: its switch compiled into the files that name it, the
+# trace objects for all the others (they are the same code).
+upper = $(shell echo $(1) | tr a-z A-Z)
 define MUTANT_RULES
+MUTANT_SRCS_$(1) := $(shell grep -lw RC_MUTANT_$(call upper,$(1)) $(ENGINE_SRCS))
+
 $(BUILD)/mutants/$(1)/obj/%.o: engine/%.c $(ENGINE_HDRS)
 	@mkdir -p $$(@D)
 	$$(quiet) CC $$@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -Iengine -DRC_TRACE \
-		-DRC_MUTANT_$(shell echo $(1) | tr a-z A-Z) -c -o $$@ $$<
+		-DRC_MUTANT_$(call upper,$(1)) -c -o $$@ $$<
 
 $(BUILD)/mutants/$(1)/libringcp-trace.a: \
-		$(call ENGINE_OBJS,$(BUILD)/mutants/$(1)/obj)
+		$$(patsubst engine/%.c,$(BUILD)/mutants/$(1)/obj/%.o,$$(MUTANT_SRCS_$(1))) \
+		$$(patsubst engine/%.c,$(BUILD)/trace/%.o,$$(filter-out \
+			$$(MUTANT_SRCS_$(1)),$(ENGINE_SRCS)))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
 $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
