@@ -86,23 +86,6 @@ static inline struct rc_ring *t_strategy_ring(const char *name, unsigned bufs,
 	return r;
 }
 
-/* A source of len bytes of a pattern, and an empty destination. */
-static inline void t_file_pair(size_t len, int *src, int *dst)
-{
-	char path[64];
-	char *data = malloc(len ? len : 1);
-	size_t i;
-
-	*src = t_temp_file(path, sizeof(path), 0, 0);
-	unlink(path);
-	for (i = 0; i < len; i++)
-		data[i] = (char)(i * 2654435761u >> 13);
-	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
-	free(data);
-	*dst = t_temp_file(path, sizeof(path), 0, 0);
-	unlink(path);
-}
-
 static inline bool t_same_data(int a, int b, size_t len)
 {
 	char *x = malloc(len + 1), *y = malloc(len + 1);

@@ -51,23 +51,6 @@ static struct rc_ring *hooked_ring(void)
 	return r;
 }
 
-/* A source of len random-ish bytes and an empty destination. */
-static void make_pair(size_t len, int *src, int *dst)
-{
-	char path[64];
-	char *data = malloc(len ? len : 1);
-	size_t i;
-
-	*src = t_temp_file(path, sizeof(path), 0, 0);
-	unlink(path);
-	for (i = 0; i < len; i++)
-		data[i] = (char)(i * 2654435761u >> 13);
-	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
-	free(data);
-	*dst = t_temp_file(path, sizeof(path), 0, 0);
-	unlink(path);
-}
-
 /* The first n bytes of a and b are equal. */
 static void expect_prefix_copy(int a, int b, int64_t n)
 {
@@ -98,7 +81,7 @@ TEST(source_smaller_than_size_hint_copies_what_is_there)
 	enum rc_copy_side side;
 	int src, dst;
 
-	make_pair(300 * KiB + 5, &src, &dst);
+	t_file_pair(300 * KiB + 5, &src, &dst);
 	EXPECT_EQ(copy(r, src, dst, 1024 * KiB, 8, 64 * KiB, &side),
 		  300 * KiB + 5);
 	expect_prefix_copy(src, dst, 300 * KiB + 5);
@@ -111,7 +94,7 @@ TEST(source_larger_than_size_hint_is_read_to_its_end)
 	enum rc_copy_side side;
 	int src, dst;
 
-	make_pair(700 * KiB + 1, &src, &dst);
+	t_file_pair(700 * KiB + 1, &src, &dst);
 	EXPECT_EQ(copy(r, src, dst, 100 * KiB, 4, 64 * KiB, &side),
 		  700 * KiB + 1);
 	expect_prefix_copy(src, dst, 700 * KiB + 1);
@@ -124,7 +107,7 @@ TEST(empty_source_with_big_hint_ends_on_first_zero_read)
 	enum rc_copy_side side;
 	int src, dst;
 
-	make_pair(0, &src, &dst);
+	t_file_pair(0, &src, &dst);
 	EXPECT_EQ(copy(r, src, dst, 64 * 1024 * KiB, 8, 64 * KiB, &side), 0);
 	EXPECT_LE(rc_ring_stats(r)->ops_submitted, 8);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
@@ -137,7 +120,7 @@ TEST(source_shrinking_during_copy_is_copied_to_the_eof_read)
 	int src, dst;
 	int64_t n;
 
-	make_pair(1024 * KiB, &src, &dst);
+	t_file_pair(1024 * KiB, &src, &dst);
 	src_fd_for_hook = src;
 	truncate_to = 300 * KiB + 77;
 	n = copy(r, src, dst, 1024 * KiB, 1, 64 * KiB, &side);
@@ -153,7 +136,7 @@ TEST(source_growing_during_copy_is_copied_to_the_eof_read)
 	int src, dst;
 	int64_t n;
 
-	make_pair(256 * KiB, &src, &dst);
+	t_file_pair(256 * KiB, &src, &dst);
 	src_fd_for_hook = src;
 	append_len = 100 * KiB + 3;
 	n = copy(r, src, dst, 256 * KiB, 2, 64 * KiB, &side);
@@ -170,7 +153,7 @@ TEST(short_writes_are_continued_then_efbig_names_destination)
 	int src, dst;
 	char *x = malloc(100000), *y = malloc(100000);
 
-	make_pair(512 * KiB, &src, &dst);
+	t_file_pair(512 * KiB, &src, &dst);
 	signal(SIGXFSZ, SIG_IGN);
 	ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	EXPECT_EQ(copy(r, src, dst, 512 * KiB, 4, 64 * KiB, &side), -EFBIG);
@@ -191,7 +174,7 @@ TEST(read_error_names_source)
 	enum rc_copy_side side;
 	int dir = open("/tmp", O_RDONLY | O_DIRECTORY), src, dst;
 
-	make_pair(0, &src, &dst);
+	t_file_pair(0, &src, &dst);
 	EXPECT_EQ(copy(r, dir, dst, 4096, 4, 64 * KiB, &side), -EISDIR);
 	EXPECT_EQ(side, RC_SIDE_SRC);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
@@ -206,7 +189,7 @@ TEST(stop_raised_mid_copy_cancels_and_drains)
 	enum rc_copy_side side;
 	int src, dst, drain_err;
 
-	make_pair(4096 * KiB, &src, &dst);
+	t_file_pair(4096 * KiB, &src, &dst);
 	src_fd_for_hook = src;
 	stop_on_first_read = &stop;
 	EXPECT_EQ(rc_copy_fd(r, src, dst, 4096 * KiB, &o, &side, &drain_err),

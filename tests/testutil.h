@@ -145,6 +145,23 @@ static inline int t_temp_file(char *path, size_t size, size_t len, int fill)
 	return fd;
 }
 
+/* A source of len bytes of a pattern, and an empty destination. */
+static inline void t_file_pair(size_t len, int *src, int *dst)
+{
+	char path[64];
+	char *data = malloc(len ? len : 1);
+	size_t i;
+
+	*src = t_temp_file(path, sizeof(path), 0, 0);
+	unlink(path);
+	for (i = 0; i < len; i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
+	free(data);
+	*dst = t_temp_file(path, sizeof(path), 0, 0);
+	unlink(path);
+}
+
 static inline void t_need_root(void)
 {
 	if (geteuid() != 0)
