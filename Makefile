@@ -171,7 +171,7 @@ safety-check: deps
 
 # make bench [FULL=1] [BENCH_DIR=...]: results/bench/*.json, plots, REPORT.md
 bench:
-	@FULL=$(FULL) scripts/bench/bench.sh
+	@FULL=$(FULL) scripts/bench.sh
 
 # make report: plots and REPORT.md from results/ only (no measurement)
 report:

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: MIT
+"""ringcp's measurement and reporting tools, one module per job.  Run any
+of them as `PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.NAME`
+(the system Python: it has matplotlib); each module's docstring gives its
+usage and contract.  The make targets and scripts/*.sh call them.
+
+Shared pieces
+  common        repository root, messages, JSON files, statistics
+  env           the environment record (the one writer of every "env")
+  scratch       loop-mounted ext4 scratch filesystems (bench and gate)
+
+make bench (scripts/bench.sh orders the steps)
+  datasets      the seeded datasets
+  commands      every tool's command line on every dataset
+  fio           the device's ceilings
+  timing        hyperfine timings and the ringcp sweeps
+  probes        system calls (strace) and peak memory (time)
+  trace_cost    what the harness costs (scripts/measure-trace-cost.sh)
+"""
