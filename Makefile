@@ -175,8 +175,8 @@ bench:
 
 # make report: plots and REPORT.md from results/ only (no measurement)
 report:
-	@/usr/bin/python3 scripts/plots.py results
-	@/usr/bin/python3 scripts/report.py results REPORT.md
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.plots results
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.report results REPORT.md
 
 # The regression gate (scripts/gate/gate.py; README "Regression gate").
 # The allocation counter is preloaded into the ringcp under test and into

@@ -16,4 +16,9 @@ make bench (scripts/bench.sh orders the steps)
   timing        hyperfine timings and the ringcp sweeps
   probes        system calls (strace) and peak memory (time)
   trace_cost    what the harness costs (scripts/measure-trace-cost.sh)
+
+make report
+  targets       issue 7's targets (targets.json) checked against results
+  report        REPORT.md (scripts/report.py is the same)
+  plots         the PNGs in results/bench/
 """
