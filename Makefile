@@ -190,11 +190,11 @@ $(GATE_SO): scripts/gate/malloc_count.c
 
 # make gate: exit 1 on any FAIL; the record goes to build/gate.json
 gate: all $(GATE_SO)
-	@/usr/bin/python3 scripts/gate/gate.py run
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.gate run
 
 # make baseline: results/baseline.json from the committed HEAD
 baseline: all $(GATE_SO)
-	@/usr/bin/python3 scripts/gate/gate.py baseline
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.gate baseline
 
 deps:
 	@scripts/deps.sh

@@ -21,4 +21,7 @@ make report
   targets       issue 7's targets (targets.json) checked against results
   report        REPORT.md (scripts/report.py is the same)
   plots         the PNGs in results/bench/
+
+make gate, make baseline
+  gate          the regression gate (a package: see gate/__init__.py)
 """
