@@ -24,4 +24,7 @@ make report
 
 make gate, make baseline
   gate          the regression gate (a package: see gate/__init__.py)
+
+make safety-check (scripts/safety-check.sh runs the scenarios)
+  safety_report the verdict, results/safety.json
 """
