@@ -27,4 +27,8 @@ make gate, make baseline
 
 make safety-check (scripts/safety-check.sh runs the scenarios)
   safety_report the verdict, results/safety.json
+
+Measurements run by hand (scripts/measure-*.sh)
+  measure_single_file  one 1 GiB file: fio, defaults sweep, ringcp vs cp
+  measure_buffers      the buffer strategies side by side
 """
