@@ -388,16 +388,19 @@ def print_summary(doc, k, out, cmd_line):
           f'among them: Q{fr["qd"]} B{fr["bs"]}')
     c = sw["confirm_defaults_vs_best"]
     if "count" in c:
-        print(f'confirm, {c["count"]} alternating pairs: defaults/best(Q{c["best_qd"]} B{c["best_bs"]}) '
-              f'median ratio {c["ratio_defaults_over_best_median"]:.3f} '
-              f'(min {c["ratio_defaults_over_best_min"]:.3f}, max {c["ratio_defaults_over_best_max"]:.3f}; '
-              f'{c["ratio_defaults_over_best_median_defaults_first"]:.3f} when defaults ran first, '
-              f'{c["ratio_defaults_over_best_median_best_first"]:.3f} when best did)')
-    print(f'\nringcp vs cp, {p["count"]} alternating pairs: ringcp median {s3(p["ringcp_median_ns"])}s, '
-          f'cp median {s3(p["cp_median_ns"])}s, ratio ringcp/cp median {p["ratio_ringcp_over_cp_median"]:.3f} '
-          f'(min {p["ratio_ringcp_over_cp_min"]:.3f}, max {p["ratio_ringcp_over_cp_max"]:.3f}; '
-          f'{p["ratio_ringcp_over_cp_median_ringcp_first"]:.3f} when ringcp ran first, '
-          f'{p["ratio_ringcp_over_cp_median_cp_first"]:.3f} when cp did)')
+        r = "ratio_defaults_over_best"
+        print(f'confirm, {c["count"]} alternating pairs: defaults/best'
+              f'(Q{c["best_qd"]} B{c["best_bs"]}) median ratio {c[r + "_median"]:.3f} '
+              f'(min {c[r + "_min"]:.3f}, max {c[r + "_max"]:.3f}; '
+              f'{c[r + "_median_defaults_first"]:.3f} when defaults ran first, '
+              f'{c[r + "_median_best_first"]:.3f} when best did)')
+    r = "ratio_ringcp_over_cp"
+    print(f'\nringcp vs cp, {p["count"]} alternating pairs: ringcp median '
+          f'{s3(p["ringcp_median_ns"])}s, cp median {s3(p["cp_median_ns"])}s, '
+          f'ratio ringcp/cp median {p[r + "_median"]:.3f} '
+          f'(min {p[r + "_min"]:.3f}, max {p[r + "_max"]:.3f}; '
+          f'{p[r + "_median_ringcp_first"]:.3f} when ringcp ran first, '
+          f'{p[r + "_median_cp_first"]:.3f} when cp did)')
     print(f"\nwrote {out}\nreproduce: {cmd_line}")
 
 
