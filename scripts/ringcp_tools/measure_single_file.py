@@ -12,7 +12,7 @@ file to a destination on the same filesystem, destination fsync'd):
      1 MiB blocks, iodepth 32, io_uring engine, 2 GiB file;
   3. a sweep of ringcp --fsync over queue depth x block size (hyperfine
      -L), the data the defaults RC_COPY_DEFAULT_QD / RC_COPY_DEFAULT_BS
-     (DEFAULTS_HEADER) are chosen from.  Hyperfine runs a combination's
+     (DEFAULTS_HEADERS) are chosen from.  Hyperfine runs a combination's
      runs back to back, so a noisy minute on a shared machine lands on a
      few neighbouring combinations: the sweep is done in SWEEP_ROUNDS
      rounds, every other one walking the grid backwards, and the runs
@@ -68,8 +68,10 @@ from .common import (MiB, TOP, die, dump, first_line, load, loadavg, lock,
 TAG = "measure-single-file"
 SRC_SIZE = 1 << 30
 DEFAULT_WORKDIR = "/var/tmp/ringcp-measure"
-# where the engine's copy defaults are #defined (relative to the sources)
-DEFAULTS_HEADER = os.path.join("engine", "rc_copy.h")
+# where the engine's copy defaults are #defined (relative to the sources):
+# the first that exists; engine/rc_copy.h before the layered tree, so that
+# an older commit can still be measured
+DEFAULTS_HEADERS = ("include/ringcp/config.h", "engine/rc_copy.h")
 
 
 def knobs():
@@ -143,18 +145,23 @@ def build(k, tmp):
 
 
 def defaults(srcdir, ringcp):
-    """(queue depth, block size in bytes) #defined in DEFAULTS_HEADER,
+    """(queue depth, block size in bytes) #defined in DEFAULTS_HEADERS,
     checked against what the binary's --help shows."""
-    text = open(os.path.join(srcdir, DEFAULTS_HEADER)).read()
+    hdr = next((h for h in DEFAULTS_HEADERS
+                if os.path.exists(os.path.join(srcdir, h))), None)
+    if not hdr:
+        die(TAG, f"none of {', '.join(DEFAULTS_HEADERS)} in {srcdir}")
+    with open(os.path.join(srcdir, hdr)) as f:
+        text = f.read()
 
     def define(name):
         m = re.search(rf"^#define\s*{name}\s*(.*)$", text, re.M)
-        return c_int(m.group(1)) if m else die(TAG, f"no {name} in {DEFAULTS_HEADER}")
+        return c_int(m.group(1)) if m else die(TAG, f"no {name} in {hdr}")
     qd, bs = define("RC_COPY_DEFAULT_QD"), define("RC_COPY_DEFAULT_BS")
     help_text = out_of([ringcp, "--help"])
     if f"default {qd}," not in help_text or f"default {bs // 1024}K" not in help_text:
         die(TAG, f"{ringcp} --help does not show the defaults in "
-            f"{DEFAULTS_HEADER} (stale build?)")
+            f"{hdr} (stale build?)")
     return qd, bs
 
 

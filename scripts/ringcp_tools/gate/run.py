@@ -20,10 +20,14 @@ from .workspace import make_datasets
 GATE_TOOLS = ("coreutils", "strace")
 
 
+# what decides the ringcp a baseline names: the engine, its public headers
+# and the command (include/ and cmd/ in the layered tree) and the Makefile
+RINGCP_SOURCES = ("engine", "include", "cmd", "Makefile")
+
+
 def git_commit():
-    """The commit, "-dirty" when engine/ or the Makefile differ from it
-    (what decides the ringcp a baseline names)."""
-    return env.git_commit(TOP, ("engine", "Makefile"))
+    """The commit, "-dirty" when a file of RINGCP_SOURCES differs from it."""
+    return env.git_commit(TOP, RINGCP_SOURCES)
 
 
 def describe(args, scratch, record):
@@ -122,7 +126,7 @@ def baseline(args):
     committed HEAD, written to args.out."""
     commit = git_commit()
     if commit.endswith("-dirty") and not os.environ.get("GATE_ALLOW_DIRTY"):
-        die("engine/ or the Makefile has uncommitted changes: a baseline must "
+        die(f"{', '.join(RINGCP_SOURCES)}: uncommitted changes: a baseline must "
             "name a commit that builds the same ringcp (commit first; "
             "GATE_ALLOW_DIRTY=1 to record anyway, e.g. in tests)")
     parts = args.only or ["counters", "timings"]
