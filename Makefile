@@ -206,12 +206,12 @@ safety-check: deps
 
 # make bench [FULL=1] [BENCH_DIR=...]: results/bench/*.json, plots, REPORT.md
 bench:
-	@FULL=$(FULL) scripts/bench/bench.sh
+	@FULL=$(FULL) scripts/bench.sh
 
 # make report: plots and REPORT.md from results/ only (no measurement)
 report:
-	@/usr/bin/python3 scripts/plots.py results
-	@/usr/bin/python3 scripts/report.py results REPORT.md
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.plots results
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.report results REPORT.md
 
 # The regression gate (scripts/gate/gate.py; docs/gate.md).
 # The allocation counter is preloaded into the ringcp under test and into
@@ -225,11 +225,11 @@ $(GATE_SO): scripts/gate/malloc_count.c
 
 # make gate: exit 1 on any FAIL; the record goes to build/gate.json
 gate: all $(GATE_SO)
-	@/usr/bin/python3 scripts/gate/gate.py run
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.gate run
 
 # make baseline: results/baseline.json from the committed HEAD
 baseline: all $(GATE_SO)
-	@/usr/bin/python3 scripts/gate/gate.py baseline
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.gate baseline
 
 deps:
 	@scripts/deps.sh

@@ -116,5 +116,5 @@ if command -v valgrind >/dev/null; then
 fi
 echo "safety-check: ran in $((SECONDS - t0))s"
 
-"$PY" scripts/safety_report.py "$OUT" "$MODE" "$SEED" "$SAFETY_JSON" \
-	"$((SECONDS - t0))"
+PYTHONPATH=scripts "$PY" -m ringcp_tools.safety_report "$OUT" "$MODE" "$SEED" \
+	"$SAFETY_JSON" "$((SECONDS - t0))"

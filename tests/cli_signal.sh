@@ -132,57 +132,13 @@ test_sigkill()
 
 # ---- io_uring unavailable ----------------------------------------------------
 
-# A seccomp filter that makes io_uring_setup fail with a given errno, then
-# execs the command (Python ctypes: no compiler, no sysctl touched).
-write_seccomp_helper()
-{
-	cat >"$1" <<'EOF'
-import ctypes, os, platform, struct, sys
-
-ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-NR_IO_URING_SETUP = 425         # the same on every architecture
-
-def insn(code, k, jt=0, jf=0):
-    return struct.pack("HBBI", code, jt, jf, k)
-
-err = int(sys.argv[1])
-arch = ARCH.get(platform.machine())
-if arch is None:
-    sys.exit(77)
-LD_ABS, JEQ, RET = 0x20, 0x15, 0x06
-prog = b"".join([
-    insn(LD_ABS, 4),                        # seccomp_data.arch
-    insn(JEQ, arch, 0, 3),                  # other arch: allow
-    insn(LD_ABS, 0),                        # seccomp_data.nr
-    insn(JEQ, NR_IO_URING_SETUP, 0, 1),
-    insn(RET, 0x00050000 | err),            # SECCOMP_RET_ERRNO
-    insn(RET, 0x7FFF0000),                  # SECCOMP_RET_ALLOW
-])
-
-class SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-buf = ctypes.create_string_buffer(prog, len(prog))
-fprog = SockFprog(len(prog) // 8, ctypes.addressof(buf))
-libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
-   libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog),
-              0, 0) != 0:
-    sys.stderr.write("seccomp: %s\n" % os.strerror(ctypes.get_errno()))
-    sys.exit(77)
-os.execv(sys.argv[2], sys.argv[2:])
-EOF
-}
-
 # test_no_io_uring ERRNO-NUMBER STRERROR ADVICE-FRAGMENT
 test_no_io_uring()
 {
-	local py helper=$T_TMP/.io/seccomp.py
+	local py helper=$T_LIBDIR/seccomp_deny.py
 
 	py=$(command -v /usr/bin/python3 python3 | head -n 1)
 	[ -n "$py" ] || t_skip "no python3 to install a seccomp filter"
-	write_seccomp_helper "$helper"
 	# does the filter work here? (a plain command must still run)
 	"$py" "$helper" "$1" /bin/true 2>/dev/null ||
 		t_skip "cannot install a seccomp filter (status $?)"

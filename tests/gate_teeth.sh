@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Description: the regression gate has teeth.  Its counter part
-# (scripts/gate/gate.py --only counters) passes the ringcp under test
+# (python3 -m ringcp_tools.gate --only counters) passes the ringcp under test
 # against a baseline recorded from that same ringcp, and fails, naming the
 # figure, two deliberately degraded builds of it: queue depth 1 and 4 KiB
 # blocks on the gate's command line (more SQEs and io_uring_enter calls
@@ -12,11 +12,11 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 TOP=
-GATE=
 
 gate()	# args... : run the gate's counter part, output in gate.out
 {
-	timeout -k 5 300 /usr/bin/python3 "$GATE" "$@" --ringcp "$RINGCP" \
+	timeout -k 5 300 env PYTHONPATH="$TOP/scripts" \
+		/usr/bin/python3 -m ringcp_tools.gate "$@" --ringcp "$RINGCP" \
 		>gate.out 2>gate.err
 	RC_STATUS=$?
 	sed -n '/^gate: counters/,$p' gate.out | sed 's/^/#   /'
@@ -61,7 +61,6 @@ main()
 {
 	t_init
 	TOP=$(cd "$(dirname "$RINGCP")/../.." && pwd)
-	GATE=$TOP/scripts/gate/gate.py
 	if [ "$(basename "$(dirname "$RINGCP")")" = asan ]; then
 		t_add "gate passes its own baseline" t_skip "runs once, with the gcc variant"
 	elif ! command -v strace >/dev/null; then

@@ -181,24 +181,7 @@ copy_ok()
 # 25 files, and a 30-level chain with a file at each level (mtimes past)
 wide_tree()
 {
-	"$T_PY" - "$1" <<'PYEOF' && past_times "$1"
-import os, random, sys
-root = sys.argv[1]
-rnd = random.Random(20261126)
-def put(path, n):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(rnd.randbytes(n))
-for i in range(3000):
-    put(f"{root}/wide/f{i:04d}", rnd.randrange(0, 3000))
-for d in range(40):
-    for i in range(25):
-        put(f"{root}/sib/d{d:02d}/f{i:02d}", rnd.randrange(0, 9000))
-p = f"{root}/deep"
-for lvl in range(30):
-    p += f"/l{lvl:02d}"
-    put(f"{p}/f", rnd.randrange(0, 5000))
-PYEOF
+	"$T_PY" "$T_LIBDIR/wide_tree.py" "$1" && past_times "$1"
 }
 
 # many files queued on one directory's linkat chain (more than a chain

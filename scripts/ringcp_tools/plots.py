@@ -1,8 +1,7 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Draw the bench plots (PNG, matplotlib Agg) from the JSON in results/.
 
-usage: plots.py RESULTS_DIR
+usage: python3 -m ringcp_tools.plots RESULTS_DIR
 Reads RESULTS_DIR/bench/*.json and RESULTS_DIR/safety.json; writes into
 RESULTS_DIR/bench/:
   time-DATASET.png     median time per tool, min-max bars, one panel a regime
@@ -20,9 +19,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from report import load  # noqa: E402  (a JSON file, or None)
+from .common import load_or_none as load  # noqa: E402
+from .targets import REGIMES  # noqa: E402
 
-REGIMES = ("warm", "cold", "durable")
 COLORS = {"peer": "tab:gray", "ringcp": "tab:blue", "limit": "tab:green"}
 
 
@@ -161,7 +160,7 @@ def cost_plot(bench):
 
 def main():
     if len(sys.argv) != 2:
-        print("usage: plots.py RESULTS_DIR", file=sys.stderr)
+        print("usage: plots RESULTS_DIR", file=sys.stderr)
         sys.exit(1)
     results = sys.argv[1]
     bench = os.path.join(results, "bench")

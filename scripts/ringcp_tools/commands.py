@@ -1,37 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""What the bench scripts share: the run's context (env.json, datasets.json),
-what the ringcp binary can do, and the command line of every tool on every
-dataset.  Imported by timing.py and probes.py; runs nothing itself.
+"""The command lines the bench times and probes: every tool on every
+dataset, what runs untimed before each run, and what the ringcp binary
+can do (read from its --help).  Used by timing and probes; runs nothing
+but `ringcp --help` and, in warm_source, a read of the source.
 """
-import json
 import os
-import shlex
-import statistics
 import subprocess
-import sys
 
-MiB, GiB = 1 << 20, 1 << 30
+from .common import q
 
 # The peers ringcp is compared with, and the limits shown beside them.
 PEERS = ("cp", "rsync", "tar")
-
-
-def die(tag, msg):
-    print(f"{tag}: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
-def dump(obj, path):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(obj, f, indent=1)
-        f.write("\n")
-    os.replace(path + ".tmp", path)
 
 
 def capabilities(ringcp):
@@ -56,10 +35,6 @@ def lacks(caps, *names):
            "buffers": "--buffers"}
     missing = [opt[n] for n in names if not caps.get(n)]
     return "ringcp lacks " + ", ".join(missing) if missing else ""
-
-
-def q(s):
-    return shlex.quote(s)
 
 
 def tools(ds, src, dst, ringcp, caps):
@@ -108,29 +83,3 @@ def warm_source(path):
     """Read every file under path once, so the page cache holds it."""
     subprocess.run(["sh", "-c", "find \"$1\" -type f -exec cat {} + >/dev/null",
                     "sh", path], check=False)
-
-
-def stats(times):
-    return {
-        "runs": len(times),
-        "median_s": statistics.median(times),
-        "mean_s": statistics.mean(times),
-        "min_s": min(times),
-        "max_s": max(times),
-        "stddev_s": statistics.stdev(times) if len(times) > 1 else 0.0,
-    }
-
-
-def parse_strace_c(path):
-    """{syscall: {"calls": n, "errors": n}} from strace -c's table."""
-    calls = {}
-    with open(path) as f:
-        for line in f:
-            t = line.split()
-            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
-                continue
-            name = t[-1]
-            n = int(t[3])
-            err = int(t[4]) if len(t) == 6 else 0
-            calls[name] = {"calls": n, "errors": err}
-    return calls

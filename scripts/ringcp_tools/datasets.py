@@ -1,19 +1,21 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Generate the benchmark datasets, deterministically from a seed.
 
-usage: datasets.py MODE SEED DATA_DIR OUT_JSON
+usage: python3 -m ringcp_tools.datasets MODE SEED DATA_DIR OUT_JSON
+       python3 -m ringcp_tools.datasets big-file DATASETS_JSON
   MODE      quick | full (sizes below) | smoke (tiny, to try scripts)
   SEED      integer; the same seed gives the same names, sizes and bytes
   DATA_DIR  where the generated trees go (on the destination's filesystem)
   OUT_JSON  the description of every dataset (results/bench/datasets.json)
+big-file prints the path of the big dataset's file, or "" when it was not
+generated.
 
 Each generated tree is filled with random bytes (never sparse) from a
 random.Random seeded with "SEED:NAME", written under NAME.part and renamed
-when complete, with a stamp file NAME.stamp.json beside it recording its spec: a tree whose stamp
-matches is reused, anything else is regenerated.  The real trees
-(/usr/include, /usr/share/doc) are used where they are, read only, and
-counted.
+when complete, with a stamp file NAME.stamp.json beside it recording its
+spec: a tree whose stamp matches is reused, anything else is regenerated.
+The real trees (/usr/include, /usr/share/doc) are used where they are,
+read only, and counted.  BENCH_DATASETS (a comma list) keeps only those.
 """
 import json
 import os
@@ -21,8 +23,10 @@ import random
 import shutil
 import sys
 
-KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+from .common import GiB, KiB, MiB, die, dump, load
+
 CHUNK = 8 * MiB
+TAG = "datasets"
 
 # name: (label, kind, full spec, quick spec); smoke mode (for trying the
 # scripts out) shrinks the quick spec.  kind "file": one file of
@@ -47,11 +51,6 @@ DATASETS = [
 ]
 
 
-def die(msg):
-    print(f"datasets: {msg}", file=sys.stderr)
-    sys.exit(1)
-
-
 def write_random(path, size, rng):
     with open(path, "wb") as f:
         left = size
@@ -62,14 +61,15 @@ def write_random(path, size, rng):
 
 
 def draw_size(rng, lo, hi):
+    """A size drawn log-uniformly from [lo, hi]; with lo 0, about 2% of
+    the files are empty, as in real trees."""
     if lo == hi:
         return lo
-    # log-uniform over [lo, hi]; 0 allowed as the low end
     x = rng.uniform(0.0, 1.0)
     base = max(lo, 1)
     size = int(round(base * (hi / base) ** x))
     if lo == 0 and rng.random() < 0.02:
-        size = 0	# some empty files, as real trees have
+        size = 0
     return min(max(size, lo), hi)
 
 
@@ -82,6 +82,8 @@ def smoke(kind, spec):
 
 
 def generate(name, kind, spec, seed, path):
+    """Write dataset NAME (kind file or tree, SPEC as in DATASETS) at PATH
+    from SEED: built under PATH.part, synced, then renamed over PATH."""
     rng = random.Random(f"{seed}:{name}")
     part = path + ".part"
     shutil.rmtree(part, ignore_errors=True)
@@ -98,6 +100,22 @@ def generate(name, kind, spec, seed, path):
     os.sync()
     shutil.rmtree(path, ignore_errors=True)
     os.rename(part, path)
+
+
+def fresh(path, stamp):
+    """True when the dataset at PATH was made from STAMP (the spec, seed
+    and name in PATH.stamp.json), so it can be reused."""
+    try:
+        return load(path + ".stamp.json") == stamp
+    except (OSError, ValueError):
+        return False
+
+
+def make(name, kind, spec, seed, path, stamp):
+    """generate(), then write STAMP beside the dataset."""
+    generate(name, kind, spec, seed, path)
+    with open(path + ".stamp.json", "w") as f:
+        json.dump(stamp, f)
 
 
 def count(path):
@@ -118,58 +136,68 @@ def count(path):
     return n
 
 
-def main():
-    if len(sys.argv) != 5:
-        die("usage: datasets.py quick|full SEED DATA_DIR OUT_JSON")
-    mode, seed, data_dir, out = sys.argv[1:]
-    if mode not in ("quick", "full", "smoke"):
-        die(f"mode must be quick, full or smoke, not '{mode}'")
-    seed = int(seed)
-    os.makedirs(data_dir, exist_ok=True)
+def wanted(mode):
+    """The DATASETS rows MODE runs, less those BENCH_DATASETS leaves out."""
     only = os.environ.get("BENCH_DATASETS", "")
-    wanted = set(only.split(",")) if only else None
-    result = []
-    todo = [d for d in DATASETS
+    names = set(only.split(",")) if only else None
+    return [d for d in DATASETS
             if (d[3] if mode == "full" else d[4]) is not None
             and not (mode == "smoke" and d[2] == "real")
-            and (wanted is None or d[0] in wanted)]
-    for i, (name, label, kind, full, quick) in enumerate(todo, 1):
-        spec = full if mode == "full" else quick
-        if mode == "smoke":
-            spec = smoke(kind, spec)
-        entry = {"name": name, "label": label, "kind": kind, "spec": spec}
-        if kind == "real":
-            path = spec["path"]
-            if not os.path.isdir(path):
-                entry["not_run"] = f"{path} does not exist on this machine"
-                result.append(entry)
-                continue
-            entry["seed"] = None
-        else:
-            path = os.path.join(data_dir, f"{name}-{mode}")
-            stamp = {"name": name, "kind": kind, "spec": spec, "seed": seed}
-            try:
-                with open(path + ".stamp.json") as f:
-                    fresh = json.load(f) == stamp
-            except (OSError, ValueError):
-                fresh = False
-            if fresh:
-                print(f"== dataset {i}/{len(todo)} {name}: reusing {path}",
-                      file=sys.stderr)
-            else:
-                print(f"== dataset {i}/{len(todo)} {name}: generating {path} "
-                      f"(seed {seed})", file=sys.stderr)
-                generate(name, kind, spec, seed, path)
-                with open(path + ".stamp.json", "w") as f:
-                    json.dump(stamp, f)
-            entry["seed"] = seed
-        entry["path"] = path
-        entry["src_dev"] = os.stat(path).st_dev
-        entry.update(count(path))
-        result.append(entry)
-    with open(out, "w") as f:
-        json.dump({"mode": mode, "seed": seed, "datasets": result}, f, indent=1)
-        f.write("\n")
+            and (names is None or d[0] in names)]
+
+
+def prepare_one(row, mode, seed, data_dir, progress):
+    """The datasets.json entry of one DATASETS row: generated (or reused)
+    and counted, or a real tree counted, or "not_run" when it is absent."""
+    name, label, kind, full, quick = row
+    spec = full if mode == "full" else quick
+    if mode == "smoke":
+        spec = smoke(kind, spec)
+    entry = {"name": name, "label": label, "kind": kind, "spec": spec}
+    if kind == "real":
+        path = spec["path"]
+        if not os.path.isdir(path):
+            entry["not_run"] = f"{path} does not exist on this machine"
+            return entry
+        entry["seed"] = None
+    else:
+        path = os.path.join(data_dir, f"{name}-{mode}")
+        stamp = {"name": name, "kind": kind, "spec": spec, "seed": seed}
+        reuse = fresh(path, stamp)
+        print(f"== dataset {progress} {name}: " +
+              (f"reusing {path}" if reuse else
+               f"generating {path} (seed {seed})"), file=sys.stderr)
+        if not reuse:
+            make(name, kind, spec, seed, path, stamp)
+        entry["seed"] = seed
+    entry["path"] = path
+    entry["src_dev"] = os.stat(path).st_dev
+    entry.update(count(path))
+    return entry
+
+
+def big_file(datasets_json):
+    """The big dataset's file, or "" when it was not generated."""
+    d = [x for x in load(datasets_json)["datasets"]
+         if x["name"] == "big" and "path" in x]
+    return d[0]["path"] + "/big.bin" if d else ""
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "big-file":
+        print(big_file(sys.argv[2]))
+        return
+    if len(sys.argv) != 5:
+        die(TAG, "usage: datasets quick|full|smoke SEED DATA_DIR OUT_JSON")
+    mode, seed, data_dir, out = sys.argv[1:]
+    if mode not in ("quick", "full", "smoke"):
+        die(TAG, f"mode must be quick, full or smoke, not '{mode}'")
+    seed = int(seed)
+    os.makedirs(data_dir, exist_ok=True)
+    todo = wanted(mode)
+    result = [prepare_one(row, mode, seed, data_dir, f"{i}/{len(todo)}")
+              for i, row in enumerate(todo, 1)]
+    dump({"mode": mode, "seed": seed, "datasets": result}, out)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """One untimed run of every tool on every dataset (warm source) under
 /usr/bin/time (peak memory) and one under `strace -c -f` (system calls),
 each checked afterwards against the source with `diff -r`.
 
-usage: probes.py ENV_JSON DATASETS_JSON OUT_JSON
+usage: python3 -m ringcp_tools.probes ENV_JSON DATASETS_JSON OUT_JSON \
+           BENCH_DIR RINGCP
 
 Per tool and dataset: max_rss_kib (GNU time's %M: the largest resident
 set of the processes it waited for, so of the larger tar in tar | tar),
@@ -14,14 +14,30 @@ calls of `sh -c /bin/true` under the same strace (recorded as
 startup_calls), so it is the calls the copy itself made per file.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-from common import (GiB, die, dump, load, parse_strace_c, prepare, timed,
-                    tools, warm_source)
+from .commands import prepare, timed, tools, warm_source
+from .common import GiB, die, dump, load
 
 TAG = "probes"
+
+
+def parse_strace_c(path):
+    """{syscall: {"calls": n, "errors": n}} from strace -c's table."""
+    calls = {}
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if len(t) < 5 or not t[0][0].isdigit() or t[-1] == "total":
+                continue
+            name = t[-1]
+            n = int(t[3])
+            err = int(t[4]) if len(t) == 6 else 0
+            calls[name] = {"calls": n, "errors": err}
+    return calls
 
 
 def sh(cmd, **kw):
@@ -60,13 +76,36 @@ def same_tree(src, dst, ds):
                           stderr=subprocess.DEVNULL).returncode == 0
 
 
+def probe(row, ds, cmd, dst, tmp, startup_total):
+    """Fill ROW (one tool on dataset DS) with its time, copy check and
+    system calls; status "run", or "failed" with the error."""
+    warm_source(ds["path"])
+    try:
+        sh(prepare(dst, "warm"), check=True)
+        row.update(time_run(timed(cmd, dst, "warm"), tmp))
+        row["copy_identical"] = same_tree(ds["path"], dst, ds)
+        sh(prepare(dst, "warm"), check=True)
+        calls = strace_calls(cmd, tmp)
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        row.update(status="failed", error=str(e))
+        return
+    total = sum(c["calls"] for c in calls.values())
+    enter = calls.get("io_uring_enter", {}).get("calls", 0)
+    row.update(status="run", syscalls=calls, syscalls_total=total,
+               syscalls_per_file=(total - startup_total) / max(ds["files"], 1),
+               io_uring_enter_calls=enter,
+               io_uring_enter_per_gib=enter / (ds["bytes"] / GiB)
+               if ds["bytes"] else None)
+
+
 def main():
-    if len(sys.argv) != 4:
-        die(TAG, "usage: probes.py ENV_JSON DATASETS_JSON OUT_JSON")
+    if len(sys.argv) != 6:
+        die(TAG, "usage: probes ENV_JSON DATASETS_JSON OUT_JSON BENCH_DIR RINGCP")
     env = load(sys.argv[1])
     dsets = [d for d in load(sys.argv[2])["datasets"] if "not_run" not in d]
-    dst = os.path.join(env["bench_dir"], "dst")
-    tmp = tempfile.mkdtemp(dir=env["bench_dir"])
+    bench_dir, ringcp = sys.argv[4:6]
+    dst = os.path.join(bench_dir, "dst")
+    tmp = tempfile.mkdtemp(dir=bench_dir)
     startup = strace_calls("/bin/true", tmp)
     startup_total = sum(c["calls"] for c in startup.values())
     doc = {"env": env, "startup_command": "sh -c /bin/true",
@@ -76,7 +115,7 @@ def main():
            "check": "diff -r --no-dereference SRC DST (cmp for one file)",
            "datasets": []}
     jobs = [(d, t) for d in dsets
-            for t in tools(d, d["path"], dst, env["ringcp"], env["caps"])]
+            for t in tools(d, d["path"], dst, ringcp, env["caps"])]
     for n, (ds, (name, kind, cmd, why)) in enumerate(jobs, 1):
         entry = next((e for e in doc["datasets"] if e["dataset"] == ds["name"]), None)
         if entry is None:
@@ -85,31 +124,15 @@ def main():
             doc["datasets"].append(entry)
         row = {"name": name, "kind": kind, "command": cmd}
         entry["tools"].append(row)
+        what = f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']}"
         if why:
-            print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']}: not run: "
-                  f"{why}", file=sys.stderr, flush=True)
+            print(f"{what}: not run: {why}", file=sys.stderr, flush=True)
             row.update(status="not run", reason=why)
             continue
-        print(f"== [{n}/{len(jobs)}] probes: {name} on {ds['name']} "
-              f"(time, strace)", file=sys.stderr, flush=True)
-        warm_source(ds["path"])
-        try:
-            sh(prepare(dst, "warm"), check=True)
-            row.update(time_run(timed(cmd, dst, "warm"), tmp))
-            row["copy_identical"] = same_tree(ds["path"], dst, ds)
-            sh(prepare(dst, "warm"), check=True)
-            calls = strace_calls(cmd, tmp)
-        except (RuntimeError, subprocess.CalledProcessError) as e:
-            row.update(status="failed", error=str(e))
-            continue
-        total = sum(c["calls"] for c in calls.values())
-        enter = calls.get("io_uring_enter", {}).get("calls", 0)
-        row.update(status="run", syscalls=calls, syscalls_total=total,
-                   syscalls_per_file=(total - startup_total) / max(ds["files"], 1),
-                   io_uring_enter_calls=enter,
-                   io_uring_enter_per_gib=enter / (ds["bytes"] / GiB)
-                   if ds["bytes"] else None)
-    sh(f"rm -rf '{dst}' '{tmp}'")
+        print(f"{what} (time, strace)", file=sys.stderr, flush=True)
+        probe(row, ds, cmd, dst, tmp, startup_total)
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     dump(doc, sys.argv[3])
 
 

@@ -6,13 +6,15 @@
 # measures the device ceilings (fio), system calls and peak memory, the
 # cost of safety, then draws the plots and writes REPORT.md.  Results go
 # to results/bench/ (one JSON per measurement, each with the run's env).
+# Every step is a module of scripts/ringcp_tools/; this script only
+# orders them.
 #
-#   scripts/bench/bench.sh            quick (under 10 minutes on 2 cores)
-#   FULL=1 scripts/bench/bench.sh     the published numbers
+#   scripts/bench.sh            quick (under 10 minutes on 2 cores)
+#   FULL=1 scripts/bench.sh     the published numbers
 # Environment knobs (defaults in brackets):
 #   BENCH_DIR   scratch dir for datasets and copies, on the filesystem to
 #               measure; never a tmpfs [as root: a journaled ext4 image
-#               mounted at /var/tmp/ringcp-bench-fs (scratch-fs.sh);
+#               mounted at /var/tmp/ringcp-bench-fs (ringcp_tools.scratch);
 #               else /var/tmp/ringcp-bench]
 #   BENCH_FS    dir: use /var/tmp/ringcp-bench even as root [loop]
 #   BENCH_SEED  seed of the generated datasets [20261126]
@@ -22,24 +24,32 @@
 #   BENCH_DATASETS  comma list to run only some (big,mib,mixed,tiny,
 #               usr-include,usr-share-doc) [all of the mode's]
 #   BENCH_ROUNDS, BENCH_RUNS, BENCH_SWEEP_ROUNDS, BENCH_SWEEP_RUNS,
-#   BENCH_SAFETY_PAIRS  repetitions (see timing.py; quick 3x2, full 5x2)
+#   BENCH_SAFETY_PAIRS  repetitions (ringcp_tools/timing.py and
+#               trace_cost.py; rounds x runs quick 5x1, full 8x1)
 #   BENCH_SKIP  comma list of steps to leave out: fio,timing,probes,safety
 set -euo pipefail
 export LC_ALL=C
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-TAG=bench
-. "$here/lib.sh"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export PYTHONPATH=$repo/scripts
 PY=/usr/bin/python3	# the python3 first on PATH may lack matplotlib
+
+die() { echo "bench: $*" >&2; exit 1; }
+log() { echo "== $*" >&2; }
+now_ns() { local t=$EPOCHREALTIME; echo "${t/[.,]/}000"; }
+tool() {	# tool MODULE ARGS...: python3 -m ringcp_tools.MODULE ARGS...
+	local m=$1
+	shift
+	"$PY" -m "ringcp_tools.$m" "$@"
+}
 
 mode=quick
 [ "${FULL:-0}" = 1 ] && mode=full
 # smoke: tiny datasets, to try the scripts out (results are not published)
 [ "${BENCH_MODE:-}" = smoke ] && mode=smoke
-# default scratch: a journaled ext4 image (scripts/bench/scratch-fs.sh says
+# default scratch: a journaled ext4 image (ringcp_tools/scratch.py says
 # why), or a plain directory when not root or BENCH_FS=dir
 if [ -z "${BENCH_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && [ "${BENCH_FS:-loop}" = loop ]; then
-	BENCH_DIR=$("$here/scratch-fs.sh" /var/tmp/ringcp-bench.img \
+	BENCH_DIR=$(tool scratch /var/tmp/ringcp-bench.img \
 		/var/tmp/ringcp-bench-fs 24) || die "cannot mount the scratch filesystem"
 fi
 BENCH_DIR=${BENCH_DIR:-/var/tmp/ringcp-bench}
@@ -96,48 +106,41 @@ say "environment ($mode mode, BENCH_DIR=$BENCH_DIR)"
 cmd="make bench"
 [ "$mode" = full ] && cmd="make bench FULL=1"
 [ "$mode" = smoke ] && cmd="BENCH_MODE=smoke make bench"
-env_record "$BENCH_DIR" "$RINGCP" |
-	"$PY" "$here/env.py" "$OUT/env.json" "$mode" "$BENCH_SEED" "$BENCH_DIR" \
-		"$RINGCP" "$(git_commit_of "$repo")" "$cmd"
-
-cp "$here/targets.json" "$OUT/targets.json"
+tool env bench "$OUT/env.json" "$mode" "$BENCH_SEED" "$BENCH_DIR" "$RINGCP" "$cmd"
+cp "$repo/scripts/ringcp_tools/targets.json" "$OUT/targets.json"
 
 say "datasets"
-"$PY" "$here/datasets.py" "$mode" "$BENCH_SEED" "$BENCH_DIR/data" "$OUT/datasets.json"
+tool datasets "$mode" "$BENCH_SEED" "$BENCH_DIR/data" "$OUT/datasets.json"
 
 say "device ceilings (fio)"
 if [[ $skip != *,fio,* ]]; then
 	if [ "$mode" = full ]; then rounds=3 size=2G; else rounds=1 size=1G; fi
-	"$here/fio.sh" "$OUT/env.json" "$BENCH_DIR" "$OUT/fio.json" "$rounds" "$size"
+	tool fio "$OUT/env.json" "$BENCH_DIR" "$OUT/fio.json" "$rounds" "$size"
 fi
 
 say "timing (hyperfine)"
-[[ $skip == *,timing,* ]] || "$PY" "$here/timing.py" "$OUT/env.json" "$OUT/datasets.json" "$OUT"
+[[ $skip == *,timing,* ]] ||
+	tool timing "$OUT/env.json" "$OUT/datasets.json" "$OUT" "$BENCH_DIR" "$RINGCP"
 
 say "system calls and peak memory (strace, time)"
-[[ $skip == *,probes,* ]] || "$PY" "$here/probes.py" "$OUT/env.json" "$OUT/datasets.json" "$OUT/probes.json"
+[[ $skip == *,probes,* ]] ||
+	tool probes "$OUT/env.json" "$OUT/datasets.json" "$OUT/probes.json" \
+		"$BENCH_DIR" "$RINGCP"
 
 say "cost of safety (scripts/measure-trace-cost.sh)"
-big=$("$PY" -c 'import json,sys; d=[x for x in json.load(open(sys.argv[1]))["datasets"] if x["name"] == "big" and "path" in x]; print(d[0]["path"] + "/big.bin" if d else "")' "$OUT/datasets.json")
+big=$(tool datasets big-file "$OUT/datasets.json")
 if [[ $skip != *,safety,* ]] && [ -n "$big" ]; then
 	if [ "$mode" = full ]; then pairs=8; else pairs=2; fi
 	SRC=$big OUT=$OUT/safety-cost.json WORKDIR=$BENCH_DIR \
-		"$repo/scripts/measure-trace-cost.sh" "${BENCH_SAFETY_PAIRS:-$pairs}" >&2
+		tool trace_cost "${BENCH_SAFETY_PAIRS:-$pairs}" >&2
 fi
 rm -rf "$BENCH_DIR/dst"
 
 elapsed=$(( ($(now_ns) - t_start) / 1000000000 ))
-"$PY" - "$OUT/env.json" "$elapsed" <<'EOF'
-import json, sys
-p, s = sys.argv[1], int(sys.argv[2])
-d = json.load(open(p))
-d["bench_wall_s"] = s
-d["loadavg_end"] = " ".join(open("/proc/loadavg").read().split()[:3])
-json.dump(d, open(p, "w"), indent=1)
-EOF
+tool env finish "$OUT/env.json" "$elapsed"
 
 say "plots and REPORT.md"
 [ -f "$RESULTS/safety.json" ] || cp "$repo/results/safety.json" "$RESULTS/" 2>/dev/null || true
-"$PY" "$repo/scripts/plots.py" "$RESULTS"
-"$PY" "$repo/scripts/report.py" "$RESULTS" "$REPORT"
+tool plots "$RESULTS"
+tool report "$RESULTS" "$REPORT"
 log "done in ${elapsed}s of measurement; results in $OUT, report in $REPORT"

@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: MIT
+"""The environment record: the one writer of the "env" block that every
+result JSON carries (make bench's env.json, the gate's record and baseline,
+the measurement drivers, results/safety.json).
+
+    record(workdir=None, label="WORKDIR", ringcp=None, tools=BENCH_TOOLS)
+
+returns, in this order: date_utc, hostname, kernel, machine, nproc,
+cpu_model, mem_total_bytes; with a WORKDIR the filesystem under it
+(workdir, fs_type_statf, fs_type_mount, fs_source, fs_options, fs_journal,
+fs_loop_backing); the compilers and liburing (gcc, clang, liburing2,
+liburing_dev); the version line of each of TOOLS (hyperfine, fio,
+coreutils, rsync, tar, strace); with a RINGCP binary its ringcp_sha256,
+ringcp_version and ringcp_default_buffers; last loadavg_start.
+
+No absolute path of the machine is recorded: a path inside the repository
+is written relative to it, any other (the scratch filesystem, a loop
+device's image) as the LABEL that named it or as its last component.
+
+make bench's env.json is this record and the run's context (bench_env):
+
+    python3 -m ringcp_tools.env print [--workdir DIR] [--label NAME]
+                                      [--ringcp PATH] [--tools a,b,...]
+        the record as JSON on stdout
+    python3 -m ringcp_tools.env bench OUT_JSON MODE SEED BENCH_DIR RINGCP COMMAND
+        make bench's env.json at the start of the run
+    python3 -m ringcp_tools.env finish OUT_JSON WALL_SECONDS
+        adds bench_wall_s and loadavg_end to it at the end
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+from .commands import capabilities
+from .common import TOP, dump, first_line, load, loadavg, out_of
+
+# the version line of each tool the bench runs: name -> command
+TOOL_VERSION = {
+    "hyperfine": ["hyperfine", "--version"],
+    "fio": ["fio", "--version"],
+    "coreutils": ["cp", "--version"],
+    "rsync": ["rsync", "--version"],
+    "tar": ["tar", "--version"],
+    "strace": ["strace", "-V"],
+}
+BENCH_TOOLS = tuple(TOOL_VERSION)
+
+
+def portable(path, label):
+    """PATH relative to the repository when it lies inside it, else LABEL:
+    what a record may say of a path without naming the machine's."""
+    real, top = os.path.realpath(path), os.path.realpath(TOP)
+    if real == top or real.startswith(top + os.sep):
+        return os.path.relpath(real, top)
+    return label
+
+
+def git_commit(repo=TOP, pathspec=()):
+    """HEAD's commit of REPO ("unknown" outside git), with "-dirty" when a
+    tracked file under PATHSPEC (git pathspecs; () is the whole tree)
+    differs from it."""
+    c = out_of(["git", "-C", repo, "rev-parse", "HEAD"]) or "unknown"
+    dirty = out_of(["git", "-C", repo, "status", "--porcelain",
+                    "--untracked-files=no", "--", *pathspec])
+    return c + ("-dirty" if dirty else "")
+
+
+def dpkg_version(pkg):
+    """The installed version of a Debian package, or "missing"."""
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg],
+                       capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else "missing"
+
+
+def _machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = next(int(l.split()[1]) for l in f if l.startswith("MemTotal:"))
+    u = os.uname()
+    return {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "hostname": socket.gethostname(), "kernel": u.release,
+            "machine": u.machine, "nproc": len(os.sched_getaffinity(0)),
+            "cpu_model": cpu, "mem_total_bytes": mem * 1024}
+
+
+def _filesystem(workdir, label):
+    """The filesystem holding WORKDIR: type (statfs's name and the
+    mount's), device, mount options, whether an ext4 has a journal ("" if
+    not ext4) and a loop device's backing file and direct-I/O flag."""
+    def mnt(col):
+        return out_of(["findmnt", "-no", col, "-T", workdir])
+    src, fstype = mnt("SOURCE"), mnt("FSTYPE")
+    journal = ""
+    if fstype == "ext4":
+        feats = out_of(f"dumpe2fs -h {src} 2>/dev/null")
+        journal = "yes" if re.search(r"^Filesystem features:.*has_journal",
+                                     feats, re.M) else "no"
+    loop = ""
+    if src.startswith("/dev/loop"):
+        back = out_of(["losetup", "-nO", "BACK-FILE,DIO", src]).split()
+        if back:
+            loop = " ".join([os.path.basename(back[0])] + back[1:])
+    return {"workdir": portable(workdir, label),
+            "fs_type_statf": out_of(["stat", "-f", "-c", "%T", workdir]),
+            "fs_type_mount": fstype, "fs_source": src,
+            "fs_options": mnt("OPTIONS"), "fs_journal": journal,
+            "fs_loop_backing": loop}
+
+
+def _ringcp(ringcp):
+    with open(ringcp, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    help_text = out_of([ringcp, "--help"])
+    m = re.search(r"^ *\(default ([a-z]*)\)$", help_text, re.M)
+    return {"ringcp_sha256": sha,
+            "ringcp_version": first_line([ringcp, "--version"]),
+            "ringcp_default_buffers": m.group(1) if m else ""}
+
+
+def record(workdir=None, label="WORKDIR", ringcp=None, tools=BENCH_TOOLS):
+    """The environment record as a dict (keys in the module's order).
+    workdir: a directory on the filesystem measured (None: no fs_* keys);
+    label: what to write for it when it lies outside the repository;
+    ringcp: the binary measured (None: no ringcp_* keys); tools: the
+    names of TOOL_VERSION to record."""
+    env = _machine()
+    if workdir:
+        env.update(_filesystem(workdir, label))
+    env.update(gcc=first_line(["gcc", "--version"]),
+               clang=first_line(["clang", "--version"]),
+               liburing2=dpkg_version("liburing2"),
+               liburing_dev=dpkg_version("liburing-dev"))
+    for t in tools:
+        env[t] = first_line(TOOL_VERSION[t])
+    if ringcp:
+        env.update(_ringcp(ringcp))
+    env["loadavg_start"] = " ".join(loadavg())
+    return env
+
+
+def bench_env(bench_dir, ringcp, mode, seed, command):
+    """make bench's env.json: the record of BENCH_DIR's filesystem and the
+    RINGCP measured, with the run's mode, seed, command, the commit (dirty
+    when tracked files other than the results differ), root or not, and
+    what ringcp can do (caps)."""
+    env = record(bench_dir, "BENCH_DIR", ringcp)
+    env.update(mode=mode, seed=int(seed),
+               bench_dir=portable(bench_dir, "BENCH_DIR"),
+               ringcp=portable(ringcp, "RINGCP"),
+               git_commit=git_commit(TOP, (".", ":!results", ":!REPORT.md")),
+               command=command, root=os.geteuid() == 0,
+               caps=capabilities(ringcp))
+    return env
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="ringcp_tools.env",
+                                 description="The environment record.")
+    sub = ap.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("print", help="the record as JSON on stdout")
+    p.add_argument("--workdir")
+    p.add_argument("--label", default="WORKDIR")
+    p.add_argument("--ringcp")
+    p.add_argument("--tools", default=",".join(BENCH_TOOLS))
+    p = sub.add_parser("bench", help="make bench's env.json")
+    for a in ("out", "mode", "seed", "bench_dir", "ringcp", "command"):
+        p.add_argument(a)
+    p = sub.add_parser("finish", help="the bench's closing figures")
+    p.add_argument("out")
+    p.add_argument("wall_s", type=int)
+    a = ap.parse_args()
+    if a.what == "print":
+        tools = [t for t in a.tools.split(",") if t]
+        json.dump(record(a.workdir, a.label, a.ringcp, tools), sys.stdout,
+                  indent=1)
+        print()
+    elif a.what == "bench":
+        dump(bench_env(a.bench_dir, a.ringcp, a.mode, a.seed, a.command), a.out)
+    else:
+        env = load(a.out)
+        env["bench_wall_s"] = a.wall_s
+        env["loadavg_end"] = " ".join(loadavg())
+        dump(env, a.out)
+
+
+if __name__ == "__main__":
+    main()

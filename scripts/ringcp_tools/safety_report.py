@@ -1,0 +1,297 @@
+# SPDX-License-Identifier: MIT
+"""Turn the records of one safety-check run (build/safety/) into the
+verdict: results/safety.json and a one-screen summary.
+
+usage: python3 -m ringcp_tools.safety_report OUT_DIR MODE SEED SAFETY_JSON WALL_SECONDS
+Exit 0 when everything holds, 1 otherwise (each failure is listed).
+
+OUT_DIR holds, per run, NAME.json (a scenario's record, asan-* only),
+NAME.log and NAME.rc (its exit status): asan-STRATEGY-SCENARIO.*,
+mutant-MUTANT.* (and .buffers) and valgrind-LABEL.*.  The scenario
+records' own "env" blocks are not used: the verdict's env comes from
+ringcp_tools.env, like every other result's.
+"""
+import glob
+import os
+import re
+import sys
+import time
+
+from . import env
+from .common import TOP, dump, load, out_of
+
+MIN_CANCELS = {"quick": 100_000, "full": 1_000_000}
+MIN_HITS = {"quick": 1, "full": 1000}
+SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
+STRATEGIES = ["heap", "pool", "fixed", "ring"]
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return default
+
+
+def rc_of(base):
+    text = read(base + ".rc").strip()
+    return int(text) if text.lstrip("-").isdigit() else -1
+
+
+def detectors(log):
+    """The detectors a run's log shows firing: ledger kinds, asan, lsan,
+    valgrind."""
+    found = sorted(set(re.findall(r"VIOLATION \[([a-z-]+)\]", log)))
+    if "ERROR: AddressSanitizer" in log:
+        found.append("asan")
+    if "ERROR: LeakSanitizer" in log:
+        found.append("lsan")
+    if re.search(r"==\d+== (Invalid (read|write)|Conditional jump)", log):
+        found.append("valgrind")
+    return found
+
+
+def version(cmd):
+    """The first line CMD prints on stdout, or ""."""
+    out = out_of(cmd)
+    return out.splitlines()[0] if out else ""
+
+
+def order(strategy):
+    return STRATEGIES.index(strategy) if strategy in STRATEGIES else len(STRATEGIES)
+
+
+class Scenarios:
+    """The ASan scenario runs summed up: per run, per strategy, per
+    (strategy, state, direction) coverage cell, latencies by state, and
+    the failures they show."""
+
+    def __init__(self):
+        self.runs, self.coverage, self.latency, self.strategies = [], {}, {}, {}
+        self.failures = []
+        self.totals = {"cancellations": 0, "iterations": 0, "violations": 0,
+                       "unexpected_answers": 0, "submits": 0, "cqes": 0}
+
+    def add(self, base, rec):
+        """Add the run whose files are BASE.* and whose record is REC."""
+        buffers = rec.get("buffers", "heap")
+        name = os.path.basename(base)[len("asan-"):]
+        if name.startswith(buffers + "-"):
+            name = name[len(buffers) + 1:]
+        proof = rec["proof"]
+        st = self.strategies.setdefault(buffers, {
+            "cancellations": 0, "iterations": 0, "violations": 0, "runs": 0})
+        st["cancellations"] += rec.get("cancellations", 0)
+        st["iterations"] += rec.get("iterations", 0)
+        st["violations"] += proof["violations"]
+        st["runs"] += 1
+        t = self.totals
+        t["cancellations"] += rec.get("cancellations", 0)
+        t["iterations"] += rec.get("iterations", 0)
+        t["violations"] += proof["violations"]
+        t["unexpected_answers"] += rec.get("unexpected_answers", 0)
+        t["submits"] += proof["submits"]
+        t["cqes"] += proof["cqes"]
+        rc = rc_of(base)
+        sanit = bool(SANITIZER.search(read(base + ".log")))
+        self.runs.append({"scenario": name, "buffers": buffers, "exit": rc,
+                          "cancellations": rec.get("cancellations", 0),
+                          "violations": proof["violations"],
+                          "unexpected_answers": rec.get("unexpected_answers", 0),
+                          "sanitizer_report": sanit,
+                          "replay": rec.get("replay", "")})
+        if rc != 0:
+            self.failures.append(f"scenario {name} ({buffers}) exited {rc} "
+                                 f"(see {base}.log)")
+        if sanit:
+            self.failures.append(f"scenario {name} ({buffers}): sanitizer "
+                                 f"report in {base}.log")
+        self.add_coverage(buffers, name, rec)
+
+    def add_coverage(self, buffers, name, rec):
+        for c in rec.get("coverage", []):
+            key = (buffers, c["state"], c["dir"])
+            cell = self.coverage.setdefault(key, {"hits": 0, "unreachable": None})
+            cell["hits"] += c["hits"]
+            if c.get("unreachable"):
+                cell["unreachable"] = c["unreachable"]
+        for st, lat in rec.get("cancel_to_release_by_state_ns", {}).items():
+            # percentiles of different runs cannot be merged exactly: keep
+            # the run with the most samples, and the overall max
+            cur = self.latency.setdefault(st, {"count": 0, "max": 0})
+            if lat["count"] > cur["count"]:
+                cur.update({"count": lat["count"], "p50": lat["p50"],
+                            "p99": lat["p99"], "from": name})
+            cur["max"] = max(cur["max"], lat["max"])
+
+    def check(self, mode):
+        """The failures of too few cancellations or hits for MODE."""
+        if self.totals["cancellations"] < MIN_CANCELS[mode]:
+            self.failures.append(f"only {self.totals['cancellations']} "
+                                 f"cancellations, {mode} mode needs "
+                                 f"{MIN_CANCELS[mode]}")
+        for (b, st, d), cell in sorted(self.coverage.items()):
+            if cell["hits"] >= MIN_HITS[mode]:
+                continue
+            if cell["hits"] == 0 and cell["unreachable"]:
+                continue   # the kernel or machine cannot; said why
+            self.failures.append(f"state {st} ({d}, buffers {b}): "
+                                 f"{cell['hits']} hits, {mode} mode needs "
+                                 f"{MIN_HITS[mode]}")
+
+
+def scenarios(out_dir):
+    s = Scenarios()
+    for path in sorted(glob.glob(os.path.join(out_dir, "asan-*.json"))):
+        s.add(path[:-5], load(path))
+    for path in sorted(glob.glob(os.path.join(out_dir, "asan-*.rc"))):
+        if not os.path.exists(path[:-3] + ".json"):
+            s.failures.append(f"{os.path.basename(path[:-3])}: no record "
+                              f"written (exit {rc_of(path[:-3])})")
+    return s
+
+
+def bases(out_dir, prefix):
+    return sorted(p[:-3] for p in glob.glob(os.path.join(out_dir, prefix + "*.rc")))
+
+
+def mutants(out_dir, failures):
+    """Every mutant run: caught when it failed and a detector said so."""
+    out = []
+    for base in bases(out_dir, "mutant-"):
+        name = os.path.basename(base)[len("mutant-"):]
+        rc = rc_of(base)
+        dets = detectors(read(base + ".log"))
+        caught = rc != 0 and bool(dets)
+        out.append({"mutant": name, "build": "asan", "exit": rc,
+                    "buffers": read(base + ".buffers", "heap").strip(),
+                    "caught": caught, "detectors": dets})
+        if not caught:
+            failures.append(f"mutant {name} survived (exit {rc})")
+    return out
+
+
+def valgrind(out_dir, failures):
+    """Every valgrind run: a clean one must report nothing, a mutant one
+    must be caught."""
+    out = []
+    for base in bases(out_dir, "valgrind-"):
+        name = os.path.basename(base)[len("valgrind-"):]
+        rc = rc_of(base)
+        log = read(base + ".log")
+        m = re.search(r"ERROR SUMMARY: (\d+) errors", log)
+        errors = int(m.group(1)) if m else -1
+        entry = {"run": name, "exit": rc, "errors": errors}
+        if name.startswith("mutant-"):
+            entry["caught"] = rc != 0 and errors != 0
+            entry["detectors"] = detectors(log)
+            if not entry["caught"]:
+                failures.append(f"valgrind did not catch {name}")
+        elif rc != 0 or errors != 0:
+            failures.append(f"valgrind run {name}: exit {rc}, {errors} "
+                            f"errors (see {base}.log)")
+        out.append(entry)
+    if not out:
+        failures.append("no valgrind run")
+    return out
+
+
+def verdict(out_dir, mode, seed, wall):
+    """results/safety.json's document for the run in OUT_DIR."""
+    s = scenarios(out_dir)
+    s.check(mode)
+    failures = s.failures
+    muts = mutants(out_dir, failures)
+    vg = valgrind(out_dir, failures)
+    ringcp = os.path.join(TOP, "build", "gcc", "ringcp")
+    return {
+        "mode": mode,
+        "seed": int(seed),
+        "wall_s": int(wall),
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "verdict": "pass" if not failures else "fail",
+        "failures": failures,
+        "totals": s.totals,
+        "strategies": s.strategies,
+        "coverage": [{"buffers": b, "state": st, "dir": d,
+                      "hits": c["hits"], "unreachable": c["unreachable"]}
+                     for (b, st, d), c in sorted(
+                         s.coverage.items(),
+                         key=lambda kv: (order(kv[0][0]), kv[0][1:]))],
+        "cancel_to_release_ns_by_state": dict(sorted(s.latency.items())),
+        "scenarios": s.runs,
+        "mutants": muts,
+        "valgrind": vg,
+        "env": env.record(ringcp=ringcp if os.access(ringcp, os.X_OK) else None,
+                          tools=()),
+        "versions": {
+            "clang": version("clang --version"),
+            "gcc": version("gcc --version"),
+            "valgrind": version("valgrind --version"),
+            "git_commit": version("git rev-parse HEAD"),
+        },
+    }
+
+
+def coverage_table(result):
+    """Hits per state (rows) and strategy (columns), read/write."""
+    strategies = result["strategies"]
+    cov = {(c["buffers"], c["state"], c["dir"]): c for c in result["coverage"]}
+    bufs = sorted(strategies, key=order)
+    print(f"{'hits (read/write)':22} " + " ".join(f"{b:>15}" for b in bufs))
+    for st in sorted({st for _, st, _ in cov}):
+        cells = []
+        for b in bufs:
+            pair = []
+            for d in ("read", "write"):
+                c = cov.get((b, st, d))
+                pair.append("-" if c is None else
+                            ("n/a" if c["hits"] == 0 and c["unreachable"]
+                             else str(c["hits"])))
+            cells.append("/".join(pair))
+        print(f"{st:22} " + " ".join(f"{c:>15}" for c in cells))
+    print(f"{'cancellations':22} " + " ".join(
+        f"{strategies[b]['cancellations']:>15}" for b in bufs))
+
+
+def summary(result, safety_json):
+    """The one-screen summary of RESULT."""
+    tot = result["totals"]
+    print(f"\n=== safety-check verdict: {result['verdict'].upper()} "
+          f"({result['mode']}, seed {result['seed']}, {result['wall_s']} s) ===")
+    print(f"cancellations {tot['cancellations']}, submits "
+          f"{tot['submits']}, CQEs {tot['cqes']}, violations "
+          f"{tot['violations']}, unexpected answers "
+          f"{tot['unexpected_answers']}")
+    coverage_table(result)
+    print(f"{'cancel -> release (us)':22} {'p50':>10} {'p99':>10} {'max':>10}")
+    for st, v in result["cancel_to_release_ns_by_state"].items():
+        print(f"{st:22} {v.get('p50', 0) / 1e3:10.1f} "
+              f"{v.get('p99', 0) / 1e3:10.1f} {v['max'] / 1e3:10.1f}")
+    for m in result["mutants"]:
+        print(f"mutant {m['mutant']:18} {m['buffers']:5} "
+              f"{'caught by ' + ','.join(m['detectors']) if m['caught'] else 'SURVIVED'}")
+    for v in result["valgrind"]:
+        what = ("caught" if v.get("caught") else "NOT caught") \
+            if v["run"].startswith("mutant-") else f"{v['errors']} errors"
+        print(f"valgrind {v['run']:24} {what}")
+    for f in result["failures"]:
+        print(f"FAIL: {f}")
+    print(f"written to {safety_json}")
+
+
+def main():
+    if len(sys.argv) != 6:
+        print("usage: safety_report OUT_DIR MODE SEED SAFETY_JSON WALL_SECONDS",
+              file=sys.stderr)
+        return 2
+    out_dir, mode, seed, safety_json, wall = sys.argv[1:6]
+    result = verdict(out_dir, mode, seed, wall)
+    dump(result, safety_json, indent=2)
+    summary(result, safety_json)
+    return 0 if not result["failures"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
