@@ -82,7 +82,6 @@ MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
 	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
 	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour)
 
-LIBURING_VERSION := $(shell dpkg-query -W -f='$${Version}' liburing-dev 2>/dev/null)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 LIB := $(BUILD)/libringcp.a
@@ -120,8 +119,7 @@ $(LIB_TRACE): $(call ENGINE_OBJS,$(BUILD)/trace)
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
-		-DRH_LIBURING_VERSION='"$(LIBURING_VERSION)"' -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -186,15 +184,15 @@ $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
 test-variant: variant
 	@tests/run.sh $(BUILD)
 
-# The layering, checked on the gcc build's objects (scripts/layers.py)
+# The layering, checked on the gcc build's objects (ringcp_tools.layers)
 layers:
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
-	@/usr/bin/python3 scripts/layers.py build/gcc
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.layers build/gcc
 
 check: deps
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
-	@/usr/bin/python3 scripts/layers.py build/gcc
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.layers build/gcc
 	@$(MAKE) --no-print-directory variant VARIANT=clang
 	@$(MAKE) --no-print-directory variant VARIANT=asan
 	@SAFETY_JSON=build/safety.json tests/run.sh build/gcc build/asan
@@ -213,7 +211,7 @@ report:
 	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.plots results
 	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.report results REPORT.md
 
-# The regression gate (scripts/gate/gate.py; docs/gate.md).
+# The regression gate (ringcp_tools.gate; docs/gate.md).
 # The allocation counter is preloaded into the ringcp under test and into
 # the baseline's, so neither needs a counter of its own.
 GATE_SO := build/gate/malloc_count.so

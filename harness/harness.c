@@ -485,8 +485,7 @@ static void rh_harness_write_json(void)
 	fprintf(f, ",\n  \"quarantine\": \"%s\",\n  \"buffers\": \"%s\",\n",
 		h.opts.quarantine == RH_QUARANTINE_POISON ? "poison" : "guard",
 		rh_harness_buffers());
-	rh_record_env(f, "  ");
-	fprintf(f, ",\n  \"proof\": {\n"
+	fprintf(f, "  \"proof\": {\n"
 		"    \"buffers\": %" PRIu64 ",\n    \"submits\": %" PRIu64 ",\n"
 		"    \"cqes\": %" PRIu64 ",\n    \"frees\": %" PRIu64 ",\n"
 		"    \"frees_after_cqe\": %" PRIu64 ",\n"

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Machine-readable records in the style of fio's JSON output: units in
- * the key names (_ns, _bytes, bw_bytes), the machine and versions with
- * every result.
+ * the key names (_ns, _bytes, bw_bytes).
  */
 #ifndef RH_RECORD_H
 #define RH_RECORD_H
@@ -10,9 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* Write `"env": {...}` (no trailing comma): machine, kernel, versions. */
-void rh_record_env(FILE *f, const char *indent);
 
 /* Write s as a JSON string (quoted, escaped). */
 void rh_record_string(FILE *f, const char *s);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Description: the layer check (scripts/layers.py, run by make check)
+# Description: the layer check (ringcp_tools.layers, run by make check)
 # passes on the tree as it is, and fails on each kind of breach, made on
 # purpose in a copy: an engine layer calling the one above it, two files
 # of a layer calling each other, the command using an engine function the
@@ -12,7 +12,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-CHECK="/usr/bin/python3 $TOP/scripts/layers.py"
+CHECK="env PYTHONPATH=$TOP/scripts /usr/bin/python3 -m ringcp_tools.layers"
 
 # a copy of the build's objects to break
 copy_build()

@@ -28,7 +28,11 @@ make gate, make baseline
 make safety-check (scripts/safety-check.sh runs the scenarios)
   safety_report the verdict, results/safety.json
 
+make check, make layers
+  layers        the C code's layering: includes, calls, circles
+
 Measurements run by hand (scripts/measure-*.sh)
   measure_single_file  one 1 GiB file: fio, defaults sweep, ringcp vs cp
   measure_buffers      the buffer strategies side by side
+  single_vs_tree       single-file mode against a one-operand tree copy
 """

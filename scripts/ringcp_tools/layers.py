@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Check the layering of the C code; exit 1 on any breach.
 
-usage: layers.py [--top DIR] BUILD_DIR
+usage: python3 -m ringcp_tools.layers [--top DIR] BUILD_DIR
   BUILD_DIR  a built variant (build/gcc): its prod/, cmd/ and harness/
              objects are read
   --top DIR  the source tree whose includes are read (default: this one)
@@ -24,7 +24,7 @@ import re
 import subprocess
 import sys
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from .common import TOP
 
 # folder -> the quoted includes it may use (besides "ringcp/*.h", which
 # every folder but include/ itself may use)
