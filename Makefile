@@ -46,6 +46,11 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS ?=
 LDLIBS := -luring -lpthread
+# the harness: libtracefs for the witness, every close() through the fd
+# ledger (harness/harness.c, __wrap_close)
+HARNESS_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
+HARNESS_LDLIBS := -Wl,--wrap=close -Wl,-u,__wrap_close \
+	$(shell pkg-config --libs libtracefs 2>/dev/null)
 
 # make V=1 shows the full commands
 ifeq ($(V),1)
@@ -119,7 +124,8 @@ $(LIB_TRACE): $(call ENGINE_OBJS,$(BUILD)/trace)
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
+		$(HARNESS_CFLAGS) -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -144,14 +150,16 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 $(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) \
 		$(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 # A mutant's engine: its switch compiled into the files that name it, the
 # trace objects for all the others (they are the same code).
@@ -175,8 +183,9 @@ $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 		$(BUILD)/mutants/$(1)/libringcp-trace.a
 	$$(quiet) LD $$@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $$@ $$< \
-		$(LIB_HARNESS) $(BUILD)/mutants/$(1)/libringcp-trace.a \
-		$(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) \
+		$(BUILD)/mutants/$(1)/libringcp-trace.a $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 endef
 $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
 

@@ -192,7 +192,8 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd)
 				       IORING_ASYNC_CANCEL_ALL);
 	else
 		io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-	io_uring_sqe_set_data64(sqe, rc_ud_make(r, RC_UD_CANCEL_FD, 0));
+	io_uring_sqe_set_data64(sqe, rc_ud_make(r, RC_UD_CANCEL_FD,
+						++r->cancel_fd_seq));
 	r->cancels_pending++;
 	r->stats.cancel_fd_requests++;
 	return n;

@@ -61,6 +61,9 @@ struct rc_ring {
 	struct rc_op_list free;		/* RC_OP_FREE */
 	struct rc_hmap records;		/* every record ever allocated */
 	unsigned cancels_pending;	/* ASYNC_CANCELs not yet answered */
+	uint32_t cancel_fd_seq;		/* the life of the next cancel keyed
+					 * on an fd: each has its own
+					 * user_data */
 	unsigned limbo;			/* released records waiting for the
 					 * answer of a cancel aimed at them */
 

@@ -15,6 +15,8 @@ int rc_ring_reap(struct rc_ring *r)
 	unsigned head, n = 0;
 
 	io_uring_for_each_cqe(&r->uring, head, cqe) {
+		rc_trace(r, RC_EV_REAP, NULL, r, (size_t)cqe->user_data,
+			 cqe->res);
 		rc_ring_handle_cqe(r, cqe);
 		n++;
 	}
@@ -125,6 +127,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 			break;
 		r->stats.link_timeout_cqes++;
 		op->timeout_pending = false;
+		rc_trace(r, RC_EV_TIMEOUT_CQE, op, NULL, 0, cqe->res);
 		if (!--op->kernel_cqes)
 			rc_op_complete(r, op);
 		return;

@@ -12,6 +12,16 @@
 
 #include "core.h"
 
+/* Give back a path copy the op owns (traced: the ledger checks it). */
+static void rc_op_free_path(struct rc_op *op, char **path)
+{
+	if (!*path)
+		return;
+	rc_trace(op->ring, RC_EV_MEM_PUT, NULL, *path, strlen(*path) + 1, 0);
+	free(*path);
+	*path = NULL;
+}
+
 int rc_op_get(struct rc_ring *r, struct rc_op **opp)
 {
 	struct rc_op *op = rc_list_pop(&r->free);
@@ -49,10 +59,8 @@ void rc_op_release(struct rc_op *op)
 		rc_buf_put(r, op->buf, op->buf_size);
 	op->buf = NULL;
 	op->buf_size = 0;
-	free(op->path);
-	op->path = NULL;
-	free(op->path2);
-	op->path2 = NULL;
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
 	op->owner = 0;
 	op->state = RC_OP_FREE;
 	r->stats.released++;
@@ -166,7 +174,7 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 	copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
-	free(op->path);
+	rc_op_free_path(op, &op->path);
 	op->path = copy;	/* the SQE points at the op's own copy */
 	op->dfd = dfd;
 	op->rw_flags = (uint32_t)flags;
@@ -199,8 +207,8 @@ static int rc_op_own_paths(struct rc_op *op, const char *path,
 		free(c2);
 		return -ENOMEM;
 	}
-	free(op->path);
-	free(op->path2);
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
 	op->path = c1;
 	op->path2 = c2;
 	return 0;

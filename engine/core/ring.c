@@ -80,6 +80,7 @@ int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
 	ret = rc_buf_strategy_start(r, p);
 	if (ret)
 		goto err;
+	rc_trace(r, RC_EV_RING_CREATE, NULL, r, (size_t)r->uring.ring_fd, 0);
 	*ringp = r;
 	return 0;
 err:

@@ -110,6 +110,7 @@ static void rc_ring_free_all(struct rc_ring *r)
 	/* the kernel is done with the ring: its registered and provided
 	 * buffers are ours again */
 	rc_buf_strategy_stop(r);
+	rc_trace(r, RC_EV_RING_FREE, NULL, r, 0, 0);
 	if (r->probe)
 		io_uring_free_probe(r->probe);
 	free(r);
@@ -159,6 +160,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 			"gone (%s; %u operation(s) in flight); leaking its "
 			"records and buffers\n", strerror(-ret),
 			r->inflight.count);
+	rc_trace(r, RC_EV_RING_LEAK, NULL, r, 0, 0);
 	r->leaked_next = rc_leaked_rings;
 	rc_leaked_rings = r;
 	rc_leaked_count++;

@@ -220,7 +220,8 @@ enum rc_trace_event {
 	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
 	RC_EV_UNKNOWN_CQE,	/* user_data not a record of this ring */
 	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
-				 * ring: the kernel owns it from here */
+				 * ring: the kernel owns it from here; res =
+				 * the ring's address */
 	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
 				 * op's read (its CQE said so): op's now */
 	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
@@ -231,6 +232,17 @@ enum rc_trace_event {
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
+	RC_EV_MEM_PUT,		/* buf, len: other memory an SQE may point
+				 * at (an op's path copy) given back */
+	RC_EV_REAP,		/* buf = the ring, len = the CQE's user_data,
+				 * res: a CQE read from the CQ ring, before
+				 * it is acted on (or ignored) */
+	RC_EV_TIMEOUT_CQE,	/* op, res: its LINK_TIMEOUT's CQE */
+	RC_EV_RING_CREATE,	/* buf = the ring, len = its fd: set up */
+	RC_EV_RING_FREE,	/* buf = the ring: its records and memory are
+				 * given back (the kernel is proven done) */
+	RC_EV_RING_LEAK,	/* buf = the ring: teardown could not prove
+				 * the kernel done: everything is kept */
 	RC_EV__COUNT,
 };
 
