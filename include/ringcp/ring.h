@@ -222,12 +222,16 @@ enum rc_trace_event {
 	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
 				 * ring: the kernel owns it from here */
 	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
-				 * op's read (its CQE said so): op's now */
+				 * op's read (its CQE said so): op's now;
+				 * op NULL: for a CQE the engine does not
+				 * act on, which gives it back at once */
 	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
 				 * once the ring is proven gone; res = the
 				 * ring's address */
 	RC_EV_BUF_LOST,		/* len = ring buffers neither in the ring nor
-				 * given back at teardown (leaked) */
+				 * given back at teardown (leaked); or len 1,
+				 * res = its id: a CQE named a buffer the
+				 * ring did not lend (it cannot go back) */
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
