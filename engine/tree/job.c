@@ -85,6 +85,8 @@ struct rc_job {
 };
 
 static struct rc_job *rc_jobs;	/* jobs in flight (one tree at a time) */
+/* Jobs of runs whose abort could not drain the ring (rc_jobs_abandon). */
+static struct rc_job *rc_jobs_abandoned;
 
 /* ---- jobs ---- */
 
@@ -851,5 +853,18 @@ void rc_jobs_forget(struct rc_tree *t)
 		if (j->link_dir)
 			rc_dir_put(t, j->link_dir);
 		rc_job_free(j);
+	}
+}
+
+void rc_jobs_abandon(void)
+{
+	struct rc_job *j;
+
+	while ((j = rc_jobs)) {
+		rc_jobs = j->next;
+		j->t = NULL;		/* its run's frame is about to go */
+		j->prev = NULL;
+		j->next = rc_jobs_abandoned;
+		rc_jobs_abandoned = j;
 	}
 }

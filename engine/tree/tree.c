@@ -41,9 +41,13 @@ static int rc_tree_abort(struct rc_tree *t)
 
 	t->stopping = true;
 	rc_ring_cancel_all(t->r);
-	ret = rc_ring_drain(t->r, RC_COPY_DRAIN_MS);
-	if (ret)
-		return ret;	/* fds stay open: process exit waits */
+	ret = rc_ring_drain(t->r, rc_copy_drain_ms(&t->o->copy));
+	if (ret) {
+		/* fds stay open (process exit waits); the jobs point into
+		 * this run's frame, which returns: set them apart */
+		rc_jobs_abandon();
+		return ret;
+	}
 	rc_jobs_forget(t);
 	return 0;
 }

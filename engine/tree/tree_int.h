@@ -174,6 +174,14 @@ void rc_job_reap(struct rc_op *op);
  */
 void rc_jobs_forget(struct rc_tree *t);
 
+/*
+ * After an abort whose drain failed: ops still in flight may name the
+ * jobs' fds and directories, so nothing of theirs is closed or freed; the
+ * jobs are kept apart (reachable, never freed, as a leaked ring is), so
+ * that no later tree copy in the process walks them.
+ */
+void rc_jobs_abandon(void);
+
 /* ---- walk.c ---- */
 
 /*
