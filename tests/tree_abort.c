@@ -3,7 +3,10 @@
  * Description: aborting a tree copy (SIGINT's path: cancel, drain, forget
  * every job).  An abort whose drain fails (a request held in the kernel
  * past the drain limit) leaves its jobs and their fds alone, and a later
- * tree copy in the same process never touches them.
+ * tree copy in the same process never touches them.  An abort removes only
+ * what its jobs created: a staged file whose create had not answered yet
+ * (queued, or -EEXIST on another operand's file in the same staging
+ * directory) takes no other file with it.
  */
 #include "stall.h"
 #include "treetest.h"
@@ -135,5 +138,71 @@ TEST(an_abort_whose_drain_fails_leaves_its_jobs_to_no_later_copy)
 
 	close(c1.fd);
 	rh_stall_destroy(&c1.s);
+	t_scratch_remove(root);
+}
+
+/* Raise stop once the second job of "f" has its OPEN answers back. */
+struct stop_at_second_f {
+	volatile sig_atomic_t stop;
+	unsigned seen;
+};
+
+static void stop_at_second_f(void *arg, enum rc_trace_event ev,
+			     const struct rc_op *op, const void *buf,
+			     size_t len, int64_t res)
+{
+	struct stop_at_second_f *c = arg;
+
+	(void)buf; (void)len; (void)res;
+	if (ev != RC_EV_DELIVER || !op->path || strcmp(op->path, "f"))
+		return;
+	/* OPEN: the source's openat and statx (a CREATE has O_CREAT) */
+	if (op->opcode == IORING_OP_STATX ||
+	    (op->opcode == IORING_OP_OPENAT && !(op->rw_flags & O_CREAT)))
+		if (++c->seen == 4)
+			c->stop = 1;
+}
+
+TEST(an_abort_removes_no_other_operands_file_from_a_staging_directory)
+{
+	static struct stop_at_second_f c;
+	struct rc_ring_params p = { .entries = 64, .trace = stop_at_second_f,
+				    .trace_arg = &c };
+	struct rc_tree_opts o = t_tree_opts(2, 1, 65536);
+	char root[64], a[128], b[128], dst[128], path[200];
+	struct rc_tree_src srcs[2] = { { a }, { b } };
+	struct rc_tree_stats st;
+	struct rc_ring *r;
+	int fill = 0;
+
+	t_scratch_dir(root, sizeof(root));
+	/* a/sub/f is placed while a/sub/g still copies, so b/sub, new
+	 * to dst as well, fills a's staging directory, where b/sub/f finds
+	 * a's f: the copy is stopped right when b's create of f is queued */
+	snprintf(path, sizeof(path), "%s/a", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/a/sub", root);
+	t_tree_file(path, "f", 1000, 'A');
+	t_tree_file(path, "g", 32u << 20, 'G');
+	snprintf(path, sizeof(path), "%s/b", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/b/sub", root);
+	t_tree_file(path, "f", 2000, 'B');
+	snprintf(a, sizeof(a), "%s/a/", root);
+	snprintf(b, sizeof(b), "%s/b/", root);
+	snprintf(dst, sizeof(dst), "%s/dst", root);
+	ASSERT_EQ(mkdir(dst, 0755), 0);
+
+	ASSERT_EQ(rc_ring_create(&r, &p), 0);
+	o.copy.stop = &c.stop;
+	EXPECT_EQ(rc_tree_copy(r, srcs, 2, dst, &o, &st), -EINTR);
+	EXPECT_EQ(c.seen, 4);
+	EXPECT_EQ(rc_ring_destroy(r, 5000), 0);
+	/* a's f was complete: it stays, whole; g was not: it is gone */
+	snprintf(path, sizeof(path), "%s/sub/f", dst);
+	EXPECT_EQ(t_file_size(path, &fill), 1000);
+	EXPECT_EQ(fill, 'A');
+	snprintf(path, sizeof(path), "%s/sub/g", dst);
+	EXPECT_EQ(t_file_size(path, NULL), -1);
 	t_scratch_remove(root);
 }

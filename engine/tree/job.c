@@ -579,14 +579,17 @@ static void rc_job_resume(struct rc_tree *t, struct rc_job *j, bool placed)
 	rc_job_opened(j);
 }
 
-/* All ops of the current step are back: take the next step. */
+/*
+ * All ops of the current step are back: take the next step (or, failed
+ * or stopping, wind down).
+ */
 static void rc_job_step_done(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
 
 	if (j->step == RC_STEP_PLACE_WAIT)
 		return;		/* its directory's chain sends it on */
-	if (j->err && j->step != RC_STEP_CLOSE)
+	if ((j->err || t->stopping) && j->step != RC_STEP_CLOSE)
 		return rc_job_finish(j);
 	switch (j->step) {
 	case RC_STEP_OPEN:
@@ -664,8 +667,11 @@ static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
 		return false;
 	}
 	if (j->direct && res == -EEXIST) {
-		/* another operand's file: replace it as usual */
+		/* another operand's file: replace it as usual, unless
+		 * stopping (then it is simply not ours) */
 		j->direct = false;
+		if (t->stopping)
+			return false;
 		goto again;
 	}
 	if (j->direct) {
@@ -843,8 +849,10 @@ void rc_jobs_forget(struct rc_tree *t)
 		j->pump_live = false;
 		if (j->tmp[0])
 			unlinkat(j->dir->dst_fd, j->tmp, 0);
-		/* its create may have run during the drain, unreported */
-		if (j->created || (j->direct && j->step == RC_STEP_CREATE))
+		/* only a name its own create made: every staged create has
+		 * answered (rc_jobs_creating); one that found the name
+		 * taken (-EEXIST) or never ran is another's */
+		if (j->created)
 			unlinkat(j->dir->dst_fd, j->dst_name, 0);
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -854,6 +862,16 @@ void rc_jobs_forget(struct rc_tree *t)
 			rc_dir_put(t, j->link_dir);
 		rc_job_free(j);
 	}
+}
+
+bool rc_jobs_creating(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next)
+		if (j->direct && j->step == RC_STEP_CREATE && j->pending)
+			return true;
+	return false;
 }
 
 void rc_jobs_abandon(void)

@@ -169,6 +169,13 @@ void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
 void rc_job_reap(struct rc_op *op);
 
 /*
+ * Is a staged job's create (O_CREAT | O_EXCL under its final name) queued
+ * or in flight?  Its answer alone tells whether the name is the job's to
+ * remove at abort: the abort waits for it before cancelling anything.
+ */
+bool rc_jobs_creating(void);
+
+/*
  * After the ring was drained at abort: forget every job, closing its fds
  * and removing what it created that is not complete.
  */
