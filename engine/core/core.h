@@ -70,6 +70,9 @@ struct rc_ring {
 	void *strategy_ctx;
 	rc_trace_fn trace;
 	void *trace_arg;
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 
 	struct rc_ring_stats stats;
 	struct rc_ring *leaked_next;	/* on the leaked list once leaked */

@@ -256,6 +256,15 @@ struct rc_ring_params {
 	size_t strategy_buf_size;	/* their size; 0: 256 KiB */
 	rc_trace_fn trace;		/* used only in RC_TRACE builds */
 	void *trace_arg;
+	/*
+	 * Fault injection, used only in RC_TRACE builds (tests): asked
+	 * before an op copies a path its SQE will point at (openat, statx,
+	 * linkat, renameat; op->opcode is set); true makes the copy fail as
+	 * if memory were exhausted (the prep answers -ENOMEM).
+	 */
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 };
 
 extern const struct rc_buf_ops rc_buf_heap;
