@@ -148,10 +148,14 @@ static int rc_ring_give_up_fd(struct rc_ring *r, int fd)
 
 	for (op = r->queued.head; op; op = next) {
 		next = op->next;
-		if (fd < 0 || op->fd == fd) {
-			rc_op_cancel(op);
-			n++;
-		}
+		if (fd >= 0 && op->fd != fd)
+			continue;
+		/* cancelling it moves the rest of its chain to the ready list
+		 * (rc_ring_fail_chain): go on after the chain's last op */
+		while (next && (next->prev->sqe_flags & RC_LINK_FLAGS))
+			next = next->next;
+		rc_op_cancel(op);
+		n++;
 	}
 	for (op = r->ready.head; op; op = next) {
 		next = op->next;

@@ -73,6 +73,9 @@ struct rc_ring {
 	void *strategy_ctx;
 	rc_trace_fn trace;
 	void *trace_arg;
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 
 	struct rc_ring_stats stats;
 	struct rc_ring *leaked_next;	/* on the leaked list once leaked */
@@ -183,8 +186,15 @@ bool rc_buf_read_selects(struct rc_ring *r, const struct rc_op *op);
 /* The registered index of op's buffer (a FIXED strategy), or -1. */
 int rc_buf_fixed_index(struct rc_ring *r, const struct rc_op *op);
 
-/* Attach the ring buffer a read's CQE names (cqe flags) to op. */
+/*
+ * Attach the ring buffer a read's CQE names (cqe flags) to op.  One the
+ * ring did not lend is reported, and op, holding none, gets -ENOBUFS.
+ */
 void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 			    uint32_t cqe_flags);
+
+/* A CQE the engine does not act on took a ring buffer: give it back (the
+ * request that took it is over: its CQE is its last). */
+void rc_buf_return_selected(struct rc_ring *r, uint32_t cqe_flags);
 
 #endif

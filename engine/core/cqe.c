@@ -46,6 +46,7 @@ static void rc_ring_stale_cqe(struct rc_ring *r, struct rc_op *op,
 	fprintf(stderr, "ringcp: engine: ignored a stale CQE (user_data "
 		"0x%llx, res %d): not meant for the record's current life\n",
 		(unsigned long long)cqe->user_data, cqe->res);
+	rc_buf_return_selected(r, cqe->flags);
 }
 
 /* The answer of an ASYNC_CANCEL: counted; releases a record in limbo. */
@@ -112,6 +113,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		fprintf(stderr, "ringcp: engine: ignored a CQE that names no "
 			"operation of this ring (user_data 0x%llx, res %d)\n",
 			(unsigned long long)ud, cqe->res);
+		rc_buf_return_selected(r, cqe->flags);
 		return;
 	}
 	same_life = (op->gen & RC_UD_LIFE_MASK) == named.life;

@@ -162,6 +162,21 @@ int rc_op_prep_write(struct rc_op *op, int fd, size_t io_off, uint32_t len,
 	return rc_op_prep_rw(op, IORING_OP_WRITE, fd, io_off, len, off);
 }
 
+/*
+ * A copy of path for op to own, or NULL if memory is exhausted (in trace
+ * builds also when the ring's fault hook says so: tests).
+ */
+static char *rc_op_path_copy(struct rc_op *op, const char *path)
+{
+#ifdef RC_TRACE
+	struct rc_ring *r = op->ring;
+
+	if (r->fail_path_copy && r->fail_path_copy(r->fail_arg, op, path))
+		return NULL;
+#endif
+	return strdup(path);
+}
+
 int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 		      mode_t mode)
 {
@@ -171,7 +186,7 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 	ret = rc_op_prep(op, IORING_OP_OPENAT, -1, 0);
 	if (ret)
 		return ret;
-	copy = strdup(path);
+	copy = rc_op_path_copy(op, path);
 	if (!copy)
 		return -ENOMEM;
 	rc_op_free_path(op, &op->path);
@@ -200,7 +215,8 @@ int rc_op_prep_close(struct rc_op *op, int fd)
 static int rc_op_own_paths(struct rc_op *op, const char *path,
 			   const char *path2)
 {
-	char *c1 = strdup(path), *c2 = path2 ? strdup(path2) : NULL;
+	char *c1 = rc_op_path_copy(op, path);
+	char *c2 = path2 ? rc_op_path_copy(op, path2) : NULL;
 
 	if (!c1 || (path2 && !c2)) {
 		free(c1);

@@ -84,9 +84,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	if (tsqe) {
 		sqe->flags |= IOSQE_IO_LINK;
 		io_uring_prep_link_timeout(tsqe, &op->ts, 0);
-		/* the chain goes on after the timeout if the op was linked */
-		if (op->sqe_flags & RC_LINK_FLAGS)
-			tsqe->flags |= IOSQE_IO_LINK;
+		/* the chain goes on after the timeout if the op was linked,
+		 * by the same kind of link (a hard link survives a failure) */
+		tsqe->flags |= op->sqe_flags & RC_LINK_FLAGS;
 		io_uring_sqe_set_data64(tsqe, rc_op_ud(op, RC_UD_TIMEOUT));
 	}
 	rc_trace(r, RC_EV_SQE, op, sqe, sizeof(*sqe), 0);

@@ -47,6 +47,19 @@ int rc_ring_drain(struct rc_ring *r, int timeout_ms)
 }
 
 /*
+ * Exit the ring, acting first on the completions already posted: after a
+ * drain that failed they are the only news of what those ops did (an
+ * openat's fd, a CLOSE that never ran: halt safety), and the CQ goes with
+ * the ring.
+ */
+static void rc_ring_exit(struct rc_ring *r)
+{
+	rc_ring_reap(r);
+	io_uring_queue_exit(&r->uring);
+	r->uring_live = false;
+}
+
+/*
  * The proof that the kernel is done with the ring (liburing's
  * test/ring-leak.c): the write end of a pipe, registered as a fixed file,
  * is dropped only when the ring context is freed, which happens only after
@@ -63,8 +76,7 @@ static int rc_ring_exit_proven(struct rc_ring *r, int timeout_ms)
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		ret = -errno;
-		io_uring_queue_exit(&r->uring);
-		r->uring_live = false;
+		rc_ring_exit(r);
 		return ret;
 	}
 	ret = io_uring_register_files(&r->uring, &pipefd[1], 1);
@@ -73,8 +85,7 @@ static int rc_ring_exit_proven(struct rc_ring *r, int timeout_ms)
 		ret = io_uring_register_files(&r->uring, &pipefd[1], 1);
 	}
 	close(pipefd[1]);
-	io_uring_queue_exit(&r->uring);
-	r->uring_live = false;
+	rc_ring_exit(r);
 	if (ret < 0) {
 		close(pipefd[0]);
 		return ret;
@@ -95,6 +106,12 @@ static int rc_ring_exit_proven(struct rc_ring *r, int timeout_ms)
 	return ret;
 }
 
+/*
+ * The kernel is proven done with the ring: free every record and what it
+ * owns.  A record still in flight here had its CQE posted after the ring
+ * exit began (or never): what it did is unknown, so nothing of it can be
+ * accounted (an fd such an openat opened stays open).
+ */
 static void rc_ring_free_all(struct rc_ring *r)
 {
 	struct rc_op *op;
@@ -104,6 +121,7 @@ static void rc_ring_free_all(struct rc_ring *r)
 		if (op->buf)
 			rc_buf_put(r, op->buf, op->buf_size);
 		free(op->path);
+		free(op->path2);
 		free(op);
 	}
 	rc_hmap_free(&r->records);
