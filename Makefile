@@ -48,9 +48,9 @@ CFLAGS ?=
 LDLIBS := -luring -lpthread
 # the harness: libtracefs for the witness, every close() through the fd
 # ledger (harness/harness.c, __wrap_close)
-HARNESS_CFLAGS := $(shell pkg-config --cflags libtracefs 2>/dev/null)
+HARNESS_CFLAGS := $(shell pkg-config --cflags libtracefs fuse3 2>/dev/null)
 HARNESS_LDLIBS := -Wl,--wrap=close -Wl,-u,__wrap_close \
-	$(shell pkg-config --libs libtracefs 2>/dev/null)
+	$(shell pkg-config --libs libtracefs fuse3 2>/dev/null)
 
 # make V=1 shows the full commands
 ifeq ($(V),1)
@@ -74,18 +74,15 @@ TEST_SRCS := $(wildcard tests/*.c)
 SCENARIO_SRCS := $(wildcard scenarios/*.c)
 SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 
-# Negative controls: one engine build per switch of engine/mutant.h, each
-# linked into every scenario.  Never part of the production ringcp.
-# The buffer strategies' mutants are probed by protocol_tour only (built
-# with that one scenario, which keeps make check's build time down).
-MUTANTS_CORE := borrowed_buffer user_free free_on_cancel cancel_trusted \
-	close_then_free stale_cqe halt_leak
-MUTANTS_BUF := pool_put_in_flight fixed_unregister fixed_update \
-	ring_halt_leak ring_early_recycle
-MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF)
-MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
-	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
-	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour)
+# Negative controls: one engine build per switch of engine/mutant.h, linked
+# into the scenarios scenarios/mutants.list runs it with (and the tour).
+# Never part of the production ringcp.
+MUTANT_LIST := scenarios/mutants.list
+MUTANTS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MUTANT_LIST) | sort -u)
+mutant_scenarios = protocol_tour $(shell awk -v m=$(1) \
+	'!/^\#/ && $$1 == m { print $$4 }' $(MUTANT_LIST) | sort -u)
+MUTANT_BINS := $(sort $(foreach m,$(MUTANTS),$(foreach s,\
+	$(call mutant_scenarios,$(m)),$(BUILD)/mutants/$(m)/$(s))))
 
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 

@@ -48,6 +48,7 @@ static struct rh_harness {
 	bool started;
 	struct rh_ulog ulog;		/* the program's side, for the witness */
 	struct rc_hmap leaked;		/* rings leaked on purpose */
+	int fds_kept_ok;		/* rh_harness_fds_kept() */
 } h = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char *const rh_detector_names[RH_DET__COUNT] = {
@@ -301,6 +302,7 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 						    64ull << 20);
 	h.quarantine.report = rh_quarantine_report;
 	memset(&h.sum, 0, sizeof(h.sum));
+	h.fds_kept_ok = 0;
 	rh_witness_begin();
 	h.fds_at_start = rh_count_fds();
 	h.start_ns = rc_now_ns();
@@ -598,6 +600,13 @@ void rh_harness_add_ring(const struct rc_ring *r)
 	pthread_mutex_unlock(&h.lock);
 }
 
+void rh_harness_fds_kept(int n)
+{
+	pthread_mutex_lock(&h.lock);
+	h.fds_kept_ok = n;
+	pthread_mutex_unlock(&h.lock);
+}
+
 void rh_harness_account(uint64_t bytes, uint64_t ops)
 {
 	pthread_mutex_lock(&h.lock);
@@ -776,6 +785,10 @@ uint64_t rh_harness_finish(void)
 	}
 	s->fds_kept = h.leaked.count ? rh_ledger_fds_named(&h.ledger) : 0;
 	fds = rh_count_fds();
+	if (h.fds_kept_ok)
+		s->fds_kept = h.fds_kept_ok < 0 && fds > h.fds_at_start ?
+			fds - h.fds_at_start : s->fds_kept +
+			(unsigned)(h.fds_kept_ok > 0 ? h.fds_kept_ok : 0);
 	if (fds > h.fds_at_start + s->fds_kept) {
 		snprintf(detail, sizeof(detail), "%u fd(s) open at start, %u "
 			 "at the end (%u kept for leaked rings)",

@@ -51,6 +51,19 @@ int rc_op_cancel(struct rc_op *op)
 		break;
 	}
 
+#ifdef RC_MUTANT_PATH_FREE_AT_CANCEL
+	/* MUTANT: "the kernel copies a path at prep": freed at cancel */
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
+#endif
+#ifdef RC_MUTANT_STATX_FREE_AT_CANCEL
+	/* MUTANT: "a statx buffer is only an answer, and nobody waits for
+	 * it any more": given back at cancel */
+	if (op->opcode == IORING_OP_STATX && op->buf) {
+		rc_buf_put(r, op->buf, op->buf_size);
+		op->buf = NULL;
+	}
+#endif
 #ifdef RC_MUTANT_FREE_ON_CANCEL
 	/* MUTANT: the buffer is released when cancel is called */
 	if (op->buf) {

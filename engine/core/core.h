@@ -134,6 +134,9 @@ static inline struct rc_op *rc_list_pop(struct rc_op_list *l)
 /* Account a cancelled op's effects and release it (KERNEL must be clear). */
 void rc_op_halt_and_release(struct rc_op *op);
 
+/* Give back a path copy the op owns (traced: the ledger checks it). */
+void rc_op_free_path(struct rc_op *op, char **path);
+
 /* Release a record nobody owns any more: buffer back, record recycled. */
 void rc_op_release(struct rc_op *op);
 

@@ -12,8 +12,7 @@
 
 #include "core.h"
 
-/* Give back a path copy the op owns (traced: the ledger checks it). */
-static void rc_op_free_path(struct rc_op *op, char **path)
+void rc_op_free_path(struct rc_op *op, char **path)
 {
 	if (!*path)
 		return;

@@ -17,7 +17,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	if (io_uring_sq_space_left(&r->uring) < (op->link_timeout_ns ? 2u : 1u))
 		return -EBUSY;
 	/* the kernel cannot see the SQE before the next io_uring_enter */
-	op->gen++;
+#ifndef RC_MUTANT_UD_REUSE
+	op->gen++;	/* a new life: its CQEs are told from the last's */
+#endif
 	op->owner |= RC_OWNER_KERNEL;
 	op->state = RC_OP_INFLIGHT;
 	op->kernel_cqes = op->link_timeout_ns ? 2 : 1;

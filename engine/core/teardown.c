@@ -155,6 +155,15 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 #endif
 	rc_ring_cancel_all(r);
 	ret = rc_ring_drain(r, timeout_ms);
+#ifdef RC_MUTANT_SKIP_BARRIER
+	/* MUTANT: "the drain timed out: the ring is hopeless, free it" */
+	if (ret == -ETIMEDOUT) {
+		io_uring_queue_exit(&r->uring);
+		r->uring_live = false;
+		rc_ring_free_all(r);
+		return ret;
+	}
+#endif
 	left = timeout_ms;
 	if (timeout_ms >= 0) {
 		left = timeout_ms - (int)((rc_now_ns() - start) / 1000000ull);

@@ -177,8 +177,13 @@ static void rc_job_finish(struct rc_job *j)
 	if (j->src_fd >= 0 || j->dst_fd >= 0) {
 		j->step = RC_STEP_CLOSE;
 		if (!rc_job_close(j, &j->src_fd) &&
-		    !rc_job_close(j, &j->dst_fd))
+		    !rc_job_close(j, &j->dst_fd)) {
+#ifdef RC_MUTANT_JOB_FREE_EARLY
+			/* MUTANT: "the closes are sent: the job is done" */
+			rc_job_free(j);
+#endif
 			return;
+		}
 		/* no record for a close: close here, nothing is in flight */
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -930,3 +935,18 @@ void rc_jobs_abandon(void)
 		rc_jobs_abandoned = j;
 	}
 }
+
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+void rc_jobs_close_fds(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next) {
+		if (j->src_fd >= 0)
+			close(j->src_fd);
+		if (j->dst_fd >= 0)
+			close(j->dst_fd);
+		j->src_fd = j->dst_fd = -1;
+	}
+}
+#endif

@@ -70,6 +70,10 @@ static int rc_tree_abort(struct rc_tree *t)
 	int ret;
 
 	t->stopping = true;
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+	/* MUTANT: "aborting: close the files at once", before the drain */
+	rc_jobs_close_fds();
+#endif
 	ret = rc_tree_settle_creates(t, ms);
 	rc_ring_cancel_all(t->r);
 	if (!ret)

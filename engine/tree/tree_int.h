@@ -189,6 +189,11 @@ void rc_jobs_forget(struct rc_tree *t);
  */
 void rc_jobs_abandon(void);
 
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+/* MUTANT: every job's fds closed at once (engine/mutant.h) */
+void rc_jobs_close_fds(void);
+#endif
+
 /* ---- walk.c ---- */
 
 /*
