@@ -157,18 +157,28 @@ def bases(out_dir, prefix):
 
 
 def mutants(out_dir, failures):
-    """Every mutant run: caught when it failed and a detector said so."""
+    """Every mutant run (scenarios/mutants.list): caught when it failed and
+    a detector said so.  A run that only the kernel's witness can see is
+    skipped, not failed, where the witness could not run."""
     out = []
     for base in bases(out_dir, "mutant-"):
-        name = os.path.basename(base)[len("mutant-"):]
+        name = read(base + ".mutant", "").strip() or \
+            os.path.basename(base)[len("mutant-"):]
         rc = rc_of(base)
-        dets = detectors(read(base + ".log"))
+        log = read(base + ".log")
+        dets = detectors(log)
         caught = rc != 0 and bool(dets)
+        skipped = (read(base + ".needs", "-").strip() == "witness"
+                   and "witness: skip" in log)
         out.append({"mutant": name, "build": "asan", "exit": rc,
                     "buffers": read(base + ".buffers", "heap").strip(),
-                    "caught": caught, "detectors": dets})
-        if not caught:
-            failures.append(f"mutant {name} survived (exit {rc})")
+                    "scenario": read(base + ".scenario",
+                                     "protocol_tour").strip(),
+                    "caught": caught, "skipped": skipped,
+                    "detectors": dets})
+        if not caught and not skipped:
+            failures.append(f"mutant {name} survived "
+                            f"({out[-1]['scenario']}, exit {rc})")
     return out
 
 
@@ -270,8 +280,11 @@ def summary(result, safety_json):
         print(f"{st:22} {v.get('p50', 0) / 1e3:10.1f} "
               f"{v.get('p99', 0) / 1e3:10.1f} {v['max'] / 1e3:10.1f}")
     for m in result["mutants"]:
-        print(f"mutant {m['mutant']:18} {m['buffers']:5} "
-              f"{'caught by ' + ','.join(m['detectors']) if m['caught'] else 'SURVIVED'}")
+        verdict = ("caught by " + ",".join(m["detectors"]) if m["caught"]
+                   else "skipped (needs the witness)" if m.get("skipped")
+                   else "SURVIVED")
+        print(f"mutant {m['mutant']:20} {m['buffers']:5} "
+              f"{m.get('scenario', 'protocol_tour'):14} {verdict}")
     for v in result["valgrind"]:
         what = ("caught" if v.get("caught") else "NOT caught") \
             if v["run"].startswith("mutant-") else f"{v['errors']} errors"
