@@ -72,6 +72,10 @@ class Scenarios:
         self.failures = []
         self.totals = {"cancellations": 0, "iterations": 0, "violations": 0,
                        "unexpected_answers": 0, "submits": 0, "cqes": 0}
+        self.witness = {"runs_on": 0, "runs_skipped": 0, "skip_reasons": [],
+                        "events": 0, "requests": 0, "lost": 0,
+                        "elapsed_ns": 0, "read_ns": 0, "check_ns": 0,
+                        "by_detector": 0}
 
     def add(self, base, rec):
         """Add the run whose files are BASE.* and whose record is REC."""
@@ -93,6 +97,7 @@ class Scenarios:
         t["unexpected_answers"] += rec.get("unexpected_answers", 0)
         t["submits"] += proof["submits"]
         t["cqes"] += proof["cqes"]
+        self.add_witness(rec)
         rc = rc_of(base)
         sanit = bool(SANITIZER.search(read(base + ".log")))
         self.runs.append({"scenario": name, "buffers": buffers, "exit": rc,
@@ -108,6 +113,27 @@ class Scenarios:
             self.failures.append(f"scenario {name} ({buffers}): sanitizer "
                                  f"report in {base}.log")
         self.add_coverage(buffers, name, rec)
+
+    def add_witness(self, rec):
+        """The kernel's witness in one run: its events and cost, or why
+        it did not run."""
+        w = rec.get("witness")
+        if not w:
+            return
+        if w["state"] != "on":
+            self.witness["runs_skipped"] += 1
+            if w.get("why") not in self.witness["skip_reasons"]:
+                self.witness["skip_reasons"].append(w.get("why"))
+            return
+        a = self.witness
+        a["runs_on"] += 1
+        a["events"] += w["events_all"]
+        a["requests"] += w["requests"]
+        a["lost"] += w["lost"]
+        a["read_ns"] += w["read_ns"]
+        a["check_ns"] += w["check_ns"]
+        a["elapsed_ns"] += rec["throughput"]["elapsed_ns"]
+        a["by_detector"] += rec["proof"]["by_detector"].get("witness", 0)
 
     def add_coverage(self, buffers, name, rec):
         for c in rec.get("coverage", []):
@@ -223,6 +249,9 @@ def verdict(out_dir, mode, seed, wall):
         "verdict": "pass" if not failures else "fail",
         "failures": failures,
         "totals": s.totals,
+        "witness": dict(s.witness, events_per_s=round(
+            s.witness["events"] / (s.witness["elapsed_ns"] / 1e9))
+            if s.witness["elapsed_ns"] else 0),
         "strategies": s.strategies,
         "coverage": [{"buffers": b, "state": st, "dir": d,
                       "hits": c["hits"], "unreachable": c["unreachable"]}
