@@ -174,7 +174,10 @@ static void rh_witness_begin(void)
 	const char *env = getenv("RH_WITNESS");
 
 	memset(&h.ulog, 0, sizeof(h.ulog));
-	if (env && (!strcmp(env, "0") || !strcmp(env, "off")))
+	if (h.opts.no_witness)
+		snprintf(h.sum.witness_why, sizeof(h.sum.witness_why),
+			 "off: the run fakes the engine's events");
+	else if (env && (!strcmp(env, "0") || !strcmp(env, "off")))
 		snprintf(h.sum.witness_why, sizeof(h.sum.witness_why),
 			 "turned off (RH_WITNESS=%s)", env);
 	else if (!rh_witness_start(0, h.sum.witness_why,

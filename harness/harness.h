@@ -36,6 +36,8 @@ struct rh_harness_opts {
 	enum rh_quarantine_mode quarantine;
 	size_t quarantine_bytes;	/* 0: 64 MiB */
 	bool quiet;			/* no human summary line */
+	bool no_witness;		/* the run fakes the engine's events
+					 * (tests): no kernel to hold them to */
 	const char *buffers;		/* strategy: heap|pool|fixed|ring;
 					 * NULL: $RC_BUFFERS, else heap */
 	/* more top-level keys for the JSON record: write `,\n  "key": ...` */
