@@ -157,7 +157,8 @@ static int fd_open_on(const char *path)
  */
 static int tree_part(struct rh_scenario *s)
 {
-	char mnt[] = "/var/tmp/rc-drain-src-XXXXXX";
+	char mnt[sizeof("/var/tmp/rc-drain-src-XXXXXX") + 1] =
+		"/var/tmp/rc-drain-src-XXXXXX";	/* room for the "/" below */
 	char dst[] = "/var/tmp/rc-drain-dst-XXXXXX";
 	char held[PATH_MAX];
 	struct abort_hold h = { 0 };
