@@ -21,6 +21,7 @@ enum {
 	RC_OPT_JSON,
 	RC_OPT_FILES,
 	RC_OPT_BUFFERS,
+	RC_OPT_HELP,
 };
 
 static const struct option rc_longopts[] = {
@@ -47,7 +48,8 @@ static const struct option rc_longopts[] = {
 	{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
 	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "human-readable", no_argument, NULL, 'h' },
+	{ "help", no_argument, NULL, RC_OPT_HELP },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -217,7 +219,10 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 		c->verbose = true;
 		c->topts.verbose++;
 		return -1;
-	case 'h':
+	case 'h':	/* rsync's: numbers in K, M, G */
+		c->topts.human = true;
+		return -1;
+	case RC_OPT_HELP:
 		rc_cmd_usage(stdout);
 		return RC_EXIT_OK;
 	case 'V':
@@ -235,6 +240,11 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	int opt, ret;
 
 	argv[0] = (char *)"ringcp";	/* getopt's messages say "ringcp:" */
+	/* rsync's rule: -h is --help only on its own */
+	if (argc == 2 && !strcmp(argv[1], "-h")) {
+		rc_cmd_usage(stdout);
+		return RC_EXIT_OK;
+	}
 	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnqvhV",
 				  rc_longopts, NULL)) != -1) {
 		ret = rc_cmd_option(c, opt, optarg);

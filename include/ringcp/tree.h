@@ -33,6 +33,7 @@ struct rc_tree_opts {
 	int verbose;		/* -v */
 	bool quiet;		/* -q */
 	bool progress;		/* --progress */
+	bool human;		/* -h: numbers in K, M, G (rsync's) */
 	unsigned files_in_flight; /* 0: RC_TREE_DEFAULT_FILES (config.h) */
 	struct rc_copy_opts copy; /* queue depth, block size, fsync, stop */
 };
