@@ -22,6 +22,9 @@ enum {
 	RC_OPT_FILES,
 	RC_OPT_BUFFERS,
 	RC_OPT_HELP,
+	RC_OPT_DRY_RUN,
+	RC_OPT_NO_CLOBBER,
+	RC_OPT_REMOVE_DST,
 };
 
 static const struct option rc_longopts[] = {
@@ -41,7 +44,10 @@ static const struct option rc_longopts[] = {
 	{ "hard-links", no_argument, NULL, 'H' },
 	{ "xattrs", no_argument, NULL, 'X' },
 	{ "acls", no_argument, NULL, 'A' },
-	{ "dry-run", no_argument, NULL, 'n' },
+	{ "dry-run", no_argument, NULL, RC_OPT_DRY_RUN },
+	{ "no-clobber", no_argument, NULL, RC_OPT_NO_CLOBBER },
+	{ "no-target-directory", no_argument, NULL, 'T' },
+	{ "remove-destination", no_argument, NULL, RC_OPT_REMOVE_DST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, RC_OPT_PROGRESS },
 	{ "json", no_argument, NULL, RC_OPT_JSON },
@@ -169,7 +175,7 @@ static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt)
 	case 'A':	/* ACLs imply -p */
 		o->acls = o->perms = true;
 		break;
-	case 'n':
+	case RC_OPT_DRY_RUN:
 		o->dry_run = true;
 		break;
 	case RC_OPT_PROGRESS:
@@ -219,6 +225,21 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 		c->verbose = true;
 		c->topts.verbose++;
 		return -1;
+	case 'n':	/* resolved once every option is known */
+		c->dash_n = true;
+		return -1;
+	case RC_OPT_NO_CLOBBER:
+		c->topts.no_clobber = true;
+		c->cp_only = "--no-clobber";
+		return -1;
+	case 'T':
+		c->topts.no_target_dir = true;
+		c->cp_only = "-T";
+		return -1;
+	case RC_OPT_REMOVE_DST:
+		c->topts.remove_destination = true;
+		c->cp_only = "--remove-destination";
+		return -1;
 	case 'h':	/* rsync's: numbers in K, M, G */
 		c->topts.human = true;
 		return -1;
@@ -245,7 +266,7 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 		rc_cmd_usage(stdout);
 		return RC_EXIT_OK;
 	}
-	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnqvhV",
+	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnTqvhV",
 				  rc_longopts, NULL)) != -1) {
 		ret = rc_cmd_option(c, opt, optarg);
 		if (ret >= 0)
@@ -253,20 +274,35 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	}
 	c->ops = argv + optind;
 	c->nops = argc - optind;
+	/* -n: rsync's --dry-run with a tree option, else cp's --no-clobber */
+	if (c->dash_n && c->tree)
+		c->topts.dry_run = true;
+	else if (c->dash_n) {
+		c->topts.no_clobber = true;
+		c->cp_only = c->cp_only ? c->cp_only : "-n";
+	}
+	if (c->tree && c->cp_only) {
+		fprintf(stderr, "ringcp: %s is cp's, for single-file mode: it "
+			"does not go with tree options\n", c->cp_only);
+		return bad_usage("(a tree option is -a -r -l -p -t -g -o -D -H "
+				 "-X -A --dry-run --progress --json ...)");
+	}
 	if (c->nops < 2)
 		return bad_usage("missing SRC or DST operand");
+	if (c->topts.no_target_dir && c->nops > 2)
+		return bad_usage("too many operands: -T takes one SRC and one "
+				 "DST");
 	/* cp's form: several files into an existing directory */
-	if (!c->tree && c->nops > 2) {
-		if (stat(c->ops[c->nops - 1], &dst_st) < 0 ||
-		    !S_ISDIR(dst_st.st_mode))
-			return bad_usage("too many operands: give one SRC and "
-					 "one DST, or several SRCs and an "
-					 "existing directory");
-		c->tree = true;
-	}
+	if (!c->tree && c->nops > 2 &&
+	    (stat(c->ops[c->nops - 1], &dst_st) < 0 ||
+	     !S_ISDIR(dst_st.st_mode)))
+		return bad_usage("too many operands: give one SRC and one "
+				 "DST, or several SRCs and an existing "
+				 "directory");
 	if (c->topts.quiet)
 		c->topts.verbose = 0;
-	c->cfg.tree = c->tree;
+	c->topts.cp = !c->tree;
+	c->cfg.tree = c->tree || c->nops > 2;
 	c->cfg.queue_depth = c->topts.copy.queue_depth;
 	c->cfg.block_size = c->topts.copy.block_size;
 	c->cfg.files_in_flight = c->topts.files_in_flight;

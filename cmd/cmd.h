@@ -16,6 +16,7 @@
 enum {
 	RC_EXIT_OK = 0,
 	RC_EXIT_USAGE = 1,
+	RC_EXIT_CP_ERROR = 1,		/* single-file mode: cp's code */
 	RC_EXIT_NO_IO_URING = 4,
 	RC_EXIT_SIGNAL = 20,
 	RC_EXIT_NOT_COPIED = 23,
@@ -27,6 +28,9 @@ struct rc_cmd {
 	bool tree;			/* a tree option was given */
 	bool json;			/* --json */
 	bool verbose;			/* -v (file mode: counters too) */
+	bool dash_n;			/* -n: --dry-run or --no-clobber */
+	const char *cp_only;		/* a cp option given (for the error
+					 * when a tree option is too) */
 	struct rc_tree_opts topts;	/* the tree's; .copy for both modes */
 	struct rc_config cfg;		/* queue depth, block size, files in
 					 * flight, buffers: for the ring */

@@ -2,8 +2,8 @@
 /*
  * ringcp: copy files and trees through io_uring, safely.  Parses the
  * command line (args.c), sets up one ring with the resolved defaults
- * (ringcp/config.h), and runs a single-file copy (rc_copy_file) or a
- * tree copy (rc_tree_copy).
+ * (ringcp/config.h), and runs the copy on the tree engine (rc_tree_copy):
+ * with cp's rules in single-file mode, with rsync's given a tree option.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,51 +44,42 @@ static void print_stats(const struct rc_ring_stats *s, uint64_t bytes)
 		s->stale_cqes);
 }
 
-/* The tree copy of the operands argv[0..n-2] into argv[n-1]. */
-static int run_tree(struct rc_ring *ring, char **ops, int n,
-		    const struct rc_tree_opts *topts, bool json)
+/*
+ * The copy of the operands ops[0..n-2] into ops[n-1], on the tree engine
+ * in both modes.  Exit codes: rsync's with a tree option; cp's (1 for any
+ * error) in single-file mode; 20 for a signal in both.
+ */
+static int run_copy(struct rc_ring *ring, const struct rc_cmd *c)
 {
-	struct rc_tree_src *srcs = calloc((size_t)n, sizeof(*srcs));
+	struct rc_tree_src *srcs = calloc((size_t)c->nops, sizeof(*srcs));
+	bool cp = c->topts.cp;
 	struct rc_tree_stats st;
 	int i, ret;
 
 	if (!srcs) {
 		fprintf(stderr, "ringcp: %s\n", strerror(ENOMEM));
-		return RC_EXIT_NOT_COPIED;
+		return cp ? RC_EXIT_USAGE : RC_EXIT_NOT_COPIED;
 	}
-	for (i = 0; i < n - 1; i++)
-		srcs[i].path = ops[i];
-	ret = rc_tree_copy(ring, srcs, (unsigned)n - 1, ops[n - 1], topts, &st);
+	for (i = 0; i < c->nops - 1; i++)
+		srcs[i].path = c->ops[i];
+	ret = rc_tree_copy(ring, srcs, (unsigned)c->nops - 1,
+			   c->ops[c->nops - 1], &c->topts, &st);
 	free(srcs);
-	if (json)
+	if (c->json)
 		rc_tree_print_json(stdout, &st, rc_ring_stats(ring));
+	if (cp && c->verbose)
+		print_stats(rc_ring_stats(ring), st.bytes);
 	fflush(stdout);
 	if (ret == -EINTR)
 		return RC_EXIT_SIGNAL;
 	if (ret == -EINVAL)
 		return RC_EXIT_USAGE;
+	if (cp)
+		return ret || st.errors || st.vanished ? RC_EXIT_CP_ERROR :
+		       RC_EXIT_OK;
 	if (ret || st.errors)
 		return RC_EXIT_NOT_COPIED;
 	return st.vanished ? RC_EXIT_VANISHED : RC_EXIT_OK;
-}
-
-/* One regular file, like cp. */
-static int run_file(struct rc_ring *ring, const struct rc_cmd *c)
-{
-	struct rc_copy_result res;
-	int ret;
-
-	ret = rc_copy_file(ring, c->ops[0], c->ops[1], &c->topts.copy, &res);
-	if (ret)
-		fprintf(stderr, "ringcp: %s\n", res.msg);
-	else if (c->verbose)
-		fprintf(stderr, "ringcp: '%s' -> '%s'\n", c->ops[0],
-			res.final_path);
-	if (c->verbose)
-		print_stats(rc_ring_stats(ring), res.bytes);
-	if (ret == -EINTR)
-		return RC_EXIT_SIGNAL;
-	return ret ? RC_EXIT_NOT_COPIED : RC_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -101,9 +92,7 @@ int main(int argc, char **argv)
 	ret = rc_cmd_parse(&c, argc, argv);
 	if (ret >= 0)
 		return ret;
-	c.topts.copy.umask = umask(0);
-	if (!c.tree)
-		umask(c.topts.copy.umask);	/* a tree sets every mode itself */
+	c.topts.copy.umask = umask(0);	/* every mode is set explicitly */
 	rc_catch_signals();
 	/* checked while parsing: cannot fail */
 	rc_config_ring_params(&c.cfg, &ring_params);
@@ -113,10 +102,7 @@ int main(int argc, char **argv)
 			strerror(-ret), rc_setup_advice(ret));
 		return RC_EXIT_NO_IO_URING;
 	}
-	if (c.tree)
-		ret = run_tree(ring, c.ops, c.nops, &c.topts, c.json);
-	else
-		ret = run_file(ring, &c);
+	ret = run_copy(ring, &c);
 	rc_ring_destroy(ring, RC_COPY_DRAIN_MS);
 	return ret;
 }

@@ -78,10 +78,12 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 			if (ret)
 				rc_tree_err(t, ret, "cannot %s '%s'", what,
 					    d->dst_path);
-			if (t->o->copy.fsync && fsync(d->dst_fd) < 0)
-				rc_tree_err(t, -errno, "cannot sync '%s'",
-					    d->dst_path);
 		}
+		/* its entries durable (also an operand's holder) */
+		if (t->o->copy.fsync && d->dst_fd >= 0 && !t->o->dry_run &&
+		    fsync(d->dst_fd) < 0)
+			rc_tree_err(t, -errno, "cannot sync '%s'",
+				    d->dst_path[0] ? d->dst_path : ".");
 		rc_stage_finish(t, d, parent);
 		if (d->src_fd >= 0)
 			close(d->src_fd);

@@ -55,7 +55,16 @@ static void rc_tree_file(struct rc_tree *t, struct rc_dir *d,
 		rc_dir_put(t, d);
 		return;
 	}
-	rc_job_start(t, d, name, dst_name);
+	if (t->o->cp) {
+		struct rc_cp_dst cd;
+
+		if (rc_cp_dst(t, d, dst_name, &cd) <= 0) {
+			rc_dir_put(t, d);
+			return;
+		}
+		return rc_job_start(t, d, name, dst_name, &cd);
+	}
+	rc_job_start(t, d, name, dst_name, NULL);
 }
 
 /* Any other entry: stat it and make it, or skip it. */

@@ -73,6 +73,15 @@ void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		printf("%s%s\n", name, suffix);
 }
 
+void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
+			const char *name, const char *dst_name)
+{
+	if (!t->o->verbose || t->o->quiet)
+		return;
+	fprintf(stderr, "ringcp: '%s' -> ", rc_tree_path(d->src_path, name));
+	fprintf(stderr, "'%s'\n", rc_tree_path(d->dst_path, dst_name));
+}
+
 void rc_tree_progress(struct rc_tree *t, bool last)
 {
 	uint64_t now = rc_now_ns(), el = now - t->start_ns;

@@ -120,7 +120,10 @@ int rc_tree_check_operand(struct rc_tree *t, const char *src,
 	struct stat st;
 	int ret;
 
-	if ((slash ? stat(src, &st) : lstat(src, &st)) < 0)
+	/* cp follows symlinks (SRC and DST); rsync does not */
+	bool follow = slash || t->o->cp;
+
+	if ((follow ? stat(src, &st) : lstat(src, &st)) < 0)
 		return 0;	/* reported when its turn comes */
 	if (S_ISDIR(st.st_mode) && t->o->recursive) {
 		char target[PATH_MAX + NAME_MAX + 2];
@@ -141,7 +144,8 @@ int rc_tree_check_operand(struct rc_tree *t, const char *src,
 		snprintf(target, sizeof(target), "%s%s%.*s", dst,
 			 dst[strlen(dst) - 1] == '/' ? "" : "/",
 			 (int)strcspn(sbase, "/"), sbase);
-		if (lstat(dst_is_dir ? target : dst, &ts) == 0 &&
+		if ((t->o->cp ? stat : lstat)(dst_is_dir ? target : dst,
+					      &ts) == 0 &&
 		    ts.st_dev == st.st_dev && ts.st_ino == st.st_ino) {
 			fprintf(stderr, "ringcp: '%s' and '%s' are the same "
 				"file\n", src, dst_is_dir ? target : dst);
@@ -149,6 +153,59 @@ int rc_tree_check_operand(struct rc_tree *t, const char *src,
 		}
 	}
 	return 0;
+}
+
+/*
+ * Single-file mode (cp's rules): SRC a regular file, followed if a
+ * symlink; DST a file name, or an existing directory to copy into.
+ * Errors are printed and counted.
+ */
+static void rc_tree_operand_cp(struct rc_tree *t, const char *src,
+			       const char *dst, bool dst_is_dir)
+{
+	char sdir[PATH_MAX], ddir[PATH_MAX];
+	const char *sbase, *dbase;
+	struct rc_dir *holder;
+	struct stat st;
+	int sfd, dfd;
+
+	if (stat(src, &st) < 0)
+		return rc_tree_err(t, -errno, "cannot open '%s'", src);
+	if (S_ISDIR(st.st_mode))
+		return rc_tree_err(t, -EISDIR, "cannot copy '%s'", src);
+	if (!S_ISREG(st.st_mode))
+		return rc_tree_err(t, 0, "cannot copy '%s': not a regular "
+				   "file", src);
+	if (!dst_is_dir && dst[strlen(dst) - 1] == '/')
+		return rc_tree_err(t, -ENOTDIR, "cannot create '%s'", dst);
+	rc_split(src, sdir, sizeof(sdir), &sbase);
+	if (dst_is_dir) {
+		snprintf(ddir, sizeof(ddir), "%s", dst);
+		dbase = sbase;
+	} else
+		rc_split(dst, ddir, sizeof(ddir), &dbase);
+	dfd = rc_open_dir(ddir);
+	if (dfd < 0)
+		return rc_tree_err(t, dfd, "cannot create '%s'",
+				   rc_tree_path(ddir, dbase));
+	sfd = rc_open_dir(sdir);
+	if (sfd < 0) {
+		close(dfd);
+		return rc_tree_err(t, sfd, "cannot open directory '%s'",
+				   sdir[0] ? sdir : ".");
+	}
+	holder = rc_dir_new(NULL, sfd, dfd, sdir, ddir, "");
+	if (!holder) {
+		close(sfd);
+		close(dfd);
+		return rc_tree_err(t, -ENOMEM, "cannot copy '%s'", src);
+	}
+	holder->apply_meta = false;
+	rc_stage_clean_temps(t, holder, dbase);
+	rc_dir_set_new_gid(t, holder);
+	rc_dir_get(holder);
+	rc_tree_entry(t, holder, sbase, dbase, DT_REG);
+	rc_dir_put(t, holder);
 }
 
 int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
@@ -164,6 +221,10 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 	bool fresh;
 
 	*wp = NULL;
+	if (t->o->cp) {
+		rc_tree_operand_cp(t, src, dst, dst_is_dir);
+		return 0;
+	}
 	if ((slash ? stat(src, &st) : lstat(src, &st)) < 0) {
 		ret = -errno;
 		rc_tree_err(t, ret, "cannot stat '%s'", src);
@@ -258,6 +319,9 @@ bool rc_tree_dst_is_dir(const struct rc_tree_src *srcs, unsigned n,
 	size_t dl = strlen(dst), sl;
 	struct stat st;
 
+	if (o->cp)	/* cp: only an existing directory, and not with -T */
+		return !o->no_target_dir && stat(dst, &st) == 0 &&
+		       S_ISDIR(st.st_mode);
 	if ((stat(dst, &st) == 0 && S_ISDIR(st.st_mode)) ||
 	    dst[dl - 1] == '/' || n > 1)
 		return true;

@@ -12,6 +12,7 @@
  *   stage.c    staging directories and what interrupted runs left
  *   meta.c     metadata through fds, non-regular files
  *   msg.c      what the copy says: errors, -v, --progress, --json
+ *   cpdst.c    single-file mode: cp's rules for an existing destination
  */
 #ifndef RC_TREE_INT_H
 #define RC_TREE_INT_H
@@ -110,6 +111,9 @@ void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A source entry gone during the copy: printed and counted (exit 24). */
 void rc_tree_vanished(struct rc_tree *t, const char *path);
+/* Single-file mode's -v line: "ringcp: 'SRC' -> 'DST'" on stderr. */
+void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
+			const char *name, const char *dst_name);
 /* A line on stdout for -v (or a dry run's listing). */
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix);
@@ -158,12 +162,31 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 void rc_tree_entry(struct rc_tree *t, struct rc_dir *d, const char *name,
 		   const char *dst_name, unsigned char type);
 
+/* ---- cpdst.c ---- */
+
+/* What a single-file copy (cp's rules) finds at its destination. */
+struct rc_cp_dst {
+	bool exists;		/* a file is overwritten ... */
+	bool inplace;		/* ... written in place (inode kept), or
+				 * replaced by a copy given its owner and
+				 * mode (st) */
+	struct stat st;		/* the file overwritten (through a symlink) */
+};
+
+/*
+ * cp's rules for d/dst_name before a file is copied there: returns 1 to
+ * copy (*cd says onto what), 0 if -n leaves it alone (counted skipped),
+ * or -errno (message printed, error counted).
+ */
+int rc_cp_dst(struct rc_tree *t, struct rc_dir *d, const char *dst_name,
+	      struct rc_cp_dst *cd);
+
 /* ---- job.c ---- */
 
 /* Start a regular file's job: d/name to d/dst_name (d's reference is the
- * job's from here). */
+ * job's from here); cd: single-file mode's destination, or NULL. */
 void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
-		  const char *dst_name);
+		  const char *dst_name, const struct rc_cp_dst *cd);
 
 /* Hand an op that came back (rc_ring_next) to its job or its pump. */
 void rc_job_reap(struct rc_op *op);

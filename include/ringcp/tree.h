@@ -34,6 +34,16 @@ struct rc_tree_opts {
 	bool quiet;		/* -q */
 	bool progress;		/* --progress */
 	bool human;		/* -h: numbers in K, M, G (rsync's) */
+	/*
+	 * cp's semantics (single-file mode, no tree option): SRC operands are
+	 * regular files, followed if symlinks; DST is a directory only if it
+	 * is one; a file overwritten keeps its mode, owner, hard links and
+	 * xattrs (see docs/tree-copy.md "Single-file mode").
+	 */
+	bool cp;
+	bool no_clobber;	/* cp -n: an existing DST is left alone */
+	bool no_target_dir;	/* cp -T: DST is never a directory to copy into */
+	bool remove_destination; /* cp --remove-destination */
 	unsigned files_in_flight; /* 0: RC_TREE_DEFAULT_FILES (config.h) */
 	struct rc_copy_opts copy; /* queue depth, block size, fsync, stop */
 };
