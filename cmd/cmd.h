@@ -23,6 +23,35 @@ enum {
 	RC_EXIT_VANISHED = 24,
 };
 
+/* Long options without a letter (getopt_long's values). */
+enum {
+	RC_OPT_FSYNC = 256,
+	RC_OPT_NO_FALLOCATE,
+	RC_OPT_DEVICES,
+	RC_OPT_SPECIALS,
+	RC_OPT_PROGRESS,
+	RC_OPT_JSON,
+	RC_OPT_FILES,
+	RC_OPT_BUFFERS,
+	RC_OPT_HELP,
+	RC_OPT_DRY_RUN,
+	RC_OPT_NO_CLOBBER,
+	RC_OPT_REMOVE_DST,
+	RC_OPT_IGNORE_EXISTING,
+	RC_OPT_DELETE,
+	RC_OPT_DELETE_EXCLUDED,
+	RC_OPT_EXCLUDE,
+	RC_OPT_INCLUDE,
+	RC_OPT_EXCLUDE_FROM,
+	RC_OPT_INCLUDE_FROM,
+	RC_OPT_STATS,
+	RC_OPT_PARTIAL,
+	RC_OPT_NUMERIC_IDS,
+	RC_OPT_NO_IO_URING,
+	/* --no-OPTION: the option's value with this bit */
+	RC_OPT_NEGATE = 0x10000,
+};
+
 /* What the command line asks for. */
 struct rc_cmd {
 	bool tree;			/* a tree option was given */
@@ -34,6 +63,9 @@ struct rc_cmd {
 	struct rc_tree_opts topts;	/* the tree's; .copy for both modes */
 	struct rc_config cfg;		/* queue depth, block size, files in
 					 * flight, buffers: for the ring */
+	struct rc_filter *filters;	/* topts.filters, owned */
+	unsigned nfilters;
+	bool no_io_uring;		/* --no-io-uring: the fallback */
 	char **ops;			/* SRC... DST */
 	int nops;
 };
@@ -44,6 +76,18 @@ struct rc_cmd {
  * --version: 0; a usage error, message printed: RC_EXIT_USAGE).
  */
 int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv);
+
+/*
+ * rsync's options beyond the archive flags (rsync_opts.c).  Returns -2 if
+ * opt is none of them, -1 to go on, or the exit code to leave with.
+ */
+int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg);
+
+/* v as rsync prints it: "24,060", or with human "24.06K" (stats.c) */
+void rc_cmd_number_text(char *buf, size_t size, uint64_t v, bool human);
+
+/* --stats: rsync's summary lines on f */
+void rc_cmd_print_stats(FILE *f, const struct rc_tree_stats *s, bool human);
 
 /* The --help text. */
 void rc_cmd_usage(FILE *f);

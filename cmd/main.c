@@ -65,6 +65,8 @@ static int run_copy(struct rc_ring *ring, const struct rc_cmd *c)
 	ret = rc_tree_copy(ring, srcs, (unsigned)c->nops - 1,
 			   c->ops[c->nops - 1], &c->topts, &st);
 	free(srcs);
+	if (c->topts.stats)
+		rc_cmd_print_stats(stdout, &st, c->topts.human);
 	if (c->json)
 		rc_tree_print_json(stdout, &st, rc_ring_stats(ring));
 	if (cp && c->verbose)

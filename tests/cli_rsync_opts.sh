@@ -106,11 +106,176 @@ test_avh()
 	assert_contains "ringcp --help" "$RC_OUT" "Usage: ringcp"
 }
 
+# case_ SETUP WHAT [TREELIST-OPTIONS... --] ARGS... : side by side
+case_()
+{
+	local setup=$1 what=$2 opts=()
+
+	shift 2
+	if [[ " $* " == *" -- "* ]]; then
+		while [ "$1" != -- ]; do
+			opts+=("$1")
+			shift
+		done
+		shift
+	fi
+	need_rsync
+	both "$setup" "$@"
+	same_as_rsync "$what" "${opts[@]}"
+	if [ "$RS_STATUS" -ne 0 ]; then
+		assert_err_line "^ringcp: "
+		show_file "rsync's stderr" "$RS_ERR"
+	fi
+}
+
+# an older copy in dst/: f1 newer there and changed, sub/f2 older and
+# changed, x.tmp the same size and mtime but other bytes, extra entries
+setup_dst()
+{
+	small_src src || return 1
+	cp -a src dst || return 1
+	seeded_files dst-new 1000:dst/f1 500:dst/sub/f2 30:dst/x.tmp \
+		5:dst/extra 6:dst/sub/deeper/extra2 && mkdir -p dst/olddir/in &&
+		seeded_files dst-old 7:dst/olddir/in/x || return 1
+	settime dst/extra 11 && settime dst/sub/deeper/extra2 12 &&
+		settime dst/olddir/in/x 13 && settime dst/olddir/in 14 &&
+		settime dst/olddir 15 || return 1
+	settime dst/f1 $((2000 * 1000000000))
+	settime dst/sub/f2 1
+	touch -r src/x.tmp dst/x.tmp
+	touch -r src/sub/deeper dst/sub/deeper
+	touch -r src/sub dst/sub
+	touch -r src dst
+}
+
+# a mount point in the source (root: a tmpfs)
+setup_mount()
+{
+	small_src src || return 1
+	mkdir -p src/mnt && t_mount -t tmpfs -o size=1m tmpfs src/mnt &&
+		seeded_files mnt 100:src/mnt/inside && mkdir src/mnt/d &&
+		settime src/mnt/inside 5 && settime src/mnt/d 6 &&
+		settime src/mnt 7 && settime src 8
+}
+
+test_mount()
+{
+	need_root "to mount a tmpfs"
+	case_ setup_mount "-ax" -ax src/ dst/
+	[ -d rc/dst/mnt ] || fail "-x: the mount point is not in the copy"
+	assert_absent rc/dst/mnt/inside
+	t_unmount_all
+}
+
+# the source dir sub/ cannot be listed (as nobody): --delete deletes
+# nothing, as rsync's rule; the rest is copied, exit 23
+test_delete_unreadable()
+{
+	local before
+
+	need_nobody
+	need_rsync
+	setup_dst || t_abort "setup"
+	chmod -R a+rwX . && chown -R "$NOBODY:$NOBODY" . && chmod 0 src/sub
+	before=$(tree_list dst/olddir)
+	as_nobody -a --delete src/ dst/
+	assert_status 23
+	assert_err_line "skipping file deletion"
+	assert_listing "dst/olddir, not deleted" dst/olddir "$before"
+	[ -f dst/extra ] || fail "dst/extra deleted after an I/O error"
+	setpriv --reuid="$NOBODY" --regid="$NOBODY" --clear-groups \
+		rsync -a --delete src/ dst/ >/dev/null 2>"$T_TMP/.io/rs.err"
+	assert_eq "rsync's exit status, the same" 23 "$?"
+	grep -q "skipping file deletion" "$T_TMP/.io/rs.err" ||
+		diag "rsync said: $(cat "$T_TMP/.io/rs.err")"
+}
+
+# --delete with a SRC that does not exist: nothing deleted, exit 23
+test_delete_vanished_src()
+{
+	case_ setup_dst "--delete of a missing SRC/" -a --delete nosuch/ dst/
+	[ -f rc/dst/extra ] || fail "dst/extra deleted"
+}
+
+filter_file()
+{
+	setup_src && printf '# comment\n\n*.tmp\n; other\n/zero\n' >rules &&
+		settime rules 1
+}
+
+# invalid forms: exit 1, a message, nothing copied
+test_bad_forms()
+{
+	local args
+
+	need_rsync
+	small_src src
+	for args in "--filter=merge x" "--exclude=" "--exclude-from=nosuch" \
+		"--filter=bogus x"; do
+		rc_run -a "$args" src/ dst/
+		assert_status 1 || diag "ringcp -a $args"
+		assert_err_line "^ringcp: "
+		assert_absent dst
+	done
+	rc_run -a --delete -T src/ dst/
+	assert_status 1
+	assert_absent dst
+}
+
 main()
 {
 	t_init
 	t_add "-avh copies with human-readable numbers (-h alone: help)" \
 		test_avh
+	t_add "--no-perms --no-t --no-o --no-g after -a, as rsync" \
+		case_ setup_src "--no-OPTION" --no-root -- \
+		-a --no-perms --no-t --no-o --no-g src/ dst/
+	t_add "--no-D --no-l -r, as rsync" \
+		case_ setup_src "--no-D --no-l" -a --no-D --no-l src/ dst/
+	t_add "-u: files newer in DST left alone, as rsync" \
+		case_ setup_dst "-u" -au src/ dst/
+	t_add "--ignore-existing: existing files left alone, as rsync" \
+		case_ setup_dst "--ignore-existing" -a --ignore-existing src/ dst/
+	t_add "-c: same size and mtime but other bytes recopied, as rsync" \
+		case_ setup_dst "-c" -ac src/ dst/
+	t_add "-a without -c: the quick check leaves x.tmp alone, as rsync" \
+		case_ setup_dst "quick check" -a src/ dst/
+	t_add "-x: a mount point copied empty, as rsync" test_mount
+	t_add "--delete: what SRC lacks goes from DST, as rsync" \
+		case_ setup_dst "--delete" -a --delete src/ dst/
+	t_add "--delete with -v: 'deleting' lines, as rsync" \
+		case_ setup_dst "--delete -v" -av --delete src/ dst/
+	t_add "--delete-after --exclude: excluded entries protected, as rsync" \
+		case_ setup_dst "--delete-after --exclude" -a --delete-after \
+		--exclude=extra --exclude='olddir/' src/ dst/
+	t_add "--delete-excluded: excluded entries deleted, as rsync" \
+		case_ setup_dst "--delete-excluded" -a --delete-excluded \
+		--exclude='*.tmp' --exclude=/sub/deeper/ src/ dst/
+	t_add "--delete, an unreadable source dir (as nobody): deletes nothing" \
+		test_delete_unreadable
+	t_add "--delete of a missing SRC/: deletes nothing, exit 23" \
+		test_delete_vanished_src
+	t_add "--exclude='*.tmp' --exclude=logs/, as rsync" \
+		case_ setup_src "--exclude" -a --exclude='*.tmp' \
+		--exclude=logs/ src/ dst/
+	t_add "--exclude=/f1 anchored, --exclude=sub/deeper, as rsync" \
+		case_ setup_src "anchored" --no-dir-mtime -- -a --exclude=/f1 --exclude=zero \
+		--exclude=sub/deeper src dst
+	t_add "--include='*/' --include='*.log' --exclude='*', as rsync" \
+		case_ setup_src "include" -a --include='*/' --include='*.log' \
+		--exclude='*' src/ dst/
+	t_add "--filter='+ sub/***' --filter='- *', as rsync" \
+		case_ setup_src "--filter" -a --filter='+ sub/***' \
+		--filter='- *' src/ dst/
+	t_add "--exclude-from a file with comments, as rsync" \
+		case_ filter_file "--exclude-from" -a --exclude-from=rules src/ dst/
+	t_add "a filter that excludes everything: an empty DST, exit 0" \
+		case_ setup_src "all excluded" -a --exclude='*' src/ dst/
+	t_add "-P, --partial, --numeric-ids accepted, as rsync" \
+		case_ setup_src "-P --numeric-ids" -a -P --partial --numeric-ids \
+		src/ dst/
+	t_add "invalid forms of the new options: exit 1, nothing copied" \
+		test_bad_forms
 	t_run_all
 }
 

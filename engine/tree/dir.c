@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tree_int.h"
@@ -66,6 +67,7 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 
 		/* before its times are set */
 		rc_stage_drop_leftovers(t, d);
+		rc_delete_extraneous(t, d);
 		if (d->apply_meta && d->dst_fd >= 0 && !t->o->dry_run) {
 			struct stat cur;
 			bool known = fstat(d->dst_fd, &cur) == 0;
@@ -84,6 +86,11 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 		    fsync(d->dst_fd) < 0)
 			rc_tree_err(t, -errno, "cannot sync '%s'",
 				    d->dst_path[0] ? d->dst_path : ".");
+		/* DST made for "SRC" operands: a plain new directory, as
+		 * rsync makes it (0700 while it was filled) */
+		if (!parent && !d->apply_meta && d->fresh && d->dst_fd >= 0 &&
+		    !t->o->dry_run)
+			fchmod(d->dst_fd, 0777 & ~t->o->copy.umask);
 		rc_stage_finish(t, d, parent);
 		if (d->src_fd >= 0)
 			close(d->src_fd);

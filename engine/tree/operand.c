@@ -230,6 +230,7 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		rc_tree_err(t, ret, "cannot stat '%s'", src);
 		return 0;
 	}
+	t->xdev = st.st_dev;	/* -x: the operand's filesystem */
 	if (S_ISDIR(st.st_mode) && slash && t->o->recursive) {
 		/* "SRC/": SRC's contents into dst, SRC's metadata on dst */
 		sfd = rc_open_dir(src);

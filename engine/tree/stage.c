@@ -31,7 +31,7 @@
  * interrupted run, so ours (made writable first, as its mode may already
  * be the source's).  Returns 0 or -errno.
  */
-static int rc_remove_tree(int dir_fd, const char *name)
+int rc_remove_tree(int dir_fd, const char *name)
 {
 	char *buf = NULL;
 	bool removed = true;
@@ -208,7 +208,7 @@ static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
 
 /* The names in dir_fd ("." and ".." aside) into *namesp, *n of them.
  * Returns 0 or -errno (nothing returned then). */
-static int rc_list_names(int dir_fd, char ***namesp, size_t *n)
+int rc_list_names(int dir_fd, char ***namesp, size_t *n)
 {
 	char *buf = malloc(RC_DENTS_BUF), **names = NULL, **g;
 	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

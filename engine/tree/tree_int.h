@@ -13,6 +13,7 @@
  *   meta.c     metadata through fds, non-regular files
  *   msg.c      what the copy says: errors, -v, --progress, --json
  *   cpdst.c    single-file mode: cp's rules for an existing destination
+ *   filter.c   rsync's filter rules, and --delete
  */
 #ifndef RC_TREE_INT_H
 #define RC_TREE_INT_H
@@ -76,6 +77,8 @@ struct rc_dir {
 					 * fills: a reference, put last */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
+	bool walked;		/* its listing was walked (--delete may) */
+	bool list_failed;	/* ... but not all of it could be read */
 	/* PLACE ops naming this directory: one chain in flight at a time,
 	 * the jobs that came meanwhile wait here (see rc_job_place) */
 	unsigned places;
@@ -101,6 +104,10 @@ struct rc_tree {
 	uint64_t last_progress_ns;
 	bool progress_tty;
 	bool stopping;		/* aborted: leftovers are kept for a rerun */
+	bool io_error;		/* the source could not all be listed: --delete
+				 * deletes nothing (rsync's rule) */
+	bool io_error_said;
+	dev_t xdev;		/* -x: the device of the operand walked */
 	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
 };
 
@@ -236,7 +243,27 @@ void rc_dir_set_new_gid(const struct rc_tree *t, struct rc_dir *d);
  */
 void rc_dir_put(struct rc_tree *t, struct rc_dir *d);
 
+/* ---- filter.c ---- */
+
+/* Is rel (relative to the transfer root) excluded by the filter rules? */
+bool rc_filter_excluded(const struct rc_tree_opts *o, const char *rel,
+			bool is_dir);
+
+/*
+ * --delete: d is done; what its destination holds that its source does
+ * not (and, with --delete-excluded, what the rules exclude) is removed,
+ * unless any part of the source could not be listed (t->io_error).
+ */
+void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d);
+
 /* ---- stage.c ---- */
+
+/* Remove dir_fd/name and all under it.  Returns 0 or -errno. */
+int rc_remove_tree(int dir_fd, const char *name);
+
+/* The names in dir_fd ("." and ".." aside), malloc'd.  Returns 0 or
+ * -errno (nothing returned then). */
+int rc_list_names(int dir_fd, char ***namesp, size_t *n);
 
 /* How rc_stage_open found or made d/name's staging directory. */
 struct rc_stage {

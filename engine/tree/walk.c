@@ -58,6 +58,7 @@ static struct rc_cursor *rc_cursor_push(struct rc_walk *w, struct rc_dir *d,
 	}
 	c->dir = d;
 	c->single = single;
+	d->walked = !single;
 	c->up = w->top;
 	if (w->top)
 		w->top->down = c;
@@ -203,6 +204,7 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 		else
 			rc_tree_err(t, -errno, "cannot open directory '%s'",
 				    src_path);
+		t->io_error = t->io_error || errno != ENOENT;
 		goto out;
 	}
 	if (fstat(src_fd, &st) < 0) {
@@ -264,9 +266,12 @@ static bool rc_cursor_fill(struct rc_walk *w, struct rc_cursor *c)
 	if (n < 0 && errno == ENOENT) {
 		/* removed while we listed it */
 		rc_tree_vanished(w->t, c->dir->src_path);
-	} else if (n < 0)
+		c->dir->list_failed = true;
+	} else if (n < 0) {
 		rc_tree_err(w->t, -errno, "cannot read directory '%s'",
 			    c->dir->src_path);
+		c->dir->list_failed = w->t->io_error = true;
+	}
 	if (n <= 0) {
 		c->eof = true;
 		return false;
@@ -285,6 +290,19 @@ static struct rc_cursor *rc_walk_pick(struct rc_walk *w)
 	while (k-- && c->up)
 		c = c->up;
 	return c;
+}
+
+/* Is d/nm (of d_type type) left out by a filter rule?  (counted) */
+static bool rc_walk_excluded(struct rc_tree *t, const struct rc_dir *d,
+			     const char *nm, unsigned char type)
+{
+	char *rel = rc_path_join(d->rel, nm);
+	bool out = rel && rc_filter_excluded(t->o, rel, type == DT_DIR);
+
+	free(rel);
+	if (out)
+		t->st->excluded++;
+	return out;
 }
 
 int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
@@ -328,10 +346,13 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 					rc_tree_err(t, -errno, "cannot stat "
 						    "'%s'", rc_tree_path(
 						    c->dir->src_path, nm));
+				t->io_error = t->io_error || errno != ENOENT;
 				continue;
 			}
 			type = (unsigned char)IFTODT(st.st_mode);
 		}
+		if (t->o->nfilters && rc_walk_excluded(t, c->dir, nm, type))
+			continue;
 		if (type == DT_DIR) {
 			struct rc_dir *nd;
 
@@ -343,6 +364,12 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 				continue;
 			}
 			nd = rc_dir_enter(t, c->dir, nm);
+			if (nd && t->o->one_file_system &&
+			    nd->st.st_dev != t->xdev) {
+				/* -x: the mount point, empty (rsync's) */
+				rc_dir_put(t, nd);
+				continue;
+			}
 			if (nd && !rc_cursor_push(w, nd, NULL)) {
 				rc_dir_put(t, nd);
 				return -ENOMEM;

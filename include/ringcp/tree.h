@@ -16,6 +16,14 @@
 #include "config.h"
 #include "copy.h"
 
+/* One filter rule (--exclude, --include, --filter): rsync's patterns. */
+struct rc_filter {
+	bool include;		/* '+' (include) or '-' (exclude) */
+	const char *pattern;	/* rsync's: '/' anchors, a trailing '/'
+				 * matches directories only, '*', '**',
+				 * '?', '[...]', and dir/ followed by *** */
+};
+
 /* rsync's meaning of the flags of the same letters */
 struct rc_tree_opts {
 	bool recursive;		/* -r */
@@ -34,6 +42,15 @@ struct rc_tree_opts {
 	bool quiet;		/* -q */
 	bool progress;		/* --progress */
 	bool human;		/* -h: numbers in K, M, G (rsync's) */
+	bool update;		/* -u: skip files newer in DST */
+	bool ignore_existing;	/* --ignore-existing */
+	bool checksum;		/* -c: same size and content, not mtime */
+	bool one_file_system;	/* -x: mount points copied, not entered */
+	bool delete;		/* --delete: what SRC lacks goes from DST */
+	bool delete_excluded;	/* --delete-excluded */
+	bool stats;		/* --stats */
+	const struct rc_filter *filters;	/* first match wins */
+	unsigned nfilters;
 	/*
 	 * cp's semantics (single-file mode, no tree option): SRC operands are
 	 * regular files, followed if symlinks; DST is a directory only if it
@@ -59,6 +76,10 @@ struct rc_tree_stats {
 	uint64_t bytes;		/* data bytes copied */
 	uint64_t errors;	/* items that could not be copied */
 	uint64_t vanished;	/* source items gone during the copy */
+	uint64_t deleted;	/* --delete: entries removed from DST */
+	uint64_t excluded;	/* left out by a filter rule */
+	uint64_t total_files;	/* --stats: entries seen in SRC ... */
+	uint64_t total_bytes;	/* ... and their regular files' size */
 	uint64_t elapsed_ns;
 };
 
