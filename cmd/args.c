@@ -36,7 +36,7 @@ static const struct option rc_longopts[] = {
 	{ "remove-destination", no_argument, NULL, RC_OPT_REMOVE_DST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, RC_OPT_PROGRESS },
-	{ "json", no_argument, NULL, RC_OPT_JSON },
+	{ "json", optional_argument, NULL, RC_OPT_JSON },
 	{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
 	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -270,6 +270,7 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 		return -1;
 	case RC_OPT_JSON:
 		c->json = c->tree = true;
+		c->json_path = arg && *arg && strcmp(arg, "-") ? arg : NULL;
 		return -1;
 	case 'v':
 		c->verbose = true;

@@ -56,6 +56,8 @@ enum {
 struct rc_cmd {
 	bool tree;			/* a tree option was given */
 	bool json;			/* --json */
+	const char *json_path;		/* --json=FILE; NULL: stdout, alone
+					 * (-v and --stats go to stderr) */
 	bool verbose;			/* -v (file mode: counters too) */
 	bool dash_n;			/* -n: --dry-run or --no-clobber */
 	const char *cp_only;		/* a cp option given (for the error
@@ -88,6 +90,10 @@ void rc_cmd_number_text(char *buf, size_t size, uint64_t v, bool human);
 
 /* --stats: rsync's summary lines on f */
 void rc_cmd_print_stats(FILE *f, const struct rc_tree_stats *s, bool human);
+
+/* --json: the summary document on f (json.c) */
+void rc_cmd_print_json(FILE *f, const struct rc_tree_stats *s,
+		       const struct rc_ring *ring, int exit_code);
 
 /* The --help text. */
 void rc_cmd_usage(FILE *f);

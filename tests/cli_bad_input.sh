@@ -363,7 +363,7 @@ main()
 	t_add "unknown long option: exit 1" \
 		usage_error "unrecognized option '--bogus'" --bogus f dst
 	t_add "unknown short option: exit 1" \
-		usage_error "invalid option -- 'x'" -x f dst
+		usage_error "invalid option -- 'j'" -j f dst
 	t_add "-Q without its argument: exit 1" \
 		usage_error "option requires an argument -- 'Q'" f dst -Q
 	t_add "--queue-depth=0: exit 1" bad_option \

@@ -14,6 +14,8 @@
  *   op.c        records, prep, release   -> buf.c
  *   buf.c       strategy dispatch        -> alloc.c (strategies: by table)
  *   buf_*.c     the strategies           -> buf_pool.c, alloc.c, ring.c
+ *   sync.c      the fallback backend     -> cqe.c, buf.c (called by
+ *               submit.c and teardown.c where r->sync)
  */
 #ifndef RC_CORE_H
 #define RC_CORE_H
@@ -52,6 +54,7 @@ struct rc_op_list {
 struct rc_ring {
 	struct io_uring uring;
 	bool uring_live;
+	bool sync;			/* the fallback: no io_uring (sync.c) */
 	struct io_uring_probe *probe;
 	unsigned features;		/* io_uring_params.features */
 
@@ -183,5 +186,11 @@ int rc_buf_fixed_index(struct rc_ring *r, const struct rc_op *op);
 /* Attach the ring buffer a read's CQE names (cqe flags) to op. */
 void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 			    uint32_t cqe_flags);
+
+/* ---- sync.c ---- */
+
+/* The fallback ring: run every queued op now, answers to the ready list.
+ * Returns how many ran. */
+int rc_sync_run_queued(struct rc_ring *r);
 
 #endif

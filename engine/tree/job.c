@@ -892,7 +892,7 @@ void rc_jobs_forget(struct rc_tree *t)
 	struct rc_job *j;
 
 	while ((j = rc_jobs)) {
-		if (t->o->cp && !t->o->quiet)
+		if (!t->o->quiet)
 			fprintf(stderr, "ringcp: interrupted copying '%s'\n",
 				rc_tree_path(j->dir->src_path, j->name));
 		j->dir->place_head = j->dir->place_tail = NULL;

@@ -100,6 +100,21 @@ static int rc_tree_feed(struct rc_tree *t, struct rc_feed *f)
 	return 0;
 }
 
+/*
+ * After a stop (tree mode; single-file mode names its file only, as it
+ * did): what was left, and that a rerun completes it.
+ */
+static void rc_tree_said_stop(struct rc_tree *t, const struct rc_feed *f)
+{
+	if (t->o->cp || t->o->quiet)
+		return;
+	fprintf(stderr, "ringcp: interrupted: %llu file(s) in flight were not "
+		"copied (removed), %s; run the same command again to "
+		"complete the copy\n", (unsigned long long)t->st->in_flight,
+		f->next < f->n ? "operands not started remain" :
+		"the rest of the tree was not walked");
+}
+
 /* The loop: feed, wait, reap, until everything is done or stopped. */
 static int rc_tree_run(struct rc_tree *t, struct rc_feed *f)
 {
@@ -109,9 +124,11 @@ static int rc_tree_run(struct rc_tree *t, struct rc_feed *f)
 	for (;;) {
 		if ((o->stop && *o->stop) || rc_tree_chaos(t)) {
 			t->stopping = true;	/* before any dir is done */
+			t->st->in_flight = t->active;
 			rc_walk_free(f->w);
 			f->w = NULL;
 			ret = rc_tree_abort(t);
+			rc_tree_said_stop(t, f);
 			return ret ? ret : -EINTR;
 		}
 		ret = rc_tree_feed(t, f);
@@ -181,6 +198,7 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 	memset(stats, 0, sizeof(*stats));
 	t.root = t.euid == 0;
 	t.start_ns = rc_now_ns();
+	t.last_progress_ns = t.start_ns;	/* the first line after one interval */
 	t.progress_tty = isatty(STDERR_FILENO);
 	if (!dst[0]) {
 		fprintf(stderr, "ringcp: cannot create '': %s\n",

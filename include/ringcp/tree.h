@@ -78,8 +78,15 @@ struct rc_tree_stats {
 	uint64_t vanished;	/* source items gone during the copy */
 	uint64_t deleted;	/* --delete: entries removed from DST */
 	uint64_t excluded;	/* left out by a filter rule */
-	uint64_t total_files;	/* --stats: entries seen in SRC ... */
-	uint64_t total_bytes;	/* ... and their regular files' size */
+	uint64_t in_flight;	/* files a stop (signal) cut short */
+	/* errors by kind: the first RC_TREE_ERR_KINDS errnos seen, counted;
+	 * the rest (and errors with no errno) in err_other */
+#define RC_TREE_ERR_KINDS 8
+	struct {
+		int err;	/* errno */
+		uint64_t count;
+	} err_kinds[RC_TREE_ERR_KINDS];
+	uint64_t err_other;
 	uint64_t elapsed_ns;
 };
 
@@ -101,9 +108,5 @@ struct rc_tree_src {
 int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		 unsigned nsrcs, const char *dst,
 		 const struct rc_tree_opts *opts, struct rc_tree_stats *stats);
-
-/* The --json summary. */
-void rc_tree_print_json(FILE *f, const struct rc_tree_stats *s,
-			const struct rc_ring_stats *rs);
 
 #endif
