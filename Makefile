@@ -15,6 +15,8 @@
 #   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
+#   make install    the command and its man page under PREFIX (/usr/local;
+#                   DESTDIR for staging)
 #   make clean      remove build/
 #
 # Variants live in build/<variant>/: gcc, clang, asan (clang + ASan/UBSan).
@@ -88,7 +90,7 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant safety-check bench report \
+.PHONY: all variant check deps clean test-variant safety-check bench report install \
 	gate baseline layers
 
 all: deps-quiet
@@ -234,6 +236,12 @@ deps:
 
 deps-quiet:
 	@scripts/deps.sh --build-only --quiet
+
+# the command (the gcc build) and its man page
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 build/gcc/ringcp $(DESTDIR)$(PREFIX)/bin/ringcp
+	install -D -m 644 man/ringcp.1 $(DESTDIR)$(PREFIX)/share/man/man1/ringcp.1
 
 clean:
 	rm -rf build
