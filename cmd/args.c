@@ -60,6 +60,7 @@ static const struct option rc_longopts[] = {
 	{ "exclude-from", required_argument, NULL, RC_OPT_EXCLUDE_FROM },
 	{ "include-from", required_argument, NULL, RC_OPT_INCLUDE_FROM },
 	{ "stats", no_argument, NULL, RC_OPT_STATS },
+	{ "itemize-changes", no_argument, NULL, 'i' },
 	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },
@@ -317,7 +318,7 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 		rc_cmd_usage(stdout);
 		return RC_EXIT_OK;
 	}
-	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnTqvhVucxf:P",
+	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnTqvhVucxf:Pi",
 				  rc_longopts, NULL)) != -1) {
 		ret = rc_cmd_option(c, opt, optarg);
 		if (ret >= 0)

@@ -133,6 +133,9 @@ int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg)
 	case RC_OPT_STATS:
 		o->stats = true;
 		break;
+	case 'i':
+		o->itemize = true;
+		break;
 	case 'P':	/* --partial --progress */
 		o->progress = true;
 		break;

@@ -67,7 +67,6 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 
 		/* before its times are set */
 		rc_stage_drop_leftovers(t, d);
-		rc_delete_extraneous(t, d);
 		if (d->apply_meta && d->dst_fd >= 0 && !t->o->dry_run) {
 			struct stat cur;
 			bool known = fstat(d->dst_fd, &cur) == 0;

@@ -88,21 +88,43 @@ static bool rc_up_to_date(struct rc_tree *t, struct rc_dir *d,
 }
 
 /* A regular file listed: start its job (or list it, in a dry run). */
+/* -v, -i: the line of a file about to be copied (rsync's order: now) */
+static void rc_tree_file_item(struct rc_tree *t, struct rc_dir *d,
+			      const char *name, const char *dst_name,
+			      struct stat *s)
+{
+	struct stat ds;
+	bool old;
+	char code[12];
+
+	if (fstatat(d->src_fd, name, s, AT_SYMLINK_NOFOLLOW) < 0)
+		memset(s, 0, sizeof(*s));
+	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+		return;
+	old = !d->fresh && d->dst_fd >= 0 &&
+	      fstatat(d->dst_fd, dst_name, &ds, AT_SYMLINK_NOFOLLOW) == 0 &&
+	      S_ISREG(ds.st_mode);
+	rc_tree_item_code(t, code, '>', 'f', s, old ? &ds : NULL);
+	if (old && t->o->checksum)
+		code[2] = 'c';	/* -c found other bytes (or times) */
+	rc_tree_item(t, d, dst_name, "", code);
+}
+
 static void rc_tree_file(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const char *dst_name)
 {
+	struct stat s;
+
 	if (rc_up_to_date(t, d, name, dst_name)) {
 		t->st->skipped++;
 		rc_dir_put(t, d);
 		return;
 	}
+	if (!t->o->cp)
+		rc_tree_file_item(t, d, name, dst_name, &s);
 	if (t->o->dry_run) {
-		struct stat s;
-
-		if (fstatat(d->src_fd, name, &s, AT_SYMLINK_NOFOLLOW) == 0)
-			t->st->bytes += (uint64_t)s.st_size;
+		t->st->bytes += (uint64_t)s.st_size;
 		t->st->files++;
-		rc_tree_verbose(t, d, dst_name, "");
 		rc_dir_put(t, d);
 		return;
 	}

@@ -139,32 +139,77 @@ bool rc_filter_excluded(const struct rc_tree_opts *o, const char *rel,
 	return false;
 }
 
-/* One extraneous entry d/name goes (-v: "deleting REL"). */
-static void rc_delete_one(struct rc_tree *t, struct rc_dir *d,
-			  const char *name, const char *rel, bool is_dir)
+static int rc_name_cmp_desc(const void *a, const void *b)
 {
-	int ret = 0;
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
 
-	if (t->o->verbose && !t->o->quiet)
-		printf("deleting %s%s\n", rel, is_dir ? "/" : "");
-	if (!t->o->dry_run) {
-		ret = is_dir ? rc_remove_tree(d->dst_fd, name) :
-		      unlinkat(d->dst_fd, name, 0) < 0 ? -errno : 0;
+/* The names in dir_fd, sorted as rsync deletes them (last first), or
+ * NULL with *n 0. */
+static char **rc_names_desc(int dir_fd, size_t *n)
+{
+	char **names;
+
+	if (rc_list_names(dir_fd, &names, n))
+		return NULL;
+	qsort(names, *n, sizeof(*names), rc_name_cmp_desc);
+	return names;
+}
+
+static void rc_delete_say(struct rc_tree *t, const char *rel, bool is_dir)
+{
+	if ((t->o->verbose || t->o->itemize) && !t->o->quiet)
+		printf("%s%s%s\n", t->o->itemize ? "*deleting   " : "deleting ",
+		       rel, is_dir ? "/" : "");
+}
+
+/*
+ * Delete dir_fd/name (rel for messages), a directory's contents first,
+ * each named as it goes (rsync's order).  Returns 0 or -errno.
+ */
+static int rc_delete_path(struct rc_tree *t, int dir_fd, const char *name,
+			  const char *rel, bool is_dir)
+{
+	size_t n = 0, i;
+	char **names;
+	int fd, ret = 0, r;
+
+	if (is_dir && (fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY |
+				   O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		names = rc_names_desc(fd, &n);
+		for (i = 0; i < n; i++) {
+			char *sub = rc_path_join(rel, names[i]);
+			struct stat st;
+
+			r = !sub ? -ENOMEM :
+			    fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ?
+			    -errno : rc_delete_path(t, fd, names[i], sub,
+						   S_ISDIR(st.st_mode));
+			ret = ret ? ret : r;
+			free(sub);
+			free(names[i]);
+		}
+		free(names);
+		close(fd);
 	}
-	if (ret)
-		rc_tree_err(t, ret, "cannot delete '%s'",
-			    rc_tree_path(d->dst_path, name));
-	else
+	if (!t->o->dry_run && unlinkat(dir_fd, name, is_dir ? AT_REMOVEDIR :
+				       0) < 0)
+		ret = ret ? ret : -errno;
+	if (!ret) {
+		rc_delete_say(t, rel, is_dir);
 		t->st->deleted++;
+	}
+	return ret;
 }
 
 void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d)
 {
 	const struct rc_tree_opts *o = t->o;
 	char **names;
-	size_t n, i;
+	size_t n = 0, i;
+	int ret;
 
-	if (!o->delete || !d->walked || d->list_failed || d->fresh ||
+	if (!o->delete || d->list_failed || d->fresh || !d->apply_meta ||
 	    d->dst_fd < 0 || d->src_fd < 0 || t->stopping)
 		return;
 	if (t->io_error) {	/* rsync's rule: delete nothing then */
@@ -174,7 +219,8 @@ void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d)
 		t->io_error_said = true;
 		return;
 	}
-	if (rc_list_names(d->dst_fd, &names, &n)) {
+	names = rc_names_desc(d->dst_fd, &n);
+	if (!names && n) {
 		rc_tree_err(t, -ENOMEM, "cannot read directory '%s'",
 			    d->dst_path);
 		return;
@@ -188,10 +234,15 @@ void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d)
 		    fstatat(d->dst_fd, names[i], &ds, AT_SYMLINK_NOFOLLOW) == 0) {
 			is_dir = S_ISDIR(ds.st_mode);
 			excl = rc_filter_excluded(o, rel, is_dir);
-			if (excl ? o->delete_excluded :
-			    fstatat(d->src_fd, names[i], &s,
-				    AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-				rc_delete_one(t, d, names[i], rel, is_dir);
+			if ((excl ? o->delete_excluded :
+			     fstatat(d->src_fd, names[i], &s,
+				     AT_SYMLINK_NOFOLLOW) < 0 &&
+			     errno == ENOENT) &&
+			    (ret = rc_delete_path(t, d->dst_fd, names[i], rel,
+						  is_dir)))
+				rc_tree_err(t, ret, "cannot delete '%s'",
+					    rc_tree_path(d->dst_path,
+							 names[i]));
 		}
 		free(rel);
 		free(names[i]);

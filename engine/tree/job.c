@@ -546,10 +546,8 @@ static void rc_job_placed(struct rc_job *j)
 	t->st->files++;
 	t->st->bytes += j->size;
 	j->tmp[0] = '\0';
-	if (t->o->cp)
+	if (t->o->cp)	/* (a tree's -v line went when the walk met it) */
 		rc_tree_verbose_cp(t, j->dir, j->name, j->dst_name);
-	else
-		rc_tree_verbose(t, j->dir, j->dst_name, "");
 	if (j->hl_first) {
 		j->hl_first = false;
 		rc_hlink_placed(t, j->st.st_dev, j->st.st_ino, j->dir,
@@ -794,7 +792,6 @@ static void rc_job_hlinked(struct rc_job *j, const char *path, int res)
 		rc_job_fail(j, res, "cannot link", true);
 	else {
 		t->st->hard_links++;
-		rc_tree_verbose(t, j->dir, j->dst_name, "");
 	}
 	j->step = RC_STEP_PLACE;
 }

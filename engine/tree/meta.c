@@ -256,6 +256,27 @@ static bool rc_special_up_to_date(struct rc_tree *t, struct rc_dir *d,
 		ds.st_mtim.tv_nsec == st->st_mtim.tv_nsec);
 }
 
+/* -v, -i: the line of a symlink ("name -> target"), device or special */
+static void rc_meta_item(struct rc_tree *t, struct rc_dir *d, const char *name,
+			 const struct stat *st, const char *target)
+{
+	char code[12], *suffix = NULL;
+	char x = S_ISLNK(st->st_mode) ? 'L' :
+		 S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? 'D' : 'S';
+	struct stat ds;
+	bool old = !d->fresh && d->dst_fd >= 0 &&
+		   fstatat(d->dst_fd, name, &ds, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   (ds.st_mode & S_IFMT) == (st->st_mode & S_IFMT);
+
+	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+		return;
+	rc_tree_item_code(t, code, 'c', x, st, old ? &ds : NULL);
+	if (target && asprintf(&suffix, " -> %s", target) < 0)
+		suffix = NULL;
+	rc_tree_item(t, d, name, suffix ? suffix : "", code);
+	free(suffix);
+}
+
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st)
 {
@@ -304,7 +325,7 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 		t->st->skipped++;
 		return 0;
 	}
-	rc_tree_verbose(t, d, name, "");
+	rc_meta_item(t, d, name, st, target);
 	if (o->dry_run) {
 		free(target);
 		return 0;

@@ -90,6 +90,45 @@ void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		printf("%s%s\n", name, suffix);
 }
 
+void rc_tree_item_code(const struct rc_tree *t, char code[12], char y,
+		       char x, const struct stat *src, const struct stat *dst)
+{
+	const struct rc_tree_opts *o = t->o;
+
+	if (!dst) {
+		snprintf(code, 12, "%c%c+++++++++", y, x);
+		return;
+	}
+	memcpy(code, "...........", 12);
+	code[0] = y;
+	code[1] = x;
+	if (x == 'f' && src->st_size != dst->st_size)
+		code[3] = 's';
+	if (o->times && (src->st_mtim.tv_sec != dst->st_mtim.tv_sec ||
+			 src->st_mtim.tv_nsec != dst->st_mtim.tv_nsec))
+		code[4] = 't';
+	if (o->perms && x != 'L' &&
+	    (src->st_mode & 07777) != (dst->st_mode & 07777))
+		code[5] = 'p';
+	if (o->owner && t->root && src->st_uid != dst->st_uid)
+		code[6] = 'o';
+	if (o->group && src->st_gid != dst->st_gid)
+		code[7] = 'g';
+}
+
+void rc_tree_item(struct rc_tree *t, const struct rc_dir *d, const char *name,
+		  const char *suffix, const char *code)
+{
+	const char *sep = d->rel[0] && name[0] ? "/" : "";
+
+	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+		return;
+	if (t->o->itemize)
+		printf("%s ", code);
+	printf("%s%s%s%s\n", d->rel, sep, name[0] || d->rel[0] ? name : ".",
+	       suffix);
+}
+
 void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
 			const char *name, const char *dst_name)
 {

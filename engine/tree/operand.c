@@ -96,6 +96,21 @@ static int rc_check_overlap(const char *src, const char *target)
 	return ret;
 }
 
+/* -v, -i: "./", DST of a "SRC/" operand, if made or changed */
+static void rc_operand_item_root(struct rc_tree *t, struct rc_dir *holder)
+{
+	struct stat ds;
+	char code[12];
+
+	if (holder->fresh)
+		return rc_tree_item(t, holder, "", "/", "cd+++++++++");
+	if (holder->dst_fd < 0 || fstat(holder->dst_fd, &ds) < 0)
+		return;
+	rc_tree_item_code(t, code, '.', 'd', &holder->st, &ds);
+	if (strcmp(code, ".d........."))
+		rc_tree_item(t, holder, "", "/", code);
+}
+
 /* Make the destination directory if missing; its fd, or -errno. */
 static int rc_dst_dir(struct rc_tree *t, const char *dst, bool *fresh)
 {
@@ -256,6 +271,7 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		}
 		holder->st = st;
 		holder->fresh = fresh;
+		rc_operand_item_root(t, holder);
 		if (!fresh)
 			rc_stage_clean_temps(t, holder, NULL);
 		rc_dir_set_new_gid(t, holder);

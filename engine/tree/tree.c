@@ -197,6 +197,7 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 
 	memset(stats, 0, sizeof(*stats));
 	t.root = t.euid == 0;
+	t.ordered = (opts->verbose || opts->itemize) && !opts->cp;
 	t.start_ns = rc_now_ns();
 	t.last_progress_ns = t.start_ns;	/* the first line after one interval */
 	t.progress_tty = isatty(STDERR_FILENO);

@@ -77,7 +77,6 @@ struct rc_dir {
 					 * fills: a reference, put last */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
-	bool walked;		/* its listing was walked (--delete may) */
 	bool list_failed;	/* ... but not all of it could be read */
 	/* PLACE ops naming this directory: one chain in flight at a time,
 	 * the jobs that came meanwhile wait here (see rc_job_place) */
@@ -108,6 +107,8 @@ struct rc_tree {
 				 * deletes nothing (rsync's rule) */
 	bool io_error_said;
 	dev_t xdev;		/* -x: the device of the operand walked */
+	bool ordered;		/* -v, -i: the walk in rsync's order (one
+				 * directory at a time, sorted, files first) */
 	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
 };
 
@@ -121,6 +122,17 @@ void rc_tree_vanished(struct rc_tree *t, const char *path);
 /* Single-file mode's -v line: "ringcp: 'SRC' -> 'DST'" on stderr. */
 void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
 			const char *name, const char *dst_name);
+/*
+ * rsync's -i code of an entry: y the update kind ('>' a file received,
+ * 'c' made locally, '.' attributes only), x its type (f d L D S); dst
+ * NULL for a new one, else the letters of what differs (s t p o g).
+ */
+void rc_tree_item_code(const struct rc_tree *t, char code[12], char y,
+		       char x, const struct stat *src, const struct stat *dst);
+/* A line on stdout for -i ("CODE path") or -v ("path"): d/name + suffix
+ * relative to the transfer root ("." for the root itself). */
+void rc_tree_item(struct rc_tree *t, const struct rc_dir *d, const char *name,
+		  const char *suffix, const char *code);
 /* A line on stdout for -v (or a dry run's listing). */
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix);
@@ -250,9 +262,12 @@ bool rc_filter_excluded(const struct rc_tree_opts *o, const char *rel,
 			bool is_dir);
 
 /*
- * --delete: d is done; what its destination holds that its source does
- * not (and, with --delete-excluded, what the rules exclude) is removed,
- * unless any part of the source could not be listed (t->io_error).
+ * --delete: d's listing was read whole, before its entries are copied
+ * (rsync's --delete-during); what its destination holds that its source
+ * does not (and, with --delete-excluded, what the rules exclude) is
+ * removed, each named with -v (-i: "*deleting"), unless any part of the
+ * source could not be listed so far (t->io_error) or d's own listing
+ * failed.
  */
 void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d);
 

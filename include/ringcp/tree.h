@@ -49,6 +49,7 @@ struct rc_tree_opts {
 	bool delete;		/* --delete: what SRC lacks goes from DST */
 	bool delete_excluded;	/* --delete-excluded */
 	bool stats;		/* --stats */
+	bool itemize;		/* -i: rsync's 11-character change codes */
 	const struct rc_filter *filters;	/* first match wins */
 	unsigned nfilters;
 	/*
