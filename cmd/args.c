@@ -61,6 +61,7 @@ static const struct option rc_longopts[] = {
 	{ "include-from", required_argument, NULL, RC_OPT_INCLUDE_FROM },
 	{ "stats", no_argument, NULL, RC_OPT_STATS },
 	{ "itemize-changes", no_argument, NULL, 'i' },
+	{ "link-dest", required_argument, NULL, RC_OPT_LINK_DEST },
 	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },

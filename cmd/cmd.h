@@ -48,6 +48,7 @@ enum {
 	RC_OPT_PARTIAL,
 	RC_OPT_NUMERIC_IDS,
 	RC_OPT_NO_IO_URING,
+	RC_OPT_LINK_DEST,
 	/* --no-OPTION: the option's value with this bit */
 	RC_OPT_NEGATE = 0x10000,
 };

@@ -136,6 +136,13 @@ int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg)
 	case 'i':
 		o->itemize = true;
 		break;
+	case RC_OPT_LINK_DEST:
+		if (!*arg) {
+			fprintf(stderr, "ringcp: --link-dest needs a directory\n");
+			return RC_EXIT_USAGE;
+		}
+		o->link_dest = arg;
+		break;
 	case 'P':	/* --partial --progress */
 		o->progress = true;
 		break;

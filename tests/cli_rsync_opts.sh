@@ -243,6 +243,39 @@ test_listing()
 	same_listing "$* --delete (older DST)"
 }
 
+# a backup of an older src in prev/, then src changes
+setup_prev()
+{
+	small_src src && cp -a src prev && seeded_files changed 1234:src/f1 &&
+		settime src/f1 77
+}
+
+# --link-dest=../prev: unchanged files are prev's, linked (same inode)
+test_link_dest()
+{
+	case_ setup_prev "--link-dest" -a --link-dest=../prev src/ new/
+	assert_eq "new/sub/f2 is prev's" "$(stat -c %i rc/prev/sub/f2)" \
+		"$(stat -c %i rc/new/sub/f2)"
+	[ "$(stat -c %i rc/prev/f1)" != "$(stat -c %i rc/new/f1)" ] ||
+		fail "new/f1 changed, but is linked to prev's"
+}
+
+# prev/ on another filesystem (a tmpfs): no link can be made; copied
+setup_prev_xdev()
+{
+	small_src src && mkdir prev && t_mount -t tmpfs -o size=1m tmpfs prev &&
+		cp -a src/. prev/
+}
+
+test_link_dest_xdev()
+{
+	need_root "to mount a tmpfs"
+	case_ setup_prev_xdev "--link-dest on another fs" -a \
+		--link-dest="$PWD/rc/prev" src/ new/
+	assert_empty "stderr" "$RC_ERR"
+	t_unmount_all
+}
+
 filter_file()
 {
 	setup_src && printf '# comment\n\n*.tmp\n; other\n/zero\n' >rules &&
@@ -323,6 +356,10 @@ main()
 	t_add "-i: rsync's change codes, in rsync's order" test_listing -ai
 	t_add "-v: rsync's listing, in rsync's order" test_listing -av
 	t_add "-n -i: what would change, in rsync's order" test_listing -ani
+	t_add "--link-dest: unchanged files linked from DIR, as rsync" \
+		test_link_dest
+	t_add "--link-dest on another filesystem: copied, exit 0, as rsync" \
+		test_link_dest_xdev
 	t_add "invalid forms of the new options: exit 1, nothing copied" \
 		test_bad_forms
 	t_run_all

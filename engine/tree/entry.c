@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -118,6 +119,10 @@ static void rc_tree_file(struct rc_tree *t, struct rc_dir *d,
 	if (rc_up_to_date(t, d, name, dst_name)) {
 		t->st->skipped++;
 		rc_dir_put(t, d);
+		return;
+	}
+	if (t->o->link_dest && rc_link_dest(t, d, name, dst_name, NULL)) {
+		rc_dir_put(t, d);	/* counted as a hard link */
 		return;
 	}
 	if (!t->o->cp)

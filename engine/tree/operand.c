@@ -96,6 +96,28 @@ static int rc_check_overlap(const char *src, const char *target)
 	return ret;
 }
 
+/*
+ * --link-dest=DIR: open DIR (relative to DST, as rsync) for this
+ * operand's files.  A DIR that cannot be opened is said once; files are
+ * then copied.
+ */
+static void rc_operand_link_dest(struct rc_tree *t, int dst_fd)
+{
+	const char *ld = t->o->link_dest;
+
+	if (t->ld_fd >= 0)
+		close(t->ld_fd);
+	t->ld_fd = -1;
+	if (!ld || dst_fd < 0)
+		return;
+	t->ld_fd = openat(dst_fd, ld, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->ld_fd < 0 && !t->ld_said) {
+		fprintf(stderr, "ringcp: --link-dest '%s': %s (files are "
+			"copied)\n", ld, strerror(errno));
+		t->ld_said = true;
+	}
+}
+
 /* -v, -i: "./", DST of a "SRC/" operand, if made or changed */
 static void rc_operand_item_root(struct rc_tree *t, struct rc_dir *holder)
 {
@@ -262,6 +284,7 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		}
 		if (fresh)
 			t->st->dirs++;
+		rc_operand_link_dest(t, dfd);
 		holder = rc_dir_new(NULL, sfd, dfd, src, dst, "");
 		if (!holder) {
 			close(sfd);
@@ -286,6 +309,7 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		dfd = rc_dst_dir(t, dst, &fresh);
 		snprintf(ddir, sizeof(ddir), "%s", dst);
 		dbase = NULL;
+		rc_operand_link_dest(t, dfd);
 	} else {
 		rc_split(dst, ddir, sizeof(ddir), &dbase);
 		dfd = rc_open_dir(ddir);

@@ -197,6 +197,7 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 
 	memset(stats, 0, sizeof(*stats));
 	t.root = t.euid == 0;
+	t.ld_fd = -1;
 	t.ordered = (opts->verbose || opts->itemize) && !opts->cp;
 	t.start_ns = rc_now_ns();
 	t.last_progress_ns = t.start_ns;	/* the first line after one interval */
@@ -220,6 +221,8 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		rc_tree_measure(&t, srcs, nsrcs);
 	ret = rc_tree_run(&t, &f);
 	rc_hlink_free(&t);
+	if (t.ld_fd >= 0)
+		close(t.ld_fd);
 	stats->elapsed_ns = rc_now_ns() - t.start_ns;
 	rc_tree_progress(&t, true);
 	return ret;

@@ -107,6 +107,8 @@ struct rc_tree {
 				 * deletes nothing (rsync's rule) */
 	bool io_error_said;
 	dev_t xdev;		/* -x: the device of the operand walked */
+	int ld_fd;		/* --link-dest: DIR, for the operand walked */
+	bool ld_said;
 	bool ordered;		/* -v, -i: the walk in rsync's order (one
 				 * directory at a time, sorted, files first) */
 	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
@@ -342,6 +344,15 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
  */
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st);
+
+/*
+ * --link-dest: link DIR's copy of d/name (relative path the same, the
+ * same file: regular by size and mtime, a symlink by its target, and what
+ * -p -o -g keep) to d/dst_name instead of copying.  Returns true if
+ * linked (counted as a hard link).
+ */
+bool rc_link_dest(struct rc_tree *t, struct rc_dir *d, const char *name,
+		  const char *dst_name, const char *target);
 
 /* ---- hlink.c ---- */
 

@@ -50,6 +50,8 @@ struct rc_tree_opts {
 	bool delete_excluded;	/* --delete-excluded */
 	bool stats;		/* --stats */
 	bool itemize;		/* -i: rsync's 11-character change codes */
+	const char *link_dest;	/* --link-dest=DIR: unchanged files are
+				 * linked from DIR (relative to DST) */
 	const struct rc_filter *filters;	/* first match wins */
 	unsigned nfilters;
 	/*
