@@ -62,6 +62,8 @@ static const struct option rc_longopts[] = {
 	{ "stats", no_argument, NULL, RC_OPT_STATS },
 	{ "itemize-changes", no_argument, NULL, 'i' },
 	{ "link-dest", required_argument, NULL, RC_OPT_LINK_DEST },
+	{ "files-from", required_argument, NULL, RC_OPT_FILES_FROM },
+	{ "from0", no_argument, NULL, RC_OPT_FROM0 },
 	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },
@@ -342,6 +344,11 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	}
 	if (c->nops < 2)
 		return bad_usage("missing SRC or DST operand");
+	if (c->files_from && c->nops != 2)
+		return bad_usage("--files-from takes one SRC (the directory the "
+				 "paths are relative to) and one DST");
+	if (c->files_from && (ret = rc_cmd_files_from(c)) >= 0)
+		return ret;
 	if (c->topts.no_target_dir && c->nops > 2)
 		return bad_usage("too many operands: -T takes one SRC and one "
 				 "DST");

@@ -49,6 +49,8 @@ enum {
 	RC_OPT_NUMERIC_IDS,
 	RC_OPT_NO_IO_URING,
 	RC_OPT_LINK_DEST,
+	RC_OPT_FILES_FROM,
+	RC_OPT_FROM0,
 	/* --no-OPTION: the option's value with this bit */
 	RC_OPT_NEGATE = 0x10000,
 };
@@ -69,6 +71,10 @@ struct rc_cmd {
 	struct rc_filter *filters;	/* topts.filters, owned */
 	unsigned nfilters;
 	bool no_io_uring;		/* --no-io-uring: the fallback */
+	const char *files_from;		/* --files-from=FILE */
+	bool from0;			/* --from0: its names end in NUL */
+	char **from;			/* its paths, read (rc_cmd_files_from) */
+	int nfrom;
 	char **ops;			/* SRC... DST */
 	int nops;
 };
@@ -85,6 +91,13 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv);
  * opt is none of them, -1 to go on, or the exit code to leave with.
  */
 int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg);
+
+/*
+ * --files-from: read the list (c->from, c->nfrom), each path relative to
+ * the one SRC (a leading '/' or './' taken off, as rsync).  Returns -1 to
+ * go on, or the exit code (message printed).
+ */
+int rc_cmd_files_from(struct rc_cmd *c);
 
 /* v as rsync prints it: "24,060", or with human "24.06K" (stats.c) */
 void rc_cmd_number_text(char *buf, size_t size, uint64_t v, bool human);

@@ -102,7 +102,8 @@ static FILE *rc_json_open(const struct rc_cmd *c)
  */
 static int run_copy(struct rc_ring *ring, const struct rc_cmd *c)
 {
-	struct rc_tree_src *srcs = calloc((size_t)c->nops, sizeof(*srcs));
+	int n = c->files_from ? c->nfrom + 1 : c->nops;
+	struct rc_tree_src *srcs = calloc((size_t)n, sizeof(*srcs));
 	struct rc_tree_stats st;
 	FILE *json = NULL;
 	int i, ret;
@@ -115,10 +116,13 @@ static int run_copy(struct rc_ring *ring, const struct rc_cmd *c)
 		free(srcs);
 		return RC_EXIT_USAGE;
 	}
-	for (i = 0; i < c->nops - 1; i++)
-		srcs[i].path = c->ops[i];
-	ret = rc_tree_copy(ring, srcs, (unsigned)c->nops - 1,
-			   c->ops[c->nops - 1], &c->topts, &st);
+	for (i = 0; i < n - 1; i++) {
+		/* --files-from: each path relative to the one SRC */
+		srcs[i].path = c->files_from ? c->from[i] : c->ops[i];
+		srcs[i].base = c->files_from ? c->ops[0] : NULL;
+	}
+	ret = rc_tree_copy(ring, srcs, (unsigned)n - 1, c->ops[c->nops - 1],
+			   &c->topts, &st);
 	free(srcs);
 	ret = rc_exit_code(c, ret, &st);
 	if (c->topts.stats)
@@ -197,5 +201,8 @@ int main(int argc, char **argv)
 	ret = run_copy(ring, &c);
 	rc_ring_destroy(ring, RC_COPY_DRAIN_MS);
 	free(c.filters);
+	while (c.nfrom)
+		free(c.from[--c.nfrom]);
+	free(c.from);
 	return ret;
 }

@@ -96,6 +96,43 @@ static int rc_cmd_filter_file(struct rc_cmd *c, bool include, const char *path)
 	return ret;
 }
 
+int rc_cmd_files_from(struct rc_cmd *c)
+{
+	FILE *f = strcmp(c->files_from, "-") ? fopen(c->files_from, "r") :
+		  stdin;
+	char *line = NULL, *p, **g;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		fprintf(stderr, "ringcp: cannot open '%s': %s\n",
+			c->files_from, strerror(errno));
+		return RC_EXIT_USAGE;
+	}
+	while ((n = getdelim(&line, &cap, c->from0 ? '\0' : '\n', f)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+				 line[n - 1] == '/'))
+			line[--n] = '\0';
+		for (p = line; *p == '/' || (p[0] == '.' && p[1] == '/');)
+			p += *p == '/' ? 1 : 2;
+		if (!*p || !strcmp(p, "."))
+			continue;
+		g = realloc(c->from, (size_t)(c->nfrom + 1) * sizeof(*g));
+		if (!g || !(g[c->nfrom] = strdup(p))) {
+			c->from = g ? g : c->from;
+			fprintf(stderr, "ringcp: %s\n", strerror(ENOMEM));
+			free(line);
+			return RC_EXIT_USAGE;
+		}
+		c->from = g;
+		c->nfrom++;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return -1;
+}
+
 int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg)
 {
 	struct rc_tree_opts *o = &c->topts;
@@ -135,6 +172,12 @@ int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg)
 		break;
 	case 'i':
 		o->itemize = true;
+		break;
+	case RC_OPT_FILES_FROM:	/* -a does not imply -r with it (rsync) */
+		c->files_from = arg;
+		break;
+	case RC_OPT_FROM0:
+		c->from0 = true;
 		break;
 	case RC_OPT_LINK_DEST:
 		if (!*arg) {

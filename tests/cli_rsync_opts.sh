@@ -276,6 +276,40 @@ test_link_dest_xdev()
 	t_unmount_all
 }
 
+# a list of paths relative to src: files deep down, a directory (made, not
+# filled without -r), absolute and ./ forms, a symlink
+setup_list()
+{
+	setup_src && printf '%s\n' sub/deeper/f3 /logs/a.log ./f1 lnk empty \
+		sub/deeper >list && settime list 3
+}
+
+setup_list_missing()
+{
+	setup_list && printf '%s\n' nosuch sub/nosuch/x >>list && settime list 3
+}
+
+# fpart's partitions of src, each copied by its own ringcp: the union is
+# the tree (what the man page and docs/tree-copy.md show)
+test_fpart()
+{
+	local p
+
+	need_rsync
+	command -v fpart >/dev/null || t_skip "no fpart (scripts/deps.sh)"
+	small_src src
+	(cd src && fpart -f 3 -o ../part . >/dev/null 2>&1) || t_abort "fpart"
+	for p in part.*; do
+		rc_run -a --files-from="$p" src/ dst/
+		assert_status 0 || diag "$p"
+	done
+	"${RSYNC[@]}" -a src/ ref/ || t_abort "rsync"
+	# (fpart lists files: empty dirs and DST's own times are not in it)
+	rmdir ref/empty
+	assert_same_tree "the parts of fpart, copied one by one" ref dst \
+		--no-root
+}
+
 filter_file()
 {
 	setup_src && printf '# comment\n\n*.tmp\n; other\n/zero\n' >rules &&
@@ -290,7 +324,7 @@ test_bad_forms()
 	need_rsync
 	small_src src
 	for args in "--filter=merge x" "--exclude=" "--exclude-from=nosuch" \
-		"--filter=bogus x"; do
+		"--filter=bogus x" "--files-from=nosuch" "--link-dest="; do
 		rc_run -a "$args" src/ dst/
 		assert_status 1 || diag "ringcp -a $args"
 		assert_err_line "^ringcp: "
@@ -298,6 +332,11 @@ test_bad_forms()
 	done
 	rc_run -a --delete -T src/ dst/
 	assert_status 1
+	assert_absent dst
+	echo f1 >list
+	rc_run -a --files-from=list src/ src/ dst/
+	assert_status 1
+	assert_err_line "files-from takes one SRC"
 	assert_absent dst
 }
 
@@ -360,6 +399,15 @@ main()
 		test_link_dest
 	t_add "--link-dest on another filesystem: copied, exit 0, as rsync" \
 		test_link_dest_xdev
+	t_add "--files-from: implied dirs, / and ./ taken off, as rsync" \
+		case_ setup_list "--files-from" -a --files-from=list src/ dst/
+	t_add "--files-from with -r: a listed dir copied whole, as rsync" \
+		case_ setup_list "--files-from -r" -ar --files-from=list src/ dst/
+	t_add "--files-from with missing entries: the rest, exit 23, as rsync" \
+		case_ setup_list_missing "--files-from missing" -a \
+		--files-from=list src/ dst/
+	t_add "fpart's partitions copied one by one give the whole tree" \
+		test_fpart
 	t_add "invalid forms of the new options: exit 1, nothing copied" \
 		test_bad_forms
 	t_run_all

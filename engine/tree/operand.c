@@ -354,12 +354,138 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 }
 
 
+/*
+ * One directory of a --files-from path: d/name, opened on both sides (the
+ * destination made if missing), a node whose metadata is applied when
+ * done.  NULL on an error (printed).
+ */
+static struct rc_dir *rc_rel_dir(struct rc_tree *t, struct rc_dir *d,
+				 const char *name)
+{
+	char *sp = rc_path_join(d->src_path, name);
+	char *dp = rc_path_join(d->dst_path, name);
+	char *rel = rc_path_join(d->rel, name);
+	struct rc_dir *nd = NULL;
+	int sfd = -1, dfd = -1;
+	bool fresh = false;
+	struct stat st;
+
+	if (!sp || !dp || !rel)
+		goto out;
+	sfd = openat(d->src_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		     O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) < 0) {
+		rc_tree_err(t, -errno, "cannot open directory '%s'", sp);
+		goto out;
+	}
+	if (!t->o->dry_run && d->dst_fd >= 0 &&
+	    mkdirat(d->dst_fd, name, 0700) == 0) {
+		fresh = true;
+		t->st->dirs++;
+		rc_tree_item(t, d, name, "/", "cd+++++++++");
+	}
+	dfd = d->dst_fd < 0 ? -1 : openat(d->dst_fd, name, O_RDONLY |
+					  O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 && !t->o->dry_run) {
+		rc_tree_err(t, -errno, "cannot create directory '%s'", dp);
+		goto out;
+	}
+	nd = rc_dir_new(d, sfd, dfd, sp, dp, rel);
+	if (nd) {
+		nd->st = st;
+		nd->fresh = fresh;
+		rc_dir_set_new_gid(t, nd);
+		sfd = dfd = -1;
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (dfd >= 0)
+		close(dfd);
+	free(sp);
+	free(dp);
+	free(rel);
+	return nd;
+}
+
+int rc_tree_operand_rel(struct rc_tree *t, const char *base, const char *rel,
+			const char *dst, struct rc_walk **wp)
+{
+	char buf[PATH_MAX], *name, *slash;
+	struct rc_dir *d, *nd;
+	struct stat st;
+	bool fresh;
+	int sfd, dfd, ret = 0;
+
+	*wp = NULL;
+	snprintf(buf, sizeof(buf), "%s", rel);
+	sfd = rc_open_dir(base);
+	if (sfd < 0) {
+		rc_tree_err(t, sfd, "cannot open directory '%s'", base);
+		return 0;
+	}
+	dfd = rc_dst_dir(t, dst, &fresh);
+	if (dfd < 0 && !(t->o->dry_run && fresh)) {
+		close(sfd);
+		rc_tree_err(t, dfd, "cannot create directory '%s'", dst);
+		return 0;
+	}
+	d = rc_dir_new(NULL, sfd, dfd, base, dst, "");
+	if (!d) {
+		close(sfd);
+		if (dfd >= 0)
+			close(dfd);
+		return -ENOMEM;
+	}
+	/* DST gets base's metadata (rsync's implied "." directory) */
+	if (fstat(sfd, &d->st) < 0)
+		d->apply_meta = false;
+	d->fresh = fresh;
+	rc_dir_set_new_gid(t, d);
+	/* the implied directories: each node holds its parent */
+	for (name = buf; (slash = strchr(name, '/')); name = slash + 1) {
+		*slash = '\0';
+		nd = rc_rel_dir(t, d, name);
+		rc_dir_put(t, d);
+		if (!nd)
+			return 0;
+		d = nd;
+	}
+	if (fstatat(d->src_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		rc_tree_err(t, -errno, "cannot stat '%s'",
+			    rc_tree_path(d->src_path, name));
+		rc_dir_put(t, d);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode) && !t->o->recursive) {
+		/* a directory named, without -r: made, not filled */
+		nd = rc_rel_dir(t, d, name);
+		if (nd)
+			rc_dir_put(t, nd);
+		rc_dir_put(t, d);
+		return 0;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rc_dir_get(d);
+		rc_tree_entry(t, d, name, name, S_ISREG(st.st_mode) ? DT_REG :
+			      DT_UNKNOWN);
+		rc_dir_put(t, d);
+		return 0;
+	}
+	ret = rc_walk_new(t, d, name, wp);
+	if (ret)
+		rc_dir_put(t, d);
+	return ret;
+}
+
 bool rc_tree_dst_is_dir(const struct rc_tree_src *srcs, unsigned n,
 			const char *dst, const struct rc_tree_opts *o)
 {
 	size_t dl = strlen(dst), sl;
 	struct stat st;
 
+	if (n && srcs[0].base)	/* --files-from */
+		return true;
 	if (o->cp)	/* cp: only an existing directory, and not with -T */
 		return !o->no_target_dir && stat(dst, &st) == 0 &&
 		       S_ISDIR(st.st_mode);

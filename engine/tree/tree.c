@@ -80,7 +80,11 @@ static int rc_tree_feed(struct rc_tree *t, struct rc_feed *f)
 		if (!f->w) {
 			if (f->next == f->n)
 				return 0;
-			ret = rc_tree_operand(t, f->srcs[f->next].path, f->dst,
+			ret = f->srcs[f->next].base ?
+			      rc_tree_operand_rel(t, f->srcs[f->next].base,
+						  f->srcs[f->next].path,
+						  f->dst, &f->w) :
+			      rc_tree_operand(t, f->srcs[f->next].path, f->dst,
 					      f->dst_is_dir, &f->w);
 			f->next++;
 			if (ret)
@@ -161,16 +165,22 @@ static void rc_tree_measure(struct rc_tree *t, const struct rc_tree_src *srcs,
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		int fd = open(srcs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int base = srcs[i].base ? open(srcs[i].base, O_RDONLY |
+					       O_DIRECTORY | O_CLOEXEC) :
+					  AT_FDCWD;
+		int fd = openat(base, srcs[i].path, O_RDONLY | O_DIRECTORY |
+				O_CLOEXEC);
 		struct stat s;
 
 		if (fd >= 0) {
 			rc_walk_measure(fd, &t->total_files, &t->total_bytes);
 			close(fd);
-		} else if (stat(srcs[i].path, &s) == 0) {
+		} else if (fstatat(base, srcs[i].path, &s, 0) == 0) {
 			t->total_files++;
 			t->total_bytes += (uint64_t)s.st_size;
 		}
+		if (base >= 0)
+			close(base);
 	}
 }
 
@@ -215,7 +225,8 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 	t.files_max = cfg.files_in_flight;
 	f.dst_is_dir = rc_tree_dst_is_dir(srcs, nsrcs, dst, opts);
 	for (i = 0; i < nsrcs; i++)
-		if (rc_tree_check_operand(&t, srcs[i].path, dst, f.dst_is_dir))
+		if (!srcs[i].base &&
+		    rc_tree_check_operand(&t, srcs[i].path, dst, f.dst_is_dir))
 			return -EINVAL;
 	if (opts->progress)
 		rc_tree_measure(&t, srcs, nsrcs);

@@ -173,6 +173,14 @@ struct rc_walk;
 int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		    bool dst_is_dir, struct rc_walk **wp);
 
+/*
+ * --files-from: base/rel into dst/rel, the directories of rel made on the
+ * way with base's metadata (rsync's implied directories).  A directory
+ * named by rel is walked with -r, else made alone.  As rc_tree_operand.
+ */
+int rc_tree_operand_rel(struct rc_tree *t, const char *base, const char *rel,
+			const char *dst, struct rc_walk **wp);
+
 /* ---- entry.c ---- */
 
 /*

@@ -29,6 +29,7 @@ struct rc_cursor {
 	struct rc_dir *dir;
 	struct rc_cursor *up, *down;	/* older, newer */
 	const char *single;	/* a holder: yields just this name, once */
+	char *single_copy;	/* ... owned */
 	char *buf;
 	long len, pos;
 	bool eof;
@@ -66,7 +67,14 @@ static struct rc_cursor *rc_cursor_push(struct rc_walk *w, struct rc_dir *d,
 		}
 	}
 	c->dir = d;
-	c->single = single;
+	if (single) {
+		c->single = c->single_copy = strdup(single);
+		if (!c->single_copy) {
+			free(c->buf);
+			free(c);
+			return NULL;
+		}
+	}
 	c->up = w->top;
 	if (w->top)
 		w->top->down = c;
@@ -87,6 +95,7 @@ static void rc_cursor_pop(struct rc_walk *w, struct rc_cursor *c)
 		free(c->ents[--c->nents].name);
 	free(c->ents);
 	free(c->buf);
+	free(c->single_copy);
 	free(c);
 }
 

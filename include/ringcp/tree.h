@@ -96,6 +96,10 @@ struct rc_tree_stats {
 /* One SRC operand; "dir/" copies dir's contents (rsync's rule). */
 struct rc_tree_src {
 	const char *path;
+	/* --files-from: path is relative to base, and its leading
+	 * directories are made in DST too, with base's subdirectories'
+	 * metadata (rsync's implied directories); NULL otherwise */
+	const char *base;
 };
 
 /*
