@@ -98,7 +98,7 @@ all: deps-quiet
 	@ln -sfn gcc/ringcp build/ringcp
 
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
-	$(MUTANT_BINS)
+	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
 # the engine: production objects, and trace (harness) objects
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS)
@@ -134,6 +134,16 @@ $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(PUBLIC_HDRS)
 $(BUILD)/ringcp: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS)) $(LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDFLAGS_SAN) $(LDLIBS)
+
+# tests/cli_faults.sh's FUSE filesystem that injects EIO, ENOSPC and stalls
+# (test infrastructure: no sanitizer, no engine)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
+$(BUILD)/tests-fuse/faultfs: tests/fuse/faultfs.c
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE $(FUSE_CFLAGS) -o $@ $< \
+		$(FUSE_LIBS)
 
 # the measurement driver of the buffer-strategy sweep (production library)
 $(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(PUBLIC_HDRS)

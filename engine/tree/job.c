@@ -723,8 +723,10 @@ static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
 		rc_job_fail(j, res, "cannot create", true);
 		return false;
 	}
-	if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
-			       res == -EISDIR || res == -EINVAL)) {
+	/* an O_TMPFILE create (no name): also one sent before another job
+	 * found the filesystem has none */
+	if (!j->tmp[0] && (res == -EOPNOTSUPP || res == -EISDIR ||
+			   res == -EINVAL)) {
 		t->no_tmpfile = true;	/* retry with a name */
 		goto again;
 	}
