@@ -79,10 +79,13 @@ MUTANTS_CORE := borrowed_buffer user_free free_on_cancel cancel_trusted \
 	close_then_free stale_cqe halt_leak
 MUTANTS_BUF := pool_put_in_flight fixed_unregister fixed_update \
 	ring_halt_leak ring_early_recycle
-MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF)
+# the fallback engine's mutant is probed by tree_chaos --fallback only
+MUTANTS_SYNC := sync_early_put
+MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF) $(MUTANTS_SYNC)
 MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
 	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
-	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour)
+	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour) \
+	$(foreach m,$(MUTANTS_SYNC),$(BUILD)/mutants/$(m)/tree_chaos)
 
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 

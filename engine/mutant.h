@@ -42,6 +42,9 @@
  *   RC_MUTANT_RING_EARLY_RECYCLE  a selected ring buffer goes back to the
  *                              ring at its read's CQE, before the program
  *                              has written its data out (core/cqe.c)
+ *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
+ *                              buffer back before the op has run and
+ *                              answered
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -52,7 +55,8 @@
      defined(RC_MUTANT_HALT_LEAK) || defined(RC_MUTANT_POOL_PUT_IN_FLIGHT) || \
      defined(RC_MUTANT_FIXED_UNREGISTER) || defined(RC_MUTANT_FIXED_UPDATE) || \
      defined(RC_MUTANT_RING_HALT_LEAK) || \
-     defined(RC_MUTANT_RING_EARLY_RECYCLE)) && !defined(RC_TRACE)
+     defined(RC_MUTANT_RING_EARLY_RECYCLE) || \
+     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif
 

@@ -6,7 +6,8 @@
 # single files (sizes, holes, an overwrite keeping the destination's mode),
 # a tree equal to rsync -aHAX's, ENOSPC reported with nothing partial left,
 # SIGINT cancelling cleanly (exit 20, no temporary file), --buffers=fixed
-# served by pool, and --json naming the engine.
+# served by pool, --json naming the engine; tree_chaos runs on it under the
+# harness with no violation, and its mutant (sync_early_put) is caught.
 #
 # Usage: RINGCP=/abs/path/to/ringcp bash tests/cli_fallback.sh
 
@@ -135,6 +136,27 @@ import json, sys
 print(json.load(open(sys.argv[1]))["engine"])' "$RC_OUT" 2>&1)"
 }
 
+# the fallback under the harness: tree copies aborted at random turns on
+# it end with no violation; its mutant (a buffer given back before the op
+# ran) is caught
+test_harness()
+{
+	local build sc mut
+
+	build=$(dirname "$RINGCP")
+	sc=$build/scenarios/tree_chaos
+	mut=$build/mutants/sync_early_put/tree_chaos
+	[ -x "$sc" ] && [ -x "$mut" ] || t_skip "no $sc or $mut (make builds them)"
+	rc_run_cmd "$sc" --fallback --ops=4 --seed=16
+	assert_status 0 || show_run
+	assert_contains "tree_chaos --fallback" "$RC_OUT" " 0 violations"
+	rc_run_cmd "$mut" --fallback --ops=1 --seed=16
+	[ "$RC_STATUS" -ne 0 ] || fail "the mutant sync_early_put was not caught"
+	cat "$RC_OUT" "$RC_ERR" >both
+	grep -qE 'VIOLATION \[|ERROR: AddressSanitizer' both ||
+		{ fail "the mutant: no detector named"; show_file out both; }
+}
+
 main()
 {
 	t_init
@@ -148,6 +170,8 @@ main()
 	t_add "--json says engine fallback (--no-io-uring)" \
 		test_json fallback --no-io-uring
 	t_add "--json says engine io_uring" test_json io_uring
+	t_add "under the harness: no violation; its mutant is caught" \
+		test_harness
 	t_run_all
 }
 

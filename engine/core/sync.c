@@ -119,6 +119,11 @@ static int rc_sync_run(struct rc_ring *r, struct rc_op *op, int res_if)
 	tud = rc_op_ud(op, RC_UD_TIMEOUT);
 	memset(&cqe, 0, sizeof(cqe));
 	cqe.user_data = rc_op_ud(op, RC_UD_OP);
+#ifdef RC_MUTANT_SYNC_EARLY_PUT
+	/* MUTANT: the op's buffer goes back before its answer */
+	if (op->buf)
+		rc_buf_put(r, op->buf, op->buf_size);
+#endif
 	cqe.res = res_if ? res_if : rc_sync_exec(op);
 	rc_ring_handle_cqe(r, &cqe);
 	if (timeout) {		/* the op finished first: its timeout's answer */
