@@ -21,6 +21,7 @@ void rc_cmd_usage(FILE *f)
 "  -x, --one-file-system                   -h, --human-readable\n"
 "  --delete, --delete-excluded             --exclude=P  --include=P\n"
 "  --filter='+ P'|'- P'   --exclude-from=F  --include-from=F\n"
+"  --link-dest=DIR  --files-from=FILE  --from0  -i, --itemize-changes\n"
 "  --progress  -P  --stats  --json[=FILE]  --partial  --numeric-ids\n"
 "  -Q, --queue-depth=N   reads and writes in flight per file (default %u)\n"
 "  -B, --block-size=SIZE bytes per read or write, 4K to 64M (default %uK)\n"
