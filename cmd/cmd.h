@@ -70,6 +70,8 @@ struct rc_cmd {
 					 * flight, buffers: for the ring */
 	struct rc_filter *filters;	/* topts.filters, owned */
 	unsigned nfilters;
+	char **patterns;		/* the patterns read from files, owned */
+	unsigned npatterns;
 	bool no_io_uring;		/* --no-io-uring: the fallback */
 	const char *files_from;		/* --files-from=FILE */
 	bool from0;			/* --from0: its names end in NUL */

@@ -141,6 +141,18 @@ static int run_copy(struct rc_ring *ring, const struct rc_cmd *c)
 	return ret;
 }
 
+/* What parsing allocated. */
+static void rc_cmd_free(struct rc_cmd *c)
+{
+	free(c->filters);
+	while (c->npatterns)
+		free(c->patterns[--c->npatterns]);
+	free(c->patterns);
+	while (c->nfrom)
+		free(c->from[--c->nfrom]);
+	free(c->from);
+}
+
 /* RINGCP_NO_IO_URING=1 (or any but "0" and ""): force the fallback */
 static bool rc_env_no_io_uring(void)
 {
@@ -191,18 +203,19 @@ int main(int argc, char **argv)
 	int ret;
 
 	ret = rc_cmd_parse(&c, argc, argv);
-	if (ret >= 0)
+	if (ret >= 0) {
+		rc_cmd_free(&c);
 		return ret;
+	}
 	c.topts.copy.umask = umask(0);	/* every mode is set explicitly */
 	rc_catch_signals();
 	ret = rc_open_ring(&c, &ring);
-	if (ret)
+	if (ret) {
+		rc_cmd_free(&c);
 		return ret;
+	}
 	ret = run_copy(ring, &c);
 	rc_ring_destroy(ring, RC_COPY_DRAIN_MS);
-	free(c.filters);
-	while (c.nfrom)
-		free(c.from[--c.nfrom]);
-	free(c.from);
+	rc_cmd_free(&c);
 	return ret;
 }

@@ -64,6 +64,20 @@ static int rc_cmd_filter_rule(struct rc_cmd *c, const char *rule)
 	return RC_EXIT_USAGE;
 }
 
+/* Keep a pattern read from a file (freed with the command). */
+static bool rc_cmd_keep(struct rc_cmd *c, char *pattern)
+{
+	char **p = realloc(c->patterns, (c->npatterns + 1) * sizeof(*p));
+
+	if (!p) {
+		free(pattern);
+		return false;
+	}
+	c->patterns = p;
+	p[c->npatterns++] = pattern;
+	return true;
+}
+
 /*
  * --exclude-from, --include-from: one pattern a line; blank lines and
  * lines starting with ';' or '#' are ignored (rsync's rule); '-' is stdin.
@@ -87,8 +101,10 @@ static int rc_cmd_filter_file(struct rc_cmd *c, bool include, const char *path)
 		if (!n || line[0] == ';' || line[0] == '#')
 			continue;
 		copy = strdup(line);
-		ret = copy ? rc_cmd_add_filter(c, include, copy) :
-			     RC_EXIT_USAGE;
+		if (copy && rc_cmd_keep(c, copy))
+			ret = rc_cmd_add_filter(c, include, copy);
+		else
+			ret = RC_EXIT_USAGE;
 	}
 	free(line);
 	if (f != stdin)

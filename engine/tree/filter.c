@@ -152,7 +152,8 @@ static char **rc_names_desc(int dir_fd, size_t *n)
 
 	if (rc_list_names(dir_fd, &names, n))
 		return NULL;
-	qsort(names, *n, sizeof(*names), rc_name_cmp_desc);
+	if (*n > 1)
+		qsort(names, *n, sizeof(*names), rc_name_cmp_desc);
 	return names;
 }
 

@@ -362,7 +362,7 @@ static bool rc_cursor_load(struct rc_walk *w, struct rc_cursor *c)
 			c->nents++;
 		}
 	}
-	if (w->t->ordered)
+	if (w->t->ordered && c->nents > 1)
 		qsort(c->ents, c->nents, sizeof(*c->ents), rc_ent_cmp);
 	rc_delete_extraneous(w->t, c->dir);
 	return true;
