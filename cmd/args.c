@@ -64,6 +64,7 @@ static const struct option rc_longopts[] = {
 	{ "link-dest", required_argument, NULL, RC_OPT_LINK_DEST },
 	{ "files-from", required_argument, NULL, RC_OPT_FILES_FROM },
 	{ "from0", no_argument, NULL, RC_OPT_FROM0 },
+	{ "info", required_argument, NULL, RC_OPT_INFO },
 	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },

@@ -51,6 +51,7 @@ enum {
 	RC_OPT_LINK_DEST,
 	RC_OPT_FILES_FROM,
 	RC_OPT_FROM0,
+	RC_OPT_INFO,
 	/* --no-OPTION: the option's value with this bit */
 	RC_OPT_NEGATE = 0x10000,
 };

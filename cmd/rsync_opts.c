@@ -192,6 +192,15 @@ int rc_cmd_rsync_option(struct rc_cmd *c, int opt, const char *arg)
 	case RC_OPT_FILES_FROM:	/* -a does not imply -r with it (rsync) */
 		c->files_from = arg;
 		break;
+	case RC_OPT_INFO:	/* rsync's --info=progress2: the whole copy's */
+		if (strcmp(arg, "progress2") && strcmp(arg, "progress1") &&
+		    strcmp(arg, "progress")) {
+			fprintf(stderr, "ringcp: unsupported --info=%s: "
+				"progress2 only\n", arg);
+			return RC_EXIT_USAGE;
+		}
+		o->progress = true;
+		break;
 	case RC_OPT_FROM0:
 		c->from0 = true;
 		break;

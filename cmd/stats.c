@@ -33,6 +33,24 @@ void rc_cmd_number_text(char *buf, size_t size, uint64_t v, bool human)
 	buf[o] = '\0';
 }
 
+/* rsync's " (reg: N, dir: N, link: N, special: N)", the kinds not 0 */
+static void rc_cmd_kinds(FILE *f, uint64_t reg, uint64_t dir, uint64_t link,
+			 uint64_t other)
+{
+	const uint64_t n[] = { reg, dir, link, other };
+	const char *name[] = { "reg", "dir", "link", "special" };
+	const char *sep = " (";
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		if (!n[i])
+			continue;
+		fprintf(f, "%s%s: %" PRIu64, sep, name[i], n[i]);
+		sep = ", ";
+	}
+	fputs(*sep == ',' ? ")\n" : "\n", f);
+}
+
 void rc_cmd_print_stats(FILE *f, const struct rc_tree_stats *s, bool human)
 {
 	char a[40], b[40];
@@ -45,7 +63,10 @@ void rc_cmd_print_stats(FILE *f, const struct rc_tree_stats *s, bool human)
 		", hard link: %" PRIu64 ")\n", a, s->files, s->dirs,
 		s->symlinks, s->specials, s->hard_links);
 	rc_cmd_number_text(a, sizeof(a), s->deleted, human);
-	fprintf(f, "Number of deleted files: %s\n", a);
+	fprintf(f, "Number of deleted files: %s", a);
+	rc_cmd_kinds(f, s->deleted - s->deleted_dirs - s->deleted_links -
+		     s->deleted_other, s->deleted_dirs, s->deleted_links,
+		     s->deleted_other);
 	rc_cmd_number_text(a, sizeof(a), s->files, human);
 	fprintf(f, "Number of regular files transferred: %s\n", a);
 	rc_cmd_number_text(a, sizeof(a), s->skipped, human);

@@ -310,6 +310,22 @@ test_fpart()
 		--no-root
 }
 
+# test_stats [-h] : --stats' lines that rsync has too say the same
+test_stats()
+{
+	local line
+
+	need_rsync
+	both setup_dst -a "$@" --delete --stats src/ dst/
+	same_as_rsync "--stats $*"
+	for line in "Number of deleted files: " \
+		"Number of regular files transferred: " \
+		"Total transferred file size: "; do
+		assert_eq "$line(rsync's, ringcp's)" \
+			"$(grep "^$line" "$RS_OUT")" "$(grep "^$line" "$RC_OUT")"
+	done
+}
+
 filter_file()
 {
 	setup_src && printf '# comment\n\n*.tmp\n; other\n/zero\n' >rules &&
@@ -324,7 +340,8 @@ test_bad_forms()
 	need_rsync
 	small_src src
 	for args in "--filter=merge x" "--exclude=" "--exclude-from=nosuch" \
-		"--filter=bogus x" "--files-from=nosuch" "--link-dest="; do
+		"--filter=bogus x" "--files-from=nosuch" "--link-dest=" \
+		"--info=bogus"; do
 		rc_run -a "$args" src/ dst/
 		assert_status 1 || diag "ringcp -a $args"
 		assert_err_line "^ringcp: "
@@ -408,6 +425,10 @@ main()
 		--files-from=list src/ dst/
 	t_add "fpart's partitions copied one by one give the whole tree" \
 		test_fpart
+	t_add "--stats: the lines rsync has say the same, as rsync" test_stats
+	t_add "--stats -h: numbers in K, M, as rsync" test_stats -h
+	t_add "--info=progress2 is --progress" \
+		case_ setup_src "--info=progress2" -a --info=progress2 src/ dst/
 	t_add "invalid forms of the new options: exit 1, nothing copied" \
 		test_bad_forms
 	t_run_all

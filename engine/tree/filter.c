@@ -171,6 +171,10 @@ static void rc_delete_say(struct rc_tree *t, const char *rel, bool is_dir)
 static int rc_delete_path(struct rc_tree *t, int dir_fd, const char *name,
 			  const char *rel, bool is_dir)
 {
+	struct stat ls;
+	bool link = !is_dir && fstatat(dir_fd, name, &ls,
+				       AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(ls.st_mode);
 	size_t n = 0, i;
 	char **names;
 	int fd, ret = 0, r;
@@ -199,6 +203,11 @@ static int rc_delete_path(struct rc_tree *t, int dir_fd, const char *name,
 	if (!ret) {
 		rc_delete_say(t, rel, is_dir);
 		t->st->deleted++;
+		t->st->deleted_dirs += is_dir;
+		if (link && S_ISLNK(ls.st_mode))
+			t->st->deleted_links++;
+		else if (link)
+			t->st->deleted_other++;
 	}
 	return ret;
 }

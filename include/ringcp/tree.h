@@ -79,7 +79,8 @@ struct rc_tree_stats {
 	uint64_t bytes;		/* data bytes copied */
 	uint64_t errors;	/* items that could not be copied */
 	uint64_t vanished;	/* source items gone during the copy */
-	uint64_t deleted;	/* --delete: entries removed from DST */
+	uint64_t deleted;	/* --delete: entries removed from DST ... */
+	uint64_t deleted_dirs, deleted_links, deleted_other; /* ... of them */
 	uint64_t excluded;	/* left out by a filter rule */
 	uint64_t in_flight;	/* files a stop (signal) cut short */
 	/* errors by kind: the first RC_TREE_ERR_KINDS errnos seen, counted;
