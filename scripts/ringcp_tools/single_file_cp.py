@@ -73,8 +73,9 @@ def datasets(root):
 
 def hyperfine(root, name, cmds, prepare, runs, rnd):
     """one round: cmds {label: command}, in the given order"""
-    out = os.path.join(OUTDIR, "hf-%s-%s-r%d.json" % (
-        os.path.basename(root.rstrip("/")), name, rnd))
+    fs = [k for k, v in ROOTS.items() if v == root][0]
+    out = os.path.join(os.path.abspath(OUTDIR), "hf-%s-%s-r%d.json" % (
+        fs, name, rnd))
     args = ["hyperfine", "-N", "--warmup", "2", "--runs", str(runs),
             "--export-json", out]
     for label, cmd in cmds:
@@ -126,6 +127,7 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
     os.unlink(before)
     os.unlink(after)
+    result["loadavg_end"] = " ".join(env.loadavg())
     with open(os.path.join(OUTDIR, "single-file-cp.json"), "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
         f.write("\n")
