@@ -98,9 +98,12 @@ static void rc_tree_file_item(struct rc_tree *t, struct rc_dir *d,
 	bool old;
 	char code[12];
 
-	if (fstatat(d->src_fd, name, s, AT_SYMLINK_NOFOLLOW) < 0)
-		memset(s, 0, sizeof(*s));
-	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+	bool say = !t->o->quiet && (t->o->verbose || t->o->itemize);
+
+	/* (no system call per file when there is nothing to say) */
+	memset(s, 0, sizeof(*s));
+	if ((!say && !t->o->dry_run) ||
+	    fstatat(d->src_fd, name, s, AT_SYMLINK_NOFOLLOW) < 0 || !say)
 		return;
 	old = !d->fresh && d->dst_fd >= 0 &&
 	      fstatat(d->dst_fd, dst_name, &ds, AT_SYMLINK_NOFOLLOW) == 0 &&
