@@ -48,6 +48,11 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS ?=
 LDLIBS := -luring -lpthread
+# the harness: libtracefs for the witness, every close() through the fd
+# ledger (harness/harness.c, __wrap_close)
+HARNESS_CFLAGS := $(shell pkg-config --cflags libtracefs fuse3 2>/dev/null)
+HARNESS_LDLIBS := -Wl,--wrap=close -Wl,-u,__wrap_close \
+	$(shell pkg-config --libs libtracefs fuse3 2>/dev/null)
 
 # make V=1 shows the full commands
 ifeq ($(V),1)
@@ -71,21 +76,15 @@ TEST_SRCS := $(wildcard tests/*.c)
 SCENARIO_SRCS := $(wildcard scenarios/*.c)
 SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 
-# Negative controls: one engine build per switch of engine/mutant.h, each
-# linked into every scenario.  Never part of the production ringcp.
-# The buffer strategies' mutants are probed by protocol_tour only (built
-# with that one scenario, which keeps make check's build time down).
-MUTANTS_CORE := borrowed_buffer user_free free_on_cancel cancel_trusted \
-	close_then_free stale_cqe halt_leak
-MUTANTS_BUF := pool_put_in_flight fixed_unregister fixed_update \
-	ring_halt_leak ring_early_recycle
-# the fallback engine's mutant is probed by tree_chaos --fallback only
-MUTANTS_SYNC := sync_early_put
-MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF) $(MUTANTS_SYNC)
-MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
-	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
-	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour) \
-	$(foreach m,$(MUTANTS_SYNC),$(BUILD)/mutants/$(m)/tree_chaos)
+# Negative controls: one engine build per switch of engine/mutant.h, linked
+# into the scenarios scenarios/mutants.list runs it with (and the tour).
+# Never part of the production ringcp.
+MUTANT_LIST := scenarios/mutants.list
+MUTANTS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MUTANT_LIST) | sort -u)
+mutant_scenarios = protocol_tour $(shell awk -v m=$(1) \
+	'!/^\#/ && $$1 == m { print $$4 }' $(MUTANT_LIST) | sort -u)
+MUTANT_BINS := $(sort $(foreach m,$(MUTANTS),$(foreach s,\
+	$(call mutant_scenarios,$(m)),$(BUILD)/mutants/$(m)/$(s))))
 
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
@@ -124,7 +123,8 @@ $(LIB_TRACE): $(call ENGINE_OBJS,$(BUILD)/trace)
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
+		$(HARNESS_CFLAGS) -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -159,14 +159,16 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 $(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) \
 		$(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 # A mutant's engine: its switch compiled into the files that name it, the
 # trace objects for all the others (they are the same code).
@@ -190,8 +192,9 @@ $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 		$(BUILD)/mutants/$(1)/libringcp-trace.a
 	$$(quiet) LD $$@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $$@ $$< \
-		$(LIB_HARNESS) $(BUILD)/mutants/$(1)/libringcp-trace.a \
-		$(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) \
+		$(BUILD)/mutants/$(1)/libringcp-trace.a $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 endef
 $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
 

@@ -28,6 +28,8 @@ static const char *const rh_state_names[RH_ST__COUNT] = {
 	[RH_ST_CANCEL_FD] = "cancel-all-by-fd",
 	[RH_ST_CANCEL_ANY] = "cancel-all-any",
 	[RH_ST_SYNC_CANCEL] = "sync-cancel",
+	[RH_ST_DRAIN_TIMEOUT] = "drain-timeout",
+	[RH_ST_ABORT_TIMEOUT] = "abort-timeout",
 };
 
 static const char *const rh_dir_names[RH_DIR__COUNT] = { "read", "write" };

@@ -177,7 +177,11 @@ static int rc_fsync_op(struct rc_ring *r, int fd, int *drain_err)
 	ret = rc_op_get(r, &op);
 	if (ret)
 		return ret;
-	rc_op_prep_fsync(op, fd, 0);
+	ret = rc_op_prep_fsync(op, fd, 0);
+	if (ret) {
+		rc_op_put(op);
+		return ret;
+	}
 	rc_op_submit(op);
 	while (!done) {
 		ret = rc_ring_wait(r, 1, -1);

@@ -91,6 +91,8 @@ struct rc_job {
 };
 
 static struct rc_job *rc_jobs;	/* jobs in flight (one tree at a time) */
+/* Jobs of runs whose abort could not drain the ring (rc_jobs_abandon). */
+static struct rc_job *rc_jobs_abandoned;
 
 /* ---- jobs ---- */
 
@@ -136,7 +138,11 @@ static int rc_job_close(struct rc_job *j, int *fdp)
 	ret = rc_op_get(j->t->r, &op);
 	if (ret)
 		return ret;
-	rc_op_prep_close(op, *fdp);
+	ret = rc_op_prep_close(op, *fdp);
+	if (ret) {
+		rc_op_put(op);
+		return ret;
+	}
 	*fdp = -1;		/* gone, or going: never used again */
 	return rc_job_submit(j, op, RC_JT_CLOSE);
 }
@@ -177,8 +183,13 @@ static void rc_job_finish(struct rc_job *j)
 	if (j->src_fd >= 0 || j->dst_fd >= 0) {
 		j->step = RC_STEP_CLOSE;
 		if (!rc_job_close(j, &j->src_fd) &&
-		    !rc_job_close(j, &j->dst_fd))
+		    !rc_job_close(j, &j->dst_fd)) {
+#ifdef RC_MUTANT_JOB_FREE_EARLY
+			/* MUTANT: "the closes are sent: the job is done" */
+			rc_job_free(j);
+#endif
 			return;
+		}
 		/* no record for a close: close here, nothing is in flight */
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -199,6 +210,20 @@ static int rc_job_op(struct rc_job *j, struct rc_op **opp)
 	return ret;
 }
 
+/*
+ * An op's prep answered ret: 0 and nothing done, or the op given back
+ * and the job failed with ret (-ENOMEM: a path copy).  Returns ret.
+ */
+static int rc_job_prepped(struct rc_job *j, struct rc_op *op, int ret,
+			  const char *what, bool dst_side)
+{
+	if (ret) {
+		rc_op_put(op);
+		rc_job_fail(j, ret, what, dst_side);
+	}
+	return ret;
+}
+
 /* OPEN: openat and statx of the source, side by side. */
 static void rc_job_open(struct rc_job *j)
 {
@@ -211,9 +236,13 @@ static void rc_job_open(struct rc_job *j)
 		return rc_job_finish(j);
 	/* O_NONBLOCK: a FIFO swapped in is never waited on; a symlink is
 	 * followed only as a single-file mode operand, as cp does */
-	rc_op_prep_openat(op, j->dir->src_fd, j->name, O_RDONLY | O_NONBLOCK |
-			  O_CLOEXEC | O_NOCTTY | (t->o->cp ? 0 : O_NOFOLLOW), 0);
+	if (rc_job_prepped(j, op, rc_op_prep_openat(op, j->dir->src_fd,
+			   j->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+			   O_NOCTTY | (t->o->cp ? 0 : O_NOFOLLOW), 0),
+			   "cannot open", false))
+		return rc_job_finish(j);
 	rc_job_submit(j, op, RC_JT_OPEN);
+	/* the open is in flight: a failure here waits for it (step_done) */
 	if (rc_job_op(j, &sx))
 		return;
 	if (rc_buf_get(t->r, sizeof(struct statx), &buf)) {
@@ -221,9 +250,11 @@ static void rc_job_open(struct rc_job *j)
 		rc_job_fail(j, -ENOMEM, "cannot copy", false);
 		return;
 	}
-	rc_op_set_buf(sx, buf, sizeof(struct statx));
-	rc_op_prep_statx(sx, j->dir->src_fd, j->name,
-			 t->o->cp ? 0 : AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS);
+	rc_op_set_buf(sx, buf, sizeof(struct statx));	/* holds none: 0 */
+	if (rc_job_prepped(j, sx, rc_op_prep_statx(sx, j->dir->src_fd, j->name,
+			   t->o->cp ? 0 : AT_SYMLINK_NOFOLLOW,
+			   STATX_BASIC_STATS), "cannot stat", false))
+		return;
 	rc_job_submit(j, sx, RC_JT_STATX);
 }
 
@@ -260,26 +291,29 @@ static void rc_job_create(struct rc_job *j)
 		return rc_job_finish(j);
 	if (j->inplace) {
 		/* cp's way: into the existing file (through a symlink) */
-		rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name, O_WRONLY |
-				  O_TRUNC | O_CLOEXEC | O_NOCTTY, 0);
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name,
+					O_WRONLY | O_TRUNC | O_CLOEXEC |
+					O_NOCTTY, 0);
 	} else if (j->direct) {
 		/* no one sees a staging dir: its files need no temporary */
 		j->tmp[0] = '\0';
-		rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name, O_WRONLY |
-				  O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name,
+					O_WRONLY | O_CREAT | O_EXCL |
+					O_CLOEXEC, mode);
 	} else if (!t->no_tmpfile) {
 		j->tmp[0] = '\0';
-		rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
-				  O_WRONLY | O_CLOEXEC, mode);
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
+					O_WRONLY | O_CLOEXEC, mode);
 	} else {
 		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
-		if (ret) {
-			rc_op_put(op);
-			rc_job_fail(j, ret, "cannot create", true);
-			return rc_job_finish(j);
-		}
-		rc_op_prep_openat(op, j->dir->dst_fd, j->tmp, O_WRONLY |
-				  O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (!ret)
+			ret = rc_op_prep_openat(op, j->dir->dst_fd, j->tmp,
+						O_WRONLY | O_CREAT | O_EXCL |
+						O_CLOEXEC, mode);
+	}
+	if (rc_job_prepped(j, op, ret, "cannot create", true)) {
+		j->tmp[0] = '\0';	/* never created */
+		return rc_job_finish(j);
 	}
 	rc_job_submit(j, op, RC_JT_CREATE);
 }
@@ -376,15 +410,18 @@ static void rc_job_data_done(struct rc_job *j)
 		return rc_job_finish(j);
 	}
 	/* the source is done with */
-	if (rc_job_close(j, &j->src_fd)) {
-		rc_job_fail(j, -ENOMEM, "cannot copy", false);
+	ret = rc_job_close(j, &j->src_fd);
+	if (ret) {
+		rc_job_fail(j, ret, "cannot copy", false);
 		return rc_job_finish(j);
 	}
 	if (t->o->copy.fsync) {
 		j->step = RC_STEP_FSYNC;
 		if (rc_job_op(j, &op))
 			return rc_job_finish(j);
-		rc_op_prep_fsync(op, j->dst_fd, 0);
+		if (rc_job_prepped(j, op, rc_op_prep_fsync(op, j->dst_fd, 0),
+				   "cannot sync", true))
+			return rc_job_finish(j);
 		rc_job_submit(j, op, RC_JT_FSYNC);
 		return;
 	}
@@ -402,6 +439,7 @@ static struct rc_op *rc_job_place_prep(struct rc_job *j)
 	struct rc_tree *t = j->t;
 	char proc[64];
 	struct rc_op *op;
+	int ret;
 
 	j->step = RC_STEP_PLACE;
 	if (rc_job_op(j, &op)) {
@@ -410,15 +448,19 @@ static struct rc_op *rc_job_place_prep(struct rc_job *j)
 	}
 	j->place_by_proc = t->link_by_proc;
 	if (j->tmp[0])
-		rc_op_prep_renameat(op, j->dir->dst_fd, j->tmp, j->dir->dst_fd,
-				    j->dst_name, 0);
+		ret = rc_op_prep_renameat(op, j->dir->dst_fd, j->tmp,
+					  j->dir->dst_fd, j->dst_name, 0);
 	else if (j->place_by_proc) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", j->dst_fd);
-		rc_op_prep_linkat(op, AT_FDCWD, proc, j->dir->dst_fd,
-				  j->dst_name, AT_SYMLINK_FOLLOW);
+		ret = rc_op_prep_linkat(op, AT_FDCWD, proc, j->dir->dst_fd,
+					j->dst_name, AT_SYMLINK_FOLLOW);
 	} else
-		rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
-				  j->dst_name, AT_EMPTY_PATH);
+		ret = rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
+					j->dst_name, AT_EMPTY_PATH);
+	if (rc_job_prepped(j, op, ret, "cannot create", true)) {
+		rc_job_finish(j);
+		return NULL;
+	}
 	return op;
 }
 
@@ -559,18 +601,25 @@ static void rc_job_placed(struct rc_job *j)
 static void rc_job_hlink(struct rc_job *j, struct rc_dir *d, const char *name)
 {
 	struct rc_op *op;
+	int ret;
 
 	j->step = RC_STEP_PLACE;
-	if (j->src_fd >= 0 && rc_job_close(j, &j->src_fd)) {
+	ret = j->src_fd >= 0 ? rc_job_close(j, &j->src_fd) : 0;
+	if (ret) {
 		rc_dir_put(j->t, d);
-		rc_job_fail(j, -ENOMEM, "cannot copy", false);
+		rc_job_fail(j, ret, "cannot copy", false);
 		return rc_job_finish(j);
 	}
 	if (rc_job_op(j, &op)) {
 		rc_dir_put(j->t, d);
 		return rc_job_finish(j);
 	}
-	rc_op_prep_linkat(op, d->dst_fd, name, j->dir->dst_fd, j->dst_name, 0);
+	if (rc_job_prepped(j, op, rc_op_prep_linkat(op, d->dst_fd, name,
+			   j->dir->dst_fd, j->dst_name, 0), "cannot link",
+			   true)) {
+		rc_dir_put(j->t, d);
+		return rc_job_finish(j);
+	}
 	/* d's fd is named by the SQE: keep d until the CQE */
 	j->link_dir = d;
 	rc_job_submit(j, op, RC_JT_HLINK);
@@ -619,14 +668,17 @@ static void rc_job_resume(struct rc_tree *t, struct rc_job *j, bool placed)
 	rc_job_opened(j);
 }
 
-/* All ops of the current step are back: take the next step. */
+/*
+ * All ops of the current step are back: take the next step (or, failed
+ * or stopping, wind down).
+ */
 static void rc_job_step_done(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
 
 	if (j->step == RC_STEP_PLACE_WAIT)
 		return;		/* its directory's chain sends it on */
-	if (j->err && j->step != RC_STEP_CLOSE)
+	if ((j->err || t->stopping) && j->step != RC_STEP_CLOSE)
 		return rc_job_finish(j);
 	switch (j->step) {
 	case RC_STEP_OPEN:
@@ -714,8 +766,11 @@ static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
 		return false;
 	}
 	if (j->direct && res == -EEXIST) {
-		/* another operand's file: replace it as usual */
+		/* another operand's file: replace it as usual, unless
+		 * stopping (then it is simply not ours) */
 		j->direct = false;
+		if (t->stopping)
+			return false;
 		goto again;
 	}
 	if (j->direct) {
@@ -834,6 +889,10 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		rc_job_hlinked(j, op->path, res);
 		break;
 	case RC_JT_CLOSE:
+		/* cancelled before it ran: the fd is still open, and only
+		 * ours (no one could have been given its number) */
+		if (res == -ECANCELED)
+			close(op->fd);
 		break;
 	}
 	rc_op_put(op);
@@ -902,8 +961,10 @@ void rc_jobs_forget(struct rc_tree *t)
 		j->pump_live = false;
 		if (j->tmp[0])
 			unlinkat(j->dir->dst_fd, j->tmp, 0);
-		/* its create may have run during the drain, unreported */
-		if (j->created || (j->direct && j->step == RC_STEP_CREATE))
+		/* only a name its own create made: every staged create has
+		 * answered (rc_jobs_creating); one that found the name
+		 * taken (-EEXIST) or never ran is another's */
+		if (j->created)
 			unlinkat(j->dir->dst_fd, j->dst_name, 0);
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -914,3 +975,41 @@ void rc_jobs_forget(struct rc_tree *t)
 		rc_job_free(j);
 	}
 }
+
+bool rc_jobs_creating(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next)
+		if (j->direct && j->step == RC_STEP_CREATE && j->pending)
+			return true;
+	return false;
+}
+
+void rc_jobs_abandon(void)
+{
+	struct rc_job *j;
+
+	while ((j = rc_jobs)) {
+		rc_jobs = j->next;
+		j->t = NULL;		/* its run's frame is about to go */
+		j->prev = NULL;
+		j->next = rc_jobs_abandoned;
+		rc_jobs_abandoned = j;
+	}
+}
+
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+void rc_jobs_close_fds(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next) {
+		if (j->src_fd >= 0)
+			close(j->src_fd);
+		if (j->dst_fd >= 0)
+			close(j->dst_fd);
+		j->src_fd = j->dst_fd = -1;
+	}
+}
+#endif

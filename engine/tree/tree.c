@@ -34,16 +34,56 @@ static void rc_tree_reap(struct rc_tree *t)
 		rc_job_reap(op);
 }
 
-/* Stop everything: cancel, drain, then close and forget every job. */
+/*
+ * Abort, first step: ops come back to their jobs as usual (each winds down
+ * at its next step, t->stopping) until no staged create is out.  Returns 0,
+ * -ETIMEDOUT after timeout_ms, or -errno if waiting fails.
+ */
+static int rc_tree_settle_creates(struct rc_tree *t, int timeout_ms)
+{
+	uint64_t deadline = rc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int ret;
+
+	while (rc_jobs_creating()) {
+		uint64_t now = rc_now_ns();
+		int left_ms;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		left_ms = (int)((deadline - now) / 1000000ull) + 1;
+		ret = rc_ring_wait(t->r, 1, left_ms < 100 ? left_ms : 100);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return ret;
+		rc_tree_reap(t);
+	}
+	return 0;
+}
+
+/*
+ * Stop everything: let the staged creates answer (whether a final name is
+ * a job's own to remove, or another operand's file, only that answer
+ * tells), cancel, drain, then close and forget every job.
+ */
 static int rc_tree_abort(struct rc_tree *t)
 {
+	int ms = rc_copy_drain_ms(&t->o->copy);
 	int ret;
 
 	t->stopping = true;
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+	/* MUTANT: "aborting: close the files at once", before the drain */
+	rc_jobs_close_fds();
+#endif
+	ret = rc_tree_settle_creates(t, ms);
 	rc_ring_cancel_all(t->r);
-	ret = rc_ring_drain(t->r, RC_COPY_DRAIN_MS);
-	if (ret)
-		return ret;	/* fds stay open: process exit waits */
+	if (!ret)
+		ret = rc_ring_drain(t->r, ms);
+	if (ret) {
+		/* fds stay open (process exit waits); the jobs point into
+		 * this run's frame, which returns: set them apart */
+		rc_jobs_abandon();
+		return ret;
+	}
 	rc_jobs_forget(t);
 	return 0;
 }

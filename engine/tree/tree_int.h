@@ -221,10 +221,30 @@ void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
 void rc_job_reap(struct rc_op *op);
 
 /*
+ * Is a staged job's create (O_CREAT | O_EXCL under its final name) queued
+ * or in flight?  Its answer alone tells whether the name is the job's to
+ * remove at abort: the abort waits for it before cancelling anything.
+ */
+bool rc_jobs_creating(void);
+
+/*
  * After the ring was drained at abort: forget every job, closing its fds
  * and removing what it created that is not complete.
  */
 void rc_jobs_forget(struct rc_tree *t);
+
+/*
+ * After an abort whose drain failed: ops still in flight may name the
+ * jobs' fds and directories, so nothing of theirs is closed or freed; the
+ * jobs are kept apart (reachable, never freed, as a leaked ring is), so
+ * that no later tree copy in the process walks them.
+ */
+void rc_jobs_abandon(void);
+
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+/* MUTANT: every job's fds closed at once (engine/mutant.h) */
+void rc_jobs_close_fds(void);
+#endif
 
 /* ---- walk.c ---- */
 

@@ -220,17 +220,33 @@ enum rc_trace_event {
 	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
 	RC_EV_UNKNOWN_CQE,	/* user_data not a record of this ring */
 	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
-				 * ring: the kernel owns it from here */
+				 * ring: the kernel owns it from here; res =
+				 * the ring's address */
 	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
-				 * op's read (its CQE said so): op's now */
+				 * op's read (its CQE said so): op's now;
+				 * op NULL: for a CQE the engine does not
+				 * act on, which gives it back at once */
 	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
 				 * once the ring is proven gone; res = the
 				 * ring's address */
 	RC_EV_BUF_LOST,		/* len = ring buffers neither in the ring nor
-				 * given back at teardown (leaked) */
+				 * given back at teardown (leaked); or len 1,
+				 * res = its id: a CQE named a buffer the
+				 * ring did not lend (it cannot go back) */
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
+	RC_EV_MEM_PUT,		/* buf, len: other memory an SQE may point
+				 * at (an op's path copy) given back */
+	RC_EV_REAP,		/* buf = the ring, len = the CQE's user_data,
+				 * res: a CQE read from the CQ ring, before
+				 * it is acted on (or ignored) */
+	RC_EV_TIMEOUT_CQE,	/* op, res: its LINK_TIMEOUT's CQE */
+	RC_EV_RING_CREATE,	/* buf = the ring, len = its fd: set up */
+	RC_EV_RING_FREE,	/* buf = the ring: its records and memory are
+				 * given back (the kernel is proven done) */
+	RC_EV_RING_LEAK,	/* buf = the ring: teardown could not prove
+				 * the kernel done: everything is kept */
 	RC_EV__COUNT,
 };
 
@@ -252,6 +268,15 @@ struct rc_ring_params {
 	size_t strategy_buf_size;	/* their size; 0: 256 KiB */
 	rc_trace_fn trace;		/* used only in RC_TRACE builds */
 	void *trace_arg;
+	/*
+	 * Fault injection, used only in RC_TRACE builds (tests): asked
+	 * before an op copies a path its SQE will point at (openat, statx,
+	 * linkat, renameat; op->opcode is set); true makes the copy fail as
+	 * if memory were exhausted (the prep answers -ENOMEM).
+	 */
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 };
 
 extern const struct rc_buf_ops rc_buf_heap;
