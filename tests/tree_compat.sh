@@ -605,8 +605,10 @@ test_progress()
 		{ fail "--progress: the final line is not 100%, 4/4 files"
 		  show_file "stdout and stderr" both; }
 	# not a terminal: a line every interval while it runs (a log)
-	seeded_files slow $((2 * MiB)):src/big
-	RINGCP_PROGRESS_INTERVAL_MS=20 rc_run -a -Q 1 -B 4K --fsync \
+	# (4 KiB at a time, one in flight: over a thousand turns of the loop,
+	# a line at most every millisecond)
+	seeded_files slow $((8 * MiB)):src/big
+	RINGCP_PROGRESS_INTERVAL_MS=1 rc_run -a -Q 1 -B 4K --fsync \
 		--progress src/ d3
 	assert_status 0
 	[ "$(grep -c ' files$' "$RC_ERR")" -ge 2 ] ||
