@@ -64,6 +64,7 @@ static bool rc_up_to_date(struct rc_tree *t, struct rc_dir *d,
 	bool same_time;
 
 	if (d->fresh || d->dst_fd < 0 || o->cp ||
+	    (!o->times && !o->checksum && !o->update && !o->ignore_existing) ||
 	    fstatat(d->dst_fd, dst_name, &ds, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
 	if (o->ignore_existing)
