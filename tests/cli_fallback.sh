@@ -147,7 +147,7 @@ test_harness()
 	sc=$build/scenarios/tree_chaos
 	mut=$build/mutants/sync_early_put/tree_chaos
 	[ -x "$sc" ] && [ -x "$mut" ] || t_skip "no $sc or $mut (make builds them)"
-	rc_run_cmd "$sc" --fallback --ops=4 --seed=16
+	rc_run_cmd "$sc" --fallback --ops=2 --seed=16
 	assert_status 0 || show_run
 	assert_contains "tree_chaos --fallback" "$RC_OUT" " 0 violations"
 	rc_run_cmd "$mut" --fallback --ops=1 --seed=16
