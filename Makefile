@@ -15,6 +15,8 @@
 #   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
+#   make install    the command and its man page under PREFIX (/usr/local;
+#                   DESTDIR for staging)
 #   make clean      remove build/
 #
 # Variants live in build/<variant>/: gcc, clang, asan (clang + ASan/UBSan).
@@ -90,7 +92,7 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant safety-check bench report \
+.PHONY: all variant check deps clean test-variant safety-check bench report install \
 	gate baseline layers
 
 all: deps-quiet
@@ -98,7 +100,7 @@ all: deps-quiet
 	@ln -sfn gcc/ringcp build/ringcp
 
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
-	$(MUTANT_BINS)
+	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
 # the engine: production objects, and trace (harness) objects
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS)
@@ -135,6 +137,16 @@ $(BUILD)/cmd/%.o: cmd/%.c $(wildcard cmd/*.h) $(PUBLIC_HDRS)
 $(BUILD)/ringcp: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS)) $(LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDFLAGS_SAN) $(LDLIBS)
+
+# tests/cli_faults.sh's FUSE filesystem that injects EIO, ENOSPC and stalls
+# (test infrastructure: no sanitizer, no engine)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
+$(BUILD)/tests-fuse/faultfs: tests/fuse/faultfs.c
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE $(FUSE_CFLAGS) -o $@ $< \
+		$(FUSE_LIBS)
 
 # the measurement driver of the buffer-strategy sweep (production library)
 $(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(PUBLIC_HDRS)
@@ -240,6 +252,12 @@ deps:
 
 deps-quiet:
 	@scripts/deps.sh --build-only --quiet
+
+# the command (the gcc build) and its man page
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 build/gcc/ringcp $(DESTDIR)$(PREFIX)/bin/ringcp
+	install -D -m 644 man/ringcp.1 $(DESTDIR)$(PREFIX)/share/man/man1/ringcp.1
 
 clean:
 	rm -rf build

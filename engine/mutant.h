@@ -58,6 +58,9 @@
  *                              (core/teardown.c)
  *   RC_MUTANT_JOB_FREE_EARLY   a tree job is freed once its CLOSEs are
  *                              sent, before their CQEs (tree/job.c)
+ *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
+ *                              buffer back before the op has run and
+ *                              answered
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -73,7 +76,8 @@
      defined(RC_MUTANT_PATH_FREE_AT_CANCEL) || \
      defined(RC_MUTANT_STATX_FREE_AT_CANCEL) || \
      defined(RC_MUTANT_UD_REUSE) || defined(RC_MUTANT_SKIP_BARRIER) || \
-     defined(RC_MUTANT_JOB_FREE_EARLY)) && !defined(RC_TRACE)
+     defined(RC_MUTANT_JOB_FREE_EARLY) || \
+     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif
 

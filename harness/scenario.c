@@ -50,6 +50,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --json=PATH     write the run's record (proof, coverage)\n"
 		"  --quarantine=M  freed buffers: guard pages or poison\n"
 		"  --buffers=S     buffer strategy (default: $RC_BUFFERS, heap)\n"
+		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -105,6 +106,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "json", required_argument, NULL, 'j' },
 		{ "quarantine", required_argument, NULL, 'q' },
 		{ "buffers", required_argument, NULL, 'b' },
+		{ "fallback", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -141,6 +143,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		case 'b':
 			s->harness.buffers = optarg;
 			break;
+		case 'F':
+			s->fallback = true;
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -161,9 +166,10 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 	if (!s->harness.buffers || !*s->harness.buffers)
 		s->harness.buffers = "heap";
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s", argv[0], s->seed, s->ops,
-		 s->harness.quarantine == RH_QUARANTINE_POISON ?
-		 " --quarantine=poison" : "", s->harness.buffers);
+		 " --ops=%" PRIu64 "%s --buffers=%s%s", argv[0], s->seed,
+		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
+		 " --quarantine=poison" : "", s->harness.buffers,
+		 s->fallback ? " --fallback" : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;
@@ -348,7 +354,7 @@ struct rc_ring *rh_scenario_ring(struct rh_scenario *s, unsigned entries)
 	int ret;
 
 	rh_scenario_ring_params(s, &p);
-	ret = rc_ring_create(&r, &p);
+	ret = s->fallback ? rc_ring_create_sync(&r, &p) : rc_ring_create(&r, &p);
 	if (ret) {
 		fprintf(stderr, "%s: cannot set up io_uring: %s: %s\n", s->name,
 			strerror(-ret), rc_setup_advice(ret));

@@ -57,6 +57,7 @@ struct rh_outcome {
 };
 
 struct rh_scenario {
+	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	const char *name;
 	uint64_t seed, rng;
 	uint64_t ops;			/* --ops: iterations to run */

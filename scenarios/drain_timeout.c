@@ -162,7 +162,7 @@ static int tree_part(struct rh_scenario *s)
 	char dst[] = "/var/tmp/rc-drain-dst-XXXXXX";
 	char held[PATH_MAX];
 	struct abort_hold h = { 0 };
-	struct rc_tree_src one;
+	struct rc_tree_src one = { .path = NULL };	/* .base NULL: not --files-from */
 	struct rc_tree_opts o = {
 		.recursive = true, .files_in_flight = 4,
 		.copy = { .queue_depth = 2, .block_size = 16384,

@@ -170,7 +170,7 @@ TEST(an_abort_removes_no_other_operands_file_from_a_staging_directory)
 				    .trace_arg = &c };
 	struct rc_tree_opts o = t_tree_opts(2, 1, 65536);
 	char root[64], a[128], b[128], dst[128], path[200];
-	struct rc_tree_src srcs[2] = { { a }, { b } };
+	struct rc_tree_src srcs[2] = { { .path = a }, { .path = b } };
 	struct rc_tree_stats st;
 	struct rc_ring *r;
 	int fill = 0;

@@ -14,6 +14,8 @@
  *   op.c        records, prep, release   -> buf.c
  *   buf.c       strategy dispatch        -> alloc.c (strategies: by table)
  *   buf_*.c     the strategies           -> buf_pool.c, alloc.c, ring.c
+ *   sync.c      the fallback backend     -> cqe.c, buf.c (called by
+ *               submit.c and teardown.c where r->sync)
  */
 #ifndef RC_CORE_H
 #define RC_CORE_H
@@ -52,6 +54,7 @@ struct rc_op_list {
 struct rc_ring {
 	struct io_uring uring;
 	bool uring_live;
+	bool sync;			/* the fallback: no io_uring (sync.c) */
 	struct io_uring_probe *probe;
 	unsigned features;		/* io_uring_params.features */
 
@@ -199,5 +202,11 @@ void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 /* A CQE the engine does not act on took a ring buffer: give it back (the
  * request that took it is over: its CQE is its last). */
 void rc_buf_return_selected(struct rc_ring *r, uint32_t cqe_flags);
+
+/* ---- sync.c ---- */
+
+/* The fallback ring: run every queued op now, answers to the ready list.
+ * Returns how many ran. */
+int rc_sync_run_queued(struct rc_ring *r);
 
 #endif

@@ -14,6 +14,8 @@ int rc_ring_reap(struct rc_ring *r)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	if (r->sync)
+		return 0;	/* answers went straight to the ready list */
 	io_uring_for_each_cqe(&r->uring, head, cqe) {
 		rc_trace(r, RC_EV_REAP, NULL, r, (size_t)cqe->user_data,
 			 cqe->res);

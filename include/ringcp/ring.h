@@ -289,6 +289,17 @@ extern const struct rc_buf_ops rc_buf_heap;
  */
 int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p);
 
+/*
+ * The fallback backend (engine/core/sync.c): a ring with no io_uring
+ * behind it, each op run at once by the matching system call; the same
+ * API, records and answers, one op at a time.  Buffer strategies heap and
+ * pool only.  For where rc_ring_create() fails.  Returns 0 or -errno.
+ */
+int rc_ring_create_sync(struct rc_ring **ringp, const struct rc_ring_params *p);
+
+/* true for a ring of rc_ring_create_sync() */
+bool rc_ring_is_sync(const struct rc_ring *r);
+
 /* Why io_uring could not be set up, and what to do: a static sentence. */
 const char *rc_setup_advice(int err);
 
