@@ -308,6 +308,7 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 	h.fds_kept_ok = 0;
 	rh_witness_begin();
 	h.fds_at_start = rh_count_fds();
+	rh_witness_reader_start();	/* its trace files are not the run's */
 	h.start_ns = rc_now_ns();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = rh_segv_handler;
@@ -797,6 +798,7 @@ uint64_t rh_harness_finish(void)
 				    detail);
 	}
 	s->fds_kept = h.leaked.count ? rh_ledger_fds_named(&h.ledger) : 0;
+	rh_witness_reader_stop();	/* it opens trace files as it reads */
 	fds = rh_count_fds();
 	if (h.fds_kept_ok)
 		s->fds_kept = h.fds_kept_ok < 0 && fds > h.fds_at_start ?
