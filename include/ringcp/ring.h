@@ -336,8 +336,9 @@ int rc_ring_cancel_all(struct rc_ring *r);
  * rc_op_cancel, but ask the kernel with a single ASYNC_CANCEL keyed on the
  * fd (IORING_ASYNC_CANCEL_FD | ALL, 5.19) or matching any request
  * (IORING_ASYNC_CANCEL_ANY | ALL).  Nothing is freed before each op's own
- * CQE, whatever that answer counts.  Returns the number of ops given up,
- * or -errno.
+ * CQE, whatever that answer counts.  On a fallback ring
+ * (rc_ring_create_sync) nothing is in flight and nothing is asked: queued
+ * ops of fd are released.  Returns the number of ops given up, or -errno.
  */
 int rc_ring_cancel_fd(struct rc_ring *r, int fd);
 
@@ -345,7 +346,9 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd);
  * The same through io_uring_register_sync_cancel (6.0), which returns when
  * the kernel has cancelled what it could (retrying -EALREADY) or after
  * timeout_ms (-ETIME).  The ops' own CQEs still have to be reaped.
- * Returns the number of ops given up, or -errno from the registration.
+ * On a fallback ring the queued ops run first, then those of fd that are
+ * ready are given up.  Returns the number of ops given up, or -errno from
+ * the registration.
  */
 int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms);
 
