@@ -285,6 +285,24 @@ int __wrap_close(int fd)
 	return __real_close(fd);
 }
 
+/*
+ * A fresh quarantine for the run.  Buffers an earlier run of this process
+ * still has handed out (lent to a ring it leaked on purpose, which keeps
+ * its memory) stay on its live list: forgetting them would leak the list.
+ */
+static void rh_harness_quarantine_start(const struct rh_harness_opts *opts)
+{
+	struct rh_qbuf *live = h.quarantine.live;
+	size_t count = h.quarantine.live_count, cap = h.quarantine.live_cap;
+
+	rh_quarantine_init(&h.quarantine, opts->quarantine,
+			   opts->quarantine_bytes ? opts->quarantine_bytes :
+						    64ull << 20);
+	h.quarantine.live = live;
+	h.quarantine.live_count = count;
+	h.quarantine.live_cap = cap;
+}
+
 int rh_harness_start(const struct rh_harness_opts *opts)
 {
 	struct sigaction sa;
@@ -300,9 +318,7 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 		exit(2);
 	}
 	rh_ledger_init(&h.ledger);
-	rh_quarantine_init(&h.quarantine, opts->quarantine,
-			   opts->quarantine_bytes ? opts->quarantine_bytes :
-						    64ull << 20);
+	rh_harness_quarantine_start(opts);
 	h.quarantine.report = rh_quarantine_report;
 	memset(&h.sum, 0, sizeof(h.sum));
 	h.fds_kept_ok = 0;

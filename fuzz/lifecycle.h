@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lifecycle fuzzer's program: what an input decodes to, and the state
+ * one input runs in (docs/fuzz.md).  Every byte string is a valid
+ * program: each step takes its opcode from one byte (modulo the number of
+ * steps) and its arguments from the bytes after it (0 once the input is
+ * used up), and a step that makes no sense in the current state (submit
+ * of an empty slot) is a no-op that still prints.
+ */
+#ifndef FZ_LIFECYCLE_H
+#define FZ_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringcp/ring.h"
+#include "stall.h"
+
+#define FZ_SLOTS	8	/* op records a program holds by number */
+#define FZ_STEPS	64	/* steps decoded from one input, at most */
+#define FZ_OPENED	(FZ_STEPS + 8)	/* fds openat handed back */
+#define FZ_FILE_LEN	(64 * 1024)	/* the data file */
+#define FZ_RING_LEAK_BUDGET 8	/* rings a process may leak on purpose
+				 * (a stalled read at teardown) */
+
+enum fz_slot_state {
+	FZ_EMPTY,	/* no record */
+	FZ_IDLE,	/* the program's: got, prepared or delivered */
+	FZ_ENGINE,	/* submitted: the engine's until rc_ring_next */
+};
+
+struct fz_slot {
+	struct rc_op *op;
+	enum fz_slot_state st;
+	int fd;			/* op->fd as prepared (cancel by fd) */
+	uint8_t opcode;		/* as prepared; 0xff: none */
+	bool hold_read;		/* reads the hold pipe */
+	bool stalled;		/* its buffer is the userfaultfd stall */
+};
+
+/* The fds one input runs with. */
+struct fz_fds {
+	int data;		/* the data file, O_RDWR */
+	int hold_r, hold_w;	/* an empty pipe: reads of hold_r wait */
+	int full_w, full_r;	/* a full pipe: writes to full_w wait */
+	int opened[FZ_OPENED];	/* openat's answers, the program's */
+	unsigned n_opened;
+};
+
+struct fz_state {
+	const uint8_t *in;
+	size_t size, pos;
+	struct rc_ring *r;
+	bool sync;		/* a ring of rc_ring_create_sync */
+	unsigned entries;
+	const char *strategy;
+	struct fz_slot slot[FZ_SLOTS];
+	struct fz_fds fds;
+	uint64_t hold_bytes;	/* written to hold_w: reads may get them */
+	struct rh_stall stall;
+	bool stall_on, stall_released;
+	unsigned leaked;	/* rings leaked on purpose: their requests
+				 * still name the data file (kept open) */
+	unsigned made;		/* names new%u / lnk%u handed out */
+	char log[16384];	/* the program so far, readable */
+	size_t log_len;
+};
+
+/* Decode and run one input; returns when the program is done. */
+void fz_run(struct fz_state *s);
+
+/* Tear the input's ring down (a held stall: leaked on purpose). */
+void fz_ring_destroy(struct fz_state *s);
+
+/* The work directory (made once per process) and its fd. */
+extern int fz_dir_fd;
+extern char fz_dir[];
+
+/* Append one line to the program's log (printf style). */
+void fz_log(struct fz_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A finding of the fuzzer's own oracle: print the program and abort. */
+void fz_fail(struct fz_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+#endif
