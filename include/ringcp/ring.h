@@ -431,8 +431,9 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 		      mode_t mode);
 int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags);
 /*
- * close(fd) through the ring.  Once submitted the op owns fd: if it is
- * cancelled before it ran, the engine closes fd itself.
+ * close(fd) through the ring.  Once submitted the op owns fd: if it never
+ * runs (cancelled, or its chain failed: it comes back -ECANCELED), the
+ * engine closes fd itself.
  */
 int rc_op_prep_close(struct rc_op *op, int fd);
 
