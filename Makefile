@@ -256,13 +256,23 @@ endef
 $(foreach m,$(MUTANTS),$(eval $(call FUZZ_MUTANT_RULES,$(m))))
 
 # the coverage build: no sanitizer, libFuzzer only to replay the corpus
-$(FUZZ_COV)/lifecycle: $(FUZZ_SRCS) $(FUZZ_HDRS) $(ENGINE_SRCS) $(ENGINE_HDRS) \
-		$(HARNESS_SRCS) $(HARNESS_HDRS)
+$(FUZZ_COV)/engine/%.o: engine/%.c $(ENGINE_HDRS)
 	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_COV_CFLAGS) -Iengine -c -o $@ $<
+
+$(FUZZ_COV)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_COV_CFLAGS) -Iharness $(HARNESS_CFLAGS) -c -o $@ $<
+
+$(FUZZ_COV)/lifecycle: $(FUZZ_SRCS) $(FUZZ_HDRS) \
+		$(patsubst harness/%.c,$(FUZZ_COV)/harness/%.o,$(HARNESS_SRCS)) \
+		$(patsubst engine/%.c,$(FUZZ_COV)/engine/%.o,$(ENGINE_SRCS))
 	$(quiet) LD $@
-	$(Q)clang $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -Iengine -Iharness -Ifuzz \
-		$(HARNESS_CFLAGS) -o $@ $(FUZZ_SRCS) $(ENGINE_SRCS) \
-		$(HARNESS_SRCS) $(HARNESS_LDLIBS) $(LDLIBS) $(HARNESS_LDLIBS)
+	$(Q)clang $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -Iharness -Ifuzz -o $@ \
+		$(FUZZ_SRCS) $(HARNESS_LDLIBS) $(filter %.o,$^) $(LDLIBS) \
+		$(HARNESS_LDLIBS)
 
 .PHONY: fuzz fuzz-build fuzz-mutants fuzz-ci
 fuzz-build: $(FUZZ)/lifecycle $(FUZZ_COV)/lifecycle
