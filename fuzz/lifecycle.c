@@ -438,6 +438,8 @@ static void fz_delivered(struct fz_state *s, struct rc_op *op)
 	    s->fds.n_opened < FZ_OPENED)
 		s->fds.opened[s->fds.n_opened++] = op->res;
 	sl->st = FZ_IDLE;
+	sl->has_prev = true;	/* for a late duplicate of this life's CQE */
+	sl->prev_life = rc_op_life(op);
 	sl->opcode = 0xff;	/* delivered: prepare again before a submit */
 	sl->fd = -1;
 }
@@ -577,19 +579,17 @@ static void fz_stale(struct fz_state *s)
 	unsigned i = fz_byte(s) % FZ_SLOTS;
 	struct fz_slot *sl = &s->slot[i];
 	struct io_uring_sqe *sqe;
-	uint32_t life;
 
 	fz_log(s, "stale-cqe slot %u", i);
-	if (sl->st == FZ_EMPTY || s->sync)
-		return fz_log(s, "  nothing to forge");
-	life = rc_op_life(sl->op);
-	if (!life)
-		return fz_log(s, "  no previous life");
+	if (sl->st == FZ_EMPTY || s->sync || !sl->has_prev)
+		return fz_log(s, "  nothing to forge (no earlier life seen)");
 	sqe = io_uring_get_sqe(rc_ring_uring(s->r));
 	if (!sqe)
 		return fz_log(s, "  SQ full");
 	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, rc_ud_encode(sl->op, RC_UD_OP, life - 1));
+	/* the user_data the op's CQE carried when it last came back */
+	io_uring_sqe_set_data64(sqe, rc_ud_encode(sl->op, RC_UD_OP,
+						  sl->prev_life));
 	io_uring_submit(rc_ring_uring(s->r));
 }
 

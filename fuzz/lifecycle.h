@@ -37,6 +37,8 @@ struct fz_slot {
 	uint8_t opcode;		/* as prepared; 0xff: none */
 	bool hold_read;		/* reads the hold pipe */
 	bool stalled;		/* its buffer is the userfaultfd stall */
+	bool has_prev;		/* handed back once: prev_life is known */
+	uint32_t prev_life;	/* the op's life when it last came back */
 };
 
 /* The fds one input runs with. */

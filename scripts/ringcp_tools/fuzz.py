@@ -322,7 +322,8 @@ def cmd_run(a):
         log(f"fuzz: {merged} new input(s) merged into fuzz/corpus")
     covdir = os.path.join(TOP, "build", "fuzz-cov", "prof")
     os.makedirs(covdir, exist_ok=True)
-    cov = coverage(CORPUS if a.merge else work, covdir)
+    cov = None if a.no_coverage else coverage(CORPUS if a.merge else work,
+                                               covdir)
     execs = st.get("number_of_executed_units", 0)
     doc = {
         "what": "lifecycle fuzzing (fuzz/, docs/fuzz.md)",
@@ -470,6 +471,7 @@ def main():
     r.add_argument("--seconds", type=int, default=60)
     r.add_argument("--json", required=True)
     r.add_argument("--merge", action="store_true")
+    r.add_argument("--no-coverage", action="store_true")
     m = sub.add_parser("mutants")
     m.add_argument("--seconds", type=int, default=120)
     m.add_argument("--json", required=True)

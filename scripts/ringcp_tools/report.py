@@ -88,6 +88,8 @@ class Results:
         self.witness_cost = load(os.path.join(results, "harness",
                                               "witness-cost.json"))
         self.buffers = load(os.path.join(results, "buffers.json"))
+        self.fuzz = load(os.path.join(results, "fuzz.json"))
+        self.fuzz_mutants = load(os.path.join(results, "fuzz-mutants.json"))
         self.targets = load(os.path.join(bench, "targets.json"))
         self.groups = {}
         for p in glob.glob(os.path.join(bench, "time-*.json")):
@@ -545,6 +547,49 @@ def safety(d, safety_doc, full=None, cost=None):
     witness_section(d, s, cost)
 
 
+def fuzz(d, run, mutants):
+    """Lifecycle fuzzing (docs/fuzz.md): a run's figures, coverage, and
+    the detection power against the mutants."""
+    d.p("## Lifecycle fuzzing (results/fuzz.json, results/fuzz-mutants.json)")
+    if not run and not mutants:
+        d.p("No fuzzing results: run `make fuzz` and `make fuzz-mutants`.")
+        return
+    if run:
+        d.p(f"`{run['command']}` (commit {run['commit'][:12]}): "
+            f"{n0(run['executions'])} executions in "
+            f"{secs(run['wall_seconds'])} "
+            f"({f2(run['executions_per_second'])} per second), "
+            f"{n0(run['edges_covered'])} edges, "
+            f"{n0(run['crashes'])} crashes; the corpus holds "
+            f"{n0(run['corpus_inputs'])} inputs.")
+        cov = (run.get("coverage") or {}).get("scopes", {})
+        if cov:
+            d.table(["code", "lines", "regions", "functions", "branches"],
+                    [[scope] + [f"{f2(v[k]['percent'])} % "
+                                f"({n0(v[k]['covered'])} of "
+                                f"{n0(v[k]['count'])})"
+                                for k in ("lines", "regions", "functions",
+                                          "branches")]
+                     for scope, v in sorted(cov.items())])
+            d.p("(llvm-cov of a coverage build replaying the corpus; "
+                "engine/ includes the copy and tree layers, which the "
+                "decoder does not drive.)")
+    if mutants:
+        d.p(f"Each mutant's fuzz target from the committed corpus "
+            f"(`{mutants['command']}`, a budget of "
+            f"{secs(mutants['budget_s'])} each, one at a time): "
+            f"{n0(mutants['found'])} of {n0(mutants['total'])} found.")
+        d.table(["mutant", "seconds", "executions", "caught by"],
+                [[m["mutant"],
+                  secs(m["seconds"]) if m.get("seconds") is not None
+                  else "-",
+                  n0(m["executions"]) if m.get("executions") is not None
+                  else "-",
+                  m.get("by", "") if m["found"] else
+                  "not found: " + m.get("reason", "")]
+                 for m in mutants["mutants"]])
+
+
 def write_report(R, out_md, checks):
     """REPORT.md at OUT_MD from the loaded results R and target checks."""
     d = Doc(R.dir, out_md)
@@ -560,6 +605,7 @@ def write_report(R, out_md, checks):
     syscalls(d, R.probes)
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
+    fuzz(d, R.fuzz, R.fuzz_mutants)
     with open(out_md, "w") as f:
         f.write("\n".join(d.lines).rstrip() + "\n")
 
