@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "harness.h"
 #include "lifecycle.h"
 
@@ -25,8 +26,10 @@ enum fz_step {
 	FZ_NEW_RING, FZ_READ, FZ_WRITE, FZ_OPENAT, FZ_STATX, FZ_CLOSE,
 	FZ_LINKAT, FZ_NOP, FZ_SUBMIT, FZ_FLUSH, FZ_CANCEL, FZ_CANCEL_FD,
 	FZ_CANCEL_ALL, FZ_REAP, FZ_WAIT_POSTED, FZ_RELEASE, FZ_FILL,
-	FZ_DESTROY, FZ_PUT, FZ_STALE, FZ_STALL, FZ_DRAIN,
+	FZ_DESTROY, FZ_PUT, FZ_STALE, FZ_STALL, FZ_DRAIN, FZ_COPY,
+	FZ_PUMP, FZ_PUMP_ABORT,
 	FZ__STEPS,
+	FZ_FLUSH_REAP = FZ__STEPS,	/* opcodes past the last step */
 };
 
 static const char *const fz_strategies[] = {
@@ -113,6 +116,7 @@ void fz_ring_destroy(struct fz_state *s)
 
 	if (!s->r)
 		return;
+	fz_pump_end(s);
 	for (i = 0; i < FZ_SLOTS; i++) {
 		fz_slot_forget_close(&s->slot[i]);
 		s->slot[i] = (struct fz_slot){ .opcode = 0xff, .fd = -1 };
@@ -408,9 +412,14 @@ static void fz_submit_slot(struct fz_state *s, unsigned i)
 /* ---- completions ---- */
 
 /* What an op handed back must be: the program's own, and a sane answer. */
+static void fz_pump_back(struct fz_state *s, struct rc_op *op);
+
 static void fz_delivered(struct fz_state *s, struct rc_op *op)
 {
 	struct fz_slot *sl = op->user_tag == FZ_TAG ? op->user : NULL;
+
+	if (op->user_tag == RC_PUMP_TAG)
+		return fz_pump_back(s, op);
 
 	if (!sl || sl < s->slot || sl >= s->slot + FZ_SLOTS)
 		fz_fail(s, "rc_ring_next handed back op %p the program never "
@@ -461,6 +470,173 @@ static void fz_reap(struct fz_state *s)
 		fz_delivered(s, op);
 }
 
+/* ---- copies: rc_copy_fd, and a pump sharing the ring ---- */
+
+void fz_check_copy(struct fz_state *s, int dst, uint64_t len,
+		   const char *what)
+{
+	uint64_t a = 0, b = 1;
+	int src = openat(fz_dir_fd, "src", O_RDONLY | O_CLOEXEC);
+
+	if (src < 0 || rh_checksum_fd(src, len, &a) ||
+	    rh_checksum_fd(dst, len, &b) || a != b)
+		rh_harness_violation(RH_VIOL_CHECKSUM, RH_DET_CHECKSUM, NULL,
+				     "%s of %llu bytes: checksums %016llx / "
+				     "%016llx", what, (unsigned long long)len,
+				     (unsigned long long)a,
+				     (unsigned long long)b);
+	if (src >= 0)
+		close(src);
+}
+
+/* A new file for a copy's destination (the program's: closed at the end). */
+static int fz_new_dst(struct fz_state *s)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "pump%u", s->made++);
+	fd = openat(fz_dir_fd, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		fz_fail(s, "cannot create %s: %s", path, strerror(errno));
+	return fd;
+}
+
+static bool fz_engine_has_ops(struct fz_state *s)
+{
+	unsigned i;
+
+	for (i = 0; i < FZ_SLOTS; i++)
+		if (s->slot[i].st == FZ_ENGINE)
+			return true;
+	return s->pump_st == FZ_PUMP_ACTIVE;
+}
+
+struct fz_chaos {
+	unsigned turn, at;
+};
+
+/* The copy loop's hook: cancel one op at turn `at` (0: never). */
+static int fz_chaos(void *arg, unsigned busy)
+{
+	struct fz_chaos *c = arg;
+
+	return ++c->turn == c->at && busy ? RC_CHAOS_CANCEL_OP : RC_CHAOS_NONE;
+}
+
+/* COPY depth bs chaos: rc_copy_fd of src into a new file on this ring */
+static void fz_copy(struct fz_state *s)
+{
+	uint8_t qd = fz_byte(s), bs = fz_byte(s), at = fz_byte(s) % 8;
+	struct fz_chaos chaos = { .at = at };
+	struct rc_copy_opts o = {
+		.queue_depth = 1 + qd % 4,
+		.block_size = bs & 1 ? 16384 : 4096,
+		.no_fallocate = true,
+		.chaos = fz_chaos,
+		.chaos_arg = &chaos,
+		.drain_ms = 2000,
+	};
+	enum rc_copy_side side = RC_SIDE_NONE;
+	int src, dst, drain_err = 0;
+	int64_t n;
+
+	fz_log(s, "copy depth %u block %u%s", o.queue_depth, o.block_size,
+	       at ? " cancel one op on a turn" : "");
+	fz_ring(s);
+	if (fz_engine_has_ops(s))
+		return fz_log(s, "  not now: the program's ops are in flight");
+	src = openat(fz_dir_fd, "src", O_RDONLY | O_CLOEXEC);
+	dst = fz_new_dst(s);
+	n = rc_copy_fd(s->r, src, dst, FZ_FILE_LEN, &o, &side, &drain_err);
+	fz_log(s, "  copied %lld", (long long)n);
+	if (n == FZ_FILE_LEN)
+		fz_check_copy(s, dst, FZ_FILE_LEN, "rc_copy_fd");
+	else if (n != -ECANCELED || !at)
+		fz_fail(s, "rc_copy_fd answered %lld (side %d, drain %d)",
+			(long long)n, side, drain_err);
+	if (drain_err)
+		fz_fail(s, "rc_copy_fd could not drain: %s", strerror(-drain_err));
+	close(src);
+	close(dst);
+}
+
+/* PUMP depth bs: a pump of src into a new file; its ops come back by reap */
+static void fz_pump(struct fz_state *s)
+{
+	uint8_t qd = fz_byte(s), bs = fz_byte(s);
+	int ret;
+
+	fz_log(s, "pump depth %u block %u%s", 1 + qd % 4,
+	       bs & 1 ? 16384 : 4096, bs & 2 ? " exact end" : "");
+	if (s->pump_st != FZ_PUMP_NONE)
+		return fz_log(s, "  one pump per input");
+	s->pump_opts = (struct rc_copy_opts){
+		.queue_depth = 1 + qd % 4,
+		.block_size = bs & 1 ? 16384 : 4096,
+		.no_fallocate = true,
+		.drain_ms = 2000,
+	};
+	s->pump_src = openat(fz_dir_fd, "src", O_RDONLY | O_CLOEXEC);
+	s->pump_dst = fz_new_dst(s);
+	s->pump_st = FZ_PUMP_ACTIVE;
+	ret = rc_pump_start(&s->pump, fz_ring(s), s->pump_src, s->pump_dst, 0,
+			    FZ_FILE_LEN, bs & 2, &s->pump_opts);
+	if (ret) {
+		fz_log(s, "  start: %s", strerror(-ret));
+		fz_pump_end(s);
+	}
+}
+
+/* One of the pump's ops, handed back: on to the pump; a pump done whole
+ * must have copied src exactly. */
+static void fz_pump_back(struct fz_state *s, struct rc_op *op)
+{
+	int ret;
+
+	if (s->pump_st != FZ_PUMP_ACTIVE || rc_pump_of(op) != &s->pump)
+		fz_fail(s, "rc_ring_next handed back a pump's op %p after the "
+			"pump was given up", (void *)op);
+	ret = rc_pump_complete(&s->pump, op);
+	if (!rc_pump_done(&s->pump))
+		return;
+	fz_log(s, "  pump done: %s, eof %llu", ret ? strerror(-ret) : "ok",
+	       (unsigned long long)rc_pump_eof(&s->pump));
+	if (!ret && rc_pump_eof(&s->pump) != FZ_FILE_LEN)
+		fz_fail(s, "the pump ended at %llu of %u bytes",
+			(unsigned long long)rc_pump_eof(&s->pump), FZ_FILE_LEN);
+	if (!ret)
+		fz_check_copy(s, s->pump_dst, FZ_FILE_LEN, "pump");
+	fz_pump_end(s);
+}
+
+void fz_pump_end(struct fz_state *s)
+{
+	if (s->pump_st != FZ_PUMP_ACTIVE)
+		return;
+	rc_pump_end(&s->pump);
+	s->pump_st = FZ_PUMP_GONE;
+}
+
+/* The ring's ops were all given up: the pump keeps nothing in flight. */
+static void fz_pump_forget(struct fz_state *s)
+{
+	if (s->pump_st != FZ_PUMP_ACTIVE)
+		return;
+	rc_pump_forget(&s->pump);
+	s->pump_st = FZ_PUMP_GONE;
+}
+
+static void fz_pump_abort(struct fz_state *s)
+{
+	fz_log(s, "pump-abort");
+	if (s->pump_st != FZ_PUMP_ACTIVE)
+		return;
+	rc_pump_abort(&s->pump);	/* its slots are gone with it */
+	s->pump_st = FZ_PUMP_GONE;
+}
+
 /* ---- cancellation ---- */
 
 static void fz_cancel(struct fz_state *s)
@@ -507,6 +683,8 @@ static void fz_cancel_fd(struct fz_state *s)
 			 rc_ring_cancel_fd(s->r, fd);
 	fz_log(s, "  answer %d", ret);
 	fz_gave_up_fd(s, fd);
+	if (fd < 0)
+		fz_pump_forget(s);
 }
 
 static void fz_cancel_all(struct fz_state *s)
@@ -520,6 +698,7 @@ static void fz_cancel_all(struct fz_state *s)
 	if (ret)
 		fz_log(s, "  answer %d", ret);
 	fz_gave_up_fd(s, -1);
+	fz_pump_forget(s);
 }
 
 /* ---- holding requests in the kernel, and letting them go ---- */
@@ -696,6 +875,19 @@ static void fz_step(struct fz_state *s, enum fz_step step)
 		break;
 	case FZ_STALE: fz_stale(s); break;
 	case FZ_STALL: fz_stall(s); break;
+	case FZ_COPY: fz_copy(s); break;
+	case FZ_PUMP: fz_pump(s); break;
+	case FZ_PUMP_ABORT: fz_pump_abort(s); break;
+	case FZ_FLUSH_REAP:
+		fz_log(s, "reap all (no wait)");
+		if (s->r) {
+			struct rc_op *op;
+
+			rc_ring_wait(s->r, 0, 0);
+			while ((op = rc_ring_next(s->r)))
+				fz_delivered(s, op);
+		}
+		break;
 	case FZ_DRAIN:
 		fz_log(s, "drain (2 ms)");
 		if (s->r)
@@ -706,11 +898,24 @@ static void fz_step(struct fz_state *s, enum fz_step step)
 	}
 }
 
+/*
+ * A step's opcode: the byte's low 5 bits, so that a step added later (up to
+ * 32) leaves the meaning of the committed corpus alone; the numbers no step
+ * has yet are a reap that hands back everything without waiting.
+ */
+static enum fz_step fz_opcode(uint8_t b)
+{
+	b &= 31;
+	if (b < FZ__STEPS)
+		return (enum fz_step)b;
+	return FZ_FLUSH_REAP;
+}
+
 void fz_run(struct fz_state *s)
 {
 	unsigned n;
 
 	for (n = 0; n < FZ_STEPS && s->pos < s->size; n++) {
-		fz_step(s, (enum fz_step)(fz_byte(s) % FZ__STEPS));
+		fz_step(s, fz_opcode(fz_byte(s)));
 	}
 }

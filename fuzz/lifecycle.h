@@ -2,10 +2,11 @@
 /*
  * The lifecycle fuzzer's program: what an input decodes to, and the state
  * one input runs in (docs/fuzz.md).  Every byte string is a valid
- * program: each step takes its opcode from one byte (modulo the number of
- * steps) and its arguments from the bytes after it (0 once the input is
- * used up), and a step that makes no sense in the current state (submit
- * of an empty slot) is a no-op that still prints.
+ * program: each step takes its opcode from the low 5 bits of one byte
+ * (numbers past the last step: hand back what completed) and its
+ * arguments from the bytes after it (0 once the input is used up), and a
+ * step that makes no sense in the current state (submit of an empty slot)
+ * is a no-op that still prints.
  */
 #ifndef FZ_LIFECYCLE_H
 #define FZ_LIFECYCLE_H
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ringcp/copy.h"
 #include "ringcp/ring.h"
 #include "stall.h"
 
@@ -50,6 +52,13 @@ struct fz_fds {
 	unsigned n_opened;
 };
 
+enum fz_pump_state {
+	FZ_PUMP_NONE,
+	FZ_PUMP_ACTIVE,		/* started: its ops come back through reap */
+	FZ_PUMP_GONE,		/* ended, aborted or forgotten: only its fds
+				 * are left (closed after the ring) */
+};
+
 struct fz_state {
 	const uint8_t *in;
 	size_t size, pos;
@@ -62,6 +71,11 @@ struct fz_state {
 	uint64_t hold_bytes;	/* written to hold_w: reads may get them */
 	struct rh_stall stall;
 	bool stall_on, stall_released;
+	/* a pump of the src file into a new file, sharing the ring */
+	struct rc_pump pump;
+	struct rc_copy_opts pump_opts;
+	enum fz_pump_state pump_st;
+	int pump_src, pump_dst;
 	unsigned leaked;	/* rings leaked on purpose: their requests
 				 * still name the data file (kept open) */
 	unsigned made;		/* names new%u / lnk%u handed out */
@@ -75,7 +89,15 @@ void fz_run(struct fz_state *s);
 /* Tear the input's ring down (a held stall: leaked on purpose). */
 void fz_ring_destroy(struct fz_state *s);
 
-/* The work directory (made once per process) and its fd. */
+/* End the pump (aborting it if busy) before its ring goes. */
+void fz_pump_end(struct fz_state *s);
+
+/* Check a destination fd against the src file's first len bytes. */
+void fz_check_copy(struct fz_state *s, int dst, uint64_t len,
+		   const char *what);
+
+/* The work directory (made once per process) and its fd; "src", a file of
+ * FZ_FILE_LEN bytes nothing writes, is what copies and pumps read. */
 extern int fz_dir_fd;
 extern char fz_dir[];
 

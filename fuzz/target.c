@@ -69,7 +69,8 @@ static void fz_rm_made(void)
 		return;
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, "new", 3) ||
-		    !strncmp(de->d_name, "lnk", 3))
+		    !strncmp(de->d_name, "lnk", 3) ||
+		    !strncmp(de->d_name, "pump", 4))
 			unlinkat(fz_dir_fd, de->d_name, 0);
 	closedir(d);
 }
@@ -78,6 +79,7 @@ static void fz_cleanup_dir(void)
 {
 	fz_rm_made();
 	unlinkat(fz_dir_fd, "data", 0);
+	unlinkat(fz_dir_fd, "src", 0);
 	rmdir(fz_dir);
 }
 
@@ -99,6 +101,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fd = openat(fz_dir_fd, "data", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fz_dir_fd < 0 || fd < 0 || rh_fill_fd(fd, FZ_FILE_LEN, 1) < 0) {
 		perror("fuzz: data file");
+		exit(2);
+	}
+	close(fd);
+	fd = openat(fz_dir_fd, "src", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || rh_fill_fd(fd, FZ_FILE_LEN, 2) < 0) {
+		perror("fuzz: src file");
 		exit(2);
 	}
 	close(fd);
@@ -171,6 +179,10 @@ static void fz_input_end(struct fz_state *s)
 		rh_stall_destroy(&s->stall);
 	for (i = 0; i < s->fds.n_opened; i++)
 		close(s->fds.opened[i]);
+	if (s->pump_st != FZ_PUMP_NONE) {
+		close(s->pump_src);
+		close(s->pump_dst);
+	}
 	if (s->leaked)	/* a leaked ring's read names it, and its own fd */
 		rh_harness_fds_kept((int)s->leaked);
 	else

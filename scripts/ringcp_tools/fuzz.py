@@ -42,11 +42,11 @@ MAX_LEN = 256
 STEPS = ["new_ring", "read", "write", "openat", "statx", "close", "linkat",
          "nop", "submit", "flush", "cancel", "cancel_fd", "cancel_all",
          "reap", "wait_posted", "release", "fill", "destroy", "put",
-         "stale", "stall", "drain"]
+         "stale", "stall", "drain", "copy", "pump", "pump_abort"]
 ARGS = {"new_ring": 2, "read": 4, "write": 4, "openat": 3, "statx": 3,
         "close": 3, "linkat": 2, "nop": 2, "submit": 1, "cancel": 1,
         "cancel_fd": 2, "reap": 2, "release": 2, "fill": 1, "put": 1,
-        "stale": 1, "stall": 1}
+        "stale": 1, "stall": 1, "copy": 3, "pump": 2}
 # argument values
 HEAP, POOL, FIXED, RING, SYNC_HEAP, SYNC_POOL = range(6)
 E4, E8, E32 = 0, 1, 3
@@ -149,6 +149,20 @@ SEEDS = {
     "switch_strategies": [("new_ring", POOL, E8), ("fill", 2),
                           ("new_ring", RING, E8), ("fill", 2),
                           ("new_ring", FIXED, E8), ("fill", 2)],
+    "copy": [("copy", 1, 0, 0)],
+    "copy_pool_deep": [("new_ring", POOL, E8), ("copy", 3, 1, 0)],
+    "copy_chaos": [("copy", 3, 0, 3), ("copy", 2, 1, 1)],
+    "copy_ring": [("new_ring", RING, E8), ("copy", 3, 0, 0)],
+    "copy_fallback": [("new_ring", SYNC_POOL, E8), ("copy", 2, 0, 0)],
+    "pump_reaped": [("pump", 1, 1)] + [("reap", 7, 1)] * 20,
+    "pump_pool": [("new_ring", POOL, E8), ("pump", 3, 1)]
+                 + [("reap", 7, 1)] * 8,
+    "pump_cancel_all": [("pump", 2, 0), ("reap", 7, 1), ("cancel_all",),
+                        ("drain",)],
+    "pump_abort": [("pump", 3, 0), ("reap", 2, 1), ("pump_abort",),
+                   ("drain",)],
+    "pump_beside_held_reads": [("pump", 2, 2), ("fill", 2), ("reap", 7, 1),
+                               ("reap", 7, 1), ("destroy",)],
     "cancel_twice": [("read", 0, HOLD, 1, 0), ("submit", 0), ("flush",),
                      ("cancel", 0), ("cancel_all",), ("cancel_fd", 0, ANY),
                      ("drain",)],
@@ -376,13 +390,8 @@ def mutant_names():
 
 
 # Mutants the decoder cannot reach: why (the fuzzer drives engine/core's
-# API; these break the layers above it).
+# API and engine/copy's pump and rc_copy_fd; these break the tree copy).
 OUT_OF_REACH = {
-    "borrowed_buffer": "decoder cannot express it: the mutant is in "
-                       "engine/copy/pump.c (the copy loop), which the "
-                       "decoder does not drive",
-    "user_free": "decoder cannot express it: engine/copy/pump.c",
-    "pool_put_in_flight": "decoder cannot express it: engine/copy/pump.c",
     "fd_close_early": "decoder cannot express it: engine/tree (a tree "
                       "abort), which the decoder does not drive",
     "job_free_early": "decoder cannot express it: engine/tree/job.c",
