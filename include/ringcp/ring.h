@@ -247,6 +247,11 @@ enum rc_trace_event {
 				 * given back (the kernel is proven done) */
 	RC_EV_RING_LEAK,	/* buf = the ring: teardown could not prove
 				 * the kernel done: everything is kept */
+	RC_EV_RING_PROVEN,	/* buf = the ring: teardown's barrier proved
+				 * the kernel done with it; what it still had
+				 * in flight (its CQEs went with the ring)
+				 * touches nothing any more.  Sent before the
+				 * records and buffers are given back */
 	RC_EV__COUNT,
 };
 
