@@ -122,7 +122,7 @@ void fz_ring_destroy(struct fz_state *s)
 		s->slot[i] = (struct fz_slot){ .opcode = 0xff, .fd = -1 };
 	}
 	rh_harness_add_ring(s->r);
-	ret = rc_ring_destroy(s->r, stalled ? 50 : 5000);
+	ret = rc_ring_destroy(s->r, stalled ? 50 : 300);
 	fz_log(s, "  destroy: %s", ret ? strerror(-ret) : "ok");
 	if (ret && stalled)
 		s->leaked++;

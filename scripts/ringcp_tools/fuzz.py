@@ -163,6 +163,9 @@ SEEDS = {
                    ("drain",)],
     "pump_beside_held_reads": [("pump", 2, 2), ("fill", 2), ("reap", 7, 1),
                                ("reap", 7, 1), ("destroy",)],
+    "drain_flagged_held_read": [("read", 0, HOLD, 1, LINK | DRAIN),
+                                ("submit", 0), ("flush",), ("reap", 7, 1),
+                                ("reap", 7, 1)],
     "cancel_twice": [("read", 0, HOLD, 1, 0), ("submit", 0), ("flush",),
                      ("cancel", 0), ("cancel_all",), ("cancel_fd", 0, ANY),
                      ("drain",)],
@@ -407,7 +410,8 @@ def cmd_mutants(a):
         binary = os.path.join(FUZZ, "mutants", m, "lifecycle")
         row = {"mutant": m, "budget_s": a.seconds}
         if m in OUT_OF_REACH:
-            row.update(found=False, reason=OUT_OF_REACH[m])
+            row.update(found=False, out_of_reach=True,
+                       reason=OUT_OF_REACH[m])
             rows.append(row)
             log(f"fuzz: {m}: skipped: {OUT_OF_REACH[m]}")
             continue

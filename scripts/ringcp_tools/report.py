@@ -28,6 +28,10 @@ def f2(x):
     return "%.2f" % x
 
 
+def f1(x):
+    return "%.1f" % x
+
+
 def n0(x):
     return "{:,}".format(int(round(x)))
 
@@ -557,36 +561,39 @@ def fuzz(d, run, mutants):
     if run:
         d.p(f"`{run['command']}` (commit {run['commit'][:12]}): "
             f"{n0(run['executions'])} executions in "
-            f"{secs(run['wall_seconds'])} "
-            f"({f2(run['executions_per_second'])} per second), "
+            f"{f1(run['wall_seconds'])} s "
+            f"({f1(run['executions_per_second'])} per second), "
             f"{n0(run['edges_covered'])} edges, "
             f"{n0(run['crashes'])} crashes; the corpus holds "
-            f"{n0(run['corpus_inputs'])} inputs.")
+            f"{n0(run['corpus_inputs'])} inputs "
+            f"({n0(run['corpus_merged_new'])} new from this run).")
         cov = (run.get("coverage") or {}).get("scopes", {})
         if cov:
             d.table(["code", "lines", "regions", "functions", "branches"],
-                    [[scope] + [f"{f2(v[k]['percent'])} % "
+                    [[scope] + [f"{f1(v[k]['percent'])} % "
                                 f"({n0(v[k]['covered'])} of "
                                 f"{n0(v[k]['count'])})"
                                 for k in ("lines", "regions", "functions",
                                           "branches")]
                      for scope, v in sorted(cov.items())])
             d.p("(llvm-cov of a coverage build replaying the corpus; "
-                "engine/ includes the copy and tree layers, which the "
-                "decoder does not drive.)")
+                "engine/ includes the tree copy, which the decoder does "
+                "not drive.)")
     if mutants:
-        d.p(f"Each mutant's fuzz target from the committed corpus "
-            f"(`{mutants['command']}`, a budget of "
-            f"{secs(mutants['budget_s'])} each, one at a time): "
-            f"{n0(mutants['found'])} of {n0(mutants['total'])} found.")
+        reach = [m for m in mutants["mutants"] if not m.get("out_of_reach")]
+        d.p(f"Detection power (`{mutants['command']}`): each mutant's fuzz "
+            f"target from the committed corpus, one at a time, a budget of "
+            f"{f1(mutants['budget_s'])} s each: "
+            f"{n0(sum(1 for m in reach if m['found']))} of "
+            f"{n0(len(reach))} mutants in the decoder's reach found.")
         d.table(["mutant", "seconds", "executions", "caught by"],
                 [[m["mutant"],
-                  secs(m["seconds"]) if m.get("seconds") is not None
-                  else "-",
+                  f1(m["seconds"]) if m.get("seconds") is not None else "-",
                   n0(m["executions"]) if m.get("executions") is not None
                   else "-",
                   m.get("by", "") if m["found"] else
-                  "not found: " + m.get("reason", "")]
+                  ("out of reach: " if m.get("out_of_reach") else
+                   "NOT found: ") + m.get("reason", "")]
                  for m in mutants["mutants"]])
 
 
