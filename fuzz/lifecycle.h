@@ -78,6 +78,8 @@ struct fz_state {
 	int pump_src, pump_dst;
 	unsigned leaked;	/* rings leaked on purpose: their requests
 				 * still name the data file (kept open) */
+	unsigned leaked_slow;	/* rings leaked with nothing in flight (the
+				 * kernel did not free them in time) */
 	unsigned made;		/* names new%u / lnk%u handed out */
 	char log[16384];	/* the program so far, readable */
 	size_t log_len;

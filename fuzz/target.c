@@ -183,9 +183,10 @@ static void fz_input_end(struct fz_state *s)
 		close(s->pump_src);
 		close(s->pump_dst);
 	}
-	if (s->leaked)	/* a leaked ring's read names it, and its own fd */
-		rh_harness_fds_kept((int)s->leaked);
-	else
+	/* a leaked ring keeps its own fd; a stalled read's names the data */
+	if (s->leaked || s->leaked_slow)
+		rh_harness_fds_kept((int)(s->leaked + s->leaked_slow));
+	if (!s->leaked)
 		close(s->fds.data);
 	close(s->fds.hold_r);
 	close(s->fds.hold_w);
