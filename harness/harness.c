@@ -486,6 +486,24 @@ static void rh_add_latency(uint64_t ns)
 	h.latencies[h.lat_count++] = ns;
 }
 
+/*
+ * The ring is proven gone: the buffers of what it still had in flight are
+ * the program's again (their CQEs went with the ring), as at a DELIVER or
+ * RELEASE: the engine gives them back next (h.lock held).
+ */
+static void rh_harness_ring_proven(const void *ring)
+{
+	const struct rh_ledger_op *o;
+	size_t i = 0;
+
+	while ((o = rc_hmap_next(&h.ledger.ops, &i))) {
+		if (o->ring != ring || !o->in_flight || !o->buf)
+			continue;
+		rh_asan_unpoison(o->buf, o->buf_size);
+		rh_valgrind_defined(o->buf, o->buf_size);
+	}
+}
+
 static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 			     const struct rc_op *op, const void *buf,
 			     size_t len, int64_t res)
@@ -495,6 +513,8 @@ static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 
 	(void)arg;
 	pthread_mutex_lock(&h.lock);
+	if (ev == RC_EV_RING_PROVEN)	/* before the ledger forgets them */
+		rh_harness_ring_proven(buf);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rh_ledger_event(&h.ledger, ev, op, buf, len, res);
 	if (ev == RC_EV_BUF_POISON) {
