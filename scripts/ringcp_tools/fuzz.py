@@ -286,7 +286,7 @@ def coverage(corpus, workdir):
     sums = {}
     for f in doc["data"][0]["files"]:
         rel = os.path.relpath(f["filename"], TOP)
-        for scope in ("engine/core/", "engine/"):
+        for scope in ("engine/core/", "engine/copy/", "engine/"):
             if rel.startswith(scope):
                 s = sums.setdefault(scope.rstrip("/"), {})
                 for k in ("lines", "regions", "functions", "branches"):
