@@ -318,8 +318,9 @@ def crashes_in(artifacts):
 
 
 def cmd_run(a):
-    if not os.path.exists(TARGET):
-        die("fuzz", f"{os.path.relpath(TARGET, TOP)} is not built "
+    target = a.binary or TARGET
+    if not os.path.exists(target):
+        die("fuzz", f"{os.path.relpath(target, TOP)} is not built "
             "(make fuzz-build)", 2)
     if not os.listdir(CORPUS):
         seed(CORPUS)
@@ -329,7 +330,7 @@ def cmd_run(a):
     artifacts = os.path.join(FUZZ, "crashes")
     before = set(crashes_in(artifacts))
     log(f"fuzz: {a.seconds} s from {len(os.listdir(CORPUS))} inputs")
-    rc, wall, text = libfuzzer(TARGET, [work], a.seconds, artifacts,
+    rc, wall, text = libfuzzer(target, [work], a.seconds, artifacts,
                                log_path=os.path.join(FUZZ, "run.log"))
     st = stats_of(text)
     new_crashes = sorted(set(crashes_in(artifacts)) - before)
@@ -489,6 +490,9 @@ def main():
     r.add_argument("--json", required=True)
     r.add_argument("--merge", action="store_true")
     r.add_argument("--no-coverage", action="store_true")
+    r.add_argument("--binary", default="",
+                   help="another fuzz target (a mutant's), for checking "
+                        "that a crash fails the run")
     m = sub.add_parser("mutants")
     m.add_argument("--seconds", type=int, default=120)
     m.add_argument("--json", required=True)
