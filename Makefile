@@ -12,7 +12,11 @@
 #   make gate       the regression gate: counters, timings side by side with
 #                   the baseline's commit, safety verdict (after make check)
 #   make baseline   record results/baseline.json on purpose (docs/gate.md)
-#   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind
+#   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind,
+#                   a short run of the lifecycle fuzzer
+#   make fuzz       the lifecycle fuzzer [FUZZ_S=60 seconds]: corpus merged,
+#                   coverage, results/fuzz.json (docs/fuzz.md); make
+#                   fuzz-mutants: each mutant's time to be found
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
 #   make install    the command and its man page under PREFIX (/usr/local;
