@@ -101,7 +101,7 @@ void fz_check_copy(struct fz_state *s, int dst, uint64_t len,
 /* The work directory (made once per process) and its fd; "src", a file of
  * FZ_FILE_LEN bytes nothing writes, is what copies and pumps read. */
 extern int fz_dir_fd;
-extern char fz_dir[];
+extern char fz_dir[64];
 
 /* Append one line to the program's log (printf style). */
 void fz_log(struct fz_state *s, const char *fmt, ...)

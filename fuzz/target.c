@@ -26,9 +26,11 @@
 #include "lifecycle.h"
 
 int fz_dir_fd = -1;
-char fz_dir[] = "/tmp/rc-fuzz-XXXXXX";
+char fz_dir[64];
 static struct fz_state fz_cur;
 static bool fz_in_input;
+
+static void fz_cleanup_dir(void);
 
 static void fz_print_program(void)
 {
@@ -51,6 +53,7 @@ void fz_fail(struct fz_state *s, const char *fmt, ...)
 	fprintf(stderr, "\n");
 	fz_print_program();
 	fz_in_input = false;	/* printed once */
+	fz_cleanup_dir();	/* abort() runs no atexit handler */
 	abort();
 }
 
@@ -58,6 +61,7 @@ void fz_fail(struct fz_state *s, const char *fmt, ...)
 static void fz_death(void)
 {
 	fz_print_program();
+	fz_cleanup_dir();
 }
 
 static void fz_rm_made(void)
@@ -93,6 +97,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	 * (FZ_WITNESS=1 turns it on) */
 	if (!getenv("FZ_WITNESS"))
 		setenv("RH_WITNESS", "0", 0);
+	/* the pid in the name: a run that dies by a sanitizer's report
+	 * leaves it behind, and the driver removes those of dead processes */
+	snprintf(fz_dir, sizeof(fz_dir), "/tmp/rc-fuzz-%d-XXXXXX", getpid());
 	if (!mkdtemp(fz_dir)) {
 		perror("fuzz: mkdtemp");
 		exit(2);

@@ -211,6 +211,15 @@ STAT_RE = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 STATUS_RE = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+)", re.M)
 
 
+def remove_stale_dirs():
+    """The work directories (/tmp/rc-fuzz-PID-*) of fuzz processes that died
+    by a sanitizer's report (no exit handler ran)."""
+    for d in glob.glob("/tmp/rc-fuzz-*-*"):
+        m = re.match(r"/tmp/rc-fuzz-(\d+)-", d)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def libfuzzer(binary, corpora, seconds, artifacts, extra=(), log_path=None):
     """Run libFuzzer; returns (exit code, wall seconds, output text)."""
     os.makedirs(artifacts, exist_ok=True)
@@ -226,6 +235,7 @@ def libfuzzer(binary, corpora, seconds, artifacts, extra=(), log_path=None):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        env=envv, timeout=seconds + 600)
     wall = time.monotonic() - t0
+    remove_stale_dirs()
     text = p.stdout.decode(errors="replace")
     if log_path:
         with open(log_path, "w") as f:
