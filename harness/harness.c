@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "evlog.h"
 #include "harness.h"
 #include "record.h"
 #include "sanitizer.h"
@@ -352,6 +353,7 @@ static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 	pthread_mutex_lock(&h.lock);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rh_ledger_event(&h.ledger, ev, op, buf, len, res);
+	rh_evlog_event(ev, op, buf, len, res);
 	if (ev == RC_EV_BUF_POISON) {
 		snprintf(detail, sizeof(detail), "recycled buffer %p changed "
 			 "at byte %zu while it waited in the %s", buf, len,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "evlog.h"
 #include "record.h"
 #include "scenario.h"
 
@@ -41,6 +42,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 {
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
+		"       [--events=PATH]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -48,6 +50,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --json=PATH     write the run's record (proof, coverage)\n"
 		"  --quarantine=M  freed buffers: guard pages or poison\n"
 		"  --buffers=S     buffer strategy (default: $RC_BUFFERS, heap)\n"
+		"  --events=PATH   log every engine event there, for the model's\n"
+		"                  conformance check (default: $RH_EVENTS)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -103,6 +107,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "json", required_argument, NULL, 'j' },
 		{ "quarantine", required_argument, NULL, 'q' },
 		{ "buffers", required_argument, NULL, 'b' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,6 +143,10 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 			break;
 		case 'b':
 			s->harness.buffers = optarg;
+			break;
+		case 'e':
+			if (rh_evlog_open(optarg))
+				exit(2);
 			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);

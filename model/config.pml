@@ -10,6 +10,8 @@
  *   SQ_ENTRIES  SQ ring size (r->uring.sq.ring_entries): queue depth
  *   NK          requests the kernel may hold at once (ops, link
  *               timeouts, ASYNC_CANCELs)
+ *   DEFER_*     orders of CQEs that need a request to stay in the
+ *               kernel after it is done: where they matter only
  *   GETS        rc_op_get calls in the whole run (record lives)
  *   SUBS        submissions per life (an op read, then written out)
  *   NBP, NRB    pool buffers; provided-ring buffers
@@ -29,6 +31,20 @@
 #define NRB		0
 #define HAVE_PIPE	1
 #define OPS_RW		1	/* file read, file write, pipe read */
+
+#elif defined(CFG_LATE)
+/* late answers: a cancel's -EALREADY or -ENOENT posted after the op's own
+ * CQE (the op completed in an io-wq worker or the block layer meanwhile),
+ * the record already released and waiting in limbo for it */
+#define NOPS		2
+#define SQ_ENTRIES	1
+#define NK		4
+#define GETS		2
+#define SUBS		1
+#define NBP		2
+#define NRB		0
+#define OPS_FILE	1	/* file read, file write */
+#define DEFER_ANSWER	1	/* -EALREADY, -ENOENT after the op's CQE */
 
 #elif defined(CFG_LIFE)
 /* records reused: a record released and got again, two submissions per
@@ -91,6 +107,7 @@
 #define HAVE_PIPE	1
 #define CHAIN		1
 #define NO_IOWQ		1
+#define DEFER_TARGET	1	/* a cancelled op's CQE after its timeout's */
 
 #elif defined(CFG_RING)
 /* a provided buffer ring: reads let the kernel pick a buffer, the data is
@@ -104,6 +121,8 @@
 #define NBP		0
 #define NRB		2
 #define NO_IOWQ		1
+#undef SUBS
+#define SUBS		3	/* read, write, read again */
 
 #elif defined(CFG_FD)
 /* fds: an openat (its fd closed by the engine when the op was cancelled
@@ -120,7 +139,7 @@
 #define NO_BLK		1
 
 #else
-#error "choose a configuration: -DCFG_CORE, _LIFE, _STALE, _CANCEL_FD, _CHAIN, _RING or _FD"
+#error "choose a configuration: -DCFG_CORE, _LATE, _LIFE, _STALE, _CANCEL_FD, _CHAIN, _RING or _FD"
 #endif
 
 #ifndef EBUSY_N

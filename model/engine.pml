@@ -184,7 +184,7 @@ inline rc_op_submit(o)
 	assert(st[o] == IDLE && (own[o] & APP));
 	st[o] = QUEUED;
 	list_push(queued, o);
-	TRACE_OP(o, L_QUEUE, kind[o] * 4 + lnk[o] * 2 + lt[o])
+	TRACE_OP(o, L_QUEUE, KCLASS(kind[o]) * 4 + lnk[o] * 2 + lt[o])
 }
 
 /* engine_close: close(2) by the engine of an fd (halt safety) */
@@ -282,7 +282,7 @@ inline rc_op_write_sqe(o)
 	kcq[o] = (lt[o] -> 2 : 1);
 	tpn[o] = lt[o];
 	ninflight++;
-	TRACE_OP(o, L_SUBMIT, kind[o] * 2 + lt[o]);
+	TRACE_OP(o, L_SUBMIT, KCLASS(kind[o]) * 2 + lt[o]);
 	if
 	:: buf[o] != NB && kind[o] != KC_READSEL -> CHECK(P_MEM, !bfree[buf[o]]);	/* an SQE on a freed buffer */
 		TRACE_BUF(buf[o], B_LEND, o); kuse[buf[o]]++
@@ -878,7 +878,12 @@ end:
 	od
 }
 
-/* rc_op_release (the comment above its call wrapper) */
+/*
+ * rc_op_release (the comment above its call wrapper).  The C traces
+ * RC_EV_RELEASE first and marks the record FREE last, all in one call;
+ * here the record is FREE when the trace point reports it, so that the
+ * state it reports is the one the record stays in.
+ */
 proctype rc_op_release_fn()
 {
 	byte o;
@@ -886,6 +891,8 @@ end:
 	do
 	:: atomic {
 		call_release?o ->
+		own[o] = 0;
+		st[o] = FREE;
 		TRACE_OP(o, L_RELEASE, buf[o] != NB);
 		if
 		:: buf[o] != NB -> rc_buf_put(buf[o])
@@ -901,13 +908,10 @@ end:
 		:: e_b >= NB -> break
 		od;
 		e_b = 0;
-		own[o] = 0;
-		st[o] = FREE;
 		if
 		:: cpn[o] > 0 -> limbo++
 		:: else -> list_push(freel, o)
-		fi
-	;
+		fi;
 		o = 0;
 		ret_release!0
 	   }

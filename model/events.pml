@@ -10,8 +10,10 @@
  * Classes used as label arguments (the same on both sides):
  *   result   RC_OK (>= 0), RC_ECANCELED, RC_EOTHER (any other < 0)
  *   answer   CA_OK (0), CA_ENOENT, CA_EALREADY, CA_OTHER
- *   kind     KC_READ, KC_READSEL (buffer-select read), KC_WRITE,
- *            KC_OPENAT, KC_CLOSE, KC_OTHER (statx, fsync, linkat, ...)
+ *   kind     KK_RW (read, buffer-select read, write), KK_OPENAT,
+ *            KK_CLOSE, KK_OTHER (statx, fsync, linkat, nop, ...): what
+ *            the engine's code tells apart (halt safety); the model's
+ *            own kinds (KC_*) say more, for the kernel's sake
  */
 
 /* ---- an op record's steps (arg in parentheses) ---- */
@@ -29,7 +31,8 @@
 				 * queue, no SQE (rc_ring_fail_chain) */
 #define L_HALT		12	/* RC_EV_HALT (result) */
 #define L_FD_CLOSE	13	/* RC_EV_FD_CLOSE: the engine closed an fd */
-#define L_RELEASE	14	/* RC_EV_RELEASE (holds a buffer) */
+#define L_RELEASE	14	/* RC_EV_RELEASE (a buffer observably the
+				 * op's is not in it: lost) */
 #define L_STALE		15	/* RC_EV_STALE_CQE: ignored */
 #define L_SELECT	16	/* RC_EV_BUF_SELECT: a ring buffer is its */
 #define L_BPUT		17	/* RC_EV_BUF_PUT of a buffer it holds
@@ -74,7 +77,15 @@
 #define CA_ENOENT	1
 #define CA_EALREADY	2
 #define CA_OTHER	3
-/* kind classes */
+/* kind classes of the labels and of an op's observed state */
+#define KK_NONE		0
+#define KK_RW		1
+#define KK_OPENAT	2
+#define KK_CLOSE	3
+#define KK_OTHER	4
+#define KCLASS(k)	((k) == KC_NONE -> KK_NONE : ((k) <= KC_WRITE -> KK_RW : (k) - 2))
+
+/* the model's kinds (op->opcode, with buffer select) */
 #define KC_NONE		0
 #define KC_READ		1
 #define KC_READSEL	2

@@ -290,6 +290,10 @@ end:
 						k_set(k_t, KS_ISSUE)	/* io_queue_next */
 					:: ks_st[k_t] == KS_LINKED && k_r != RC_OK ->
 						ks_res[k_t] = RC_ECANCELED; k_set(k_t, KS_DYING)
+#ifdef CHAIN
+					:: ks_st[k_t] == KS_LINKED && k_r != RC_OK ->
+						k_set(k_t, KS_ISSUE)	/* IOSQE_IO_HARDLINK */
+#endif
 					:: ks_st[k_t] != KS_LINKED && k_r != RC_OK ->
 						/* not issued yet: it fails when it is */
 						ks_sig[k_t] = 1
@@ -321,6 +325,19 @@ end:
  * -EALREADY, it goes on.  Anywhere else (block layer, behind its link
  * head, already completed, unknown): -ENOENT.
  */
+/* the cancel's own CQE: now, or (DEFER_ANSWER) after a completion
+ * running in another thread (an io-wq worker, the block layer) posted its
+ * own first */
+inline k_answer(c, a)
+{
+	if
+	:: k_complete(c, a)
+#ifdef DEFER_ANSWER
+	:: ks_res[c] = a; k_set(c, KS_DYING)
+#endif
+	fi
+}
+
 inline io_async_cancel(c)
 {
 	if
@@ -336,16 +353,21 @@ inline io_async_cancel(c)
 		od;
 		if
 		:: k_c < NK && (ks_st[k_c] == KS_POLL || ks_st[k_c] == KS_WQ) ->
-			/* the target's -ECANCELED (task work) and the answer,
-			 * in either order */
+			/* the target's -ECANCELED (task work) before the
+			 * answer, or after it, later (DEFER_TARGET) */
 			if
+#ifdef DEFER_TARGET
+			:: ks_res[k_c] = RC_ECANCELED; k_set(k_c, KS_DYING);
+			   k_complete(c, CA_OK)
+#else
 			:: k_complete(c, CA_OK); k_complete(k_c, RC_ECANCELED)
+#endif
 			:: k_complete(k_c, RC_ECANCELED); k_complete(c, CA_OK)
 			fi
 		:: k_c < NK && ks_st[k_c] == KS_RUN ->
 			ks_sig[k_c] = 1;
-			k_complete(c, CA_EALREADY)
-		:: else -> k_complete(c, CA_ENOENT)
+			k_answer(c, CA_EALREADY)
+		:: else -> k_answer(c, CA_ENOENT)
 		fi;
 		k_c = 0
 	fi

@@ -30,7 +30,7 @@ inline prog_get()
 	:: p_o < NOPS ->
 		hold[p_o] = 1;
 		subs[p_o] = SUBS;
-#if NBP > 0
+#if NBP > 0 && !defined(HAVE_FD)
 		rc_buf_get(p_b);
 		if
 		:: p_b < NB -> buf[p_o] = p_b	/* rc_op_set_buf */
@@ -42,6 +42,15 @@ inline prog_get()
 	fi;
 	p_o = 0;
 	p_b = 0
+}
+
+/* an op that holds no buffer gets one: rc_buf_get, rc_op_set_buf */
+inline prog_buf(i)
+{
+	if
+	:: buf[i] == NB -> rc_buf_get(p_b); buf[i] = p_b; p_b = 0
+	:: else
+	fi
 }
 
 /* rc_op_prep_*: a prepared op (rc_op_prep resets flags and result) */
@@ -93,11 +102,12 @@ inline prog_submit(i)
 #elif defined(CFG_FD)
 	if
 	:: !x_made -> prep(i, KC_OPENAT, F_NONE); x_made = 1
-	:: x_owned && buf[i] != NB -> prep(i, KC_READ, F_X); names_x[i] = 1
-	:: x_owned -> prep(i, KC_OTHER, F_X); names_x[i] = 1	/* fsync, statx */
+	:: x_owned ->
+		prog_buf(i);
+		prep(i, KC_READ, F_X); names_x[i] = 1
 	:: x_owned && !names_x[0] && !names_x[1] ->
 		prep(i, KC_CLOSE, F_X); x_owned = 0	/* the op owns it now */
-	:: else -> prep(i, KC_OTHER, F_NONE)		/* a nop */
+	:: else -> prep(i, KC_OTHER, F_NONE)		/* a nop, a statx */
 	fi;
 #endif
 	subs[i]--;
@@ -106,17 +116,23 @@ inline prog_submit(i)
 
 #ifdef CHAIN
 /* a linked chain of two: a pipe read, then a file write (chain_cancel.c),
- * the head with a link timeout or not; with one it needs 3 SQEs */
+ * the head with a link timeout or not (with one it needs 3 SQEs); or two
+ * linkats (the tree copy's hard-linked chains) */
 inline prog_chain()
 {
-	prep(0, KC_READ, F_PIPE);
-	lnk[0] = 1;
 	if
-	:: lt[0] = 1
-	:: skip
+	:: prep(0, KC_READ, F_PIPE);
+	   lnk[0] = 1;
+	   if
+	   :: lt[0] = 1
+	   :: skip
+	   fi;
+	   program_touch(buf[1]);
+	   prep(1, KC_WRITE, F_FILE)
+	:: prep(0, KC_OTHER, F_NONE);
+	   lnk[0] = 1;
+	   prep(1, KC_OTHER, F_NONE)
 	fi;
-	program_touch(buf[1]);
-	prep(1, KC_WRITE, F_FILE);
 	subs[0]--;
 	subs[1]--;
 	rc_op_submit(0);

@@ -17,7 +17,10 @@
  *   2 from label arg to   the ring: PH_* phase
  * The buffer and ring states are functions of the events alone (the same
  * rules are in conform.py); an op's is the engine's own record, so the
- * relation says which steps the engine may take in each state.
+ * relation says which steps the engine may take in each state.  An op's
+ * RELEASE says whether a buffer observably the op's (lent with its
+ * SUBMIT or selected for it, not given back since) is not in the record
+ * released: lost (a ring buffer a cancelled read took, say).
  */
 
 #define W_FREE		0	/* the strategy's (or never seen) */
@@ -89,8 +92,8 @@ c_decl {
 /* an op record's observable state: the fields of struct rc_op the
  * protocol reads, and whether the engine closed an fd in this life */
 #define OBS(o)	(st[o] + 5 * (own[o] + 4 * (kcq[o] + 3 * (tpn[o] + 2 *	\
-		 (cpn[o] + 3 * (kind[o] + 7 * (res[o] + 3 *		\
-		 ((buf[o] != NB) + 2 * fdc[o]))))))))
+		 (cpn[o] + 3 * (KCLASS(kind[o]) + 5 * (res[o] + 3 *	\
+		 fdc[o])))))))
 
 int pobs[NOPS];		/* OBS at the record's previous step */
 byte bwhere[NB];	/* W_* by the buffer's steps */
@@ -102,6 +105,17 @@ inline trace_op(o, lab, arg)
 {
 	x_lab = lab;
 	x_arg = arg;
+	if
+	:: lab == L_RELEASE ->	/* 1: a buffer observably its is not in it */
+		x_c = 0;
+		do
+		:: x_c < NB && bhold[x_c] != o -> x_c++
+		:: x_c < NB && bhold[x_c] == o -> x_arg = !(arg); break
+		:: x_c >= NB -> x_arg = 0; break
+		od;
+		x_c = 0
+	:: else
+	fi;
 	x_from = pobs[o];
 	x_to = OBS(o);
 	c_code { x_edge(0, now.x_from, now.x_lab, now.x_arg, now.x_to); };
