@@ -132,6 +132,11 @@ static void rh_evlog_end(const char *how)
 	rc_hmap_free(&rh_ev.bufs);
 }
 
+void rh_evlog_close(void)
+{
+	rh_evlog_end("exit");
+}
+
 static void rh_evlog_atexit(void)
 {
 	rh_evlog_end("exit");
@@ -150,6 +155,8 @@ static void rh_evlog_died(void)
 
 int rh_evlog_open(const char *path)
 {
+	bool first = !rh_ev.tried;
+
 	rh_ev.tried = true;
 	if (rh_ev.f)
 		fclose(rh_ev.f);
@@ -160,10 +167,12 @@ int rh_evlog_open(const char *path)
 		return -errno;
 	}
 	setvbuf(rh_ev.f, NULL, _IOFBF, 1 << 20);
-	atexit(rh_evlog_atexit);
+	if (first) {
+		atexit(rh_evlog_atexit);
 #ifdef RH_HAVE_ASAN
-	__sanitizer_set_death_callback(rh_evlog_died);
+		__sanitizer_set_death_callback(rh_evlog_died);
 #endif
+	}
 	return 0;
 }
 

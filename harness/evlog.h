@@ -16,6 +16,9 @@
 /* Write the log to path (truncated).  Returns 0 or -errno. */
 int rh_evlog_open(const char *path);
 
+/* End the log ("END exit") and close it; the program's exit does too. */
+void rh_evlog_close(void);
+
 /*
  * One trace event, as the engine gave it to the harness' hook; the
  * caller serialises calls (the harness lock).  $RH_EVENTS is opened when

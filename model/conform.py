@@ -4,7 +4,8 @@
 log of harness/evlog.c) against the model's transition relation, and
 reject the first step the model does not allow.
 
-usage: conform.py --edges EDGES [--json OUT] [--expect reject] LOG...
+usage: conform.py --edges EDGES [--json OUT] [--expect reject] [--jobs N]
+                  LOG...
 
 EDGES is the relation the model's exhaustive search wrote (model/check.py
 extract: spin -DEXTRACT, see model/trace.pml): per op record, the steps
@@ -20,6 +21,7 @@ rejected), 1 otherwise, 2 on bad usage.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -339,16 +341,28 @@ def check(rel, path):
     return out
 
 
+_REL = [None]
+
+
+def _check_one(path):
+    return check(_REL[0], path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edges", required=True)
     ap.add_argument("--json")
     ap.add_argument("--expect", choices=["conform", "reject"],
                     default="conform")
+    ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
-    rel = Relation(a.edges)
-    results = [check(rel, p) for p in a.logs]
+    _REL[0] = Relation(a.edges)
+    if a.jobs > 1:
+        with multiprocessing.Pool(a.jobs) as pool:
+            results = pool.map(_check_one, a.logs, chunksize=1)
+    else:
+        results = [_check_one(p) for p in a.logs]
     bad = 0
     for r in results:
         ok = r["conforms"] == (a.expect == "conform")
@@ -357,9 +371,13 @@ def main():
             f"REJECTED at event {r['rejected_at']}: {r['reason']}"
         print(f"{'ok ' if ok else 'BAD'} {r['log']}: {r['events']} events, "
               f"{verdict}")
+    total = sum(r["events"] for r in results)
+    print(f"conform: {len(results)} logs, {total} events, {bad} not as "
+          f"expected ({a.expect})")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"expect": a.expect, "logs": results}, f, indent=1)
+            json.dump({"expect": a.expect, "edges": a.edges,
+                       "events": total, "logs": results}, f, indent=1)
     return 1 if bad else 0
 
 

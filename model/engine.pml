@@ -375,6 +375,14 @@ inline rc_op_complete(o)
 inline rc_ring_cancel_cqe(o)
 {
 	CHECK(P_LIFE, c_life == gen[o]);
+#ifdef M_LIMBO_FOREVER
+	/* MUTANT (model only): the answer for a record already released is
+	 * taken for a stale CQE: the record stays in limbo, its cancel
+	 * "pending" forever */
+	if
+	:: st[o] == FREE -> TRACE_OP(o, L_STALE, 0)
+	:: else ->
+#endif
 	cpn[o]--;
 	cancels_pending--;
 	TRACE_OP(o, L_CANCEL_CQE, c_res);
@@ -393,6 +401,9 @@ inline rc_ring_cancel_cqe(o)
 	:: else
 	fi
 #ifdef M_CANCEL_TRUSTED
+	fi
+#endif
+#ifdef M_LIMBO_FOREVER
 	fi
 #endif
 }

@@ -132,6 +132,7 @@ inline io_submit_sqe()
 	ks_kind[s_slot] = s_kind; ks_fd[s_slot] = s_fd; ks_buf[s_slot] = s_buf;
 	ks_prev[s_slot] = NK; ks_lt[s_slot] = NK; ks_sig[s_slot] = 0;
 	k_set(s_slot, KS_ISSUE);
+	printf("@K sqe %d %d %d\n", s_rec, s_tag, s_life);
 	if
 	:: s_tag == T_OP && s_prev != NK ->
 		ks_prev[s_slot] = s_prev;	/* behind its link head */
@@ -203,7 +204,8 @@ inline k_issue_op(s)
 	:: !ks_sig[s] && ks_fd[s] == F_PIPE ->
 		if
 		:: pipe_ready -> k_complete(s, RC_OK)
-		:: else -> k_set(s, KS_POLL)		/* io_arm_poll_handler */
+		:: else -> k_set(s, KS_POLL);		/* io_arm_poll_handler */
+			printf("@K poll %d %d\n", ks_rec[s], ks_life[s])
 		fi
 	:: !ks_sig[s] && ks_kind[s] == KC_CLOSE ->
 		fd_close(ks_fd[s], s);		/* io_close */
@@ -212,12 +214,14 @@ inline k_issue_op(s)
 		if
 		:: k_complete(s, RC_OK)			/* inline */
 #ifndef NO_IOWQ
-		:: k_set(s, KS_WQ)			/* punted to io-wq */
+		:: k_set(s, KS_WQ);			/* punted to io-wq */
+		   printf("@K wq %d %d\n", ks_rec[s], ks_life[s])
 #endif
 #ifndef NO_BLK
 		:: ks_kind[s] == KC_READ || ks_kind[s] == KC_READSEL ||
 		   ks_kind[s] == KC_WRITE ->
-			k_set(s, KS_BLK)		/* async read, O_DIRECT */
+			k_set(s, KS_BLK);		/* async read, O_DIRECT */
+			printf("@K blk %d %d\n", ks_rec[s], ks_life[s])
 #endif
 		:: ks_kind[s] == KC_OPENAT || ks_kind[s] == KC_OTHER ->
 			k_complete(s, RC_EOTHER)	/* -ENOENT, -EEXIST, ... */
@@ -265,7 +269,9 @@ end:
 		:: ks_tag[s] == T_OP || ks_tag[s] == T_TIMEOUT -> krec[ks_rec[s]]--
 		:: else
 		fi;
-		k_post(ks_rec[s], ks_tag[s], ks_life[s], k_r, k_bid);
+		printf("@K done %d %d %d %d %d\n", ks_rec[s], ks_tag[s], ks_life[s], k_r,
+	       (k_bid == NB -> 255 : k_bid));
+	k_post(ks_rec[s], ks_tag[s], ks_life[s], k_r, k_bid);
 		if
 		:: ks_tag[s] == T_TIMEOUT && ks_lt[ks_prev[s]] == s ->
 			ks_lt[ks_prev[s]] = NK	/* its op is untimed now */
@@ -333,7 +339,8 @@ inline k_answer(c, a)
 	if
 	:: k_complete(c, a)
 #ifdef DEFER_ANSWER
-	:: ks_res[c] = a; k_set(c, KS_DYING)
+	:: ks_res[c] = a; k_set(c, KS_DYING);
+	   printf("@K later %d %d %d\n", ks_rec[c], ks_tag[c], ks_life[c])
 #endif
 	fi
 }
@@ -358,6 +365,7 @@ inline io_async_cancel(c)
 			if
 #ifdef DEFER_TARGET
 			:: ks_res[k_c] = RC_ECANCELED; k_set(k_c, KS_DYING);
+			   printf("@K later %d %d %d\n", ks_rec[k_c], T_OP, ks_life[k_c]);
 			   k_complete(c, CA_OK)
 #else
 			:: k_complete(c, CA_OK); k_complete(k_c, RC_ECANCELED)
@@ -365,6 +373,7 @@ inline io_async_cancel(c)
 			:: k_complete(k_c, RC_ECANCELED); k_complete(c, CA_OK)
 			fi
 		:: k_c < NK && ks_st[k_c] == KS_RUN ->
+			printf("@K running %d %d\n", ks_rec[c], ks_life[c]);
 			ks_sig[k_c] = 1;
 			k_answer(c, CA_EALREADY)
 		:: else -> k_answer(c, CA_ENOENT)
@@ -388,6 +397,7 @@ end:
 		:: else
 		fi;
 		k_set(s, KS_RUN);
+		printf("@K run %d %d\n", ks_rec[s], ks_life[s]);
 		s = 0
 	   }
 	:: atomic {
@@ -441,6 +451,7 @@ end:
 		kn[KS_TIMER] > 0 ->
 		k_pick(s, KS_TIMER);
 		t = ks_prev[s];
+		printf("@K timer %d %d\n", ks_rec[s], ks_life[s]);
 		ks_lt[t] = NK;
 		if
 		:: ks_st[t] == KS_POLL || ks_st[t] == KS_WQ ->
@@ -502,11 +513,13 @@ end:
 		od;
 		k_t = 0;
 		ctx_freed = 1;
+		printf("@K freed\n");
 		break
 	   }
 	:: atomic {
 		kn[KS_POLL] + kn[KS_WQ] + kn[KS_LINKED] + kn[KS_TIMER] + kn[KS_ISSUE] > 0 ->
 		/* io_uring_try_cancel_requests */
+		printf("@K exitcancel\n");
 		s = 0;
 		do
 		:: s < NK ->

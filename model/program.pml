@@ -161,9 +161,11 @@ inline prog_delivered(o)
 
 /* a program step on record i (NOPS is 2 in every configuration) */
 #define OP_STEPS(i)							\
-	:: atomic { CAN_SUBMIT(i) -> prog_submit(i) }			\
-	:: atomic { hold[i] && st[i] != FREE -> rc_op_cancel(i); hold[i] = 0 } \
-	:: atomic { HELD_IDLE(i) -> rc_op_put(i); hold[i] = 0 }		\
+	:: atomic { CAN_SUBMIT(i) -> printf("@A submit %d\n", i); prog_submit(i) } \
+	:: atomic { hold[i] && st[i] != FREE -> printf("@A cancel %d\n", i);	\
+		    rc_op_cancel(i); hold[i] = 0 }				\
+	:: atomic { HELD_IDLE(i) -> printf("@A put %d\n", i); rc_op_put(i);	\
+		    hold[i] = 0 }						\
 	OP_STEPS_RING(i)						\
 	OP_STEPS_MUTANT(i)
 
@@ -171,7 +173,8 @@ inline prog_delivered(o)
 /* rc_op_take_buf + rc_buf_put: an idle slot gives its ring buffer back
  * (pump.c, rc_copy_idle) */
 #define OP_STEPS_RING(i)						\
-	:: atomic { HELD_IDLE(i) && buf[i] != NB -> p_b = buf[i]; buf[i] = NB; \
+	:: atomic { HELD_IDLE(i) && buf[i] != NB -> printf("@A takebuf %d\n", i); \
+		    p_b = buf[i]; buf[i] = NB;					\
 		    rc_buf_put(p_b); p_b = 0 }
 #else
 #define OP_STEPS_RING(i)
@@ -181,19 +184,19 @@ inline prog_delivered(o)
 /* MUTANT: the program writes into a buffer it lent for a read */
 #define OP_STEPS_MUTANT(i)						\
 	:: atomic { hold[i] && st[i] == INFLIGHT && kind[i] == KC_READ &&	\
-		    buf[i] != NB -> program_touch(buf[i]) }
+		    buf[i] != NB -> printf("@A touch %d\n", i); program_touch(buf[i]) }
 #elif defined(M_USER_FREE)
 /* MUTANT: the program frees the buffer its read is filling */
 #define OP_STEPS_MUTANT(i)						\
 	:: atomic { hold[i] && (st[i] == QUEUED || st[i] == INFLIGHT) &&	\
 		    kind[i] == KC_READ && buf[i] != NB && !bfree[buf[i]] ->	\
-		    rc_buf_put(buf[i]) }
+		    printf("@A free %d\n", i); rc_buf_put(buf[i]) }
 #elif defined(M_POOL_PUT_IN_FLIGHT)
 /* MUTANT: "the write has the data now": its buffer back to the pool */
 #define OP_STEPS_MUTANT(i)						\
 	:: atomic { hold[i] && (st[i] == QUEUED || st[i] == INFLIGHT) &&	\
 		    kind[i] == KC_WRITE && buf[i] != NB && !bfree[buf[i]] ->	\
-		    rc_buf_put(buf[i]) }
+		    printf("@A free %d\n", i); rc_buf_put(buf[i]) }
 #else
 #define OP_STEPS_MUTANT(i)
 #endif
@@ -217,23 +220,27 @@ proctype program()
 #endif
 
 	do
-	:: atomic { gets > 0 -> prog_get() }
+	:: atomic { gets > 0 -> printf("@A get\n"); prog_get() }
 	OP_STEPS(0)
 	OP_STEPS(1)
 #ifdef CHAIN
-	:: atomic { CAN_SUBMIT(0) && CAN_SUBMIT(1) -> prog_chain() }
+	:: atomic { CAN_SUBMIT(0) && CAN_SUBMIT(1) -> printf("@A chain\n"); prog_chain() }
 #endif
-	:: atomic { rc_ring_wait0() }
-	:: atomic { ready.n > 0 -> rc_ring_next(p_o); prog_delivered(p_o); p_o = 0 }
+	:: atomic { printf("@A wait\n"); rc_ring_wait0() }
+	:: atomic { ready.n > 0 -> printf("@A next\n"); rc_ring_next(p_o);
+		    prog_delivered(p_o); p_o = 0 }
 #if defined(HAVE_PIPE) || defined(CHAIN)
-	:: atomic { !pipe_ready -> pipe_ready = 1 }	/* data comes */
+	:: atomic { !pipe_ready -> printf("@A pipe\n"); pipe_ready = 1 }	/* data comes */
 #endif
 #ifdef HAVE_CANCEL_FD
-	:: atomic { !did_fd -> did_fd = 1; rc_ring_cancel_fd(); hold[0] = 0; hold[1] = 0 }
-	:: atomic { !did_sync -> did_sync = 1; rc_ring_cancel_fd_sync(); hold[0] = 0; hold[1] = 0 }
+	:: atomic { !did_fd -> printf("@A cancel_fd\n"); did_fd = 1;
+		    rc_ring_cancel_fd(); hold[0] = 0; hold[1] = 0 }
+	:: atomic { !did_sync -> printf("@A cancel_fd_sync\n"); did_sync = 1;
+		    rc_ring_cancel_fd_sync(); hold[0] = 0; hold[1] = 0 }
 #endif
 #ifdef HAVE_FD
-	:: rc_ring_drain(p_ret);
+	:: atomic { printf("@A drain\n") };
+	   rc_ring_drain(p_ret);
 	   atomic {
 		if
 		:: p_ret == OK -> names_x[0] = 0; names_x[1] = 0
@@ -241,17 +248,20 @@ proctype program()
 		fi;
 		p_ret = 0
 	   }
-	:: atomic { x_owned && !names_x[0] && !names_x[1] -> fd_close(F_X, NK); x_owned = 0 }
+	:: atomic { x_owned && !names_x[0] && !names_x[1] -> printf("@A close\n");
+		    fd_close(F_X, NK); x_owned = 0 }
 #ifdef M_FD_CLOSE_EARLY
 	/* MUTANT: the program closes the fd while an op naming it may still
 	 * be in flight (cancelled, not drained) */
-	:: atomic { x_owned && (names_x[0] || names_x[1]) -> fd_close(F_X, NK); x_owned = 0 }
+	:: atomic { x_owned && (names_x[0] || names_x[1]) -> printf("@A close\n");
+		    fd_close(F_X, NK); x_owned = 0 }
 #endif
 #endif
 	:: break
 	od;
 
 	/* the end: tear the ring down, then close the program's own fds */
+	printf("@A destroy\n");
 	rc_ring_destroy();
 	atomic {
 		if
@@ -284,6 +294,7 @@ end:
 		:: gen[0] >= 2 && st[0] == INFLIGHT -> r = 0
 		:: gen[1] >= 2 && st[1] == INFLIGHT -> r = 1
 		fi;
+		printf("@K foreign %d %d\n", r, gen[r] - 1);
 		k_post(r, T_OP, gen[r] - 1, RC_OK, NB)
 	}
 }
@@ -310,6 +321,9 @@ init {
 		run rc_op_cancel_fn();
 		run rc_op_release_fn();
 		run io_req_complete_post();
+#ifdef EXTRACT
+		run trace_op_fn();
+#endif
 		run program();
 		run io_wq();
 		run block_layer();

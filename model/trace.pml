@@ -101,42 +101,58 @@ byte bhold[NB] = NOPS;	/* the op a buffer observably belongs to */
 int x_from, x_to;
 byte x_lab, x_arg, x_b, x_ev, x_o, x_h, x_hl, x_bw, x_c, x_rp;
 
-inline trace_op(o, lab, arg)
+/* a step of op record o (a subroutine process, see engine.pml: the code
+ * once, not at every trace point) */
+chan call_trace = [0] of { byte, byte, byte };
+chan ret_trace = [0] of { byte };
+
+proctype trace_op_fn()
 {
-	x_lab = lab;
-	x_arg = arg;
-	if
-	:: lab == L_RELEASE ->	/* 1: a buffer observably its is not in it */
-		x_c = 0;
-		do
-		:: x_c < NB && bhold[x_c] != o -> x_c++
-		:: x_c < NB && bhold[x_c] == o -> x_arg = !(arg); break
-		:: x_c >= NB -> x_arg = 0; break
-		od;
-		x_c = 0
-	:: else
-	fi;
-	x_from = pobs[o];
-	x_to = OBS(o);
-	c_code { x_edge(0, now.x_from, now.x_lab, now.x_arg, now.x_to); };
-	pobs[o] = x_to;
-	if
-	:: lab == L_GET ->	/* a new life holds no buffer */
-		x_c = 0;
-		do
-		:: x_c < NB ->
-			if
-			:: bhold[x_c] == o -> bhold[x_c] = NOPS; bwhere[x_c] = W_APP
-			:: else
-			fi;
-			x_c++
-		:: else -> break
-		od;
-		x_c = 0
-	:: else
-	fi;
-	x_lab = 0; x_arg = 0; x_from = 0; x_to = 0
+	byte o, lab, arg;
+end:
+	do
+	:: atomic {
+		call_trace?o, lab, arg ->
+		x_lab = lab;
+		x_arg = arg;
+		if
+		:: lab == L_RELEASE ->	/* 1: a buffer observably its is not in it */
+			x_c = 0;
+			do
+			:: x_c < NB && bhold[x_c] != o -> x_c++
+			:: x_c < NB && bhold[x_c] == o -> x_arg = !(arg); break
+			:: x_c >= NB -> x_arg = 0; break
+			od;
+			x_c = 0
+		:: else
+		fi;
+		x_from = pobs[o];
+		x_to = OBS(o);
+		c_code { x_edge(0, now.x_from, now.x_lab, now.x_arg, now.x_to); };
+		pobs[o] = x_to;
+		if
+		:: lab == L_GET ->	/* a new life holds no buffer */
+			x_c = 0;
+			do
+			:: x_c < NB ->
+				if
+				:: bhold[x_c] == o -> bhold[x_c] = NOPS; bwhere[x_c] = W_APP
+				:: else
+				fi;
+				x_c++
+			:: else -> break
+			od;
+			x_c = 0
+		:: else
+		fi;
+		x_lab = 0; x_arg = 0; x_from = 0; x_to = 0;
+		o = 0; lab = 0; arg = 0;
+		ret_trace!0
+	   }
+	od
 }
+
+inline trace_op(to, tlab, targ)	{ call_trace!to, tlab, targ; ret_trace?_ }
 #define TRACE_OP(o, lab, arg)	trace_op(o, lab, arg)
 
 /* a buffer step, and the same step of the op it belongs to */

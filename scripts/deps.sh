@@ -10,7 +10,8 @@ set -euo pipefail
 
 build_pkgs=(gcc make liburing-dev clang)
 all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev valgrind hyperfine rsync
-	python3 python3-matplotlib fio strace acl attr util-linux coreutils time)
+	python3 python3-matplotlib fio strace acl attr util-linux coreutils time
+	spin)
 
 pkgs=("${all_pkgs[@]}")
 quiet=0

@@ -4,10 +4,16 @@
 # make safety-check [FULL=1]: every scenario under clang's ASan/UBSan (with
 # LeakSanitizer), for every buffer strategy (heap, pool, fixed, ring), every
 # mutant (each must be caught), then a representative
-# set under valgrind memcheck (plus one mutant valgrind must catch).  Writes
-# the per-run records to build/safety/ and the verdict to SAFETY_JSON
+# set under valgrind memcheck (plus one mutant valgrind must catch).  Then
+# the protocol model (model/check.py: every property proven within its
+# bounds; skipped when the model did not change since it last passed), and
+# trace conformance: every scenario and strategy again, at 1/CONFORM_DIV of
+# its ops, with the engine's events logged, each log replayed against the
+# model (model/conform.py), and every mutant's log, which must be rejected.
+# Writes the per-run records to build/safety/ and the verdict to SAFETY_JSON
 # (default results/safety.json); exits non-zero on any violation, sanitizer
-# or valgrind report, surviving mutant, or uncovered state.
+# or valgrind report, surviving mutant, uncovered state, property the model
+# check does not prove, or trace the model does not allow.
 #
 #   quick (default): >= 100,000 random cancellations, every state covered
 #   FULL=1:          >= 1,000,000, every state >= 1,000 hits per direction
@@ -37,6 +43,7 @@ MUTANTS="borrowed_buffer:heap user_free:heap free_on_cancel:heap
 cancel_trusted:heap close_then_free:heap stale_cqe:heap halt_leak:heap
 pool_put_in_flight:pool fixed_unregister:fixed fixed_update:fixed
 ring_halt_leak:ring ring_early_recycle:ring"
+CONFORM_DIV=${CONFORM_DIV:-20}
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -51,6 +58,12 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 t0=$SECONDS
+# the protocol model (model/check.py), on the core the scenarios leave idle;
+# waited for before the conformance pass, which needs its relation
+"$PY" model/check.py --jobs 1 --json "$OUT/model.json" >"$OUT/model.log" 2>&1 &
+model_pid=$!
+trap 'kill "$model_pid" 2>/dev/null' INT TERM
+
 for b in $STRATEGIES; do
 	for entry in $SCENARIOS protocol_tour:0; do
 		name=${entry%%:*}
@@ -79,7 +92,8 @@ for entry in $MUTANTS; do
 	m=${entry%%:*}
 	b=${entry##*:}
 	printf 'safety-check: mutant %-22s %-5s ' "$m" "$b"
-	build/asan/mutants/$m/protocol_tour --seed="$SEED" --buffers="$b" \
+	RH_EVENTS="$OUT/mutant-$m.ev" \
+		build/asan/mutants/$m/protocol_tour --seed="$SEED" --buffers="$b" \
 		>"$OUT/mutant-$m.log" 2>&1
 	echo "$?" >"$OUT/mutant-$m.rc"
 	echo "$b" >"$OUT/mutant-$m.buffers"
@@ -114,6 +128,40 @@ if command -v valgrind >/dev/null; then
 	vg mutant-borrowed_buffer \
 		build/gcc/mutants/borrowed_buffer/protocol_tour --step=copy
 fi
+# the protocol model, proven within its bounds; its transition relation
+printf 'safety-check: model check (model/check.py, since the start) '
+s=$SECONDS
+wait "$model_pid"
+echo "$?" >"$OUT/model.rc"
+echo "exit $(cat "$OUT/model.rc")  waited $((SECONDS - s))s"
+
+# trace conformance: every scenario and strategy, its events logged
+s=$SECONDS
+for b in $STRATEGIES; do
+	for entry in $SCENARIOS protocol_tour:0; do
+		name=${entry%%:*}
+		ops=$(( (${entry##*:} * SCALE + CONFORM_DIV - 1) / CONFORM_DIV ))
+		if [ "$name" = protocol_tour ]; then
+			set -- --seed="$SEED"
+		else
+			[ "$ops" -ge 2 ] || ops=2
+			set -- --seed="$SEED" --ops="$ops"
+		fi
+		RH_EVENTS="$OUT/conform-$b-$name.ev" \
+			build/asan/scenarios/$name "$@" --buffers="$b" \
+			>"$OUT/conform-$b-$name.log" 2>&1
+	done
+done
+echo "safety-check: conformance runs (1/$CONFORM_DIV of the ops) $((SECONDS - s))s"
+s=$SECONDS
+"$PY" model/conform.py --edges build/model/edges.txt --jobs 2 \
+	--json "$OUT/conformance.json" "$OUT"/conform-*.ev \
+	>"$OUT/conformance.log" 2>&1
+"$PY" model/conform.py --edges build/model/edges.txt --expect reject \
+	--json "$OUT/conformance-mutants.json" "$OUT"/mutant-*.ev \
+	>>"$OUT/conformance.log" 2>&1
+grep '^conform:' "$OUT/conformance.log" | sed 's/^/safety-check: /'
+echo "safety-check: conformance checked in $((SECONDS - s))s"
 echo "safety-check: ran in $((SECONDS - t0))s"
 
 PYTHONPATH=scripts "$PY" -m ringcp_tools.safety_report "$OUT" "$MODE" "$SEED" \
