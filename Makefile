@@ -19,6 +19,8 @@
 #                   counterexample in model/trails/ (docs/model.md)
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
+#   make install    the command and its man page under PREFIX (/usr/local;
+#                   DESTDIR for staging)
 #   make clean      remove build/
 #
 # Variants live in build/<variant>/: gcc, clang, asan (clang + ASan/UBSan).
@@ -50,6 +52,11 @@ LDFLAGS_SAN := -fsanitize=address,undefined
 endif
 CFLAGS ?=
 LDLIBS := -luring -lpthread
+# the harness: libtracefs for the witness, every close() through the fd
+# ledger (harness/harness.c, __wrap_close)
+HARNESS_CFLAGS := $(shell pkg-config --cflags libtracefs fuse3 2>/dev/null)
+HARNESS_LDLIBS := -Wl,--wrap=close -Wl,-u,__wrap_close \
+	$(shell pkg-config --libs libtracefs fuse3 2>/dev/null)
 
 # make V=1 shows the full commands
 ifeq ($(V),1)
@@ -73,18 +80,15 @@ TEST_SRCS := $(wildcard tests/*.c)
 SCENARIO_SRCS := $(wildcard scenarios/*.c)
 SCENARIO_BINS := $(patsubst scenarios/%.c,$(BUILD)/scenarios/%,$(SCENARIO_SRCS))
 
-# Negative controls: one engine build per switch of engine/mutant.h, each
-# linked into every scenario.  Never part of the production ringcp.
-# The buffer strategies' mutants are probed by protocol_tour only (built
-# with that one scenario, which keeps make check's build time down).
-MUTANTS_CORE := borrowed_buffer user_free free_on_cancel cancel_trusted \
-	close_then_free stale_cqe halt_leak
-MUTANTS_BUF := pool_put_in_flight fixed_unregister fixed_update \
-	ring_halt_leak ring_early_recycle
-MUTANTS := $(MUTANTS_CORE) $(MUTANTS_BUF)
-MUTANT_BINS := $(foreach m,$(MUTANTS_CORE),$(patsubst scenarios/%.c,\
-	$(BUILD)/mutants/$(m)/%,$(SCENARIO_SRCS))) \
-	$(foreach m,$(MUTANTS_BUF),$(BUILD)/mutants/$(m)/protocol_tour)
+# Negative controls: one engine build per switch of engine/mutant.h, linked
+# into the scenarios scenarios/mutants.list runs it with (and the tour).
+# Never part of the production ringcp.
+MUTANT_LIST := scenarios/mutants.list
+MUTANTS := $(shell awk '!/^\#/ && NF { print $$1 }' $(MUTANT_LIST) | sort -u)
+mutant_scenarios = protocol_tour $(shell awk -v m=$(1) \
+	'!/^\#/ && $$1 == m { print $$4 }' $(MUTANT_LIST) | sort -u)
+MUTANT_BINS := $(sort $(foreach m,$(MUTANTS),$(foreach s,\
+	$(call mutant_scenarios,$(m)),$(BUILD)/mutants/$(m)/$(s))))
 
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
@@ -92,7 +96,7 @@ LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
-.PHONY: all variant check deps clean test-variant safety-check bench report \
+.PHONY: all variant check deps clean test-variant safety-check bench report install \
 	gate baseline layers model-check
 
 all: deps-quiet
@@ -100,7 +104,7 @@ all: deps-quiet
 	@ln -sfn gcc/ringcp build/ringcp
 
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
-	$(MUTANT_BINS)
+	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
 # the engine: production objects, and trace (harness) objects
 $(BUILD)/prod/%.o: engine/%.c $(ENGINE_HDRS)
@@ -123,7 +127,8 @@ $(LIB_TRACE): $(call ENGINE_OBJS,$(BUILD)/trace)
 $(BUILD)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) CC $@
-	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -c -o $@ $<
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness \
+		$(HARNESS_CFLAGS) -c -o $@ $<
 
 $(LIB_HARNESS): $(patsubst harness/%.c,$(BUILD)/harness/%.o,$(HARNESS_SRCS))
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -137,6 +142,16 @@ $(BUILD)/ringcp: $(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS)) $(LIB)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $^ $(LDFLAGS_SAN) $(LDLIBS)
 
+# tests/cli_faults.sh's FUSE filesystem that injects EIO, ENOSPC and stalls
+# (test infrastructure: no sanitizer, no engine)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null || echo -I/usr/include/fuse3)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
+$(BUILD)/tests-fuse/faultfs: tests/fuse/faultfs.c
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE $(FUSE_CFLAGS) -o $@ $< \
+		$(FUSE_LIBS)
+
 # the measurement driver of the buffer-strategy sweep (production library)
 $(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
@@ -148,14 +163,16 @@ $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Itests -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 $(BUILD)/scenarios/%: scenarios/%.c $(LIB_HARNESS) $(LIB_TRACE) $(HARNESS_HDRS) \
 		$(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $@ $< \
-		$(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) $(LIB_TRACE) $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 
 # A mutant's engine: its switch compiled into the files that name it, the
 # trace objects for all the others (they are the same code).
@@ -179,8 +196,9 @@ $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 		$(BUILD)/mutants/$(1)/libringcp-trace.a
 	$$(quiet) LD $$@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -DRC_TRACE -Iharness -o $$@ $$< \
-		$(LIB_HARNESS) $(BUILD)/mutants/$(1)/libringcp-trace.a \
-		$(LDFLAGS_SAN) $(LDLIBS)
+		$(HARNESS_LDLIBS) $(LIB_HARNESS) \
+		$(BUILD)/mutants/$(1)/libringcp-trace.a $(LDFLAGS_SAN) \
+		$(LDLIBS) $(HARNESS_LDLIBS)
 endef
 $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
 
@@ -244,6 +262,12 @@ deps:
 
 deps-quiet:
 	@scripts/deps.sh --build-only --quiet
+
+# the command (the gcc build) and its man page
+PREFIX ?= /usr/local
+install: all
+	install -D -m 755 build/gcc/ringcp $(DESTDIR)$(PREFIX)/bin/ringcp
+	install -D -m 644 man/ringcp.1 $(DESTDIR)$(PREFIX)/share/man/man1/ringcp.1
 
 clean:
 	rm -rf build

@@ -12,16 +12,6 @@
 
 #include "cmd.h"
 
-enum {
-	RC_OPT_FSYNC = 256,
-	RC_OPT_NO_FALLOCATE,
-	RC_OPT_DEVICES,
-	RC_OPT_SPECIALS,
-	RC_OPT_PROGRESS,
-	RC_OPT_JSON,
-	RC_OPT_FILES,
-	RC_OPT_BUFFERS,
-};
 
 static const struct option rc_longopts[] = {
 	{ "queue-depth", required_argument, NULL, 'Q' },
@@ -40,15 +30,71 @@ static const struct option rc_longopts[] = {
 	{ "hard-links", no_argument, NULL, 'H' },
 	{ "xattrs", no_argument, NULL, 'X' },
 	{ "acls", no_argument, NULL, 'A' },
-	{ "dry-run", no_argument, NULL, 'n' },
+	{ "dry-run", no_argument, NULL, RC_OPT_DRY_RUN },
+	{ "no-clobber", no_argument, NULL, RC_OPT_NO_CLOBBER },
+	{ "no-target-directory", no_argument, NULL, 'T' },
+	{ "remove-destination", no_argument, NULL, RC_OPT_REMOVE_DST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "progress", no_argument, NULL, RC_OPT_PROGRESS },
-	{ "json", no_argument, NULL, RC_OPT_JSON },
+	{ "json", optional_argument, NULL, RC_OPT_JSON },
 	{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
 	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
 	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+	{ "human-readable", no_argument, NULL, 'h' },
+	{ "help", no_argument, NULL, RC_OPT_HELP },
 	{ "version", no_argument, NULL, 'V' },
+	/* rsync_opts.c */
+	{ "update", no_argument, NULL, 'u' },
+	{ "ignore-existing", no_argument, NULL, RC_OPT_IGNORE_EXISTING },
+	{ "checksum", no_argument, NULL, 'c' },
+	{ "one-file-system", no_argument, NULL, 'x' },
+	{ "delete", no_argument, NULL, RC_OPT_DELETE },
+	{ "delete-before", no_argument, NULL, RC_OPT_DELETE },
+	{ "delete-during", no_argument, NULL, RC_OPT_DELETE },
+	{ "delete-delay", no_argument, NULL, RC_OPT_DELETE },
+	{ "delete-after", no_argument, NULL, RC_OPT_DELETE },
+	{ "delete-excluded", no_argument, NULL, RC_OPT_DELETE_EXCLUDED },
+	{ "exclude", required_argument, NULL, RC_OPT_EXCLUDE },
+	{ "include", required_argument, NULL, RC_OPT_INCLUDE },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "exclude-from", required_argument, NULL, RC_OPT_EXCLUDE_FROM },
+	{ "include-from", required_argument, NULL, RC_OPT_INCLUDE_FROM },
+	{ "stats", no_argument, NULL, RC_OPT_STATS },
+	{ "itemize-changes", no_argument, NULL, 'i' },
+	{ "link-dest", required_argument, NULL, RC_OPT_LINK_DEST },
+	{ "files-from", required_argument, NULL, RC_OPT_FILES_FROM },
+	{ "from0", no_argument, NULL, RC_OPT_FROM0 },
+	{ "info", required_argument, NULL, RC_OPT_INFO },
+	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
+	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
+	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },
+	/* --no-OPTION, rsync's: the long names and the letters */
+	{ "no-recursive", no_argument, NULL, RC_OPT_NEGATE | 'r' },
+	{ "no-r", no_argument, NULL, RC_OPT_NEGATE | 'r' },
+	{ "no-links", no_argument, NULL, RC_OPT_NEGATE | 'l' },
+	{ "no-l", no_argument, NULL, RC_OPT_NEGATE | 'l' },
+	{ "no-perms", no_argument, NULL, RC_OPT_NEGATE | 'p' },
+	{ "no-p", no_argument, NULL, RC_OPT_NEGATE | 'p' },
+	{ "no-times", no_argument, NULL, RC_OPT_NEGATE | 't' },
+	{ "no-t", no_argument, NULL, RC_OPT_NEGATE | 't' },
+	{ "no-group", no_argument, NULL, RC_OPT_NEGATE | 'g' },
+	{ "no-g", no_argument, NULL, RC_OPT_NEGATE | 'g' },
+	{ "no-owner", no_argument, NULL, RC_OPT_NEGATE | 'o' },
+	{ "no-o", no_argument, NULL, RC_OPT_NEGATE | 'o' },
+	{ "no-D", no_argument, NULL, RC_OPT_NEGATE | 'D' },
+	{ "no-devices", no_argument, NULL, RC_OPT_NEGATE | RC_OPT_DEVICES },
+	{ "no-specials", no_argument, NULL, RC_OPT_NEGATE | RC_OPT_SPECIALS },
+	{ "no-hard-links", no_argument, NULL, RC_OPT_NEGATE | 'H' },
+	{ "no-H", no_argument, NULL, RC_OPT_NEGATE | 'H' },
+	{ "no-xattrs", no_argument, NULL, RC_OPT_NEGATE | 'X' },
+	{ "no-X", no_argument, NULL, RC_OPT_NEGATE | 'X' },
+	{ "no-acls", no_argument, NULL, RC_OPT_NEGATE | 'A' },
+	{ "no-A", no_argument, NULL, RC_OPT_NEGATE | 'A' },
+	{ "no-progress", no_argument, NULL, RC_OPT_NEGATE | RC_OPT_PROGRESS },
+	{ "no-verbose", no_argument, NULL, RC_OPT_NEGATE | 'v' },
+	{ "no-v", no_argument, NULL, RC_OPT_NEGATE | 'v' },
+	{ "no-human-readable", no_argument, NULL, RC_OPT_NEGATE | 'h' },
+	{ "no-h", no_argument, NULL, RC_OPT_NEGATE | 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -123,55 +169,57 @@ static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
 	}
 }
 
-/* One of rsync's tree flags, by its letter; false if opt is none. */
-static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt)
+/* One of rsync's tree flags, by its letter, set to on (or off: its
+ * --no-OPTION form); false if opt is none. */
+static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt, bool on)
 {
 	switch (opt) {
 	case 'a':	/* -rlptgoD */
-		o->recursive = o->links = o->perms = o->times = true;
-		o->group = o->owner = o->devices = o->specials = true;
+		o->recursive = o->links = o->perms = o->times = on;
+		o->group = o->owner = o->devices = o->specials = on;
 		break;
 	case 'r':
-		o->recursive = true;
+		o->recursive = on;
 		break;
 	case 'l':
-		o->links = true;
+		o->links = on;
 		break;
 	case 'p':
-		o->perms = true;
+		o->perms = on;
 		break;
 	case 't':
-		o->times = true;
+		o->times = on;
 		break;
 	case 'g':
-		o->group = true;
+		o->group = on;
 		break;
 	case 'o':
-		o->owner = true;
+		o->owner = on;
 		break;
 	case 'D':
-		o->devices = o->specials = true;
+		o->devices = o->specials = on;
 		break;
 	case RC_OPT_DEVICES:
-		o->devices = true;
+		o->devices = on;
 		break;
 	case RC_OPT_SPECIALS:
-		o->specials = true;
+		o->specials = on;
 		break;
 	case 'H':
-		o->hard_links = true;
+		o->hard_links = on;
 		break;
 	case 'X':
-		o->xattrs = true;
+		o->xattrs = on;
 		break;
 	case 'A':	/* ACLs imply -p */
-		o->acls = o->perms = true;
+		o->acls = on;
+		o->perms |= on;
 		break;
-	case 'n':
-		o->dry_run = true;
+	case RC_OPT_DRY_RUN:
+		o->dry_run = on;
 		break;
 	case RC_OPT_PROGRESS:
-		o->progress = true;
+		o->progress = on;
 		break;
 	default:
 		return false;
@@ -183,12 +231,27 @@ static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt)
 static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 {
 	const struct rc_buf_ops *ops;
+	bool on = !(opt & RC_OPT_NEGATE);
+	int ret;
 
-	if (rc_cmd_tree_flag(&c->topts, opt)) {
+	if (rc_cmd_tree_flag(&c->topts, opt & ~RC_OPT_NEGATE, on)) {
 		c->tree = true;
 		return -1;
 	}
+	ret = rc_cmd_rsync_option(c, opt, arg);
+	if (ret != -2)
+		return ret;
 	switch (opt) {
+	case RC_OPT_NEGATE | 'v':
+		c->verbose = false;
+		c->topts.verbose = 0;
+		return -1;
+	case RC_OPT_NEGATE | 'h':
+		c->topts.human = false;
+		return -1;
+	case RC_OPT_NO_IO_URING:
+		c->no_io_uring = true;
+		return -1;
 	case 'Q':
 	case 'B':
 	case RC_OPT_FILES:
@@ -212,12 +275,31 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 		return -1;
 	case RC_OPT_JSON:
 		c->json = c->tree = true;
+		c->json_path = arg && *arg && strcmp(arg, "-") ? arg : NULL;
 		return -1;
 	case 'v':
 		c->verbose = true;
 		c->topts.verbose++;
 		return -1;
-	case 'h':
+	case 'n':	/* resolved once every option is known */
+		c->dash_n = true;
+		return -1;
+	case RC_OPT_NO_CLOBBER:
+		c->topts.no_clobber = true;
+		c->cp_only = "--no-clobber";
+		return -1;
+	case 'T':
+		c->topts.no_target_dir = true;
+		c->cp_only = "-T";
+		return -1;
+	case RC_OPT_REMOVE_DST:
+		c->topts.remove_destination = true;
+		c->cp_only = "--remove-destination";
+		return -1;
+	case 'h':	/* rsync's: numbers in K, M, G */
+		c->topts.human = true;
+		return -1;
+	case RC_OPT_HELP:
 		rc_cmd_usage(stdout);
 		return RC_EXIT_OK;
 	case 'V':
@@ -235,7 +317,12 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	int opt, ret;
 
 	argv[0] = (char *)"ringcp";	/* getopt's messages say "ringcp:" */
-	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnqvhV",
+	/* rsync's rule: -h is --help only on its own */
+	if (argc == 2 && !strcmp(argv[1], "-h")) {
+		rc_cmd_usage(stdout);
+		return RC_EXIT_OK;
+	}
+	while ((opt = getopt_long(argc, argv, "Q:B:arlptgoDHXAnTqvhVucxf:Pi",
 				  rc_longopts, NULL)) != -1) {
 		ret = rc_cmd_option(c, opt, optarg);
 		if (ret >= 0)
@@ -243,20 +330,40 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	}
 	c->ops = argv + optind;
 	c->nops = argc - optind;
+	/* -n: rsync's --dry-run with a tree option, else cp's --no-clobber */
+	if (c->dash_n && c->tree)
+		c->topts.dry_run = true;
+	else if (c->dash_n) {
+		c->topts.no_clobber = true;
+		c->cp_only = c->cp_only ? c->cp_only : "-n";
+	}
+	if (c->tree && c->cp_only) {
+		fprintf(stderr, "ringcp: %s is cp's, for single-file mode: it "
+			"does not go with tree options\n", c->cp_only);
+		return bad_usage("(a tree option is -a -r -l -p -t -g -o -D -H "
+				 "-X -A --dry-run --progress --json ...)");
+	}
 	if (c->nops < 2)
 		return bad_usage("missing SRC or DST operand");
+	if (c->files_from && c->nops != 2)
+		return bad_usage("--files-from takes one SRC (the directory the "
+				 "paths are relative to) and one DST");
+	if (c->files_from && (ret = rc_cmd_files_from(c)) >= 0)
+		return ret;
+	if (c->topts.no_target_dir && c->nops > 2)
+		return bad_usage("too many operands: -T takes one SRC and one "
+				 "DST");
 	/* cp's form: several files into an existing directory */
-	if (!c->tree && c->nops > 2) {
-		if (stat(c->ops[c->nops - 1], &dst_st) < 0 ||
-		    !S_ISDIR(dst_st.st_mode))
-			return bad_usage("too many operands: give one SRC and "
-					 "one DST, or several SRCs and an "
-					 "existing directory");
-		c->tree = true;
-	}
+	if (!c->tree && c->nops > 2 &&
+	    (stat(c->ops[c->nops - 1], &dst_st) < 0 ||
+	     !S_ISDIR(dst_st.st_mode)))
+		return bad_usage("too many operands: give one SRC and one "
+				 "DST, or several SRCs and an existing "
+				 "directory");
 	if (c->topts.quiet)
 		c->topts.verbose = 0;
-	c->cfg.tree = c->tree;
+	c->topts.cp = !c->tree;
+	c->cfg.tree = c->tree || c->nops > 2;
 	c->cfg.queue_depth = c->topts.copy.queue_depth;
 	c->cfg.block_size = c->topts.copy.block_size;
 	c->cfg.files_in_flight = c->topts.files_in_flight;

@@ -42,6 +42,25 @@
  *   RC_MUTANT_RING_EARLY_RECYCLE  a selected ring buffer goes back to the
  *                              ring at its read's CQE, before the program
  *                              has written its data out (core/cqe.c)
+ *   RC_MUTANT_FD_CLOSE_EARLY   a tree abort closes every job's fds before
+ *                              it drains: requests still name them
+ *                              (tree/tree.c, tree/job.c)
+ *   RC_MUTANT_PATH_FREE_AT_CANCEL  an op's path copies are freed when it is
+ *                              cancelled ("the kernel copied them at
+ *                              prep") (core/cancel.c)
+ *   RC_MUTANT_STATX_FREE_AT_CANCEL  a cancelled statx's buffer is given
+ *                              back at cancel (core/cancel.c)
+ *   RC_MUTANT_UD_REUSE         a record keeps one user_data for all its
+ *                              lives: its life is not bumped per SQE
+ *                              (core/sqe.c)
+ *   RC_MUTANT_SKIP_BARRIER     a teardown whose drain timed out frees at
+ *                              once, without the barrier's proof
+ *                              (core/teardown.c)
+ *   RC_MUTANT_JOB_FREE_EARLY   a tree job is freed once its CLOSEs are
+ *                              sent, before their CQEs (tree/job.c)
+ *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
+ *                              buffer back before the op has run and
+ *                              answered
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -52,7 +71,13 @@
      defined(RC_MUTANT_HALT_LEAK) || defined(RC_MUTANT_POOL_PUT_IN_FLIGHT) || \
      defined(RC_MUTANT_FIXED_UNREGISTER) || defined(RC_MUTANT_FIXED_UPDATE) || \
      defined(RC_MUTANT_RING_HALT_LEAK) || \
-     defined(RC_MUTANT_RING_EARLY_RECYCLE)) && !defined(RC_TRACE)
+     defined(RC_MUTANT_RING_EARLY_RECYCLE) || \
+     defined(RC_MUTANT_FD_CLOSE_EARLY) || \
+     defined(RC_MUTANT_PATH_FREE_AT_CANCEL) || \
+     defined(RC_MUTANT_STATX_FREE_AT_CANCEL) || \
+     defined(RC_MUTANT_UD_REUSE) || defined(RC_MUTANT_SKIP_BARRIER) || \
+     defined(RC_MUTANT_JOB_FREE_EARLY) || \
+     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif
 

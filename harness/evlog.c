@@ -207,6 +207,25 @@ static void rh_evlog_op(enum rc_trace_event ev, const struct rc_op *op,
 	fprintf(rh_ev.f, " own=%u st=%u", op->owner, op->state);
 }
 
+/* An event without op that is a step of the ring in buf. */
+static bool rh_evlog_ring_wide(enum rc_trace_event ev)
+{
+	switch (ev) {
+	case RC_EV_CANCEL_CQE:
+	case RC_EV_UNKNOWN_CQE:
+	case RC_EV_CANCEL_FD_SQE:
+	case RC_EV_RING_TEARDOWN:
+	case RC_EV_RING_DRAIN:
+	case RC_EV_RING_EXIT:
+	case RC_EV_RING_PROVEN:
+	case RC_EV_RING_FREE:
+	case RC_EV_RING_LEAK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* $RH_EVENTS is opened before main(), so that the harness' fd count at
  * its start already includes the log */
 __attribute__((constructor)) static void rh_evlog_from_env(void)
@@ -227,8 +246,7 @@ void rh_evlog_event(enum rc_trace_event ev, const struct rc_op *op,
 	fputs(rh_ev_names[ev], rh_ev.f);
 	if (op) {
 		rh_evlog_op(ev, op, buf);
-	} else if (ev >= RC_EV_CANCEL_FD_SQE || ev == RC_EV_CANCEL_CQE ||
-		   ev == RC_EV_UNKNOWN_CQE) {
+	} else if (rh_evlog_ring_wide(ev)) {
 		/* a step of the ring (in buf) */
 		unsigned ring = rh_evlog_id(&rh_ev.rings, buf,
 					    &rh_ev.next_ring);

@@ -47,6 +47,9 @@ static struct rh_harness {
 	uint64_t start_ns;
 	volatile sig_atomic_t segv_hits;
 	bool started;
+	struct rh_ulog ulog;		/* the program's side, for the witness */
+	struct rc_hmap leaked;		/* rings leaked on purpose */
+	int fds_kept_ok;		/* rh_harness_fds_kept() */
 } h = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char *const rh_detector_names[RH_DET__COUNT] = {
@@ -58,6 +61,8 @@ static const char *const rh_detector_names[RH_DET__COUNT] = {
 	[RH_DET_FD_COUNT] = "fd-count",
 	[RH_DET_SEGV] = "segv-guard",
 	[RH_DET_RING_COUNT] = "ring-count",
+	[RH_DET_FD_LEDGER] = "fd-ledger",
+	[RH_DET_WITNESS] = "witness",
 };
 
 const char *rh_detector_name(enum rh_detector d)
@@ -160,6 +165,127 @@ static void rh_segv_handler(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL);
 }
 
+/*
+ * The kernel as witness, unless RH_WITNESS=0 (or off); when it cannot run
+ * here (not root, no tracefs) the reason goes to the record and the rest
+ * of the check runs as before.
+ */
+static void rh_witness_begin(void)
+{
+	const char *env = getenv("RH_WITNESS");
+
+	memset(&h.ulog, 0, sizeof(h.ulog));
+	if (h.opts.no_witness)
+		snprintf(h.sum.witness_why, sizeof(h.sum.witness_why),
+			 "off: the run fakes the engine's events");
+	else if (env && (!strcmp(env, "0") || !strcmp(env, "off")))
+		snprintf(h.sum.witness_why, sizeof(h.sum.witness_why),
+			 "turned off (RH_WITNESS=%s)", env);
+	else if (!rh_witness_start(0, h.sum.witness_why,
+				   sizeof(h.sum.witness_why)))
+		h.sum.witness_on = true;
+}
+
+/* The program's side of one engine event, for the witness (h.lock). */
+static void rh_witness_log(enum rc_trace_event ev, const struct rc_op *op,
+			   const void *buf, size_t len, int64_t res)
+{
+	struct rh_uev u = { .fd = -1 };
+
+	switch (ev) {
+	case RC_EV_RING_CREATE:
+		u.kind = RH_U_RING_CREATE;
+		u.ring = buf;
+		u.fd = (int32_t)len;
+		break;
+	case RC_EV_SQE:
+		u.kind = RH_U_SQE;
+		u.ring = op->ring;
+		u.op = op;
+		u.ud = ((const struct io_uring_sqe *)buf)->user_data;
+		u.opcode = ((const struct io_uring_sqe *)buf)->opcode;
+		rh_sqe_refs(buf, &u.refs);
+		break;
+	case RC_EV_BUF_PUT:
+	case RC_EV_BUF_PROVIDE:
+	case RC_EV_MEM_PUT:
+		u.kind = RH_U_RELEASE;
+		u.addr = buf;
+		u.len = len;
+		break;
+	case RC_EV_RELEASE:	/* the record, its timespec with it */
+		u.kind = RH_U_RELEASE;
+		u.addr = op;
+		u.len = sizeof(*op);
+		break;
+	case RC_EV_REAP:
+		u.kind = RH_U_REAP;
+		u.ring = buf;
+		u.ud = len;
+		u.res = (int32_t)res;
+		break;
+	case RC_EV_CQE:
+		u.kind = RH_U_ACTED;
+		u.ring = op->ring;
+		u.op = op;
+		u.ud = op->cqe_user_data;
+		u.res = (int32_t)res;
+		break;
+	case RC_EV_RING_FREE:
+		u.kind = RH_U_RING_FREE;
+		u.ring = buf;
+		break;
+	case RC_EV_RING_LEAK:
+		u.kind = RH_U_RING_LEAK;
+		u.ring = buf;
+		break;
+	default:
+		return;
+	}
+	rh_ulog_add(&h.ulog, &u);
+}
+
+/* The program closes fd (h.lock held): the fd ledger, and the witness. */
+static void rh_fd_closing_locked(int fd)
+{
+	const struct rc_op *by = NULL;
+	char detail[120];
+
+	h.sum.closes_checked++;
+	if (rh_ledger_close(&h.ledger, fd, &by)) {
+		snprintf(detail, sizeof(detail), "fd %d closed while a request "
+			 "in flight (opcode %d) names it", fd,
+			 by ? by->opcode : -1);
+		rh_violation_locked(RH_VIOL_FD_CLOSED_IN_FLIGHT,
+				    RH_DET_FD_LEDGER, by, detail);
+	}
+	if (h.sum.witness_on) {
+		struct rh_uev u = { .kind = RH_U_CLOSE, .fd = fd };
+
+		rh_ulog_add(&h.ulog, &u);
+	}
+}
+
+int __real_close(int fd);
+
+/*
+ * Every close() of the program (the engine's, the scenario's) comes here
+ * first: scenarios and tests are linked with -Wl,--wrap=close.
+ */
+int __wrap_close(int fd)
+{
+	static __thread bool inside;
+
+	if (h.started && !inside) {
+		inside = true;
+		pthread_mutex_lock(&h.lock);
+		rh_fd_closing_locked(fd);
+		pthread_mutex_unlock(&h.lock);
+		inside = false;
+	}
+	return __real_close(fd);
+}
+
 int rh_harness_start(const struct rh_harness_opts *opts)
 {
 	struct sigaction sa;
@@ -180,6 +306,8 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 						    64ull << 20);
 	h.quarantine.report = rh_quarantine_report;
 	memset(&h.sum, 0, sizeof(h.sum));
+	h.fds_kept_ok = 0;
+	rh_witness_begin();
 	h.fds_at_start = rh_count_fds();
 	h.start_ns = rc_now_ns();
 	memset(&sa, 0, sizeof(sa));
@@ -188,8 +316,9 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 	sigaction(SIGSEGV, &sa, NULL);
 	h.started = true;
 	if (!opts->quiet)
-		printf("%s: seed %" PRIu64 ", buffers %s\n", opts->scenario,
-		       opts->seed, h.opts.buffers);
+		printf("%s: seed %" PRIu64 ", buffers %s, witness %s\n",
+		       opts->scenario, opts->seed, h.opts.buffers,
+		       h.sum.witness_on ? "on" : "off");
 	return 0;
 }
 
@@ -369,9 +498,26 @@ static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 			 PRId64, ev, buf ? buf : (op ? op->buf : NULL), res);
 		rh_violation_locked(v, RH_DET_LEDGER, op, detail);
 	}
+	if (h.sum.witness_on)
+		rh_witness_log(ev, op, buf, len, res);
 	switch (ev) {
-	case RC_EV_SQE:
+	case RC_EV_SQE: {
+		const struct rc_op *other = NULL;
+
+		if (rh_ledger_sqe(&h.ledger, op, buf, &other)) {
+			snprintf(detail, sizeof(detail), "IORING_OP_CLOSE of "
+				 "fd %d while a request in flight (opcode %d) "
+				 "names it",
+				 ((const struct io_uring_sqe *)buf)->fd,
+				 other ? other->opcode : -1);
+			rh_violation_locked(RH_VIOL_FD_CLOSED_IN_FLIGHT,
+					    RH_DET_FD_LEDGER, op, detail);
+		}
 		rh_check_sqe(op, buf);
+		break;
+	}
+	case RC_EV_RING_LEAK:
+		rc_hmap_put(&h.leaked, rc_hkey_ptr(buf), (void *)buf);
 		break;
 	case RC_EV_CQE:
 		if (!v)
@@ -459,12 +605,54 @@ void rh_harness_add_ring(const struct rc_ring *r)
 	pthread_mutex_unlock(&h.lock);
 }
 
+void rh_harness_fds_kept(int n)
+{
+	pthread_mutex_lock(&h.lock);
+	h.fds_kept_ok = n;
+	pthread_mutex_unlock(&h.lock);
+}
+
 void rh_harness_account(uint64_t bytes, uint64_t ops)
 {
 	pthread_mutex_lock(&h.lock);
 	h.sum.bytes += bytes;
 	h.sum.ops += ops;
 	pthread_mutex_unlock(&h.lock);
+}
+
+/* The witness's part of the record: its events and what it cost. */
+static void rh_harness_witness_json(FILE *f)
+{
+	const struct rh_harness_summary *s = &h.sum;
+	const struct rh_witness_stats *w = &s->witness;
+	double secs = (double)s->elapsed_ns / 1e9;
+	int k;
+
+	fprintf(f, ",\n  \"kept\": {\"buffers\": %" PRIu64 ", \"fds\": %u},\n"
+		"  \"fd_ledger\": {\"closes_checked\": %" PRIu64 "},\n"
+		"  \"witness\": {\"state\": \"%s\"", s->buffers_kept,
+		s->fds_kept, s->closes_checked, s->witness_on ? "on" : "skip");
+	if (!s->witness_on) {
+		fprintf(f, ", \"why\": ");
+		rh_record_string(f, s->witness_why);
+		fprintf(f, "}");
+		return;
+	}
+	fprintf(f, ", \"events_all\": %" PRIu64 ", \"events\": {",
+		w->events_all);
+	for (k = 0; k < RH_K__COUNT; k++)
+		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
+			rh_kev_name(k), w->events[k]);
+	fprintf(f, "}, \"user_events\": %" PRIu64 ", \"rings\": %" PRIu64
+		", \"requests\": %" PRIu64 ", \"sqes_matched\": %" PRIu64
+		", \"releases_checked\": %" PRIu64 ", \"reaps_matched\": %"
+		PRIu64 ", \"closes_checked\": %" PRIu64 ", \"lost\": %"
+		PRIu64 ", \"events_per_s\": %.0f, \"read_ns\": %" PRIu64
+		", \"check_ns\": %" PRIu64 "}", s->witness_user_events,
+		w->rings, w->requests, w->sqes_matched, w->releases_checked,
+		w->reaps_matched, w->closes_checked, w->lost,
+		secs > 0 ? (double)w->events_all / secs : 0.0,
+		s->witness_read_ns, s->witness_check_ns);
 }
 
 static void rh_harness_write_json(void)
@@ -531,17 +719,59 @@ static void rh_harness_write_json(void)
 		secs > 0 ? (double)s->bytes / secs : 0.0,
 		secs > 0 ? (double)s->ops / secs : 0.0, s->latency_count,
 		s->latency_p50_ns, s->latency_p99_ns, s->latency_max_ns);
+	rh_harness_witness_json(f);
 	if (h.opts.extra_json)
 		h.opts.extra_json(f, h.opts.extra_arg);
 	fprintf(f, "\n}\n");
 	fclose(f);
 }
 
+/* A witness finding (h.lock held). */
+static void rh_witness_report(void *arg, int kind, const char *detail)
+{
+	(void)arg;
+	rh_violation_locked((enum rh_violation_kind)kind, RH_DET_WITNESS, NULL,
+			    detail);
+}
+
+/* Stop the witness and hold the kernel's events against the log. */
+static void rh_witness_finish_locked(void)
+{
+	struct rh_harness_summary *s = &h.sum;
+	struct rh_kev *kev = NULL;
+	size_t nk = 0;
+	uint64_t lost = 0, t0;
+	char detail[120];
+
+	if (!s->witness_on)
+		return;
+	if (rh_witness_collect(&kev, &nk, &lost, &s->witness_read_ns)) {
+		rh_violation_locked(RH_VIOL_WITNESS_LOST, RH_DET_WITNESS, NULL,
+				    "the kernel's events could not be read");
+		return;
+	}
+	s->witness.lost = lost + (h.ulog.oom ? 1 : 0);
+	if (s->witness.lost) {
+		snprintf(detail, sizeof(detail), "%" PRIu64 " event(s) lost "
+			 "(trace buffer overrun, or memory): the witness cannot "
+			 "vouch for this run", s->witness.lost);
+		rh_violation_locked(RH_VIOL_WITNESS_LOST, RH_DET_WITNESS, NULL,
+				    detail);
+	}
+	s->witness_user_events = h.ulog.n;
+	t0 = rc_now_ns();
+	rh_witness_check(h.ulog.ev, h.ulog.n, kev, nk, &s->witness,
+			 rh_witness_report, NULL);
+	s->witness_check_ns = rc_now_ns() - t0;
+	free(kev);
+	rh_ulog_free(&h.ulog);
+}
+
 uint64_t rh_harness_finish(void)
 {
 	struct rh_harness_summary *s = &h.sum;
 	unsigned fds;
-	size_t owned;
+	size_t owned, kept;
 	char detail[120];
 	int k, shown = 0;
 
@@ -549,19 +779,29 @@ uint64_t rh_harness_finish(void)
 	rh_quarantine_drain(&h.quarantine);
 	pthread_mutex_lock(&h.lock);
 	s->elapsed_ns = rc_now_ns() - h.start_ns;
-	owned = rh_ledger_kernel_owned(&h.ledger);
+	/* what rings leaked on purpose keep is theirs: not freed, not
+	 * closed, as the protocol says (docs/protocol.md, teardown) */
+	owned = rh_ledger_kernel_owned_but(&h.ledger, &h.leaked, &kept);
+	s->buffers_kept = kept;
 	if (owned) {
 		snprintf(detail, sizeof(detail), "%zu buffer(s)", owned);
 		rh_violation_locked(RH_VIOL_OWNED_AT_EXIT, RH_DET_LEDGER, NULL,
 				    detail);
 	}
+	s->fds_kept = h.leaked.count ? rh_ledger_fds_named(&h.ledger) : 0;
 	fds = rh_count_fds();
-	if (fds > h.fds_at_start) {
+	if (h.fds_kept_ok)
+		s->fds_kept = h.fds_kept_ok < 0 && fds > h.fds_at_start ?
+			fds - h.fds_at_start : s->fds_kept +
+			(unsigned)(h.fds_kept_ok > 0 ? h.fds_kept_ok : 0);
+	if (fds > h.fds_at_start + s->fds_kept) {
 		snprintf(detail, sizeof(detail), "%u fd(s) open at start, %u "
-			 "at the end", h.fds_at_start, fds);
+			 "at the end (%u kept for leaked rings)",
+			 h.fds_at_start, fds, s->fds_kept);
 		rh_violation_locked(RH_VIOL_FD_LEAK, RH_DET_FD_COUNT, NULL,
 				    detail);
 	}
+	rh_witness_finish_locked();
 	for (; h.segv_hits > 0; h.segv_hits--)
 		rh_violation_locked(RH_VIOL_PROGRAM_TOUCH, RH_DET_SEGV, NULL,
 				    "caught by the SIGSEGV handler");
@@ -593,11 +833,21 @@ uint64_t rh_harness_finish(void)
 				printf("%s%s: %" PRIu64, shown++ ? ", " : " (",
 				       rh_detector_name(k), s->by_detector[k]);
 		printf("%s\n", s->violations ? ")" : "");
+		if (s->witness_on)
+			printf("%s: witness: %" PRIu64 " kernel events (%"
+			       PRIu64 " requests of %" PRIu64 " ring(s)), %"
+			       PRIu64 " lost\n", h.opts.scenario,
+			       s->witness.events_all, s->witness.requests,
+			       s->witness.rings, s->witness.lost);
+		else
+			printf("%s: witness: skip (%s)\n", h.opts.scenario,
+			       s->witness_why);
 		if (s->violations && h.opts.replay)
 			printf("%s: replay with: %s\n", h.opts.scenario,
 			       h.opts.replay);
 	}
 	rh_ledger_free(&h.ledger);
+	rc_hmap_free(&h.leaked);
 	free(h.latencies);
 	h.latencies = NULL;
 	h.lat_count = h.lat_cap = 0;

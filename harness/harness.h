@@ -26,6 +26,7 @@
 #include "ringcp/ring.h"
 #include "ledger.h"
 #include "quarantine.h"
+#include "witness.h"
 
 struct rh_harness_opts {
 	const char *scenario;		/* name, for records and messages */
@@ -35,6 +36,8 @@ struct rh_harness_opts {
 	enum rh_quarantine_mode quarantine;
 	size_t quarantine_bytes;	/* 0: 64 MiB */
 	bool quiet;			/* no human summary line */
+	bool no_witness;		/* the run fakes the engine's events
+					 * (tests): no kernel to hold them to */
 	const char *buffers;		/* strategy: heap|pool|fixed|ring;
 					 * NULL: $RC_BUFFERS, else heap */
 	/* more top-level keys for the JSON record: write `,\n  "key": ...` */
@@ -51,6 +54,8 @@ enum rh_detector {
 	RH_DET_FD_COUNT,
 	RH_DET_SEGV,
 	RH_DET_RING_COUNT,
+	RH_DET_FD_LEDGER,
+	RH_DET_WITNESS,
 	RH_DET__COUNT,
 };
 
@@ -71,6 +76,15 @@ struct rh_harness_summary {
 	uint64_t bytes, ops;
 	uint64_t elapsed_ns;
 	uint64_t latency_count, latency_p50_ns, latency_p99_ns, latency_max_ns;
+	uint64_t buffers_kept;		/* lent to rings leaked on purpose */
+	unsigned fds_kept;		/* named by their requests: kept */
+	uint64_t closes_checked;	/* close() calls the fd ledger saw */
+	/* the kernel as witness (RH_WITNESS=0 turns it off) */
+	bool witness_on;
+	char witness_why[120];		/* why not, when off */
+	struct rh_witness_stats witness;
+	uint64_t witness_user_events;
+	uint64_t witness_read_ns, witness_check_ns;
 };
 
 int rh_harness_start(const struct rh_harness_opts *opts);
@@ -83,6 +97,13 @@ void rh_harness_ring_params(struct rc_ring_params *p);
 
 /* Count a ring's cancel and SQ-full figures; call before destroying it. */
 void rh_harness_add_ring(const struct rc_ring *r);
+
+/*
+ * n more fds (n < 0: any number) may be open at the end than at the start,
+ * on purpose: rings leaked and aborts that kept their jobs keep fds, and
+ * the fd ledger and the witness check that none a request names closes.
+ */
+void rh_harness_fds_kept(int n);
 
 /* Work done, for the throughput record. */
 void rh_harness_account(uint64_t bytes, uint64_t ops);

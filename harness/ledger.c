@@ -30,6 +30,19 @@ static const char *const rh_violation_names[RH_VIOL__COUNT] = {
 	[RH_VIOL_RING_BUF_LOST] = "ring buffers never given back to the ring",
 	[RH_VIOL_RECLAIM_IN_FLIGHT] = "buffer ring taken back while its reads "
 				      "are in flight",
+	[RH_VIOL_MEM_FREE_WHILE_KERNEL] = "a path or timespec given back "
+					  "while the kernel owns it",
+	[RH_VIOL_FD_CLOSED_IN_FLIGHT] = "an fd closed while a request in "
+					"flight names it",
+	[RH_VIOL_RELEASE_BEFORE_COMPLETE] = "memory given back before the "
+					    "kernel completed its request",
+	[RH_VIOL_DUP_USER_DATA] = "two requests in flight with one user_data",
+	[RH_VIOL_NOT_REAPED] = "a kernel completion not reaped exactly once",
+	[RH_VIOL_FOREIGN_CQE] = "a CQE acted on that the kernel posted for "
+				"another request",
+	[RH_VIOL_COMPLETE_AFTER_FREE] = "a request completed after its ring's "
+					"memory was given back",
+	[RH_VIOL_WITNESS_LOST] = "the kernel dropped trace events",
 };
 
 const char *rh_violation_name(enum rh_violation_kind k)
@@ -92,6 +105,8 @@ void rh_ledger_free(struct rh_ledger *l)
 {
 	rh_ledger_free_map(&l->bufs);
 	rh_ledger_free_map(&l->ops);
+	rh_ledger_free_map(&l->mems);
+	rh_ledger_free_map(&l->fds);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -147,8 +162,131 @@ static enum rh_violation_kind rh_ledger_submit(struct rh_ledger *l,
 		b->size = op->buf_size;	/* memory the caller brought */
 	b->state = RH_BUF_KERNEL;
 	b->op = op;
+	b->ring = op->ring;
 	b->lent = true;
 	return RH_VIOL_NONE;
+}
+
+static struct rc_hkey rh_fd_key(int fd)
+{
+	return (struct rc_hkey){ (uint64_t)(unsigned)fd, 1 };
+}
+
+/* The requests in flight that name fd: their entry, created if asked. */
+static struct rh_ledger_fd *rh_ledger_fd(struct rh_ledger *l, int fd,
+					 bool create)
+{
+	struct rh_ledger_fd *f = rc_hmap_get(&l->fds, rh_fd_key(fd));
+
+	if (f || !create)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (f && rc_hmap_put(&l->fds, rh_fd_key(fd), f)) {
+		free(f);
+		f = NULL;
+	}
+	return f;
+}
+
+/* The kernel takes (lend) or gives back (!lend) the memory of a range. */
+static void rh_ledger_mem(struct rh_ledger *l, const struct rc_op *op,
+			  const void *addr, size_t len, enum rh_mem_kind kind,
+			  bool lend)
+{
+	struct rh_ledger_mem *m = rc_hmap_get(&l->mems, rc_hkey_ptr(addr));
+
+	if (!lend) {
+		if (m && m->op == op)
+			free(rc_hmap_del(&l->mems, rc_hkey_ptr(addr)));
+		return;
+	}
+	if (!m) {
+		m = calloc(1, sizeof(*m));
+		if (!m || rc_hmap_put(&l->mems, rc_hkey_ptr(addr), m)) {
+			free(m);
+			return;
+		}
+	}
+	m->addr = addr;
+	m->len = len;
+	m->kind = kind;
+	m->op = op;
+}
+
+/* op's CQE (or its record's end): its paths and fds are given back. */
+static void rh_ledger_refs_back(struct rh_ledger *l, struct rh_ledger_op *o)
+{
+	struct rh_ledger_fd *f;
+	unsigned i;
+
+	if (!o->refs_live)
+		return;
+	o->refs_live = false;
+	for (i = 0; i < o->refs.nranges; i++)
+		if (o->refs.range[i].kind == RH_MEM_PATH ||
+		    o->refs.range[i].kind == RH_MEM_PATH2)
+			rh_ledger_mem(l, o->op, o->refs.range[i].addr, 0, 0,
+				      false);
+	for (i = 0; i < o->refs.nfds; i++) {
+		f = rh_ledger_fd(l, o->refs.fd[i], false);
+		if (f && f->count)
+			f->count--;
+	}
+}
+
+enum rh_violation_kind rh_ledger_sqe(struct rh_ledger *l,
+				     const struct rc_op *op,
+				     const struct io_uring_sqe *sqe,
+				     const struct rc_op **other)
+{
+	struct rh_ledger_op *o = rh_ledger_op(l, op, true);
+	struct rh_ledger_fd *f;
+	struct rh_sqe_refs r;
+	unsigned i;
+
+	rh_sqe_refs(sqe, &r);
+	if (r.closes >= 0) {
+		f = rh_ledger_fd(l, r.closes, false);
+		if (f && f->count) {
+			*other = f->op;
+			return RH_VIOL_FD_CLOSED_IN_FLIGHT;
+		}
+	}
+	if (!o)
+		return RH_VIOL_NONE;
+	if (sqe->opcode == IORING_OP_LINK_TIMEOUT) {
+		o->ts = r.range[0].addr;
+		rh_ledger_mem(l, op, r.range[0].addr, r.range[0].len,
+			      RH_MEM_TIMESPEC, true);
+		return RH_VIOL_NONE;
+	}
+	rh_ledger_refs_back(l, o);	/* (a life that never saw its CQE) */
+	o->refs = r;
+	o->refs_live = true;
+	for (i = 0; i < r.nranges; i++)
+		if (r.range[i].kind == RH_MEM_PATH ||
+		    r.range[i].kind == RH_MEM_PATH2)
+			rh_ledger_mem(l, op, r.range[i].addr, r.range[i].len,
+				      r.range[i].kind, true);
+	for (i = 0; i < r.nfds; i++) {
+		f = rh_ledger_fd(l, r.fd[i], true);
+		if (f) {
+			f->count++;
+			f->op = op;
+		}
+	}
+	return RH_VIOL_NONE;
+}
+
+enum rh_violation_kind rh_ledger_close(struct rh_ledger *l, int fd,
+				       const struct rc_op **by)
+{
+	struct rh_ledger_fd *f = rh_ledger_fd(l, fd, false);
+
+	if (!f || !f->count)
+		return RH_VIOL_NONE;
+	*by = f->op;
+	return RH_VIOL_FD_CLOSED_IN_FLIGHT;
 }
 
 static enum rh_violation_kind rh_ledger_cqe(struct rh_ledger *l,
@@ -175,6 +313,7 @@ static enum rh_violation_kind rh_ledger_cqe(struct rh_ledger *l,
 		if (b && b->state == RH_BUF_KERNEL && b->op == op)
 			b->state = RH_BUF_APP;
 	}
+	rh_ledger_refs_back(l, o);
 	return RH_VIOL_NONE;
 }
 
@@ -238,6 +377,7 @@ enum rh_violation_kind rh_ledger_event(struct rh_ledger *l,
 			return RH_VIOL_PROVIDE_KERNEL;
 		b->state = RH_BUF_KERNEL;
 		b->op = NULL;
+		b->ring = (const void *)(uintptr_t)res;
 		b->size = len;
 		b->lent = true;
 		return RH_VIOL_NONE;
@@ -276,8 +416,26 @@ enum rh_violation_kind rh_ledger_event(struct rh_ledger *l,
 		return RH_VIOL_RING_BUF_LOST;
 	case RC_EV_RELEASE:
 		o = rh_ledger_op(l, op, false);
-		return o && o->in_flight ? RH_VIOL_RELEASE_IN_FLIGHT :
-					   RH_VIOL_NONE;
+		if (o && o->in_flight)
+			return RH_VIOL_RELEASE_IN_FLIGHT;
+		if (o && o->ts && rc_hmap_get(&l->mems, rc_hkey_ptr(o->ts))) {
+			/* its timespec, inside the record, still lent */
+			rh_ledger_mem(l, op, o->ts, 0, 0, false);
+			o->ts = NULL;
+			return RH_VIOL_MEM_FREE_WHILE_KERNEL;
+		}
+		return RH_VIOL_NONE;
+	case RC_EV_TIMEOUT_CQE:
+		o = rh_ledger_op(l, op, false);
+		if (o && o->ts) {
+			rh_ledger_mem(l, op, o->ts, 0, 0, false);
+			o->ts = NULL;
+		}
+		return RH_VIOL_NONE;
+	case RC_EV_MEM_PUT:
+		if (rc_hmap_get(&l->mems, rc_hkey_ptr(buf)))
+			return RH_VIOL_MEM_FREE_WHILE_KERNEL;
+		return RH_VIOL_NONE;
 	default:
 		return RH_VIOL_NONE;
 	}
@@ -314,6 +472,35 @@ size_t rh_ledger_kernel_owned(const struct rh_ledger *l)
 
 	while ((b = rc_hmap_next(&l->bufs, &i)))
 		n += b->state == RH_BUF_KERNEL;
+	return n;
+}
+
+size_t rh_ledger_kernel_owned_but(const struct rh_ledger *l,
+				  const struct rc_hmap *leaked, size_t *kept)
+{
+	const struct rh_ledger_buf *b;
+	size_t i = 0, n = 0;
+
+	*kept = 0;
+	while ((b = rc_hmap_next(&l->bufs, &i))) {
+		if (b->state != RH_BUF_KERNEL)
+			continue;
+		if (b->ring && rc_hmap_get(leaked, rc_hkey_ptr(b->ring)))
+			++*kept;
+		else
+			n++;
+	}
+	return n;
+}
+
+unsigned rh_ledger_fds_named(const struct rh_ledger *l)
+{
+	const struct rh_ledger_fd *f;
+	size_t i = 0;
+	unsigned n = 0;
+
+	while ((f = rc_hmap_next(&l->fds, &i)))
+		n += f->count > 0;
 	return n;
 }
 

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The buffer-lifetime ledger: per buffer a state FREE / APP / KERNEL,
- * per operation the buffer and generation it was submitted with, changed
- * only by the engine's trace events.  Each event that breaks the protocol
- * is returned as a violation kind; the ledger itself never trusts the
- * engine's bookkeeping (it keeps its own).
+ * The lifetime ledger: per buffer a state FREE / APP / KERNEL, per
+ * operation the buffer and life it was submitted with; per other piece of
+ * memory an SQE points at (a path, a timespec) whether the kernel owns
+ * it; per fd how many requests in flight name it.  Changed only by the
+ * engine's trace events (and the program's close() calls, which the
+ * harness wraps); requests are read from the SQEs themselves (sqe_refs.h).
+ * Each event that breaks the protocol is returned as a violation kind;
+ * the ledger never trusts the engine's bookkeeping (it keeps its own).
  */
 #ifndef RH_LEDGER_H
 #define RH_LEDGER_H
@@ -15,6 +18,7 @@
 
 #include "ringcp/hmap.h"
 #include "ringcp/ring.h"
+#include "sqe_refs.h"
 
 enum rh_buf_state {
 	RH_BUF_FREE,
@@ -48,6 +52,25 @@ enum rh_violation_kind {
 	RH_VIOL_RING_BUF_LOST,		/* ring buffers never given back */
 	RH_VIOL_RECLAIM_IN_FLIGHT,	/* buffer ring taken back while reads
 					 * that pick from it are in flight */
+	RH_VIOL_MEM_FREE_WHILE_KERNEL,	/* a path or timespec given back
+					 * before its request's CQE */
+	RH_VIOL_FD_CLOSED_IN_FLIGHT,	/* an fd closed (close(2) or
+					 * IORING_OP_CLOSE) while a request
+					 * in flight names it */
+	/* the witness's (the kernel's tracepoints against the ledger) */
+	RH_VIOL_RELEASE_BEFORE_COMPLETE, /* memory an SQE pointed at given
+					 * back before the kernel completed
+					 * that request */
+	RH_VIOL_DUP_USER_DATA,		/* two requests in flight in one ring
+					 * with one user_data */
+	RH_VIOL_NOT_REAPED,		/* a kernel completion reaped never or
+					 * twice, or a reap no completion had */
+	RH_VIOL_FOREIGN_CQE,		/* a CQE acted on is not the kernel's
+					 * completion of that life's request */
+	RH_VIOL_COMPLETE_AFTER_FREE,	/* a request completed in a ring
+					 * whose memory was given back */
+	RH_VIOL_WITNESS_LOST,		/* the kernel dropped trace events:
+					 * the witness cannot vouch */
 	RH_VIOL__COUNT,
 };
 
@@ -59,6 +82,7 @@ struct rh_ledger_buf {
 	uint8_t state;			/* enum rh_buf_state */
 	bool lent;			/* lent to the kernel since its get */
 	const struct rc_op *op;		/* the op that lent it (KERNEL) */
+	const void *ring;		/* the ring it was lent to */
 };
 
 struct rh_ledger_op {
@@ -70,6 +94,24 @@ struct rh_ledger_op {
 	const void *select_ring;	/* a buffer-select read in flight on
 					 * this ring (the kernel may still pick
 					 * one of its provided buffers) */
+	struct rh_sqe_refs refs;	/* its SQE's paths and fds ... */
+	bool refs_live;			/* ... the kernel's until its CQE */
+	const void *ts;			/* its timeout's timespec, the
+					 * kernel's until the timeout's CQE */
+};
+
+/* A path or timespec the kernel owns (by address, while lent). */
+struct rh_ledger_mem {
+	const void *addr;
+	size_t len;
+	enum rh_mem_kind kind;
+	const struct rc_op *op;
+};
+
+/* An fd named by requests in flight. */
+struct rh_ledger_fd {
+	unsigned count;
+	const struct rc_op *op;		/* the latest to name it */
 };
 
 #define RH_LEDGER_RINGS 64
@@ -82,6 +124,8 @@ struct rh_ledger_ring {
 struct rh_ledger {
 	struct rc_hmap bufs;		/* struct rh_ledger_buf by addr */
 	struct rc_hmap ops;		/* struct rh_ledger_op by op */
+	struct rc_hmap mems;		/* struct rh_ledger_mem by addr */
+	struct rc_hmap fds;		/* struct rh_ledger_fd by fd */
 	/* buffer-select reads in flight, per ring */
 	struct rh_ledger_ring rings[RH_LEDGER_RINGS];
 	/* the proof summary's counters */
@@ -101,6 +145,24 @@ enum rh_violation_kind rh_ledger_event(struct rh_ledger *l,
 				       const struct rc_op *op, const void *buf,
 				       size_t len, int64_t res);
 
+/*
+ * An SQE the engine wrote for op (RC_EV_SQE; its link timeout's too): its
+ * paths and fds are the kernel's until op's CQE, its timespec until the
+ * timeout's CQE.  An IORING_OP_CLOSE of an fd that a request in flight
+ * names returns RH_VIOL_FD_CLOSED_IN_FLIGHT (*other: that request's op).
+ */
+enum rh_violation_kind rh_ledger_sqe(struct rh_ledger *l,
+				     const struct rc_op *op,
+				     const struct io_uring_sqe *sqe,
+				     const struct rc_op **other);
+
+/*
+ * The program closes fd: RH_VIOL_FD_CLOSED_IN_FLIGHT if a request in
+ * flight names it (*by: its op).
+ */
+enum rh_violation_kind rh_ledger_close(struct rh_ledger *l, int fd,
+				       const struct rc_op **by);
+
 /* The state of the buffer that contains addr (FREE if unknown). */
 enum rh_buf_state rh_ledger_state(const struct rh_ledger *l, const void *addr);
 const struct rh_ledger_buf *rh_ledger_find_buf(const struct rh_ledger *l,
@@ -111,5 +173,15 @@ const struct rh_ledger_op *rh_ledger_find_op(const struct rh_ledger *l,
 
 /* Buffers still lent to the kernel (at exit: each is a violation). */
 size_t rh_ledger_kernel_owned(const struct rh_ledger *l);
+
+/*
+ * The same, less those lent to a ring in leaked (a set of rings the
+ * engine leaked on purpose, keyed by address): *kept gets their count.
+ */
+size_t rh_ledger_kernel_owned_but(const struct rh_ledger *l,
+				  const struct rc_hmap *leaked, size_t *kept);
+
+/* fds that requests in flight still name (kept open on purpose). */
+unsigned rh_ledger_fds_named(const struct rh_ledger *l);
 
 #endif

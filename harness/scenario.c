@@ -29,6 +29,8 @@ static const char *const rh_state_names[RH_ST__COUNT] = {
 	[RH_ST_CANCEL_FD] = "cancel-all-by-fd",
 	[RH_ST_CANCEL_ANY] = "cancel-all-any",
 	[RH_ST_SYNC_CANCEL] = "sync-cancel",
+	[RH_ST_DRAIN_TIMEOUT] = "drain-timeout",
+	[RH_ST_ABORT_TIMEOUT] = "abort-timeout",
 };
 
 static const char *const rh_dir_names[RH_DIR__COUNT] = { "read", "write" };
@@ -52,6 +54,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --buffers=S     buffer strategy (default: $RC_BUFFERS, heap)\n"
 		"  --events=PATH   log every engine event there, for the model's\n"
 		"                  conformance check (default: $RH_EVENTS)\n"
+		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -108,6 +111,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "quarantine", required_argument, NULL, 'q' },
 		{ "buffers", required_argument, NULL, 'b' },
 		{ "events", required_argument, NULL, 'e' },
+		{ "fallback", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,6 +152,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 			if (rh_evlog_open(optarg))
 				exit(2);
 			break;
+		case 'F':
+			s->fallback = true;
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -168,9 +175,10 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 	if (!s->harness.buffers || !*s->harness.buffers)
 		s->harness.buffers = "heap";
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s", argv[0], s->seed, s->ops,
-		 s->harness.quarantine == RH_QUARANTINE_POISON ?
-		 " --quarantine=poison" : "", s->harness.buffers);
+		 " --ops=%" PRIu64 "%s --buffers=%s%s", argv[0], s->seed,
+		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
+		 " --quarantine=poison" : "", s->harness.buffers,
+		 s->fallback ? " --fallback" : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;
@@ -355,7 +363,7 @@ struct rc_ring *rh_scenario_ring(struct rh_scenario *s, unsigned entries)
 	int ret;
 
 	rh_scenario_ring_params(s, &p);
-	ret = rc_ring_create(&r, &p);
+	ret = s->fallback ? rc_ring_create_sync(&r, &p) : rc_ring_create(&r, &p);
 	if (ret) {
 		fprintf(stderr, "%s: cannot set up io_uring: %s: %s\n", s->name,
 			strerror(-ret), rc_setup_advice(ret));

@@ -30,6 +30,10 @@ enum rh_state {
 	RH_ST_CANCEL_FD,	/* cancelled by one request keyed on its fd */
 	RH_ST_CANCEL_ANY,	/* cancelled by one request matching any op */
 	RH_ST_SYNC_CANCEL,	/* io_uring_register_sync_cancel on its fd */
+	RH_ST_DRAIN_TIMEOUT,	/* held in the kernel past a teardown's
+				 * drain limit: the ring is leaked */
+	RH_ST_ABORT_TIMEOUT,	/* held in the kernel past a tree abort's
+				 * drain limit: its jobs and fds are kept */
 	RH_ST__COUNT,
 };
 
@@ -53,6 +57,7 @@ struct rh_outcome {
 };
 
 struct rh_scenario {
+	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	const char *name;
 	uint64_t seed, rng;
 	uint64_t ops;			/* --ops: iterations to run */

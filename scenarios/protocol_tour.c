@@ -5,7 +5,8 @@
  * reads and writes in flight (checksummed), a poll-armed pipe read
  * cancelled (answer 0), a completed-but-unreaped write and openat
  * cancelled (-ENOENT, halt safety), an io-wq read stalled on userfaultfd
- * cancelled (-EALREADY, needs root), a duplicate CQE of a previous life,
+ * cancelled (-EALREADY, needs root), a statx likewise (its path and its
+ * statx buffer held), a duplicate CQE of a previous life,
  * and a teardown with reads in flight; and for the buffer strategies
  * (--buffers): completed-but-unreaped reads cancelled (with a buffer ring
  * each took a buffer that must go back), and more buffers in use than the
@@ -237,6 +238,54 @@ static void step_io_wq(void)
 }
 
 /*
+ * A statx running in io-wq, stalled on userfaultfd in the copy of its
+ * answer: cancelled (-EALREADY) while the kernel still holds its path and
+ * its statx buffer, which must not be given back before its CQE.
+ */
+static void step_statx_io_wq(void)
+{
+	struct rc_ring *r = tour_ring(0);
+	char path[sizeof(work_dir) + 16];
+	struct rh_stall s;
+	struct rc_op *op;
+	int fd, ret;
+
+	if (!strcmp(rc_ring_buf_strategy(r), "fixed")) {
+		printf("protocol_tour: statx-io-wq step skipped: registered "
+		       "buffers are pinned\n");
+		tour_ring_done(r);
+		return;
+	}
+	fd = tour_file("statx.src", 4096);
+	snprintf(path, sizeof(path), "%s/statx.src", work_dir);
+	op = tour_op(r, 4096);
+	madvise(op->buf, 4096, MADV_DONTNEED);	/* recycled: pages missing */
+	ret = rh_stall_attach(&s, op->buf, 4096);
+	if (ret) {
+		printf("protocol_tour: statx-io-wq step skipped: "
+		       "userfaultfd: %s (needs root)\n", strerror(-ret));
+		rc_op_put(op);
+		tour_ring_done(r);
+		close(fd);
+		return;
+	}
+	rc_op_prep_statx(op, AT_FDCWD, path, 0, STATX_BASIC_STATS);
+	rc_op_set_flags(op, IOSQE_ASYNC);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	if (rh_stall_wait_fault(&s, WAIT_MS) == 0) {
+		rc_op_cancel(op);
+		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
+		usleep(20 * 1000);
+	}
+	rh_stall_release(&s, 0);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(fd);
+	rh_stall_destroy(&s);
+}
+
+/*
  * O_DIRECT reads cancelled in the same submission: the cancel finds them in
  * the block layer and answers -ENOENT while they are still in flight; each
  * completes later with its data.  Racy by nature, so several rounds.
@@ -400,6 +449,7 @@ static const struct {
 	{ "table-full", step_table_full },
 	{ "completed-openat", step_completed_openat },
 	{ "io-wq", step_io_wq },
+	{ "statx-io-wq", step_statx_io_wq },
 	{ "block-layer", step_block_layer },
 	{ "stale-cqe", step_stale_cqe },
 	{ "teardown", step_teardown },
@@ -411,8 +461,8 @@ static void usage(FILE *f)
 		"[--quarantine=guard|poison] [--step=NAME]\n"
 		"       [--buffers=heap|pool|fixed|ring]\n"
 		"Steps: copy poll-armed completed-write completed-read "
-		"table-full completed-openat io-wq block-layer stale-cqe "
-		"teardown\n");
+		"table-full completed-openat io-wq statx-io-wq block-layer "
+		"stale-cqe teardown\n");
 }
 
 int main(int argc, char **argv)

@@ -8,10 +8,11 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-build_pkgs=(gcc make liburing-dev clang)
+build_pkgs=(gcc make liburing-dev clang pkg-config libtracefs-dev libtraceevent-dev
+	libfuse3-dev fuse3)
 all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev valgrind hyperfine rsync
 	python3 python3-matplotlib fio strace acl attr util-linux coreutils time
-	spin)
+	fpart spin)
 
 pkgs=("${all_pkgs[@]}")
 quiet=0

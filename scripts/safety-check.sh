@@ -33,16 +33,14 @@ SCALE=1
 SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
-copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12"
+copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12
+drain_timeout:2"
 # every scenario runs once per buffer strategy (--buffers), quick mode
 # with the ops above divided by QUICK_DIV for the strategies after heap
 STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
 QUICK_DIV=${QUICK_DIV:-2}
-# mutant:strategy it needs (the strategy's own hazards)
-MUTANTS="borrowed_buffer:heap user_free:heap free_on_cancel:heap
-cancel_trusted:heap close_then_free:heap stale_cqe:heap halt_leak:heap
-pool_put_in_flight:pool fixed_unregister:fixed fixed_update:fixed
-ring_halt_leak:ring ring_early_recycle:ring"
+# the mutants, each with its strategy, scenario and arguments
+MUTANT_LIST=scenarios/mutants.list
 CONFORM_DIV=${CONFORM_DIV:-20}
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
@@ -88,17 +86,21 @@ for b in $STRATEGIES; do
 	done
 done
 
-for entry in $MUTANTS; do
-	m=${entry%%:*}
-	b=${entry##*:}
-	printf 'safety-check: mutant %-22s %-5s ' "$m" "$b"
-	RH_EVENTS="$OUT/mutant-$m.ev" \
-		build/asan/mutants/$m/protocol_tour --seed="$SEED" --buffers="$b" \
-		>"$OUT/mutant-$m.log" 2>&1
-	echo "$?" >"$OUT/mutant-$m.rc"
-	echo "$b" >"$OUT/mutant-$m.buffers"
-	echo "exit $(cat "$OUT/mutant-$m.rc")"
-done
+while read -r m b needs sc args; do
+	case "$m" in ''|'#'*) continue ;; esac
+	label=mutant-$m-$sc-$b
+	printf 'safety-check: mutant %-22s %-5s %-14s ' "$m" "$b" "$sc"
+	# shellcheck disable=SC2086
+	RH_EVENTS="$OUT/$label.ev" \
+		timeout 600 build/asan/mutants/$m/$sc --seed="$SEED" --buffers="$b" \
+		$args >"$OUT/$label.log" 2>&1 </dev/null
+	echo "$?" >"$OUT/$label.rc"
+	echo "$b" >"$OUT/$label.buffers"
+	echo "$m" >"$OUT/$label.mutant"
+	echo "$sc" >"$OUT/$label.scenario"
+	echo "$needs" >"$OUT/$label.needs"
+	echo "exit $(cat "$OUT/$label.rc")"
+done <"$MUTANT_LIST"
 
 vg() {	# label, command...
 	local label=$1

@@ -8,16 +8,6 @@
  */
 #include "testutil.h"
 
-/* Wait until the kernel has posted n CQEs that the engine has not reaped. */
-static void wait_cq_ready(struct rc_ring *r, unsigned n)
-{
-	int i;
-
-	for (i = 0; i < 2000 && io_uring_cq_ready(rc_ring_uring(r)) < n; i++)
-		usleep(1000);
-	ASSERT_GE(io_uring_cq_ready(rc_ring_uring(r)), n);
-}
-
 TEST(cancel_after_cqe_posted_write_is_accounted)
 {
 	static struct t_recorder rec;
@@ -32,7 +22,7 @@ TEST(cancel_after_cqe_posted_write_is_accounted)
 	ASSERT_EQ(rc_op_prep_write(op, fd, 0, 4096, 0), 0);
 	ASSERT_EQ(rc_op_submit(op), 0);
 	ASSERT_GE(rc_ring_flush(r), 1);
-	wait_cq_ready(r, 1);
+	t_wait_cq_ready(r, 1);
 	ASSERT_EQ(rc_op_cancel(op), 0);
 	EXPECT_EQ(st->cancel_sqes, 1);	/* in flight for the engine */
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);
@@ -63,7 +53,7 @@ TEST(cancel_after_cqe_posted_openat_fd_is_closed)
 	ASSERT_EQ(rc_op_prep_openat(op, AT_FDCWD, path, O_RDONLY, 0), 0);
 	ASSERT_EQ(rc_op_submit(op), 0);
 	ASSERT_GE(rc_ring_flush(r), 1);
-	wait_cq_ready(r, 1);
+	t_wait_cq_ready(r, 1);
 	EXPECT_EQ(t_count_open_fds(), fds_before + 1);	/* the kernel opened it */
 	ASSERT_EQ(rc_op_cancel(op), 0);
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);

@@ -5,7 +5,8 @@
 # a sparse file larger than 4 GiB, a file whose st_size is 0 but has data;
 # DST as a directory (with and without '/'), the new file's mode (source
 # mode less the umask, no set-id or sticky bits, like cp without -p),
-# --fsync, --no-fallocate, overwriting, and no temporary file left behind.
+# --fsync, --no-fallocate, overwriting (a hard-linked DST written in
+# place), and no temporary file left behind.
 #
 # Usage: RINGCP=/abs/path/to/ringcp bash tests/cli_copy_sizes.sh
 
@@ -154,17 +155,20 @@ test_no_fallocate()
 }
 
 # test_overwrite OLD-SIZE NEW-SIZE : DST exists and is replaced completely;
-# a hard link to the old file keeps the old data (renamed over, not
-# rewritten in place)
+# a hard link to it sees the new data (written in place, as cp does: the
+# link is kept)
 test_overwrite()
 {
+	local ino
+
 	random_file src "$2"
 	random_file dst "$1"
-	cp dst old
 	ln dst old.link
+	ino=$(stat -c %i dst)
 	copy_check src dst dst
 	assert_eq "size of dst" "$2" "$(stat -c %s dst)"
-	assert_same_file old old.link
+	assert_same_file src old.link
+	assert_eq "inode of dst" "$ino" "$(stat -c %i dst)"
 }
 
 test_verbose()

@@ -12,7 +12,7 @@ test_no_harness_symbols()
 	command -v nm >/dev/null || t_skip "no nm"
 	syms=$(nm "$RINGCP" 2>/dev/null | grep -E ' rh_' || true)
 	[ -z "$syms" ] || fail "harness symbols in ringcp: $syms"
-	nm "$RINGCP" | grep -q ' T rc_copy_file' || fail "ringcp has no rc_copy_file symbol (nm not telling?)"
+	nm "$RINGCP" | grep -q ' T rc_tree_copy' || fail "ringcp has no rc_tree_copy symbol (nm not telling?)"
 }
 
 test_mutant_needs_trace_build()

@@ -150,7 +150,8 @@ def safety(fx):
         "coverage": [{"state": "io-wq", "dir": "read", "hits": 2011, "unreachable": None},
                      {"state": "io-wq", "dir": "write", "hits": 0,
                       "unreachable": "needs root"}],
-        "mutants": [{"mutant": "free_on_cancel", "caught": True, "detectors": ["ledger"]}],
+        "mutants": [{"mutant": "free_on_cancel", "scenario": "protocol_tour",
+                     "buffers": "heap", "caught": True, "detectors": ["ledger"]}],
         "valgrind": [{"run": "mutant-borrowed_buffer", "exit": 99, "errors": 126,
                       "caught": True}]})
 

@@ -59,7 +59,7 @@ test_not_run_and_verdicts()
 	assert_contains "many-files verdict" REPORT.md "| not measured |"
 	assert_contains "summary written" res/bench/summary.json '"verdict"'
 	assert_contains "safety verdict" REPORT.md "**pass**"
-	assert_contains "mutant row" REPORT.md "| free_on_cancel | yes | ledger |"
+	assert_contains "mutant row" REPORT.md "| free_on_cancel | protocol_tour | heap | yes | ledger |"
 }
 
 test_plots_drawn()

@@ -115,6 +115,16 @@ static inline struct rc_op *t_op_with_buf(struct rc_ring *r, size_t len)
 	return op;
 }
 
+/* Wait until the kernel has posted n CQEs that the engine has not reaped. */
+static inline void t_wait_cq_ready(struct rc_ring *r, unsigned n)
+{
+	int i;
+
+	for (i = 0; i < 2000 && io_uring_cq_ready(rc_ring_uring(r)) < n; i++)
+		usleep(1000);
+	ASSERT_GE(io_uring_cq_ready(rc_ring_uring(r)), n);
+}
+
 static inline unsigned t_count_open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

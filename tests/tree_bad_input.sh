@@ -72,10 +72,11 @@ test_missing_source()
 	assert_error nosuch "No such file or directory"
 	assert_same_tree "the other SRC" good dst --no-root
 	nothing_lost good dst
-	# a missing file inside a list of files, without -a, the same
+	# a missing file inside a list of files, without -a: the same, but
+	# with cp's exit code (no tree option: single-file mode, cp's rules)
 	mkdir dst2	# several SRCs without -a: DST must be a dir
 	rc_run good/f1 nosuch good/sub/f2 dst2
-	assert_status 23
+	assert_status 1
 	assert_error nosuch "No such file or directory"
 	assert_same_file good/f1 dst2/f1
 	assert_same_file good/sub/f2 dst2/f2
@@ -324,6 +325,43 @@ test_vanishing()
 	nothing_lost orig dst
 }
 
+# ---- two runs at once ----------------------------------------------------------
+
+# two ringcp runs copy the same tree into the same new DST at once: each
+# stages the new directories under its own temporary names, and the one
+# that comes second to a name merges into the first's (as rsync merges);
+# both exit 0, the tree is complete, no staging name is left
+test_concurrent()
+{
+	local i j a b files=() attempt
+
+	need_python
+	for i in 0 1 2 3 4 5; do
+		for j in 0 1 2 3 4 5 6 7; do
+			files+=($((2000 + i * 100 + j)):"src/d$i/e$j/f")
+		done
+		files+=(3000:"src/d$i/g")
+	done
+	mkdir -p src && (cd src && mkdir -p d{0..5}/e{0..7}) &&
+		seeded_files conc "${files[@]}" || t_abort "seed"
+	for attempt in 1 2 3; do
+		rm -rf dst
+		"$RINGCP" -a --files-in-flight=2 src/ dst >"$RC_OUT" 2>"$RC_ERR" &
+		a=$!
+		"$RINGCP" -a --files-in-flight=2 src/ dst >b.out 2>b.err &
+		b=$!
+		wait "$a"
+		RC_STATUS=$?
+		assert_status 0 || diag "run A, attempt $attempt"
+		wait "$b"
+		RC_STATUS=$?
+		cp b.err "$RC_ERR"
+		assert_status 0 || diag "run B, attempt $attempt"
+		assert_same_tree "two runs at once, attempt $attempt" src dst
+		assert_no_temp_tree dst
+	done
+}
+
 # ---- odd trees ---------------------------------------------------------------
 
 test_symlink_loops()
@@ -496,6 +534,8 @@ main()
 		test_file_in_the_way
 	t_add "files vanishing mid-copy: exit 0 or 24, finals complete" \
 		test_vanishing
+	t_add "two runs into one new DST at once: both exit 0, tree complete" \
+		test_concurrent
 	t_add "symlink loops: copied as symlinks, never followed" \
 		test_symlink_loops
 	t_add "names with newlines, spaces, non-UTF-8 bytes, dashes" \

@@ -527,6 +527,12 @@ for k, v in want.items():
         bad.append("%r: expected %d, got %r" % (k, v, doc[k]))
 if doc.get("dirs") not in (3, 4):   # sub, sub/deeper, empty (+ the root)
     bad.append("dirs: expected 3 or 4, got %r" % doc.get("dirs"))
+for k, v in (("exit_code", 0), ("interrupted", False),
+             ("engine", "io_uring"), ("errors_by_kind", {})):
+    if doc.get(k) != v:
+        bad.append("%r: expected %r, got %r" % (k, v, doc.get(k)))
+if not str(doc.get("version", "")).strip():
+    bad.append("no version")
 print("\n".join(bad), end="\n" if bad else "")
 ' "$RC_OUT" >json.check 2>&1 || {
 		fail "--json: stdout is not one JSON document"
@@ -538,6 +544,33 @@ print("\n".join(bad), end="\n" if bad else "")
 		show_file "stdout" "$RC_OUT"
 	fi
 	assert_same_tree "--json copy" src dst
+	# -v with --json: the listing on stderr, stdout still one document
+	copy_ok_v -av --json src/ dst2
+	"$T_PY" -c 'import json, sys; json.load(open(sys.argv[1]))' "$RC_OUT" ||
+		{ fail "-v --json: stdout is not one JSON document"
+		  show_file "stdout" "$RC_OUT"; }
+	assert_contains "-v --json: the listing on stderr" "$RC_ERR" "sub/f2"
+	# --json=FILE; an error counted by kind and the exit code in it
+	chmod 000 src/f1
+	rc_run -a --json=sum.json src/ dst3
+	chmod 644 src/f1
+	if [ "$(id -u)" -ne 0 ]; then
+		"$T_PY" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["exit_code"] == 23 and d["errors_by_kind"] == {"EACCES": 1}, d
+' sum.json || fail "--json=FILE after an error: $(cat sum.json)"
+	else
+		"$T_PY" -c 'import json, sys; json.load(open(sys.argv[1]))' \
+			sum.json || fail "--json=FILE: $(cat sum.json)"
+	fi
+	assert_empty "stdout with --json=FILE" "$RC_OUT"
+}
+
+# copy_ok_v ARGS... : exit 0 (stderr may hold -v's listing)
+copy_ok_v()
+{
+	rc_run "$@"
+	assert_status 0 || show_run
 }
 
 # -r without -l: symlinks skipped with a message, exit 0, like rsync
@@ -567,6 +600,20 @@ test_progress()
 	[ "$(grep -c . both)" -eq 1 ] && grep -q '[0-9]' both ||
 		{ fail "--progress on a pipe: expected one final line"
 		  show_file "stdout and stderr" both; }
+	# the final line: every entry counted (the symlink too), 100%
+	grep -qE ' 100%.* 4/4 files$' both ||
+		{ fail "--progress: the final line is not 100%, 4/4 files"
+		  show_file "stdout and stderr" both; }
+	# not a terminal: a line every interval while it runs (a log)
+	# (4 KiB at a time, one in flight: over a thousand turns of the loop,
+	# a line at most every millisecond)
+	seeded_files slow $((8 * MiB)):src/big
+	RINGCP_PROGRESS_INTERVAL_MS=1 rc_run -a -Q 1 -B 4K --fsync \
+		--progress src/ d3
+	assert_status 0
+	[ "$(grep -c ' files$' "$RC_ERR")" -ge 2 ] ||
+		{ fail "--progress to a pipe: no periodic lines"
+		  show_file "stderr" "$RC_ERR"; }
 	command -v script >/dev/null || return 0
 	rc_run_cmd script -qec "$(printf '%q ' "$RINGCP" -a --progress src/ d2)" \
 		/dev/null

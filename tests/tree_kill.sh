@@ -219,8 +219,9 @@ test_signal()
 	done
 	[ "$LANDED" -eq 1 ] || t_skip "the copy always ended before SIG$sig"
 	assert_status 20
-	# (a message is not in the contract; show it)
+	# what was left, and that a rerun completes it
 	show_file "stderr after SIG$sig" "$RC_ERR"
+	assert_err_line "^ringcp: interrupted: .*run the same command again"
 	assert_no_temp_tree dst
 	assert_final_complete src dst
 	rerun_completes src dst

@@ -23,6 +23,8 @@ struct rc_file_copy {
 	int src_fd, dir_fd, tmp_fd;
 	int drain_err;		/* ops may still use the fds: keep them open */
 	struct stat st;		/* the source's */
+	struct stat old;	/* the destination's, if it exists */
+	bool overwrite;		/* ... and is a regular file */
 	const char *base;	/* the final name, in dir_fd */
 	char tmp[NAME_MAX + 1];	/* the temporary name, "" for O_TMPFILE */
 };
@@ -175,7 +177,11 @@ static int rc_fsync_op(struct rc_ring *r, int fd, int *drain_err)
 	ret = rc_op_get(r, &op);
 	if (ret)
 		return ret;
-	rc_op_prep_fsync(op, fd, 0);
+	ret = rc_op_prep_fsync(op, fd, 0);
+	if (ret) {
+		rc_op_put(op);
+		return ret;
+	}
 	rc_op_submit(op);
 	while (!done) {
 		ret = rc_ring_wait(r, 1, -1);
@@ -229,6 +235,8 @@ static int rc_file_open_dst(struct rc_file_copy *fc, const char *dst)
 	    dst_st.st_dev == fc->st.st_dev && dst_st.st_ino == fc->st.st_ino)
 		return rc_copy_error(res, 0, "'%s' and '%s' are the same file",
 				     fc->src, res->final_path);
+	fc->overwrite = stat(res->final_path, &fc->old) == 0 &&
+			S_ISREG(fc->old.st_mode);
 	fc->dir_fd = rc_open_parent(res->final_path, &fc->base);
 	if (fc->dir_fd < 0)
 		return rc_copy_error(res, fc->dir_fd, "cannot create '%s'",
@@ -275,6 +283,7 @@ static int rc_file_data(struct rc_file_copy *fc)
 	struct rc_copy_result *res = fc->res;
 	enum rc_copy_side side;
 	int64_t size;
+	mode_t mode;
 	int ret;
 
 	size = rc_copy_fd(fc->r, fc->src_fd, fc->tmp_fd,
@@ -286,9 +295,19 @@ static int rc_file_data(struct rc_file_copy *fc)
 	if (ftruncate(fc->tmp_fd, size) < 0)
 		return rc_copy_error(res, -errno, "error writing '%s'",
 				     res->final_path);
-	/* like cp without -p: permission bits less the umask, no
-	 * set-user-ID, set-group-ID or sticky bit */
-	if (fchmod(fc->tmp_fd, fc->st.st_mode & 0777 & ~fc->opts->umask) < 0)
+	/* like cp without -p: a new file gets the permission bits less the
+	 * umask, no set-user-ID, set-group-ID or sticky bit; a file
+	 * overwritten keeps its owner and mode (a private file must not
+	 * become readable by others) */
+	mode = fc->st.st_mode & 0777 & ~fc->opts->umask;
+	if (fc->overwrite) {
+		mode = fc->old.st_mode & 07777;
+		if (fchown(fc->tmp_fd, fc->old.st_uid, fc->old.st_gid) < 0 &&
+		    errno != EPERM)
+			return rc_copy_error(res, -errno, "cannot set owner "
+					     "of '%s'", res->final_path);
+	}
+	if (fchmod(fc->tmp_fd, mode) < 0)
 		return rc_copy_error(res, -errno, "cannot set mode of '%s'",
 				     res->final_path);
 	if (fc->opts->fsync) {

@@ -406,7 +406,7 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 
 	if (c.err) {
 		rc_pump_abort(&c);
-		*drain_err = rc_ring_drain(r, RC_COPY_DRAIN_MS);
+		*drain_err = rc_ring_drain(r, rc_copy_drain_ms(opts));
 		*side = c.side;
 		return c.err;
 	}

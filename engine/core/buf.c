@@ -6,6 +6,7 @@
  * calls put only when no SQE can point at the buffer.
  */
 #include <errno.h>
+#include <stdio.h>
 
 #include "core.h"
 
@@ -103,18 +104,39 @@ int rc_buf_fixed_index(struct rc_ring *r, const struct rc_op *op)
 					op->buf_size);
 }
 
-void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
-			    uint32_t cqe_flags)
+/*
+ * Take the ring buffer a CQE names (its flags) out of the ring: 0, or
+ * -ENOENT if it names none, or -EINVAL if the ring did not lend that
+ * buffer: then it cannot be given back, and that is reported (traced as
+ * lost, printed), never dropped in silence.
+ */
+static int rc_buf_take_selected(struct rc_ring *r, uint32_t cqe_flags,
+				void **bufp, size_t *sizep)
 {
 	unsigned bid = cqe_flags >> IORING_CQE_BUFFER_SHIFT;
-	size_t size;
-	void *buf;
 
 	if (!(cqe_flags & IORING_CQE_F_BUFFER) ||
 	    !(r->strategy->caps & RC_BUF_CAP_SELECT))
+		return -ENOENT;
+	if (!r->strategy->selected(r->strategy_ctx, bid, bufp, sizep))
+		return 0;
+	rc_trace(r, RC_EV_BUF_LOST, NULL, NULL, 1, bid);
+	fprintf(stderr, "ringcp: engine: a CQE named provided buffer %u, "
+		"which the ring did not lend: it cannot be given back\n", bid);
+	return -EINVAL;
+}
+
+void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
+			    uint32_t cqe_flags)
+{
+	size_t size;
+	void *buf;
+	int ret = rc_buf_take_selected(r, cqe_flags, &buf, &size);
+
+	if (ret == -EINVAL && op->res > 0)
+		op->res = -ENOBUFS;	/* its data is nowhere we can find */
+	if (ret)
 		return;
-	if (r->strategy->selected(r->strategy_ctx, bid, &buf, &size))
-		return;		/* not ours: reported by the strategy */
 	if (op->buf)		/* cannot happen: a select read holds none */
 		rc_buf_put(r, op->buf, op->buf_size);
 	op->buf = buf;
@@ -124,3 +146,13 @@ void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 	rc_trace(r, RC_EV_BUF_SELECT, op, buf, size, op->res);
 }
 
+void rc_buf_return_selected(struct rc_ring *r, uint32_t cqe_flags)
+{
+	size_t size;
+	void *buf;
+
+	if (rc_buf_take_selected(r, cqe_flags, &buf, &size))
+		return;
+	rc_trace(r, RC_EV_BUF_SELECT, NULL, buf, size, 0);
+	rc_buf_put(r, buf, size);
+}

@@ -58,7 +58,8 @@ static void rc_bring_add(struct rc_bring *b, unsigned id)
 {
 	void *buf = b->region + (size_t)id * b->size;
 
-	rc_trace(b->r, RC_EV_BUF_PROVIDE, NULL, buf, b->size, 0);
+	rc_trace(b->r, RC_EV_BUF_PROVIDE, NULL, buf, b->size,
+		 (int64_t)(uintptr_t)b->r);
 	b->in_ring[id] = true;
 	b->order[b->added & b->mask] = (unsigned short)id;
 	b->added++;
@@ -181,7 +182,8 @@ static void rc_strat_ring_put(void *ctx, void *buf, size_t len)
 	}
 	if (b->in_ring[id]) {
 		/* given back twice: tell the ledger, do not add it twice */
-		rc_trace(b->r, RC_EV_BUF_PROVIDE, NULL, buf, b->size, 0);
+		rc_trace(b->r, RC_EV_BUF_PROVIDE, NULL, buf, b->size,
+			 (int64_t)(uintptr_t)b->r);
 		return;
 	}
 	rc_bring_add(b, (unsigned)id);

@@ -52,6 +52,19 @@ int rc_op_cancel(struct rc_op *op)
 		break;
 	}
 
+#ifdef RC_MUTANT_PATH_FREE_AT_CANCEL
+	/* MUTANT: "the kernel copies a path at prep": freed at cancel */
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
+#endif
+#ifdef RC_MUTANT_STATX_FREE_AT_CANCEL
+	/* MUTANT: "a statx buffer is only an answer, and nobody waits for
+	 * it any more": given back at cancel */
+	if (op->opcode == IORING_OP_STATX && op->buf) {
+		rc_buf_put(r, op->buf, op->buf_size);
+		op->buf = NULL;
+	}
+#endif
 #ifdef RC_MUTANT_FREE_ON_CANCEL
 	/* MUTANT: the buffer is released when cancel is called */
 	if (op->buf) {
@@ -150,10 +163,14 @@ static int rc_ring_give_up_fd(struct rc_ring *r, int fd)
 
 	for (op = r->queued.head; op; op = next) {
 		next = op->next;
-		if (fd < 0 || op->fd == fd) {
-			rc_op_cancel(op);
-			n++;
-		}
+		if (fd >= 0 && op->fd != fd)
+			continue;
+		/* cancelling it moves the rest of its chain to the ready list
+		 * (rc_ring_fail_chain): go on after the chain's last op */
+		while (next && (next->prev->sqe_flags & RC_LINK_FLAGS))
+			next = next->next;
+		rc_op_cancel(op);
+		n++;
 	}
 	for (op = r->ready.head; op; op = next) {
 		next = op->next;
@@ -194,7 +211,8 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd)
 				       IORING_ASYNC_CANCEL_ALL);
 	else
 		io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-	io_uring_sqe_set_data64(sqe, rc_ud_make(r, RC_UD_CANCEL_FD, 0));
+	io_uring_sqe_set_data64(sqe, rc_ud_make(r, RC_UD_CANCEL_FD,
+						++r->cancel_fd_seq));
 	r->cancels_pending++;
 	r->stats.cancel_fd_requests++;
 	rc_trace(r, RC_EV_CANCEL_FD_SQE, NULL, r, 0, fd);

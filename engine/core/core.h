@@ -14,6 +14,8 @@
  *   op.c        records, prep, release   -> buf.c
  *   buf.c       strategy dispatch        -> alloc.c (strategies: by table)
  *   buf_*.c     the strategies           -> buf_pool.c, alloc.c, ring.c
+ *   sync.c      the fallback backend     -> cqe.c, buf.c (called by
+ *               submit.c and teardown.c where r->sync)
  */
 #ifndef RC_CORE_H
 #define RC_CORE_H
@@ -52,6 +54,7 @@ struct rc_op_list {
 struct rc_ring {
 	struct io_uring uring;
 	bool uring_live;
+	bool sync;			/* the fallback: no io_uring (sync.c) */
 	struct io_uring_probe *probe;
 	unsigned features;		/* io_uring_params.features */
 
@@ -61,6 +64,9 @@ struct rc_ring {
 	struct rc_op_list free;		/* RC_OP_FREE */
 	struct rc_hmap records;		/* every record ever allocated */
 	unsigned cancels_pending;	/* ASYNC_CANCELs not yet answered */
+	uint32_t cancel_fd_seq;		/* the life of the next cancel keyed
+					 * on an fd: each has its own
+					 * user_data */
 	unsigned limbo;			/* released records waiting for the
 					 * answer of a cancel aimed at them */
 
@@ -70,6 +76,9 @@ struct rc_ring {
 	void *strategy_ctx;
 	rc_trace_fn trace;
 	void *trace_arg;
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 
 	struct rc_ring_stats stats;
 	struct rc_ring *leaked_next;	/* on the leaked list once leaked */
@@ -128,6 +137,9 @@ static inline struct rc_op *rc_list_pop(struct rc_op_list *l)
 /* Account a cancelled op's effects and release it (KERNEL must be clear). */
 void rc_op_halt_and_release(struct rc_op *op);
 
+/* Give back a path copy the op owns (traced: the ledger checks it). */
+void rc_op_free_path(struct rc_op *op, char **path);
+
 /* Release a record nobody owns any more: buffer back, record recycled. */
 void rc_op_release(struct rc_op *op);
 
@@ -180,8 +192,21 @@ bool rc_buf_read_selects(struct rc_ring *r, const struct rc_op *op);
 /* The registered index of op's buffer (a FIXED strategy), or -1. */
 int rc_buf_fixed_index(struct rc_ring *r, const struct rc_op *op);
 
-/* Attach the ring buffer a read's CQE names (cqe flags) to op. */
+/*
+ * Attach the ring buffer a read's CQE names (cqe flags) to op.  One the
+ * ring did not lend is reported, and op, holding none, gets -ENOBUFS.
+ */
 void rc_buf_attach_selected(struct rc_ring *r, struct rc_op *op,
 			    uint32_t cqe_flags);
+
+/* A CQE the engine does not act on took a ring buffer: give it back (the
+ * request that took it is over: its CQE is its last). */
+void rc_buf_return_selected(struct rc_ring *r, uint32_t cqe_flags);
+
+/* ---- sync.c ---- */
+
+/* The fallback ring: run every queued op now, answers to the ready list.
+ * Returns how many ran. */
+int rc_sync_run_queued(struct rc_ring *r);
 
 #endif

@@ -14,7 +14,11 @@ int rc_ring_reap(struct rc_ring *r)
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
 
+	if (r->sync)
+		return 0;	/* answers went straight to the ready list */
 	io_uring_for_each_cqe(&r->uring, head, cqe) {
+		rc_trace(r, RC_EV_REAP, NULL, r, (size_t)cqe->user_data,
+			 cqe->res);
 		rc_ring_handle_cqe(r, cqe);
 		n++;
 	}
@@ -44,6 +48,7 @@ static void rc_ring_stale_cqe(struct rc_ring *r, struct rc_op *op,
 	fprintf(stderr, "ringcp: engine: ignored a stale CQE (user_data "
 		"0x%llx, res %d): not meant for the record's current life\n",
 		(unsigned long long)cqe->user_data, cqe->res);
+	rc_buf_return_selected(r, cqe->flags);
 }
 
 /* The answer of an ASYNC_CANCEL: counted; releases a record in limbo. */
@@ -110,6 +115,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		fprintf(stderr, "ringcp: engine: ignored a CQE that names no "
 			"operation of this ring (user_data 0x%llx, res %d)\n",
 			(unsigned long long)ud, cqe->res);
+		rc_buf_return_selected(r, cqe->flags);
 		return;
 	}
 	same_life = (op->gen & RC_UD_LIFE_MASK) == named.life;

@@ -12,6 +12,15 @@
 
 #include "core.h"
 
+void rc_op_free_path(struct rc_op *op, char **path)
+{
+	if (!*path)
+		return;
+	rc_trace(op->ring, RC_EV_MEM_PUT, NULL, *path, strlen(*path) + 1, 0);
+	free(*path);
+	*path = NULL;
+}
+
 int rc_op_get(struct rc_ring *r, struct rc_op **opp)
 {
 	struct rc_op *op = rc_list_pop(&r->free);
@@ -50,10 +59,8 @@ void rc_op_release(struct rc_op *op)
 		rc_buf_put(r, op->buf, op->buf_size);
 	op->buf = NULL;
 	op->buf_size = 0;
-	free(op->path);
-	op->path = NULL;
-	free(op->path2);
-	op->path2 = NULL;
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
 	op->owner = 0;
 	op->state = RC_OP_FREE;
 	r->stats.released++;
@@ -155,6 +162,21 @@ int rc_op_prep_write(struct rc_op *op, int fd, size_t io_off, uint32_t len,
 	return rc_op_prep_rw(op, IORING_OP_WRITE, fd, io_off, len, off);
 }
 
+/*
+ * A copy of path for op to own, or NULL if memory is exhausted (in trace
+ * builds also when the ring's fault hook says so: tests).
+ */
+static char *rc_op_path_copy(struct rc_op *op, const char *path)
+{
+#ifdef RC_TRACE
+	struct rc_ring *r = op->ring;
+
+	if (r->fail_path_copy && r->fail_path_copy(r->fail_arg, op, path))
+		return NULL;
+#endif
+	return strdup(path);
+}
+
 int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 		      mode_t mode)
 {
@@ -164,10 +186,10 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 	ret = rc_op_prep(op, IORING_OP_OPENAT, -1, 0);
 	if (ret)
 		return ret;
-	copy = strdup(path);
+	copy = rc_op_path_copy(op, path);
 	if (!copy)
 		return -ENOMEM;
-	free(op->path);
+	rc_op_free_path(op, &op->path);
 	op->path = copy;	/* the SQE points at the op's own copy */
 	op->dfd = dfd;
 	op->rw_flags = (uint32_t)flags;
@@ -193,15 +215,16 @@ int rc_op_prep_close(struct rc_op *op, int fd)
 static int rc_op_own_paths(struct rc_op *op, const char *path,
 			   const char *path2)
 {
-	char *c1 = strdup(path), *c2 = path2 ? strdup(path2) : NULL;
+	char *c1 = rc_op_path_copy(op, path);
+	char *c2 = path2 ? rc_op_path_copy(op, path2) : NULL;
 
 	if (!c1 || (path2 && !c2)) {
 		free(c1);
 		free(c2);
 		return -ENOMEM;
 	}
-	free(op->path);
-	free(op->path2);
+	rc_op_free_path(op, &op->path);
+	rc_op_free_path(op, &op->path2);
 	op->path = c1;
 	op->path2 = c2;
 	return 0;

@@ -77,9 +77,12 @@ int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p)
 	r->buf_ctx = p ? p->buf_ctx : NULL;
 	r->trace = p ? p->trace : NULL;
 	r->trace_arg = p ? p->trace_arg : NULL;
+	r->fail_path_copy = p ? p->fail_path_copy : NULL;
+	r->fail_arg = p ? p->fail_arg : NULL;
 	ret = rc_buf_strategy_start(r, p);
 	if (ret)
 		goto err;
+	rc_trace(r, RC_EV_RING_CREATE, NULL, r, (size_t)r->uring.ring_fd, 0);
 	*ringp = r;
 	return 0;
 err:

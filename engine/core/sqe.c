@@ -17,7 +17,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	if (io_uring_sq_space_left(&r->uring) < (op->link_timeout_ns ? 2u : 1u))
 		return -EBUSY;
 	/* the kernel cannot see the SQE before the next io_uring_enter */
-	op->gen++;
+#ifndef RC_MUTANT_UD_REUSE
+	op->gen++;	/* a new life: its CQEs are told from the last's */
+#endif
 	op->owner |= RC_OWNER_KERNEL;
 	op->state = RC_OP_INFLIGHT;
 	op->kernel_cqes = op->link_timeout_ns ? 2 : 1;
@@ -84,9 +86,9 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 	if (tsqe) {
 		sqe->flags |= IOSQE_IO_LINK;
 		io_uring_prep_link_timeout(tsqe, &op->ts, 0);
-		/* the chain goes on after the timeout if the op was linked */
-		if (op->sqe_flags & RC_LINK_FLAGS)
-			tsqe->flags |= IOSQE_IO_LINK;
+		/* the chain goes on after the timeout if the op was linked,
+		 * by the same kind of link (a hard link survives a failure) */
+		tsqe->flags |= op->sqe_flags & RC_LINK_FLAGS;
 		io_uring_sqe_set_data64(tsqe, rc_op_ud(op, RC_UD_TIMEOUT));
 	}
 	rc_trace(r, RC_EV_SQE, op, sqe, sizeof(*sqe), 0);

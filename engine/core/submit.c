@@ -58,6 +58,9 @@ static int rc_ring_write_sqes(struct rc_ring *r)
 	unsigned stuck = 0;
 	int ret;
 
+	if (r->sync)
+		return rc_sync_run_queued(r);
+
 	while ((op = r->queued.head)) {
 		unsigned need = 0;
 
@@ -95,7 +98,7 @@ int rc_ring_flush(struct rc_ring *r)
 {
 	int ret = rc_ring_write_sqes(r);
 
-	if (ret < 0)
+	if (ret < 0 || r->sync)
 		return ret;
 	if (!io_uring_sq_ready(&r->uring))
 		return 0;
@@ -114,7 +117,7 @@ int rc_ring_wait(struct rc_ring *r, unsigned min_cqes, int timeout_ms)
 	int ret, n;
 
 	ret = rc_ring_write_sqes(r);
-	if (ret < 0)
+	if (ret < 0 || r->sync)		/* the fallback ran them all */
 		return ret;
 	n = rc_ring_reap(r);
 	if (n || !min_cqes) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tree_int.h"
@@ -78,10 +79,17 @@ void rc_dir_put(struct rc_tree *t, struct rc_dir *d)
 			if (ret)
 				rc_tree_err(t, ret, "cannot %s '%s'", what,
 					    d->dst_path);
-			if (t->o->copy.fsync && fsync(d->dst_fd) < 0)
-				rc_tree_err(t, -errno, "cannot sync '%s'",
-					    d->dst_path);
 		}
+		/* its entries durable (also an operand's holder) */
+		if (t->o->copy.fsync && d->dst_fd >= 0 && !t->o->dry_run &&
+		    fsync(d->dst_fd) < 0)
+			rc_tree_err(t, -errno, "cannot sync '%s'",
+				    d->dst_path[0] ? d->dst_path : ".");
+		/* DST made for "SRC" operands: a plain new directory, as
+		 * rsync makes it (0700 while it was filled) */
+		if (!parent && !d->apply_meta && d->fresh && d->dst_fd >= 0 &&
+		    !t->o->dry_run)
+			fchmod(d->dst_fd, 0777 & ~t->o->copy.umask);
 		rc_stage_finish(t, d, parent);
 		if (d->src_fd >= 0)
 			close(d->src_fd);

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,10 +82,17 @@ struct rc_job {
 	bool place_by_proc;	/* its PLACE links /proc/self/fd/N */
 	bool direct;		/* created under its final name (staged dir) */
 	bool created;		/* ... and not complete: unlinked if it fails */
+	bool inplace;		/* single-file mode: written into the existing
+				 * file (cpdst.c) */
+	bool match_old;		/* single-file mode: replaces a file, whose
+				 * owner and mode (old) it gets */
+	struct stat old;
 	struct rc_job *prev, *next;	/* on t's list of jobs */
 };
 
 static struct rc_job *rc_jobs;	/* jobs in flight (one tree at a time) */
+/* Jobs of runs whose abort could not drain the ring (rc_jobs_abandon). */
+static struct rc_job *rc_jobs_abandoned;
 
 /* ---- jobs ---- */
 
@@ -130,7 +138,11 @@ static int rc_job_close(struct rc_job *j, int *fdp)
 	ret = rc_op_get(j->t->r, &op);
 	if (ret)
 		return ret;
-	rc_op_prep_close(op, *fdp);
+	ret = rc_op_prep_close(op, *fdp);
+	if (ret) {
+		rc_op_put(op);
+		return ret;
+	}
 	*fdp = -1;		/* gone, or going: never used again */
 	return rc_job_submit(j, op, RC_JT_CLOSE);
 }
@@ -171,8 +183,13 @@ static void rc_job_finish(struct rc_job *j)
 	if (j->src_fd >= 0 || j->dst_fd >= 0) {
 		j->step = RC_STEP_CLOSE;
 		if (!rc_job_close(j, &j->src_fd) &&
-		    !rc_job_close(j, &j->dst_fd))
+		    !rc_job_close(j, &j->dst_fd)) {
+#ifdef RC_MUTANT_JOB_FREE_EARLY
+			/* MUTANT: "the closes are sent: the job is done" */
+			rc_job_free(j);
+#endif
 			return;
+		}
 		/* no record for a close: close here, nothing is in flight */
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -193,6 +210,20 @@ static int rc_job_op(struct rc_job *j, struct rc_op **opp)
 	return ret;
 }
 
+/*
+ * An op's prep answered ret: 0 and nothing done, or the op given back
+ * and the job failed with ret (-ENOMEM: a path copy).  Returns ret.
+ */
+static int rc_job_prepped(struct rc_job *j, struct rc_op *op, int ret,
+			  const char *what, bool dst_side)
+{
+	if (ret) {
+		rc_op_put(op);
+		rc_job_fail(j, ret, what, dst_side);
+	}
+	return ret;
+}
+
 /* OPEN: openat and statx of the source, side by side. */
 static void rc_job_open(struct rc_job *j)
 {
@@ -203,10 +234,15 @@ static void rc_job_open(struct rc_job *j)
 	j->step = RC_STEP_OPEN;
 	if (rc_job_op(j, &op))
 		return rc_job_finish(j);
-	/* O_NONBLOCK: a FIFO swapped in is never waited on */
-	rc_op_prep_openat(op, j->dir->src_fd, j->name, O_RDONLY | O_NOFOLLOW |
-			  O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0);
+	/* O_NONBLOCK: a FIFO swapped in is never waited on; a symlink is
+	 * followed only as a single-file mode operand, as cp does */
+	if (rc_job_prepped(j, op, rc_op_prep_openat(op, j->dir->src_fd,
+			   j->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+			   O_NOCTTY | (t->o->cp ? 0 : O_NOFOLLOW), 0),
+			   "cannot open", false))
+		return rc_job_finish(j);
 	rc_job_submit(j, op, RC_JT_OPEN);
+	/* the open is in flight: a failure here waits for it (step_done) */
 	if (rc_job_op(j, &sx))
 		return;
 	if (rc_buf_get(t->r, sizeof(struct statx), &buf)) {
@@ -214,9 +250,11 @@ static void rc_job_open(struct rc_job *j)
 		rc_job_fail(j, -ENOMEM, "cannot copy", false);
 		return;
 	}
-	rc_op_set_buf(sx, buf, sizeof(struct statx));
-	rc_op_prep_statx(sx, j->dir->src_fd, j->name, AT_SYMLINK_NOFOLLOW,
-			 STATX_BASIC_STATS);
+	rc_op_set_buf(sx, buf, sizeof(struct statx));	/* holds none: 0 */
+	if (rc_job_prepped(j, sx, rc_op_prep_statx(sx, j->dir->src_fd, j->name,
+			   t->o->cp ? 0 : AT_SYMLINK_NOFOLLOW,
+			   STATX_BASIC_STATS), "cannot stat", false))
+		return;
 	rc_job_submit(j, sx, RC_JT_STATX);
 }
 
@@ -251,24 +289,31 @@ static void rc_job_create(struct rc_job *j)
 	j->step = RC_STEP_CREATE;
 	if (rc_job_op(j, &op))
 		return rc_job_finish(j);
-	if (j->direct) {
+	if (j->inplace) {
+		/* cp's way: into the existing file (through a symlink) */
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name,
+					O_WRONLY | O_TRUNC | O_CLOEXEC |
+					O_NOCTTY, 0);
+	} else if (j->direct) {
 		/* no one sees a staging dir: its files need no temporary */
 		j->tmp[0] = '\0';
-		rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name, O_WRONLY |
-				  O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, j->dst_name,
+					O_WRONLY | O_CREAT | O_EXCL |
+					O_CLOEXEC, mode);
 	} else if (!t->no_tmpfile) {
 		j->tmp[0] = '\0';
-		rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
-				  O_WRONLY | O_CLOEXEC, mode);
+		ret = rc_op_prep_openat(op, j->dir->dst_fd, ".", O_TMPFILE |
+					O_WRONLY | O_CLOEXEC, mode);
 	} else {
 		ret = rc_temp_name(j->dst_name, j->tmp, sizeof(j->tmp));
-		if (ret) {
-			rc_op_put(op);
-			rc_job_fail(j, ret, "cannot create", true);
-			return rc_job_finish(j);
-		}
-		rc_op_prep_openat(op, j->dir->dst_fd, j->tmp, O_WRONLY |
-				  O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (!ret)
+			ret = rc_op_prep_openat(op, j->dir->dst_fd, j->tmp,
+						O_WRONLY | O_CREAT | O_EXCL |
+						O_CLOEXEC, mode);
+	}
+	if (rc_job_prepped(j, op, ret, "cannot create", true)) {
+		j->tmp[0] = '\0';	/* never created */
+		return rc_job_finish(j);
 	}
 	rc_job_submit(j, op, RC_JT_CREATE);
 }
@@ -278,9 +323,12 @@ static bool rc_job_next_segment(struct rc_job *j, uint64_t from)
 {
 	struct rc_tree *t = j->t;
 	uint64_t start = from, end = j->size;
+	/* single-file mode reads on to the real EOF, as cp (a /proc file
+	 * says size 0) */
+	bool exact = j->sparse || !t->o->cp;
 	int ret;
 
-	if (from >= j->size)
+	if (from >= j->size && (exact || from))
 		return false;
 	if (j->sparse) {
 		off_t d = lseek(j->src_fd, (off_t)from, SEEK_DATA), h;
@@ -300,13 +348,34 @@ static bool rc_job_next_segment(struct rc_job *j, uint64_t from)
 		rc_pump_end(&j->pump);
 	j->pump_live = true;
 	ret = rc_pump_start(&j->pump, t->r, j->src_fd, j->dst_fd, start, end,
-			    true, &t->o->copy);
+			    exact, &t->o->copy);
 	j->pump.owner = j;
 	if (ret && rc_pump_done(&j->pump)) {
 		rc_job_fail(j, ret, "cannot copy", false);
 		return false;
 	}
 	return true;
+}
+
+/*
+ * Single-file mode, a file replaced: the copy gets the old file's owner,
+ * group and mode (a private file stays private), as cp keeps them.
+ */
+static int rc_job_match_old(struct rc_job *j, const struct stat *cur,
+			    const char **what)
+{
+	const struct stat *o = &j->old;
+
+	if ((o->st_uid != cur->st_uid || o->st_gid != cur->st_gid) &&
+	    fchown(j->dst_fd, o->st_uid, o->st_gid) < 0) {
+		*what = "set owner of";
+		return -errno;
+	}
+	if (fchmod(j->dst_fd, o->st_mode & 07777) < 0) {
+		*what = "set permissions of";
+		return -errno;
+	}
+	return 0;
 }
 
 /* DATA is over: truncate where needed, metadata, fsync, then place. */
@@ -318,7 +387,8 @@ static void rc_job_data_done(struct rc_job *j)
 	struct rc_op *op;
 	int ret;
 
-	if (j->sparse || j->size >= RC_TREE_FALLOC_MIN) {
+	if ((j->sparse || j->size >= RC_TREE_FALLOC_MIN ||
+	     (j->inplace && S_ISREG(j->old.st_mode)))) {
 		/* holes at the end, or a file that shrank under fallocate */
 		if (ftruncate(j->dst_fd, (off_t)j->size) < 0) {
 			rc_job_fail(j, -errno, "error writing", true);
@@ -328,22 +398,30 @@ static void rc_job_data_done(struct rc_job *j)
 	cur.st_mode = rc_meta_mode(t, j->st.st_mode) & 0777;	/* as created */
 	cur.st_uid = t->euid;
 	cur.st_gid = j->dir->new_gid;
-	ret = rc_meta_apply_fd(t, j->src_fd, j->dst_fd, &j->st, &cur, true,
-			       &what);
+	if (j->inplace)		/* cp keeps what the file had */
+		ret = 0;
+	else if (j->match_old)
+		ret = rc_job_match_old(j, &cur, &what);
+	else
+		ret = rc_meta_apply_fd(t, j->src_fd, j->dst_fd, &j->st, &cur,
+				       true, &what);
 	if (ret) {
 		rc_job_fail(j, ret, what, true);
 		return rc_job_finish(j);
 	}
 	/* the source is done with */
-	if (rc_job_close(j, &j->src_fd)) {
-		rc_job_fail(j, -ENOMEM, "cannot copy", false);
+	ret = rc_job_close(j, &j->src_fd);
+	if (ret) {
+		rc_job_fail(j, ret, "cannot copy", false);
 		return rc_job_finish(j);
 	}
 	if (t->o->copy.fsync) {
 		j->step = RC_STEP_FSYNC;
 		if (rc_job_op(j, &op))
 			return rc_job_finish(j);
-		rc_op_prep_fsync(op, j->dst_fd, 0);
+		if (rc_job_prepped(j, op, rc_op_prep_fsync(op, j->dst_fd, 0),
+				   "cannot sync", true))
+			return rc_job_finish(j);
 		rc_job_submit(j, op, RC_JT_FSYNC);
 		return;
 	}
@@ -361,6 +439,7 @@ static struct rc_op *rc_job_place_prep(struct rc_job *j)
 	struct rc_tree *t = j->t;
 	char proc[64];
 	struct rc_op *op;
+	int ret;
 
 	j->step = RC_STEP_PLACE;
 	if (rc_job_op(j, &op)) {
@@ -369,15 +448,19 @@ static struct rc_op *rc_job_place_prep(struct rc_job *j)
 	}
 	j->place_by_proc = t->link_by_proc;
 	if (j->tmp[0])
-		rc_op_prep_renameat(op, j->dir->dst_fd, j->tmp, j->dir->dst_fd,
-				    j->dst_name, 0);
+		ret = rc_op_prep_renameat(op, j->dir->dst_fd, j->tmp,
+					  j->dir->dst_fd, j->dst_name, 0);
 	else if (j->place_by_proc) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", j->dst_fd);
-		rc_op_prep_linkat(op, AT_FDCWD, proc, j->dir->dst_fd,
-				  j->dst_name, AT_SYMLINK_FOLLOW);
+		ret = rc_op_prep_linkat(op, AT_FDCWD, proc, j->dir->dst_fd,
+					j->dst_name, AT_SYMLINK_FOLLOW);
 	} else
-		rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
-				  j->dst_name, AT_EMPTY_PATH);
+		ret = rc_op_prep_linkat(op, j->dst_fd, "", j->dir->dst_fd,
+					j->dst_name, AT_EMPTY_PATH);
+	if (rc_job_prepped(j, op, ret, "cannot create", true)) {
+		rc_job_finish(j);
+		return NULL;
+	}
 	return op;
 }
 
@@ -404,7 +487,7 @@ static void rc_job_place(struct rc_job *j)
 	struct rc_dir *d = j->dir;
 	struct rc_op *op;
 
-	if (j->direct) {
+	if (j->direct || j->inplace) {
 		/* at its final name already */
 		j->step = RC_STEP_PLACE;
 		j->created = false;
@@ -505,7 +588,8 @@ static void rc_job_placed(struct rc_job *j)
 	t->st->files++;
 	t->st->bytes += j->size;
 	j->tmp[0] = '\0';
-	rc_tree_verbose(t, j->dir, j->dst_name, "");
+	if (t->o->cp)	/* (a tree's -v line went when the walk met it) */
+		rc_tree_verbose_cp(t, j->dir, j->name, j->dst_name);
 	if (j->hl_first) {
 		j->hl_first = false;
 		rc_hlink_placed(t, j->st.st_dev, j->st.st_ino, j->dir,
@@ -517,18 +601,25 @@ static void rc_job_placed(struct rc_job *j)
 static void rc_job_hlink(struct rc_job *j, struct rc_dir *d, const char *name)
 {
 	struct rc_op *op;
+	int ret;
 
 	j->step = RC_STEP_PLACE;
-	if (j->src_fd >= 0 && rc_job_close(j, &j->src_fd)) {
+	ret = j->src_fd >= 0 ? rc_job_close(j, &j->src_fd) : 0;
+	if (ret) {
 		rc_dir_put(j->t, d);
-		rc_job_fail(j, -ENOMEM, "cannot copy", false);
+		rc_job_fail(j, ret, "cannot copy", false);
 		return rc_job_finish(j);
 	}
 	if (rc_job_op(j, &op)) {
 		rc_dir_put(j->t, d);
 		return rc_job_finish(j);
 	}
-	rc_op_prep_linkat(op, d->dst_fd, name, j->dir->dst_fd, j->dst_name, 0);
+	if (rc_job_prepped(j, op, rc_op_prep_linkat(op, d->dst_fd, name,
+			   j->dir->dst_fd, j->dst_name, 0), "cannot link",
+			   true)) {
+		rc_dir_put(j->t, d);
+		return rc_job_finish(j);
+	}
 	/* d's fd is named by the SQE: keep d until the CQE */
 	j->link_dir = d;
 	rc_job_submit(j, op, RC_JT_HLINK);
@@ -565,7 +656,7 @@ static void rc_job_opened(struct rc_job *j)
 	}
 	j->size = (uint64_t)j->st.st_size;
 	j->sparse = j->st.st_blocks * 512 < j->st.st_size;
-	j->direct = j->dir->staged;
+	j->direct = j->dir->staged && !j->inplace;
 	rc_job_create(j);
 }
 
@@ -577,14 +668,17 @@ static void rc_job_resume(struct rc_tree *t, struct rc_job *j, bool placed)
 	rc_job_opened(j);
 }
 
-/* All ops of the current step are back: take the next step. */
+/*
+ * All ops of the current step are back: take the next step (or, failed
+ * or stopping, wind down).
+ */
 static void rc_job_step_done(struct rc_job *j)
 {
 	struct rc_tree *t = j->t;
 
 	if (j->step == RC_STEP_PLACE_WAIT)
 		return;		/* its directory's chain sends it on */
-	if (j->err && j->step != RC_STEP_CLOSE)
+	if ((j->err || t->stopping) && j->step != RC_STEP_CLOSE)
 		return rc_job_finish(j);
 	switch (j->step) {
 	case RC_STEP_OPEN:
@@ -592,9 +686,11 @@ static void rc_job_step_done(struct rc_job *j)
 	case RC_STEP_CREATE:
 		if (j->size >= RC_TREE_FALLOC_MIN && !j->sparse &&
 		    !t->o->copy.no_fallocate &&
+		    (!j->inplace || S_ISREG(j->old.st_mode)) &&
 		    fallocate(j->dst_fd, 0, 0, (off_t)j->size) < 0 &&
 		    errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
-			rc_job_fail(j, -errno, "error writing", true);
+			/* the space for it: not a write yet */
+			rc_job_fail(j, -errno, "cannot write", true);
 			return rc_job_finish(j);
 		}
 		j->step = RC_STEP_DATA;
@@ -637,6 +733,10 @@ static void rc_job_pump_op(struct rc_job *j, struct rc_op *op)
 		return rc_job_finish(j);
 	}
 	eof = rc_pump_eof(p);
+	if (!p->exact_end && eof != UINT64_MAX) {
+		j->size = eof;		/* read to the end, whatever it is */
+		return rc_job_step_done(j);
+	}
 	if (eof < j->seg_end) {
 		j->size = eof;		/* it shrank while copied */
 		return rc_job_step_done(j);
@@ -661,9 +761,16 @@ static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
 		j->created = j->direct;
 		return false;
 	}
+	if (j->inplace) {
+		rc_job_fail(j, res, "cannot create", true);
+		return false;
+	}
 	if (j->direct && res == -EEXIST) {
-		/* another operand's file: replace it as usual */
+		/* another operand's file: replace it as usual, unless
+		 * stopping (then it is simply not ours) */
 		j->direct = false;
+		if (t->stopping)
+			return false;
 		goto again;
 	}
 	if (j->direct) {
@@ -671,8 +778,10 @@ static bool rc_job_created(struct rc_job *j, struct rc_op *op, int res)
 		rc_job_fail(j, res, "cannot create", true);
 		return false;
 	}
-	if (!t->no_tmpfile && (res == -EOPNOTSUPP ||
-			       res == -EISDIR || res == -EINVAL)) {
+	/* an O_TMPFILE create (no name): also one sent before another job
+	 * found the filesystem has none */
+	if (!j->tmp[0] && (res == -EOPNOTSUPP || res == -EISDIR ||
+			   res == -EINVAL)) {
 		t->no_tmpfile = true;	/* retry with a name */
 		goto again;
 	}
@@ -740,7 +849,6 @@ static void rc_job_hlinked(struct rc_job *j, const char *path, int res)
 		rc_job_fail(j, res, "cannot link", true);
 	else {
 		t->st->hard_links++;
-		rc_tree_verbose(t, j->dir, j->dst_name, "");
 	}
 	j->step = RC_STEP_PLACE;
 }
@@ -781,6 +889,10 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 		rc_job_hlinked(j, op->path, res);
 		break;
 	case RC_JT_CLOSE:
+		/* cancelled before it ran: the fd is still open, and only
+		 * ours (no one could have been given its number) */
+		if (res == -ECANCELED)
+			close(op->fd);
 		break;
 	}
 	rc_op_put(op);
@@ -789,7 +901,7 @@ static void rc_job_op_done(struct rc_job *j, struct rc_op *op)
 }
 
 void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
-		  const char *dst_name)
+		  const char *dst_name, const struct rc_cp_dst *cd)
 {
 	struct rc_job *j = calloc(1, sizeof(*j));
 
@@ -809,6 +921,11 @@ void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
 	}
 	j->t = t;
 	j->dir = d;		/* the walker's reference passes to the job */
+	if (cd && cd->exists) {
+		j->old = cd->st;
+		j->inplace = cd->inplace;
+		j->match_old = !cd->inplace;
+	}
 	j->src_fd = j->dst_fd = -1;
 	j->next = rc_jobs;
 	if (rc_jobs)
@@ -833,6 +950,9 @@ void rc_jobs_forget(struct rc_tree *t)
 	struct rc_job *j;
 
 	while ((j = rc_jobs)) {
+		if (!t->o->quiet)
+			fprintf(stderr, "ringcp: interrupted copying '%s'\n",
+				rc_tree_path(j->dir->src_path, j->name));
 		j->dir->place_head = j->dir->place_tail = NULL;
 		j->dir->places = 0;
 		j->pending = 0;
@@ -841,8 +961,10 @@ void rc_jobs_forget(struct rc_tree *t)
 		j->pump_live = false;
 		if (j->tmp[0])
 			unlinkat(j->dir->dst_fd, j->tmp, 0);
-		/* its create may have run during the drain, unreported */
-		if (j->created || (j->direct && j->step == RC_STEP_CREATE))
+		/* only a name its own create made: every staged create has
+		 * answered (rc_jobs_creating); one that found the name
+		 * taken (-EEXIST) or never ran is another's */
+		if (j->created)
 			unlinkat(j->dir->dst_fd, j->dst_name, 0);
 		if (j->src_fd >= 0)
 			close(j->src_fd);
@@ -853,3 +975,41 @@ void rc_jobs_forget(struct rc_tree *t)
 		rc_job_free(j);
 	}
 }
+
+bool rc_jobs_creating(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next)
+		if (j->direct && j->step == RC_STEP_CREATE && j->pending)
+			return true;
+	return false;
+}
+
+void rc_jobs_abandon(void)
+{
+	struct rc_job *j;
+
+	while ((j = rc_jobs)) {
+		rc_jobs = j->next;
+		j->t = NULL;		/* its run's frame is about to go */
+		j->prev = NULL;
+		j->next = rc_jobs_abandoned;
+		rc_jobs_abandoned = j;
+	}
+}
+
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+void rc_jobs_close_fds(void)
+{
+	struct rc_job *j;
+
+	for (j = rc_jobs; j; j = j->next) {
+		if (j->src_fd >= 0)
+			close(j->src_fd);
+		if (j->dst_fd >= 0)
+			close(j->dst_fd);
+		j->src_fd = j->dst_fd = -1;
+	}
+}
+#endif

@@ -256,6 +256,76 @@ static bool rc_special_up_to_date(struct rc_tree *t, struct rc_dir *d,
 		ds.st_mtim.tv_nsec == st->st_mtim.tv_nsec);
 }
 
+/*
+ * --link-dest: is DIR/rel the same as d/name (a regular file: size,
+ * mtime; a symlink: its target; and what -p -o -g keep)?  Then it is
+ * linked in place of a copy.  Returns true if linked; false to copy (also
+ * when the link fails: another filesystem, too many links).
+ */
+bool rc_link_dest(struct rc_tree *t, struct rc_dir *d, const char *name,
+		  const char *dst_name, const char *target)
+{
+	const struct rc_tree_opts *o = t->o;
+	char *rel = rc_path_join(d->rel, dst_name), tmp[NAME_MAX + 1];
+	char buf[PATH_MAX];
+	struct stat s, l;
+	ssize_t n;
+	bool same;
+
+	same = rel && t->ld_fd >= 0 && d->dst_fd >= 0 &&
+	       fstatat(t->ld_fd, rel, &l, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       fstatat(d->src_fd, name, &s, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       (l.st_mode & S_IFMT) == (s.st_mode & S_IFMT) &&
+	       (S_ISREG(s.st_mode) || (S_ISLNK(s.st_mode) && target)) &&
+	       l.st_size == s.st_size &&
+	       (!o->perms || S_ISLNK(s.st_mode) ||
+		(l.st_mode & 07777) == (s.st_mode & 07777)) &&
+	       (!o->owner || !t->root || l.st_uid == s.st_uid) &&
+	       (!o->group || l.st_gid == s.st_gid);
+	if (same && S_ISREG(s.st_mode))
+		same = l.st_mtim.tv_sec == s.st_mtim.tv_sec &&
+		       l.st_mtim.tv_nsec == s.st_mtim.tv_nsec;
+	else if (same) {
+		n = readlinkat(t->ld_fd, rel, buf, sizeof(buf) - 1);
+		same = n >= 0 && (size_t)n == strlen(target) &&
+		       !memcmp(buf, target, (size_t)n);
+	}
+	if (same && !o->dry_run) {
+		/* under a temporary name, renamed over what is there */
+		same = rc_temp_name(dst_name, tmp, sizeof(tmp)) == 0 &&
+		       linkat(t->ld_fd, rel, d->dst_fd, tmp, 0) == 0;
+		if (same && renameat(d->dst_fd, tmp, d->dst_fd, dst_name) < 0) {
+			unlinkat(d->dst_fd, tmp, 0);
+			same = false;
+		}
+	}
+	free(rel);
+	if (same)
+		t->st->hard_links++;
+	return same;
+}
+
+/* -v, -i: the line of a symlink ("name -> target"), device or special */
+static void rc_meta_item(struct rc_tree *t, struct rc_dir *d, const char *name,
+			 const struct stat *st, const char *target)
+{
+	char code[12], *suffix = NULL;
+	char x = S_ISLNK(st->st_mode) ? 'L' :
+		 S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode) ? 'D' : 'S';
+	struct stat ds;
+	bool old = !d->fresh && d->dst_fd >= 0 &&
+		   fstatat(d->dst_fd, name, &ds, AT_SYMLINK_NOFOLLOW) == 0 &&
+		   (ds.st_mode & S_IFMT) == (st->st_mode & S_IFMT);
+
+	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+		return;
+	rc_tree_item_code(t, code, 'c', x, st, old ? &ds : NULL);
+	if (target && asprintf(&suffix, " -> %s", target) < 0)
+		suffix = NULL;
+	rc_tree_item(t, d, name, suffix ? suffix : "", code);
+	free(suffix);
+}
+
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st)
 {
@@ -304,7 +374,12 @@ int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 		t->st->skipped++;
 		return 0;
 	}
-	rc_tree_verbose(t, d, name, "");
+	if (o->link_dest && S_ISLNK(st->st_mode) &&
+	    rc_link_dest(t, d, name, name, target)) {
+		free(target);
+		return 0;
+	}
+	rc_meta_item(t, d, name, st, target);
 	if (o->dry_run) {
 		free(target);
 		return 0;

@@ -41,6 +41,22 @@ char *rc_path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* --json's errors by kind */
+static void rc_tree_count_kind(struct rc_tree_stats *s, int err)
+{
+	unsigned i;
+
+	for (i = 0; err > 0 && i < RC_TREE_ERR_KINDS; i++) {
+		if (!s->err_kinds[i].count)
+			s->err_kinds[i].err = err;
+		if (s->err_kinds[i].err == err) {
+			s->err_kinds[i].count++;
+			return;
+		}
+	}
+	s->err_other++;
+}
+
 void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -53,6 +69,7 @@ void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 		fprintf(stderr, ": %s", strerror(-err));
 	fputc('\n', stderr);
 	t->st->errors++;
+	rc_tree_count_kind(t->st, -err);
 }
 
 void rc_tree_vanished(struct rc_tree *t, const char *path)
@@ -73,51 +90,118 @@ void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		printf("%s%s\n", name, suffix);
 }
 
+void rc_tree_item_code(const struct rc_tree *t, char code[12], char y,
+		       char x, const struct stat *src, const struct stat *dst)
+{
+	const struct rc_tree_opts *o = t->o;
+
+	if (!dst) {
+		snprintf(code, 12, "%c%c+++++++++", y, x);
+		return;
+	}
+	memcpy(code, "...........", 12);
+	code[0] = y;
+	code[1] = x;
+	if (x == 'f' && src->st_size != dst->st_size)
+		code[3] = 's';
+	if (o->times && (src->st_mtim.tv_sec != dst->st_mtim.tv_sec ||
+			 src->st_mtim.tv_nsec != dst->st_mtim.tv_nsec))
+		code[4] = 't';
+	if (o->perms && x != 'L' &&
+	    (src->st_mode & 07777) != (dst->st_mode & 07777))
+		code[5] = 'p';
+	if (o->owner && t->root && src->st_uid != dst->st_uid)
+		code[6] = 'o';
+	if (o->group && src->st_gid != dst->st_gid)
+		code[7] = 'g';
+}
+
+void rc_tree_item(struct rc_tree *t, const struct rc_dir *d, const char *name,
+		  const char *suffix, const char *code)
+{
+	const char *sep = d->rel[0] && name[0] ? "/" : "";
+
+	if (t->o->quiet || (!t->o->verbose && !t->o->itemize))
+		return;
+	if (t->o->itemize)
+		printf("%s ", code);
+	printf("%s%s%s%s\n", d->rel, sep, name[0] || d->rel[0] ? name : ".",
+	       suffix);
+}
+
+void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
+			const char *name, const char *dst_name)
+{
+	if (!t->o->verbose || t->o->quiet)
+		return;
+	fprintf(stderr, "ringcp: '%s' -> ", rc_tree_path(d->src_path, name));
+	fprintf(stderr, "'%s'\n", rc_tree_path(d->dst_path, dst_name));
+}
+
+/* n as rsync -h writes it (K, M, G: powers of 1000), or in bytes */
+static void rc_size_text(char *buf, size_t size, uint64_t n, bool human)
+{
+	static const char units[] = "KMGTPE";
+	double d = (double)n;
+	int u = -1;
+
+	if (!human) {
+		snprintf(buf, size, "%" PRIu64, n);
+		return;
+	}
+	while (d >= 1000 && u < 5) {
+		d /= 1000;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%" PRIu64, n);
+	else
+		snprintf(buf, size, "%.2f%c", d, units[u]);
+}
+
+/* Lines when stderr is not a terminal: one every this many ns (a cron
+ * or nohup log); RINGCP_PROGRESS_INTERVAL_MS overrides it. */
+#define RC_PROGRESS_LOG_NS	10000000000ull
+
+static uint64_t rc_progress_interval(const struct rc_tree *t)
+{
+	const char *v = getenv("RINGCP_PROGRESS_INTERVAL_MS");
+
+	if (t->progress_tty)
+		return 250000000ull;
+	return v && *v ? strtoull(v, NULL, 10) * 1000000ull :
+			 RC_PROGRESS_LOG_NS;
+}
+
 void rc_tree_progress(struct rc_tree *t, bool last)
 {
+	const struct rc_tree_stats *s = t->st;
 	uint64_t now = rc_now_ns(), el = now - t->start_ns;
-	double rate, mib;
-	uint64_t done = t->st->files + t->st->skipped + t->st->hard_links;
-	char eta[32] = "--:--";
+	uint64_t done = s->files + s->skipped + s->hard_links + s->symlinks +
+			s->specials + s->errors + s->vanished;
+	uint64_t total = t->total_bytes > s->bytes ? t->total_bytes : s->bytes;
+	double rate = el ? (double)s->bytes / ((double)el / 1e9) : 0;
+	char bytes[32], all[32], speed[32], eta[32] = "--:--";
+	unsigned pct = total ? (unsigned)(s->bytes * 100 / total) : 100;
 
-	if (!t->o->progress || (!last && now - t->last_progress_ns < 250000000))
-		return;
-	if (!t->progress_tty && !last)
+	if (!t->o->progress ||
+	    (!last && now - t->last_progress_ns < rc_progress_interval(t)))
 		return;
 	t->last_progress_ns = now;
-	mib = (double)t->st->bytes / (1024.0 * 1024.0);
-	rate = el ? mib / ((double)el / 1e9) : 0;
-	if (rate > 0 && t->total_bytes > t->st->bytes) {
-		double left = (double)(t->total_bytes - t->st->bytes) /
-			      (1024.0 * 1024.0) / rate;
+	if (last || total <= s->bytes)
+		snprintf(eta, sizeof(eta), "0:00");
+	else if (rate > 0) {
+		double left = (double)(total - s->bytes) / rate;
 
 		snprintf(eta, sizeof(eta), "%u:%02u", (unsigned)left / 60,
 			 (unsigned)left % 60);
-	} else if (last || t->total_bytes <= t->st->bytes)
-		snprintf(eta, sizeof(eta), "0:00");
-	fprintf(stderr, "%s%10.1f MiB  %8" PRIu64 "/%" PRIu64 " files  "
-		"%8.1f MiB/s  ETA %s%s", t->progress_tty ? "\r" : "", mib, done,
-		t->total_files, rate, eta, last || !t->progress_tty ? "\n" :
-		"\033[K");
+	}
+	rc_size_text(bytes, sizeof(bytes), s->bytes, t->o->human);
+	rc_size_text(all, sizeof(all), total, t->o->human);
+	rc_size_text(speed, sizeof(speed), (uint64_t)rate, t->o->human);
+	fprintf(stderr, "%s%s of %s bytes %3u%%  %sB/s  ETA %s  %" PRIu64
+		"/%" PRIu64 " files%s", t->progress_tty ? "\r" : "", bytes,
+		all, pct, speed, eta, done,
+		t->total_files > done ? t->total_files : done,
+		last || !t->progress_tty ? "\n" : "\033[K");
 }
-
-void rc_tree_print_json(FILE *f, const struct rc_tree_stats *s,
-			const struct rc_ring_stats *rs)
-{
-	double secs = (double)s->elapsed_ns / 1e9;
-
-	fprintf(f, "{\"files\": %" PRIu64 ", \"dirs\": %" PRIu64
-		", \"symlinks\": %" PRIu64 ", \"specials\": %" PRIu64
-		", \"hard_links\": %" PRIu64 ", \"skipped\": %" PRIu64
-		", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64
-		", \"vanished\": %" PRIu64 ", \"elapsed_ns\": %" PRIu64
-		", \"bw_bytes_per_s\": %.0f, \"files_per_s\": %.1f"
-		", \"ops_submitted\": %" PRIu64 ", \"enter_calls\": %" PRIu64
-		", \"cancels\": %" PRIu64 "}\n",
-		s->files, s->dirs, s->symlinks, s->specials, s->hard_links,
-		s->skipped, s->bytes, s->errors, s->vanished, s->elapsed_ns,
-		secs > 0 ? (double)s->bytes / secs : 0,
-		secs > 0 ? (double)s->files / secs : 0,
-		rs->ops_submitted, rs->enter_calls, rs->cancels);
-}
-

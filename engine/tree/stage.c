@@ -31,7 +31,7 @@
  * interrupted run, so ours (made writable first, as its mode may already
  * be the source's).  Returns 0 or -errno.
  */
-static int rc_remove_tree(int dir_fd, const char *name)
+int rc_remove_tree(int dir_fd, const char *name)
 {
 	char *buf = NULL;
 	bool removed = true;
@@ -121,6 +121,85 @@ static void rc_dir_forget_stage(struct rc_tree *t, struct rc_dir *d)
 }
 
 /*
+ * Another ringcp copying into the same DST put a directory at the final
+ * name first: move what is in ours (from_fd) into it (to_fd), merging the
+ * directories both have; a file both have is replaced by ours (both are
+ * complete copies); with times, a directory merged into gets ours
+ * again (its new entries changed them).  Returns 0 or -errno.
+ */
+static int rc_stage_merge(int from_fd, int to_fd, bool times)
+{
+	char **names;
+	size_t n, i;
+	int ret = rc_list_names(from_fd, &names, &n), r;
+
+	for (i = 0; !ret && i < n; i++) {
+		struct stat a, b;
+		int f, g;
+
+		r = renameat2(from_fd, names[i], to_fd, names[i],
+			      RENAME_NOREPLACE) < 0 ? -errno : 0;
+		if (r == -EEXIST &&
+		    fstatat(from_fd, names[i], &a, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    fstatat(to_fd, names[i], &b, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(a.st_mode) && S_ISDIR(b.st_mode)) {
+				f = openat(from_fd, names[i], O_RDONLY |
+					   O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				g = openat(to_fd, names[i], O_RDONLY |
+					   O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+				r = f < 0 || g < 0 ? -errno :
+				    rc_stage_merge(f, g, times);
+				if (!r && times) {
+					struct timespec ts[2] = { a.st_atim,
+								  a.st_mtim };
+
+					r = futimens(g, ts) < 0 ? -errno : 0;
+				}
+				if (f >= 0)
+					close(f);
+				if (g >= 0)
+					close(g);
+				if (!r && unlinkat(from_fd, names[i],
+						   AT_REMOVEDIR) < 0)
+					r = -errno;
+			} else if (!S_ISDIR(a.st_mode)) {
+				r = renameat(from_fd, names[i], to_fd,
+					     names[i]) < 0 ? -errno : 0;
+			}
+		}
+		ret = r;
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
+/*
+ * d's final name was taken meanwhile by another run's directory: merge
+ * into it, give it d's metadata again (its entries changed its times),
+ * and remove the staging directory.  Returns 0 or -errno.
+ */
+static int rc_dir_unstage_merge(struct rc_tree *t, struct rc_dir *d, int pfd)
+{
+	const char *what;
+	int fd, ret;
+
+	fd = openat(pfd, d->stage_final, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = rc_stage_merge(d->dst_fd, fd, t->o->times);
+	if (!ret && unlinkat(pfd, d->stage_tmp, AT_REMOVEDIR) < 0)
+		ret = -errno;
+	if (!ret && d->apply_meta)
+		ret = rc_meta_apply_fd(t, d->src_fd, fd, &d->st, NULL, true,
+				       &what);
+	close(fd);
+	return ret;
+}
+
+/*
  * d, a staging root, is done: give it its final name, never over one.
  * Where renameat2 has no RENAME_NOREPLACE (NFS, FUSE), an empty directory
  * made under the final name claims it and is renamed over (allowed for an
@@ -142,6 +221,8 @@ static void rc_dir_unstage(struct rc_tree *t, struct rc_dir *d,
 		} else if (ret == -EINVAL)
 			ret = -errno;
 	}
+	if (ret == -EEXIST || ret == -ENOTEMPTY)	/* another run's */
+		ret = rc_dir_unstage_merge(t, d, pfd);
 	if (ret)
 		rc_tree_err(t, ret, "cannot rename '%s' to '%s' (left there: "
 			    "a rerun completes the copy)",
@@ -208,7 +289,7 @@ static char *rc_dir_take_leftover(struct rc_dir *d, const char *name)
 
 /* The names in dir_fd ("." and ".." aside) into *namesp, *n of them.
  * Returns 0 or -errno (nothing returned then). */
-static int rc_list_names(int dir_fd, char ***namesp, size_t *n)
+int rc_list_names(int dir_fd, char ***namesp, size_t *n)
 {
 	char *buf = malloc(RC_DENTS_BUF), **names = NULL, **g;
 	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -352,28 +433,37 @@ static int rc_dir_stage(struct rc_dir *d, const char *name, char **tmp,
 
 		if (ret)
 			return ret;
-		if (mkdirat(d->dst_fd, buf, 0700) == 0)
-			*tmp = strdup(buf);
-		else if (errno != EEXIST)
-			return -errno;
-		else
+		if (mkdirat(d->dst_fd, buf, 0700) < 0) {
+			if (errno != EEXIST)
+				return -errno;
 			continue;
-		if (!*tmp)
+		}
+		fd = openat(d->dst_fd, buf, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			unlinkat(d->dst_fd, buf, AT_REMOVEDIR);
+			return ret;
+		}
+		/*
+		 * Between the mkdir and the lock another ringcp filling the
+		 * same DST may have taken it up as an interrupted run's (it
+		 * was not locked yet): whoever holds the lock owns it, so
+		 * lose it and make another.
+		 */
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			continue;
+		}
+		*tmp = strdup(buf);
+		if (!*tmp) {
+			close(fd);
+			unlinkat(d->dst_fd, buf, AT_REMOVEDIR);
 			return -ENOMEM;
-	}
-	if (!*tmp)
-		return -EEXIST;
-	fd = openat(d->dst_fd, *tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-	if (fd < 0) {
-		fd = -errno;
-		unlinkat(d->dst_fd, *tmp, AT_REMOVEDIR);
-		free(*tmp);
-		*tmp = NULL;
+		}
 		return fd;
 	}
-	flock(fd, LOCK_EX | LOCK_NB);
-	return fd;
+	return -EEXIST;
 }
 
 /*

@@ -34,16 +34,56 @@ static void rc_tree_reap(struct rc_tree *t)
 		rc_job_reap(op);
 }
 
-/* Stop everything: cancel, drain, then close and forget every job. */
+/*
+ * Abort, first step: ops come back to their jobs as usual (each winds down
+ * at its next step, t->stopping) until no staged create is out.  Returns 0,
+ * -ETIMEDOUT after timeout_ms, or -errno if waiting fails.
+ */
+static int rc_tree_settle_creates(struct rc_tree *t, int timeout_ms)
+{
+	uint64_t deadline = rc_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int ret;
+
+	while (rc_jobs_creating()) {
+		uint64_t now = rc_now_ns();
+		int left_ms;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		left_ms = (int)((deadline - now) / 1000000ull) + 1;
+		ret = rc_ring_wait(t->r, 1, left_ms < 100 ? left_ms : 100);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return ret;
+		rc_tree_reap(t);
+	}
+	return 0;
+}
+
+/*
+ * Stop everything: let the staged creates answer (whether a final name is
+ * a job's own to remove, or another operand's file, only that answer
+ * tells), cancel, drain, then close and forget every job.
+ */
 static int rc_tree_abort(struct rc_tree *t)
 {
+	int ms = rc_copy_drain_ms(&t->o->copy);
 	int ret;
 
 	t->stopping = true;
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+	/* MUTANT: "aborting: close the files at once", before the drain */
+	rc_jobs_close_fds();
+#endif
+	ret = rc_tree_settle_creates(t, ms);
 	rc_ring_cancel_all(t->r);
-	ret = rc_ring_drain(t->r, RC_COPY_DRAIN_MS);
-	if (ret)
-		return ret;	/* fds stay open: process exit waits */
+	if (!ret)
+		ret = rc_ring_drain(t->r, ms);
+	if (ret) {
+		/* fds stay open (process exit waits); the jobs point into
+		 * this run's frame, which returns: set them apart */
+		rc_jobs_abandon();
+		return ret;
+	}
 	rc_jobs_forget(t);
 	return 0;
 }
@@ -80,7 +120,11 @@ static int rc_tree_feed(struct rc_tree *t, struct rc_feed *f)
 		if (!f->w) {
 			if (f->next == f->n)
 				return 0;
-			ret = rc_tree_operand(t, f->srcs[f->next].path, f->dst,
+			ret = f->srcs[f->next].base ?
+			      rc_tree_operand_rel(t, f->srcs[f->next].base,
+						  f->srcs[f->next].path,
+						  f->dst, &f->w) :
+			      rc_tree_operand(t, f->srcs[f->next].path, f->dst,
 					      f->dst_is_dir, &f->w);
 			f->next++;
 			if (ret)
@@ -100,6 +144,21 @@ static int rc_tree_feed(struct rc_tree *t, struct rc_feed *f)
 	return 0;
 }
 
+/*
+ * After a stop (tree mode; single-file mode names its file only, as it
+ * did): what was left, and that a rerun completes it.
+ */
+static void rc_tree_said_stop(struct rc_tree *t, const struct rc_feed *f)
+{
+	if (t->o->cp || t->o->quiet)
+		return;
+	fprintf(stderr, "ringcp: interrupted: %llu file(s) in flight were not "
+		"copied (removed), %s; run the same command again to "
+		"complete the copy\n", (unsigned long long)t->st->in_flight,
+		f->next < f->n ? "operands not started remain" :
+		"the rest of the tree was not walked");
+}
+
 /* The loop: feed, wait, reap, until everything is done or stopped. */
 static int rc_tree_run(struct rc_tree *t, struct rc_feed *f)
 {
@@ -109,9 +168,11 @@ static int rc_tree_run(struct rc_tree *t, struct rc_feed *f)
 	for (;;) {
 		if ((o->stop && *o->stop) || rc_tree_chaos(t)) {
 			t->stopping = true;	/* before any dir is done */
+			t->st->in_flight = t->active;
 			rc_walk_free(f->w);
 			f->w = NULL;
 			ret = rc_tree_abort(t);
+			rc_tree_said_stop(t, f);
 			return ret ? ret : -EINTR;
 		}
 		ret = rc_tree_feed(t, f);
@@ -144,16 +205,22 @@ static void rc_tree_measure(struct rc_tree *t, const struct rc_tree_src *srcs,
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		int fd = open(srcs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int base = srcs[i].base ? open(srcs[i].base, O_RDONLY |
+					       O_DIRECTORY | O_CLOEXEC) :
+					  AT_FDCWD;
+		int fd = openat(base, srcs[i].path, O_RDONLY | O_DIRECTORY |
+				O_CLOEXEC);
 		struct stat s;
 
 		if (fd >= 0) {
 			rc_walk_measure(fd, &t->total_files, &t->total_bytes);
 			close(fd);
-		} else if (stat(srcs[i].path, &s) == 0) {
+		} else if (fstatat(base, srcs[i].path, &s, 0) == 0) {
 			t->total_files++;
 			t->total_bytes += (uint64_t)s.st_size;
 		}
+		if (base >= 0)
+			close(base);
 	}
 }
 
@@ -180,7 +247,10 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 
 	memset(stats, 0, sizeof(*stats));
 	t.root = t.euid == 0;
+	t.ld_fd = -1;
+	t.ordered = (opts->verbose || opts->itemize) && !opts->cp;
 	t.start_ns = rc_now_ns();
+	t.last_progress_ns = t.start_ns;	/* the first line after one interval */
 	t.progress_tty = isatty(STDERR_FILENO);
 	if (!dst[0]) {
 		fprintf(stderr, "ringcp: cannot create '': %s\n",
@@ -195,12 +265,15 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 	t.files_max = cfg.files_in_flight;
 	f.dst_is_dir = rc_tree_dst_is_dir(srcs, nsrcs, dst, opts);
 	for (i = 0; i < nsrcs; i++)
-		if (rc_tree_check_operand(&t, srcs[i].path, dst, f.dst_is_dir))
+		if (!srcs[i].base &&
+		    rc_tree_check_operand(&t, srcs[i].path, dst, f.dst_is_dir))
 			return -EINVAL;
 	if (opts->progress)
 		rc_tree_measure(&t, srcs, nsrcs);
 	ret = rc_tree_run(&t, &f);
 	rc_hlink_free(&t);
+	if (t.ld_fd >= 0)
+		close(t.ld_fd);
 	stats->elapsed_ns = rc_now_ns() - t.start_ns;
 	rc_tree_progress(&t, true);
 	return ret;

@@ -12,6 +12,8 @@
  *   stage.c    staging directories and what interrupted runs left
  *   meta.c     metadata through fds, non-regular files
  *   msg.c      what the copy says: errors, -v, --progress, --json
+ *   cpdst.c    single-file mode: cp's rules for an existing destination
+ *   filter.c   rsync's filter rules, and --delete
  */
 #ifndef RC_TREE_INT_H
 #define RC_TREE_INT_H
@@ -75,6 +77,7 @@ struct rc_dir {
 					 * fills: a reference, put last */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
+	bool list_failed;	/* ... but not all of it could be read */
 	/* PLACE ops naming this directory: one chain in flight at a time,
 	 * the jobs that came meanwhile wait here (see rc_job_place) */
 	unsigned places;
@@ -100,6 +103,14 @@ struct rc_tree {
 	uint64_t last_progress_ns;
 	bool progress_tty;
 	bool stopping;		/* aborted: leftovers are kept for a rerun */
+	bool io_error;		/* the source could not all be listed: --delete
+				 * deletes nothing (rsync's rule) */
+	bool io_error_said;
+	dev_t xdev;		/* -x: the device of the operand walked */
+	int ld_fd;		/* --link-dest: DIR, for the operand walked */
+	bool ld_said;
+	bool ordered;		/* -v, -i: the walk in rsync's order (one
+				 * directory at a time, sorted, files first) */
 	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
 };
 
@@ -110,6 +121,20 @@ void rc_tree_err(struct rc_tree *t, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* A source entry gone during the copy: printed and counted (exit 24). */
 void rc_tree_vanished(struct rc_tree *t, const char *path);
+/* Single-file mode's -v line: "ringcp: 'SRC' -> 'DST'" on stderr. */
+void rc_tree_verbose_cp(const struct rc_tree *t, const struct rc_dir *d,
+			const char *name, const char *dst_name);
+/*
+ * rsync's -i code of an entry: y the update kind ('>' a file received,
+ * 'c' made locally, '.' attributes only), x its type (f d L D S); dst
+ * NULL for a new one, else the letters of what differs (s t p o g).
+ */
+void rc_tree_item_code(const struct rc_tree *t, char code[12], char y,
+		       char x, const struct stat *src, const struct stat *dst);
+/* A line on stdout for -i ("CODE path") or -v ("path"): d/name + suffix
+ * relative to the transfer root ("." for the root itself). */
+void rc_tree_item(struct rc_tree *t, const struct rc_dir *d, const char *name,
+		  const char *suffix, const char *code);
 /* A line on stdout for -v (or a dry run's listing). */
 void rc_tree_verbose(struct rc_tree *t, const struct rc_dir *d,
 		     const char *name, const char *suffix);
@@ -148,6 +173,14 @@ struct rc_walk;
 int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 		    bool dst_is_dir, struct rc_walk **wp);
 
+/*
+ * --files-from: base/rel into dst/rel, the directories of rel made on the
+ * way with base's metadata (rsync's implied directories).  A directory
+ * named by rel is walked with -r, else made alone.  As rc_tree_operand.
+ */
+int rc_tree_operand_rel(struct rc_tree *t, const char *base, const char *rel,
+			const char *dst, struct rc_walk **wp);
+
 /* ---- entry.c ---- */
 
 /*
@@ -158,21 +191,60 @@ int rc_tree_operand(struct rc_tree *t, const char *src, const char *dst,
 void rc_tree_entry(struct rc_tree *t, struct rc_dir *d, const char *name,
 		   const char *dst_name, unsigned char type);
 
+/* ---- cpdst.c ---- */
+
+/* What a single-file copy (cp's rules) finds at its destination. */
+struct rc_cp_dst {
+	bool exists;		/* a file is overwritten ... */
+	bool inplace;		/* ... written in place (inode kept), or
+				 * replaced by a copy given its owner and
+				 * mode (st) */
+	struct stat st;		/* the file overwritten (through a symlink) */
+};
+
+/*
+ * cp's rules for d/dst_name before a file is copied there: returns 1 to
+ * copy (*cd says onto what), 0 if -n leaves it alone (counted skipped),
+ * or -errno (message printed, error counted).
+ */
+int rc_cp_dst(struct rc_tree *t, struct rc_dir *d, const char *dst_name,
+	      struct rc_cp_dst *cd);
+
 /* ---- job.c ---- */
 
 /* Start a regular file's job: d/name to d/dst_name (d's reference is the
- * job's from here). */
+ * job's from here); cd: single-file mode's destination, or NULL. */
 void rc_job_start(struct rc_tree *t, struct rc_dir *d, const char *name,
-		  const char *dst_name);
+		  const char *dst_name, const struct rc_cp_dst *cd);
 
 /* Hand an op that came back (rc_ring_next) to its job or its pump. */
 void rc_job_reap(struct rc_op *op);
+
+/*
+ * Is a staged job's create (O_CREAT | O_EXCL under its final name) queued
+ * or in flight?  Its answer alone tells whether the name is the job's to
+ * remove at abort: the abort waits for it before cancelling anything.
+ */
+bool rc_jobs_creating(void);
 
 /*
  * After the ring was drained at abort: forget every job, closing its fds
  * and removing what it created that is not complete.
  */
 void rc_jobs_forget(struct rc_tree *t);
+
+/*
+ * After an abort whose drain failed: ops still in flight may name the
+ * jobs' fds and directories, so nothing of theirs is closed or freed; the
+ * jobs are kept apart (reachable, never freed, as a leaked ring is), so
+ * that no later tree copy in the process walks them.
+ */
+void rc_jobs_abandon(void);
+
+#ifdef RC_MUTANT_FD_CLOSE_EARLY
+/* MUTANT: every job's fds closed at once (engine/mutant.h) */
+void rc_jobs_close_fds(void);
+#endif
 
 /* ---- walk.c ---- */
 
@@ -213,7 +285,30 @@ void rc_dir_set_new_gid(const struct rc_tree *t, struct rc_dir *d);
  */
 void rc_dir_put(struct rc_tree *t, struct rc_dir *d);
 
+/* ---- filter.c ---- */
+
+/* Is rel (relative to the transfer root) excluded by the filter rules? */
+bool rc_filter_excluded(const struct rc_tree_opts *o, const char *rel,
+			bool is_dir);
+
+/*
+ * --delete: d's listing was read whole, before its entries are copied
+ * (rsync's --delete-during); what its destination holds that its source
+ * does not (and, with --delete-excluded, what the rules exclude) is
+ * removed, each named with -v (-i: "*deleting"), unless any part of the
+ * source could not be listed so far (t->io_error) or d's own listing
+ * failed.
+ */
+void rc_delete_extraneous(struct rc_tree *t, struct rc_dir *d);
+
 /* ---- stage.c ---- */
+
+/* Remove dir_fd/name and all under it.  Returns 0 or -errno. */
+int rc_remove_tree(int dir_fd, const char *name);
+
+/* The names in dir_fd ("." and ".." aside), malloc'd.  Returns 0 or
+ * -errno (nothing returned then). */
+int rc_list_names(int dir_fd, char ***namesp, size_t *n);
 
 /* How rc_stage_open found or made d/name's staging directory. */
 struct rc_stage {
@@ -277,6 +372,15 @@ int rc_meta_apply_fd(struct rc_tree *t, int src_fd, int fd,
  */
 int rc_meta_copy_special(struct rc_tree *t, struct rc_dir *d,
 			 const char *name, const struct stat *st);
+
+/*
+ * --link-dest: link DIR's copy of d/name (relative path the same, the
+ * same file: regular by size and mtime, a symlink by its target, and what
+ * -p -o -g keep) to d/dst_name instead of copying.  Returns true if
+ * linked (counted as a hard link).
+ */
+bool rc_link_dest(struct rc_tree *t, struct rc_dir *d, const char *name,
+		  const char *dst_name, const char *target);
 
 /* ---- hlink.c ---- */
 

@@ -18,14 +18,24 @@
 
 #include "tree_int.h"
 
+/* An entry of a listing read whole (t->ordered). */
+struct rc_ent {
+	char *name;
+	unsigned char type;
+};
+
 /* One open directory listing on the walk's stack. */
 struct rc_cursor {
 	struct rc_dir *dir;
 	struct rc_cursor *up, *down;	/* older, newer */
 	const char *single;	/* a holder: yields just this name, once */
+	char *single_copy;	/* ... owned */
 	char *buf;
 	long len, pos;
 	bool eof;
+	struct rc_ent *ents;	/* t->ordered: the listing, sorted */
+	size_t nents, next;
+	bool loaded;
 };
 
 /*
@@ -57,7 +67,14 @@ static struct rc_cursor *rc_cursor_push(struct rc_walk *w, struct rc_dir *d,
 		}
 	}
 	c->dir = d;
-	c->single = single;
+	if (single) {
+		c->single = c->single_copy = strdup(single);
+		if (!c->single_copy) {
+			free(c->buf);
+			free(c);
+			return NULL;
+		}
+	}
 	c->up = w->top;
 	if (w->top)
 		w->top->down = c;
@@ -74,7 +91,11 @@ static void rc_cursor_pop(struct rc_walk *w, struct rc_cursor *c)
 	if (c->up)
 		c->up->down = c->down;
 	rc_dir_put(w->t, c->dir);	/* the listing's reference */
+	while (c->nents)
+		free(c->ents[--c->nents].name);
+	free(c->ents);
 	free(c->buf);
+	free(c->single_copy);
 	free(c);
 }
 
@@ -132,14 +153,14 @@ static int rc_dir_enter_dst(struct rc_tree *t, struct rc_dir *d,
 		if (!e->stage.hold) {
 			e->adopted = e->stage.adopted;
 			e->fresh = !e->adopted;
-			rc_tree_verbose(t, d, name, "/");
+			rc_tree_item(t, d, name, "/", "cd+++++++++");
 		}
 		return 0;
 	}
 	/* writable and searchable by us until its own mode is applied */
 	if (mkdirat(d->dst_fd, name, 0700) == 0) {
 		e->fresh = true;
-		rc_tree_verbose(t, d, name, "/");
+		rc_tree_item(t, d, name, "/", "cd+++++++++");
 	} else if (errno != EEXIST) {
 		rc_tree_err(t, -errno, "cannot create directory '%s'",
 			    dst_path);
@@ -168,10 +189,25 @@ static void rc_dir_enter_dry(struct rc_tree *t, struct rc_dir *d,
 	e->fresh = d->fresh || fstatat(d->dst_fd, name, &dst_st,
 				       AT_SYMLINK_NOFOLLOW) < 0;
 	if (e->fresh)
-		rc_tree_verbose(t, d, name, "/");
+		rc_tree_item(t, d, name, "/", "cd+++++++++");
 	e->dst_fd = d->dst_fd < 0 || e->fresh ? -1 :
 		    openat(d->dst_fd, name, O_RDONLY | O_DIRECTORY |
 			   O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* -v, -i: an existing destination directory whose attributes will change */
+static void rc_walk_item_old_dir(struct rc_tree *t, struct rc_dir *d,
+				 const char *name, struct rc_dir *nd)
+{
+	struct stat ds;
+	char code[12];
+
+	if ((!t->o->verbose && !t->o->itemize) || nd->dst_fd < 0 ||
+	    fstat(nd->dst_fd, &ds) < 0)
+		return;
+	rc_tree_item_code(t, code, '.', 'd', &nd->st, &ds);
+	if (strcmp(code, ".d........."))
+		rc_tree_item(t, d, name, "/", code);
 }
 
 /*
@@ -203,6 +239,7 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 		else
 			rc_tree_err(t, -errno, "cannot open directory '%s'",
 				    src_path);
+		t->io_error = t->io_error || errno != ENOENT;
 		goto out;
 	}
 	if (fstat(src_fd, &st) < 0) {
@@ -237,6 +274,8 @@ static struct rc_dir *rc_dir_enter(struct rc_tree *t, struct rc_dir *d,
 	src_fd = e.dst_fd = -1;
 	if (!e.fresh && !t->o->dry_run)
 		rc_stage_clean_temps(t, nd, NULL);
+	if (!e.fresh)
+		rc_walk_item_old_dir(t, d, name, nd);
 	rc_dir_set_new_gid(t, nd);
 out:
 	if (e.stage.tmp && !e.adopted && e.dst_fd >= 0)
@@ -264,9 +303,12 @@ static bool rc_cursor_fill(struct rc_walk *w, struct rc_cursor *c)
 	if (n < 0 && errno == ENOENT) {
 		/* removed while we listed it */
 		rc_tree_vanished(w->t, c->dir->src_path);
-	} else if (n < 0)
+		c->dir->list_failed = true;
+	} else if (n < 0) {
 		rc_tree_err(w->t, -errno, "cannot read directory '%s'",
 			    c->dir->src_path);
+		c->dir->list_failed = w->t->io_error = true;
+	}
 	if (n <= 0) {
 		c->eof = true;
 		return false;
@@ -276,15 +318,79 @@ static bool rc_cursor_fill(struct rc_walk *w, struct rc_cursor *c)
 	return true;
 }
 
-/* The listing whose turn it is, among the newest RC_WALK_LANES. */
+/* rsync's order: files before directories, then by bytes */
+static int rc_ent_cmp(const void *a, const void *b)
+{
+	const struct rc_ent *x = a, *y = b;
+	int dx = x->type == DT_DIR, dy = y->type == DT_DIR;
+
+	return dx != dy ? dx - dy : strcmp(x->name, y->name);
+}
+
+/*
+ * t->ordered or --delete: read c's whole listing (types known: a
+ * DT_UNKNOWN is stat'ed), sort it for -v and -i, and make the deletions
+ * it calls for.  Returns false on an error (reported) or when
+ * memory runs out; what was read is kept.
+ */
+static bool rc_cursor_load(struct rc_walk *w, struct rc_cursor *c)
+{
+	struct rc_ent *e;
+	struct stat st;
+
+	c->loaded = true;
+	while (rc_cursor_fill(w, c)) {
+		for (; c->pos < c->len;) {
+			struct rc_dirent64 *de = (void *)(c->buf + c->pos);
+			unsigned char type = de->d_type;
+
+			c->pos += de->d_reclen;
+			if (rc_dot_or_dotdot(de->d_name))
+				continue;
+			if (type == DT_UNKNOWN &&
+			    fstatat(c->dir->src_fd, de->d_name, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0)
+				type = (unsigned char)IFTODT(st.st_mode);
+			e = realloc(c->ents, (c->nents + 1) * sizeof(*e));
+			if (!e)
+				return false;
+			c->ents = e;
+			e[c->nents].type = type;
+			e[c->nents].name = strdup(de->d_name);
+			if (!e[c->nents].name)
+				return false;
+			c->nents++;
+		}
+	}
+	if (w->t->ordered && c->nents > 1)
+		qsort(c->ents, c->nents, sizeof(*c->ents), rc_ent_cmp);
+	rc_delete_extraneous(w->t, c->dir);
+	return true;
+}
+
+/* The listing whose turn it is, among the newest RC_WALK_LANES (one, in
+ * rsync's order, for -v and -i). */
 static struct rc_cursor *rc_walk_pick(struct rc_walk *w)
 {
 	struct rc_cursor *c = w->top;
-	unsigned k = w->turn++ % RC_WALK_LANES;
+	unsigned k = w->t->ordered ? 0 : w->turn++ % RC_WALK_LANES;
 
 	while (k-- && c->up)
 		c = c->up;
 	return c;
+}
+
+/* Is d/nm (of d_type type) left out by a filter rule?  (counted) */
+static bool rc_walk_excluded(struct rc_tree *t, const struct rc_dir *d,
+			     const char *nm, unsigned char type)
+{
+	char *rel = rc_path_join(d->rel, nm);
+	bool out = rel && rc_filter_excluded(t->o, rel, type == DT_DIR);
+
+	free(rel);
+	if (out)
+		t->st->excluded++;
+	return out;
 }
 
 int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
@@ -302,6 +408,16 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 			type = DT_UNKNOWN;
 			c->single = NULL;
 			c->eof = true;
+		} else if (t->ordered || t->o->delete) {
+			if (!c->loaded && !rc_cursor_load(w, c))
+				rc_tree_err(t, -ENOMEM, "cannot read directory "
+					    "'%s'", c->dir->src_path);
+			if (c->next == c->nents) {
+				rc_cursor_pop(w, c);
+				continue;
+			}
+			nm = c->ents[c->next].name;
+			type = c->ents[c->next++].type;
 		} else {
 			struct rc_dirent64 *de;
 
@@ -328,10 +444,13 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 					rc_tree_err(t, -errno, "cannot stat "
 						    "'%s'", rc_tree_path(
 						    c->dir->src_path, nm));
+				t->io_error = t->io_error || errno != ENOENT;
 				continue;
 			}
 			type = (unsigned char)IFTODT(st.st_mode);
 		}
+		if (t->o->nfilters && rc_walk_excluded(t, c->dir, nm, type))
+			continue;
 		if (type == DT_DIR) {
 			struct rc_dir *nd;
 
@@ -343,6 +462,12 @@ int rc_walk_next(struct rc_walk *w, struct rc_dir **dirp, const char **name,
 				continue;
 			}
 			nd = rc_dir_enter(t, c->dir, nm);
+			if (nd && t->o->one_file_system &&
+			    nd->st.st_dev != t->xdev) {
+				/* -x: the mount point, empty (rsync's) */
+				rc_dir_put(t, nd);
+				continue;
+			}
 			if (nd && !rc_cursor_push(w, nd, NULL)) {
 				rc_dir_put(t, nd);
 				return -ENOMEM;

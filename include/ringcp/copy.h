@@ -39,8 +39,25 @@ struct rc_copy_opts {
 	 */
 	int (*chaos)(void *arg, unsigned busy);
 	void *chaos_arg;
+	/*
+	 * Harness builds only: how long an aborted copy waits for its
+	 * cancelled ops (0: RC_COPY_DRAIN_MS); scenarios and tests that
+	 * hold a request in the kernel shorten it.
+	 */
+	int drain_ms;
 #endif
 };
+
+/* How long an aborted copy waits for its cancelled ops. */
+static inline int rc_copy_drain_ms(const struct rc_copy_opts *o)
+{
+#ifdef RC_TRACE
+	if (o->drain_ms)
+		return o->drain_ms;
+#endif
+	(void)o;
+	return RC_COPY_DRAIN_MS;
+}
 
 enum rc_chaos_action {
 	RC_CHAOS_NONE,

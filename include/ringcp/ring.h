@@ -221,17 +221,35 @@ enum rc_trace_event {
 	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
 	RC_EV_UNKNOWN_CQE,	/* buf = ring: user_data not a record of it */
 	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
-				 * ring: the kernel owns it from here */
+				 * ring: the kernel owns it from here; res =
+				 * the ring's address */
 	RC_EV_BUF_SELECT,	/* op, buf, len: the kernel picked it for
-				 * op's read (its CQE said so): op's now */
+				 * op's read (its CQE said so): op's now;
+				 * op NULL: for a CQE the engine does not
+				 * act on, which gives it back at once */
 	RC_EV_BUF_RECLAIM,	/* buf, len: taken back from the buffer ring
 				 * once the ring is proven gone; res = the
 				 * ring's address */
 	RC_EV_BUF_LOST,		/* len = ring buffers neither in the ring nor
-				 * given back at teardown (leaked) */
+				 * given back at teardown (leaked); or len 1,
+				 * res = its id: a CQE named a buffer the
+				 * ring did not lend (it cannot go back) */
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
+	RC_EV_MEM_PUT,		/* buf, len: other memory an SQE may point
+				 * at (an op's path copy) given back */
+	RC_EV_REAP,		/* buf = the ring, len = the CQE's user_data,
+				 * res: a CQE read from the CQ ring, before
+				 * it is acted on (or ignored) */
+	RC_EV_TIMEOUT_CQE,	/* op, res: its LINK_TIMEOUT's CQE */
+	RC_EV_RING_CREATE,	/* buf = the ring, len = its fd: set up */
+	RC_EV_RING_FREE,	/* buf = the ring: its records and memory are
+				 * about to be given back (the kernel is
+				 * proven done); their BUF_PUTs follow */
+	RC_EV_RING_LEAK,	/* buf = the ring, res = why (-errno):
+				 * teardown could not prove the kernel done:
+				 * everything is kept */
 	/* the steps the protocol model (model/) needs besides the above;
 	 * ring-wide ones carry the ring in buf */
 	RC_EV_OP_GET,		/* op: rc_op_get handed out a record (a new
@@ -240,7 +258,6 @@ enum rc_trace_event {
 	RC_EV_OP_CQE,		/* op, res: its own CQE acted on; KERNEL
 				 * stays set while its link timeout's CQE is
 				 * due (RC_EV_CQE follows when both came) */
-	RC_EV_TIMEOUT_CQE,	/* op, res: its link timeout's CQE acted on */
 	RC_EV_CANCEL_SQE,	/* op: an ASYNC_CANCEL aimed at it queued */
 	RC_EV_OP_FAIL,		/* op, res: left the queue without an SQE,
 				 * failed (the rest of a linked chain) */
@@ -255,8 +272,6 @@ enum rc_trace_event {
 	RC_EV_RING_EXIT,	/* buf = ring: io_uring_queue_exit called */
 	RC_EV_RING_PROVEN,	/* buf = ring, res: 0 the kernel freed the
 				 * ring (the barrier's EOF), else -errno */
-	RC_EV_RING_FREE,	/* buf = ring: records and buffers freed */
-	RC_EV_RING_LEAK,	/* buf = ring: leaked rather than freed */
 	RC_EV__COUNT,
 };
 
@@ -278,6 +293,15 @@ struct rc_ring_params {
 	size_t strategy_buf_size;	/* their size; 0: 256 KiB */
 	rc_trace_fn trace;		/* used only in RC_TRACE builds */
 	void *trace_arg;
+	/*
+	 * Fault injection, used only in RC_TRACE builds (tests): asked
+	 * before an op copies a path its SQE will point at (openat, statx,
+	 * linkat, renameat; op->opcode is set); true makes the copy fail as
+	 * if memory were exhausted (the prep answers -ENOMEM).
+	 */
+	bool (*fail_path_copy)(void *arg, const struct rc_op *op,
+			       const char *path);
+	void *fail_arg;
 };
 
 extern const struct rc_buf_ops rc_buf_heap;
@@ -289,6 +313,17 @@ extern const struct rc_buf_ops rc_buf_heap;
  * needs.  Returns 0 or -errno; rc_setup_advice(err) explains a failure.
  */
 int rc_ring_create(struct rc_ring **ringp, const struct rc_ring_params *p);
+
+/*
+ * The fallback backend (engine/core/sync.c): a ring with no io_uring
+ * behind it, each op run at once by the matching system call; the same
+ * API, records and answers, one op at a time.  Buffer strategies heap and
+ * pool only.  For where rc_ring_create() fails.  Returns 0 or -errno.
+ */
+int rc_ring_create_sync(struct rc_ring **ringp, const struct rc_ring_params *p);
+
+/* true for a ring of rc_ring_create_sync() */
+bool rc_ring_is_sync(const struct rc_ring *r);
 
 /* Why io_uring could not be set up, and what to do: a static sentence. */
 const char *rc_setup_advice(int err);

@@ -16,6 +16,14 @@
 #include "config.h"
 #include "copy.h"
 
+/* One filter rule (--exclude, --include, --filter): rsync's patterns. */
+struct rc_filter {
+	bool include;		/* '+' (include) or '-' (exclude) */
+	const char *pattern;	/* rsync's: '/' anchors, a trailing '/'
+				 * matches directories only, '*', '**',
+				 * '?', '[...]', and dir/ followed by *** */
+};
+
 /* rsync's meaning of the flags of the same letters */
 struct rc_tree_opts {
 	bool recursive;		/* -r */
@@ -33,6 +41,29 @@ struct rc_tree_opts {
 	int verbose;		/* -v */
 	bool quiet;		/* -q */
 	bool progress;		/* --progress */
+	bool human;		/* -h: numbers in K, M, G (rsync's) */
+	bool update;		/* -u: skip files newer in DST */
+	bool ignore_existing;	/* --ignore-existing */
+	bool checksum;		/* -c: same size and content, not mtime */
+	bool one_file_system;	/* -x: mount points copied, not entered */
+	bool delete;		/* --delete: what SRC lacks goes from DST */
+	bool delete_excluded;	/* --delete-excluded */
+	bool stats;		/* --stats */
+	bool itemize;		/* -i: rsync's 11-character change codes */
+	const char *link_dest;	/* --link-dest=DIR: unchanged files are
+				 * linked from DIR (relative to DST) */
+	const struct rc_filter *filters;	/* first match wins */
+	unsigned nfilters;
+	/*
+	 * cp's semantics (single-file mode, no tree option): SRC operands are
+	 * regular files, followed if symlinks; DST is a directory only if it
+	 * is one; a file overwritten keeps its mode, owner, hard links and
+	 * xattrs (see docs/tree-copy.md "Single-file mode").
+	 */
+	bool cp;
+	bool no_clobber;	/* cp -n: an existing DST is left alone */
+	bool no_target_dir;	/* cp -T: DST is never a directory to copy into */
+	bool remove_destination; /* cp --remove-destination */
 	unsigned files_in_flight; /* 0: RC_TREE_DEFAULT_FILES (config.h) */
 	struct rc_copy_opts copy; /* queue depth, block size, fsync, stop */
 };
@@ -48,12 +79,28 @@ struct rc_tree_stats {
 	uint64_t bytes;		/* data bytes copied */
 	uint64_t errors;	/* items that could not be copied */
 	uint64_t vanished;	/* source items gone during the copy */
+	uint64_t deleted;	/* --delete: entries removed from DST ... */
+	uint64_t deleted_dirs, deleted_links, deleted_other; /* ... of them */
+	uint64_t excluded;	/* left out by a filter rule */
+	uint64_t in_flight;	/* files a stop (signal) cut short */
+	/* errors by kind: the first RC_TREE_ERR_KINDS errnos seen, counted;
+	 * the rest (and errors with no errno) in err_other */
+#define RC_TREE_ERR_KINDS 8
+	struct {
+		int err;	/* errno */
+		uint64_t count;
+	} err_kinds[RC_TREE_ERR_KINDS];
+	uint64_t err_other;
 	uint64_t elapsed_ns;
 };
 
 /* One SRC operand; "dir/" copies dir's contents (rsync's rule). */
 struct rc_tree_src {
 	const char *path;
+	/* --files-from: path is relative to base, and its leading
+	 * directories are made in DST too, with base's subdirectories'
+	 * metadata (rsync's implied directories); NULL otherwise */
+	const char *base;
 };
 
 /*
@@ -69,9 +116,5 @@ struct rc_tree_src {
 int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		 unsigned nsrcs, const char *dst,
 		 const struct rc_tree_opts *opts, struct rc_tree_stats *stats);
-
-/* The --json summary. */
-void rc_tree_print_json(FILE *f, const struct rc_tree_stats *s,
-			const struct rc_ring_stats *rs);
 
 #endif

@@ -85,6 +85,9 @@ class Results:
         self.cost = load(os.path.join(bench, "safety-cost.json"))
         self.safety = load(os.path.join(results, "safety.json"))
         self.model = load(os.path.join(results, "model.json"))
+        self.safety_full = load(os.path.join(results, "safety-full.json"))
+        self.witness_cost = load(os.path.join(results, "harness",
+                                              "witness-cost.json"))
         self.buffers = load(os.path.join(results, "buffers.json"))
         self.targets = load(os.path.join(bench, "targets.json"))
         self.groups = {}
@@ -447,15 +450,75 @@ def safety_cost(d, cost):
     d.img("safety-cost.png", "cost of safety")
 
 
-def safety(d, safety_doc):
+def run_of(s):
+    """When and on what a safety run ran: its date and commit."""
+    commit = (s.get("versions") or {}).get("git_commit", "")[:10] or "?"
+    return f"{s['mode']} mode, {s['date_utc']}, commit {commit}"
+
+
+def safety_runs(d, quick, full):
+    """The safety runs in results/: each one's date, commit and verdict."""
+    rows = []
+    for name, s in (("results/safety.json", quick),
+                    ("results/safety-full.json", full)):
+        if s:
+            w = s.get("witness") or {}
+            rows.append([name, s["mode"], s["date_utc"],
+                         (s.get("versions") or {}).get("git_commit",
+                                                       "")[:10] or "?",
+                         s["verdict"], n0(s["totals"]["cancellations"]),
+                         n0(w.get("events", 0)) if w.get("runs_on")
+                         else "off"])
+    if rows:
+        d.table(["record", "mode", "date (UTC)", "commit", "verdict",
+                 "cancellations", "witness events"], rows)
+        if len({r[3] for r in rows}) > 1:
+            d.p("The two runs come from different commits (the table says "
+                "which); each section below names the run it shows.")
+
+
+def witness_section(d, s, cost):
+    """The kernel as witness: what it recorded and what it cost."""
+    w = (s or {}).get("witness")
+    d.p("### The kernel as witness")
+    if not w:
+        d.p("No witness figures in results/safety.json.")
+        return
+    if w["runs_on"]:
+        d.p(f"In the {run_of(s)} run the witness recorded "
+            f"{n0(w['events'])} io_uring and close events of "
+            f"{n0(w['requests'])} requests in {w['runs_on']} scenario runs "
+            f"({n0(w['events_per_s'])} events per second of scenario), lost "
+            f"{n0(w['lost'])}, and read and checked them in "
+            f"{secs(w['read_ns'] / 1e9)} and {secs(w['check_ns'] / 1e9)}; "
+            f"its detectors reported {n0(w['by_detector'])} violations.")
+    if w["runs_skipped"]:
+        d.p(f"It did not run in {w['runs_skipped']} scenario runs: "
+            + "; ".join(str(x) for x in w["skip_reasons"]) + ".")
+    if cost:
+        d.table(["scenario", "with witness s", "without s", "ratio",
+                 "kernel events", "events/s"],
+                [[r["scenario"] + " " + " ".join(r["args"]),
+                  secs(r["median_wall_ns_on"] / 1e9),
+                  secs(r["median_wall_ns_off"] / 1e9),
+                  f2(r["median_ratio_on_off"]),
+                  n0(r["witness"]["events_all"]),
+                  n0(r["witness"]["events_per_s"])] for r in cost["runs"]])
+        d.p(f"(results/harness/witness-cost.json: medians of "
+            f"{cost['runs'][0]['pairs']} alternating pairs, whole process "
+            f"wall time, gcc build.)")
+
+
+def safety(d, safety_doc, full=None, cost=None):
     d.p("## Safety verdict (results/safety.json)")
     s = safety_doc
     if not s:
         d.p("No results/safety.json: run `make safety-check`.")
         return
+    safety_runs(d, s, full)
     tot = s["totals"]
-    d.p(f"`make safety-check` ({s['mode']} mode, seed {s['seed']},"
-        f" {s['date_utc']}): **{s['verdict']}**."
+    d.p(f"`make safety-check` ({run_of(s)}, seed {s['seed']}):"
+        f" **{s['verdict']}**."
         f" {n0(tot['cancellations'])} cancellations, {n0(tot['submits'])} submits,"
         f" {n0(tot['cqes'])} CQEs, {n0(tot['violations'])} violations,"
         f" {n0(tot['unexpected_answers'])} unexpected cancel answers.")
@@ -470,13 +533,17 @@ def safety(d, safety_doc):
             [[st, v.get("read", "-"), v.get("write", "-")]
              for st, v in sorted(cov.items())])
     d.img("safety-coverage.png", "safety coverage")
-    d.table(["mutant", "caught", "by"],
-            [[m["mutant"], "yes" if m["caught"] else "NO (survived)",
-              ", ".join(m["detectors"])] for m in s["mutants"]])
+    d.table(["mutant", "scenario", "buffers", "caught", "by"],
+            [[m["mutant"], m.get("scenario", "protocol_tour"), m["buffers"],
+              "yes" if m["caught"] else
+              "skipped (needs the witness)" if m.get("skipped") else
+              "NO (survived)", ", ".join(m["detectors"])]
+             for m in s["mutants"]])
     for v in s.get("valgrind", []):
         if v["run"].startswith("mutant-"):
             d.p(f"valgrind on {v['run']}: {'caught' if v.get('caught') else 'not caught'}"
                 f" ({n0(v['errors'])} errors).")
+    witness_section(d, s, cost)
 
 
 def model_bounds(c):
@@ -580,7 +647,7 @@ def write_report(R, out_md, checks):
     limits(d, R.fio, R.probes)
     syscalls(d, R.probes)
     safety_cost(d, R.cost)
-    safety(d, R.safety)
+    safety(d, R.safety, R.safety_full, R.witness_cost)
     model_check(d, R.model, R.safety)
     with open(out_md, "w") as f:
         f.write("\n".join(d.lines).rstrip() + "\n")

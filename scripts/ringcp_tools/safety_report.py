@@ -75,6 +75,10 @@ class Scenarios:
         self.failures = []
         self.totals = {"cancellations": 0, "iterations": 0, "violations": 0,
                        "unexpected_answers": 0, "submits": 0, "cqes": 0}
+        self.witness = {"runs_on": 0, "runs_skipped": 0, "skip_reasons": [],
+                        "events": 0, "requests": 0, "lost": 0,
+                        "elapsed_ns": 0, "read_ns": 0, "check_ns": 0,
+                        "by_detector": 0}
 
     def add(self, base, rec):
         """Add the run whose files are BASE.* and whose record is REC."""
@@ -96,6 +100,7 @@ class Scenarios:
         t["unexpected_answers"] += rec.get("unexpected_answers", 0)
         t["submits"] += proof["submits"]
         t["cqes"] += proof["cqes"]
+        self.add_witness(rec)
         rc = rc_of(base)
         sanit = bool(SANITIZER.search(read(base + ".log")))
         self.runs.append({"scenario": name, "buffers": buffers, "exit": rc,
@@ -111,6 +116,27 @@ class Scenarios:
             self.failures.append(f"scenario {name} ({buffers}): sanitizer "
                                  f"report in {base}.log")
         self.add_coverage(buffers, name, rec)
+
+    def add_witness(self, rec):
+        """The kernel's witness in one run: its events and cost, or why
+        it did not run."""
+        w = rec.get("witness")
+        if not w:
+            return
+        if w["state"] != "on":
+            self.witness["runs_skipped"] += 1
+            if w.get("why") not in self.witness["skip_reasons"]:
+                self.witness["skip_reasons"].append(w.get("why"))
+            return
+        a = self.witness
+        a["runs_on"] += 1
+        a["events"] += w["events_all"]
+        a["requests"] += w["requests"]
+        a["lost"] += w["lost"]
+        a["read_ns"] += w["read_ns"]
+        a["check_ns"] += w["check_ns"]
+        a["elapsed_ns"] += rec["throughput"]["elapsed_ns"]
+        a["by_detector"] += rec["proof"]["by_detector"].get("witness", 0)
 
     def add_coverage(self, buffers, name, rec):
         for c in rec.get("coverage", []):
@@ -160,18 +186,28 @@ def bases(out_dir, prefix):
 
 
 def mutants(out_dir, failures):
-    """Every mutant run: caught when it failed and a detector said so."""
+    """Every mutant run (scenarios/mutants.list): caught when it failed and
+    a detector said so.  A run that only the kernel's witness can see is
+    skipped, not failed, where the witness could not run."""
     out = []
     for base in bases(out_dir, "mutant-"):
-        name = os.path.basename(base)[len("mutant-"):]
+        name = read(base + ".mutant", "").strip() or \
+            os.path.basename(base)[len("mutant-"):]
         rc = rc_of(base)
-        dets = detectors(read(base + ".log"))
+        log = read(base + ".log")
+        dets = detectors(log)
         caught = rc != 0 and bool(dets)
+        skipped = (read(base + ".needs", "-").strip() == "witness"
+                   and "witness: skip" in log)
         out.append({"mutant": name, "build": "asan", "exit": rc,
                     "buffers": read(base + ".buffers", "heap").strip(),
-                    "caught": caught, "detectors": dets})
-        if not caught:
-            failures.append(f"mutant {name} survived (exit {rc})")
+                    "scenario": read(base + ".scenario",
+                                     "protocol_tour").strip(),
+                    "caught": caught, "skipped": skipped,
+                    "detectors": dets})
+        if not caught and not skipped:
+            failures.append(f"mutant {name} survived "
+                            f"({out[-1]['scenario']}, exit {rc})")
     return out
 
 
@@ -271,6 +307,9 @@ def verdict(out_dir, mode, seed, wall):
         "verdict": "pass" if not failures else "fail",
         "failures": failures,
         "totals": s.totals,
+        "witness": dict(s.witness, events_per_s=round(
+            s.witness["events"] / (s.witness["elapsed_ns"] / 1e9))
+            if s.witness["elapsed_ns"] else 0),
         "strategies": s.strategies,
         "coverage": [{"buffers": b, "state": st, "dir": d,
                       "hits": c["hits"], "unreachable": c["unreachable"]}
@@ -330,8 +369,11 @@ def summary(result, safety_json):
         print(f"{st:22} {v.get('p50', 0) / 1e3:10.1f} "
               f"{v.get('p99', 0) / 1e3:10.1f} {v['max'] / 1e3:10.1f}")
     for m in result["mutants"]:
-        print(f"mutant {m['mutant']:18} {m['buffers']:5} "
-              f"{'caught by ' + ','.join(m['detectors']) if m['caught'] else 'SURVIVED'}")
+        verdict = ("caught by " + ",".join(m["detectors"]) if m["caught"]
+                   else "skipped (needs the witness)" if m.get("skipped")
+                   else "SURVIVED")
+        print(f"mutant {m['mutant']:20} {m['buffers']:5} "
+              f"{m.get('scenario', 'protocol_tour'):14} {verdict}")
     if result.get("model_check"):
         m = result["model_check"]
         print(f"model check: {m['verdict']}, {m['configs']} configurations, "

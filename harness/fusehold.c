@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The held filesystem of fusehold.h, on libfuse3's low-level API, served
+ * by a multi-threaded loop (the other files' requests are answered while
+ * the held read waits).
+ */
+#define FUSE_USE_VERSION 34
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <fuse_lowlevel.h>
+
+#include "fusehold.h"
+
+struct rh_fusehold {
+	struct fuse_session *se;
+	pthread_t loop;
+	bool looping;
+	char *dir;
+	unsigned nfiles, hold;
+	size_t size;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool held, released;
+	unsigned reading;	/* reads being answered */
+	dev_t dev;		/* the mount's: its connection's number */
+};
+
+/* inode 1 is the root; file i is inode i + 2 */
+static void rh_fh_stat(const struct rh_fusehold *f, fuse_ino_t ino,
+		       struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	if (ino == FUSE_ROOT_ID) {
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+	} else {
+		st->st_mode = S_IFREG | 0644;
+		st->st_nlink = 1;
+		st->st_size = (off_t)f->size;
+		st->st_blocks = (blkcnt_t)((f->size + 511) / 512);
+	}
+}
+
+static bool rh_fh_valid(const struct rh_fusehold *f, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID || (ino >= 2 && ino < 2 + f->nfiles);
+}
+
+static void rh_fh_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct rh_fusehold *f = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+	unsigned i;
+
+	if (parent != FUSE_ROOT_ID || name[0] != 'f' ||
+	    sscanf(name + 1, "%u", &i) != 1 || i >= f->nfiles) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = i + 2;
+	e.attr_timeout = e.entry_timeout = 60;
+	rh_fh_stat(f, e.ino, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void rh_fh_getattr(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_file_info *fi)
+{
+	struct rh_fusehold *f = fuse_req_userdata(req);
+	struct stat st;
+
+	(void)fi;
+	if (!rh_fh_valid(f, ino)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	rh_fh_stat(f, ino, &st);
+	fuse_reply_attr(req, &st, 60);
+}
+
+static void rh_fh_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off, struct fuse_file_info *fi)
+{
+	struct rh_fusehold *f = fuse_req_userdata(req);
+	char *buf = calloc(1, size), name[16];
+	size_t used = 0, n;
+	struct stat st;
+	unsigned i;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID || !buf) {
+		free(buf);
+		fuse_reply_err(req, ino != FUSE_ROOT_ID ? ENOTDIR : ENOMEM);
+		return;
+	}
+	for (i = (unsigned)off; i < f->nfiles; i++) {
+		snprintf(name, sizeof(name), "f%02u", i);
+		rh_fh_stat(f, i + 2, &st);
+		n = fuse_add_direntry(req, buf + used, size - used, name, &st,
+				      (off_t)i + 1);
+		if (n > size - used)
+			break;
+		used += n;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void rh_fh_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct rh_fusehold *f = fuse_req_userdata(req);
+	char *buf;
+	size_t n;
+
+	(void)fi;
+	pthread_mutex_lock(&f->lock);
+	f->reading++;
+	if (ino == f->hold + 2) {
+		f->held = true;
+		pthread_cond_broadcast(&f->cond);
+		while (!f->released)	/* FUSE's interrupts: not heard */
+			pthread_cond_wait(&f->cond, &f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	n = (size_t)off >= f->size ? 0 : f->size - (size_t)off;
+	n = n < size ? n : size;
+	buf = malloc(n ? n : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memset(buf, 'd', n);
+	fuse_reply_buf(req, buf, n);
+	free(buf);
+	pthread_mutex_lock(&f->lock);
+	f->reading--;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Direct I/O: a read waits for the daemon itself, where a cancel's
+ * interrupt is sent and not heard (not on a page lock it can leave). */
+static void rh_fh_open(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	fi->direct_io = 1;
+	fuse_reply_open(req, fi);
+}
+
+static const struct fuse_lowlevel_ops rh_fh_ops = {
+	.open = rh_fh_open,
+	.lookup = rh_fh_lookup,
+	.getattr = rh_fh_getattr,
+	.readdir = rh_fh_readdir,
+	.read = rh_fh_read,
+};
+
+static void *rh_fh_loop(void *arg)
+{
+	struct rh_fusehold *f = arg;
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+
+	if (cfg)
+		fuse_loop_cfg_set_max_threads(cfg, 16);
+	fuse_session_loop_mt(f->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return NULL;
+}
+
+int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
+		      unsigned nfiles, size_t size, unsigned hold)
+{
+	char *argv[] = { (char *)"fusehold", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	struct rh_fusehold *f;
+
+	if (geteuid() != 0)
+		return -EPERM;
+	if (access("/dev/fuse", R_OK | W_OK))
+		return -ENODEV;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->nfiles = nfiles;
+	f->size = size;
+	f->hold = hold;
+	f->dir = strdup(dir);
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	f->se = fuse_session_new(&args, &rh_fh_ops, sizeof(rh_fh_ops), f);
+	fuse_opt_free_args(&args);
+	if (!f->se || !f->dir || fuse_session_mount(f->se, dir)) {
+		if (f->se)
+			fuse_session_destroy(f->se);
+		free(f->dir);
+		free(f);
+		return -ENODEV;
+	}
+	if (pthread_create(&f->loop, NULL, rh_fh_loop, f)) {
+		fuse_session_unmount(f->se);
+		fuse_session_destroy(f->se);
+		free(f->dir);
+		free(f);
+		return -EAGAIN;
+	}
+	f->looping = true;
+	{
+		struct stat st;
+
+		if (stat(dir, &st) == 0)
+			f->dev = st.st_dev;
+	}
+	*fp = f;
+	return 0;
+}
+
+/*
+ * End the connection: every request of it, now or later (the flush of a
+ * file still open when this process exits, whose daemon is this process
+ * and gone by then), fails at once instead of waiting for an answer.
+ */
+static void rh_fh_abort(const struct rh_fusehold *f)
+{
+	char path[96];
+	FILE *a;
+
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+		 minor(f->dev));
+	if (access(path, W_OK))	/* fusectl not mounted yet */
+		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
+		      NULL);
+	a = fopen(path, "w");
+	if (a) {
+		fputs("1", a);
+		fclose(a);
+	}
+}
+
+int rh_fusehold_held(struct rh_fusehold *f)
+{
+	int held;
+
+	pthread_mutex_lock(&f->lock);
+	held = f->held;
+	pthread_mutex_unlock(&f->lock);
+	return held;
+}
+
+void rh_fusehold_release(struct rh_fusehold *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->released = true;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Daemons still serving (kept reachable: their threads use them). */
+static struct rh_fusehold *rh_fh_gone[64];
+static unsigned rh_fh_ngone;
+
+void rh_fusehold_unmount(struct rh_fusehold *f)
+{
+	if (!f)
+		return;
+	rh_fusehold_release(f);
+	pthread_mutex_lock(&f->lock);	/* the held read answered (1 s) */
+	for (int i = 0; i < 100 && f->reading; i++) {
+		pthread_mutex_unlock(&f->lock);
+		usleep(10000);
+		pthread_mutex_lock(&f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	rh_fh_abort(f);
+	fuse_session_exit(f->se);
+	/*
+	 * Lazily: a file of it may still be open (a job's fd kept by an
+	 * abort whose drain failed).  Its loop threads end when the last
+	 * user of the connection goes, or with the process: the daemon is
+	 * kept, not freed, and never joined.
+	 */
+	umount2(f->dir, MNT_DETACH);
+	if (f->looping)
+		pthread_detach(f->loop);
+	if (rh_fh_ngone < sizeof(rh_fh_gone) / sizeof(rh_fh_gone[0]))
+		rh_fh_gone[rh_fh_ngone++] = f;
+}
