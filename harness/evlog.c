@@ -2,8 +2,9 @@
 /*
  * The event log (evlog.h).  One line per engine trace event:
  *
- *   EVENT [r=RING] [o=REC.LIFE] [b=BUF] [k=KIND lk=0|1 lt=0|1] [same=0|1]
- *         [sync=0|1] [own=OWNER st=STATE] res=RES
+ *   EVENT [r=RING] [o=REC.LIFE] [b=BUF] [k=KIND lk=0|1 lt=0|1]
+ *         [f=FD ud=LIFE] [same=0|1] [sync=0|1] [own=OWNER st=STATE] res=RES
+ *   CLOSE f=FD
  *
  * RING, REC and BUF are small numbers standing for a ring, a record and a
  * buffer address; a record address seen again in a new ring (records are
@@ -11,6 +12,9 @@
  * RC_EV_OP_GETs.  KIND is the op's opcode as the model names it (READ,
  * READSEL: a buffer-select read, WRITE, OPENAT, CLOSE, OTHER), lk its
  * IOSQE_IO_LINK/HARDLINK, lt its link timeout (on OP_QUEUE and SUBMIT);
+ * f the fd its request names and ud the life its user_data carries (on
+ * SUBMIT); CLOSE is the program's (or the engine's) close() of an fd,
+ * from the harness' close wrapper;
  * `same` says whether an OP_CQE's user_data names the record's current
  * life; `sync` whether a cancel answer without op is
  * io_uring_register_sync_cancel's.  BUF_LOST carries the ring being
@@ -61,7 +65,7 @@ static const char *const rh_ev_names[RC_EV__COUNT] = {
 	[RC_EV_RING_TEARDOWN] = "RING_TEARDOWN",
 	[RC_EV_RING_DRAIN] = "RING_DRAIN",	[RC_EV_RING_EXIT] = "RING_EXIT",
 	[RC_EV_RING_PROVEN] = "RING_PROVEN",	[RC_EV_RING_FREE] = "RING_FREE",
-	[RC_EV_RING_LEAK] = "RING_LEAK",
+	[RC_EV_RING_LEAK] = "RING_LEAK",	[RC_EV_MEM_PUT] = "MEM_PUT",
 };
 
 /* A small number for key in map, a new one the first time. */
@@ -197,6 +201,9 @@ static void rh_evlog_op(enum rc_trace_event ev, const struct rc_op *op,
 		fprintf(rh_ev.f, " k=%s lk=%d lt=%d", rh_evlog_kind(op),
 			!!(op->sqe_flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)),
 			op->link_timeout_ns != 0);
+	if (ev == RC_EV_SUBMIT)	/* the fd its request names, its user_data */
+		fprintf(rh_ev.f, " f=%d ud=%u", op->fd,
+			(unsigned)(uint16_t)rc_op_life(op));
 	if (ev == RC_EV_HALT || ev == RC_EV_FD_CLOSE)
 		fprintf(rh_ev.f, " k=%s", rh_evlog_kind(op));
 	if (ev == RC_EV_OP_CQE) {
@@ -234,6 +241,12 @@ __attribute__((constructor)) static void rh_evlog_from_env(void)
 
 	if (path && *path && !rh_ev.tried)
 		rh_evlog_open(path);
+}
+
+void rh_evlog_fd_close(int fd)
+{
+	if (rh_ev.f)
+		fprintf(rh_ev.f, "CLOSE f=%d\n", fd);
 }
 
 void rh_evlog_event(enum rc_trace_event ev, const struct rc_op *op,

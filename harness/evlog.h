@@ -27,4 +27,8 @@ void rh_evlog_close(void);
 void rh_evlog_event(enum rc_trace_event ev, const struct rc_op *op,
 		    const void *buf, size_t len, int64_t res);
 
+/* close(fd) by the program or the engine (the harness' close wrapper,
+ * under its lock). */
+void rh_evlog_fd_close(int fd);
+
 #endif

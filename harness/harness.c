@@ -252,6 +252,7 @@ static void rh_fd_closing_locked(int fd)
 	char detail[120];
 
 	h.sum.closes_checked++;
+	rh_evlog_fd_close(fd);
 	if (rh_ledger_close(&h.ledger, fd, &by)) {
 		snprintf(detail, sizeof(detail), "fd %d closed while a request "
 			 "in flight (opcode %d) names it", fd,

@@ -5,7 +5,13 @@ configuration, extract its observable transition relation for the
 conformance checker, and show that every model mutant yields a
 counterexample (written readable to model/trails/NAME.txt).
 
-usage: check.py [--json OUT] [--jobs N] [--force] [--only NAME...]
+usage: check.py [--json OUT] [--jobs N] [--force]
+                [--configs C,...] [--mutants M,...] [--safety-only]
+                [--build DIR] [--trails DIR]
+
+The options narrow the run (tests/model_smoke.sh: one configuration's
+safety search and one mutant, in a build directory of its own, trails
+elsewhere); such a run never writes the stamp.
 
 Per configuration (model/config.pml): a safety search checking P1, P2,
 P3, P5, P6 and invalid end states, which also writes the model's
@@ -202,10 +208,10 @@ def readable_trail(m, res):
     return None, text.count("\n")
 
 
-def relation():
-    """Merge the configurations' edges into build/model/edges.txt."""
+def relation(configs):
+    """Merge the configurations' edges into BUILD/edges.txt."""
     edges = set()
-    for c in CONFIGS:
+    for c in configs:
         p = os.path.join(BUILD, "edges-" + c + ".txt")
         if os.path.exists(p):
             edges |= set(open(p).read().splitlines())
@@ -215,16 +221,17 @@ def relation():
     for e in edges:
         sorts[int(e.split()[0])] += 1
     return {"op_edges": sorts[0], "buffer_edges": sorts[1],
-            "ring_edges": sorts[2], "file": "build/model/edges.txt"}
+            "ring_edges": sorts[2],
+            "file": os.path.relpath(os.path.join(BUILD, "edges.txt"), TOP)}
 
 
-def summarize(results, muts, wall):
+def summarize(results, muts, wall, configs_run, kinds):
     failures = []
     bounds = config_bounds()
     configs = []
-    for c in CONFIGS:
+    for c in configs_run:
         entry = {"name": c, **bounds.get(c, {}), "runs": {}}
-        for kind in ("safety", "liveness"):
+        for kind in kinds:
             r = results.get(f"{kind}-{c}", {})
             keep = {k: r.get(k) for k in (
                 "states_stored", "states_matched", "transitions", "depth",
@@ -267,7 +274,7 @@ def summarize(results, muts, wall):
                         "statement": p[3]} for p in PROPERTIES],
         "configs": configs,
         "mutants": mlist,
-        "relation": relation(),
+        "relation": relation(configs_run),
         "versions": {"spin": first_line(["spin", "-V"]),
                      "gcc": first_line(["gcc", "--version"]),
                      "git_commit": env.git_commit()},
@@ -282,10 +289,25 @@ def main():
                                                    "model.json"))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--force", action="store_true")
+    ap.add_argument("--configs", help="comma-separated (default: all)")
+    ap.add_argument("--mutants", help="comma-separated names, or none "
+                    "(default: all of model/mutants.txt)")
+    ap.add_argument("--safety-only", action="store_true",
+                    help="no liveness (P4) searches")
+    ap.add_argument("--build", help="work directory (build/model)")
+    ap.add_argument("--trails", help="readable trails (model/trails)")
     a = ap.parse_args()
+    global BUILD, TRAILS
+    narrow = bool(a.configs or a.mutants or a.safety_only or a.build or
+                  a.trails)
+    BUILD = os.path.abspath(a.build) if a.build else BUILD
+    TRAILS = os.path.abspath(a.trails) if a.trails else TRAILS
+    configs_run = a.configs.split(",") if a.configs else CONFIGS
+    kinds = ("safety",) if a.safety_only else ("safety", "liveness")
     stamp = os.path.join(BUILD, "stamp.json")
     prev = load_or_none(stamp)
-    if (not a.force and prev and prev.get("sources_sha256") == sources_hash()
+    if (not a.force and not narrow and prev and
+            prev.get("sources_sha256") == sources_hash()
             and prev.get("verdict") == "pass"
             and os.path.exists(os.path.join(BUILD, "edges.txt"))):
         print("model-check: the model did not change since the last run "
@@ -300,7 +322,10 @@ def main():
     os.makedirs(BUILD, exist_ok=True)
     t0 = time.time()
     muts = mutants()
-    jobs = [j for c in CONFIGS for j in config_jobs(c)]
+    if a.mutants:
+        muts = [m for m in muts if m["name"] in a.mutants.split(",")]
+    jobs = [j for c in configs_run for j in config_jobs(c)
+            if j[0].split("-")[0] in kinds]
     jobs += [mutant_job(m) for m in muts]
     results = {}
     with concurrent.futures.ThreadPoolExecutor(a.jobs) as ex:
@@ -312,9 +337,10 @@ def main():
                 f"{r.get('states_stored')} states, depth {r.get('depth')}, "
                 f"errors {r.get('errors')}, {r.get('seconds')} s")
             print(f"model-check: {r['name']:28} {what}", flush=True)
-    doc = summarize(results, muts, time.time() - t0)
+    doc = summarize(results, muts, time.time() - t0, configs_run, kinds)
     dump(doc, a.json)
-    dump(doc, stamp)
+    if not narrow:
+        dump(doc, stamp)
     for f in doc["failures"]:
         print(f"model-check: FAIL: {f}")
     print(f"model-check: {doc['verdict']} in {doc['wall_s']} s, relation "

@@ -75,6 +75,13 @@ def fields(obs):
     return st, own, cpn
 
 
+def own_request_in_kernel(obs):
+    """The record's own request (not only its link timeout) may be in the
+    kernel: KERNEL set and more CQEs due than the timeout's."""
+    own, kcq, tpn = (obs // 5) % 4, (obs // 20) % 3, (obs // 60) % 2
+    return bool(own & 2) and kcq > tpn
+
+
 class Relation:
     """The model's relation: op[(from, label, arg)] = {to}, buf[(where,
     label)] = to, ring[(phase, label, arg)] = {to}."""
@@ -137,6 +144,8 @@ class Checker:
         self.holder = {}      # buffer -> (ring, rec) it observably belongs to
         self.events = 0
         self.end = None
+        self.fd_of = {}       # (ring, rec) -> the fd its last SUBMIT named
+        self.ud_of = {}       # (ring, rec) -> its last SUBMIT's user_data life
 
     # -- one entity's step --
     def op(self, key, lab, arg, what):
@@ -206,6 +215,11 @@ class Checker:
         if parts[0] == "END":
             self.end = parts[1]
             return
+        if parts[0] == "CLOSE":
+            self.events += 1
+            self.fd_close(int(parts[1].split("=", 1)[1]),
+                          f"event {self.events} ({line.strip()})")
+            return
         ev, kv = parts[0], dict(p.split("=", 1) for p in parts[1:])
         self.events += 1
         res = int(kv.get("res", 0))
@@ -223,11 +237,39 @@ class Checker:
         else:
             self.ring_event(ev, r, kv, res, what)
 
+    def in_kernel(self, key):
+        """Every model state the record may be in has its own request in
+        the kernel (the relation cannot put it anywhere else)."""
+        states = self.recs.get(key, frozenset([0]))
+        return all(own_request_in_kernel(s) for s in states)
+
+    def fd_close(self, fd, what):
+        """close(fd) by the program or the engine: P2, on the model states
+        of every record whose request names fd."""
+        for key, f in self.fd_of.items():
+            if f == fd and self.in_kernel(key):
+                raise Reject(
+                    f"{what}: P2: fd {fd} closed while op {key[1]}."
+                    f"{self.lives.get(key, 0)}'s request names it, in "
+                    + " or ".join(decode(s) for s in
+                                  sorted(self.recs[key])))
+
     def op_event(self, ev, key, kv, res, b, what):
         kind = KIND.get(kv.get("k", ""), 0)
         lk, lt = int(kv.get("lk", 0)), int(kv.get("lt", 0))
         simple = {"TIMEOUT_CQE": "L_LTCQE", "CANCEL_SQE": "L_CANCEL_SQE",
                   "FD_CLOSE": "L_FD_CLOSE", "STALE_CQE": "L_STALE"}
+        if ev in ("OP_GET", "RELEASE"):
+            self.fd_of.pop(key, None)
+        if ev == "MEM_PUT":
+            # a path copy given back: P1, on the record's model states
+            if self.in_kernel(key):
+                raise Reject(
+                    f"{what}: P1: op {key[1]}.{self.lives.get(key, 0)}'s "
+                    f"path copy given back while its request may be in "
+                    f"the kernel, in " + " or ".join(
+                        decode(s) for s in sorted(self.recs[key])))
+            return
         if ev == "OP_GET":
             for other, k in list(self.holder.items()):
                 if k == key:
@@ -237,6 +279,15 @@ class Checker:
         elif ev == "OP_QUEUE":
             self.op(key, "L_QUEUE", kind * 4 + lk * 2 + lt, what)
         elif ev == "SUBMIT":
+            if "ud" in kv:
+                # P3 rests on it: every SQE of a record begins a new life
+                # of its user_data (rc_op_write_sqe: op->gen++)
+                if self.ud_of.get(key) == int(kv["ud"]):
+                    raise Reject(f"{what}: P3: op {key[1]}'s SQE carries "
+                                 f"the user_data of its last one: its "
+                                 f"CQEs cannot be told apart")
+                self.ud_of[key] = int(kv["ud"])
+                self.fd_of[key] = int(kv["f"])
             self.op(key, "L_SUBMIT", kind * 2 + lt, what)
             if b is not None and kv.get("k") != "READSEL":
                 self.buffer(b, "B_LEND", key)
@@ -269,8 +320,10 @@ class Checker:
         if ev == "BUF_LOST":
             self.ring_step(r, "R_LOST", 0, what)
             return
+        # BUF_SELECT without op: the buffer a CQE the engine does not act
+        # on (stale, unknown) names, taken out of the ring to go back
         lab = {"BUF_GET": "B_GET", "BUF_PUT": "B_PUT",
-               "BUF_PROVIDE": "B_PROVIDE",
+               "BUF_PROVIDE": "B_PROVIDE", "BUF_SELECT": "B_SELECT",
                "BUF_RECLAIM": "B_RECLAIM"}.get(ev)
         if lab is None:
             raise Reject(f"{what}: no model step for {ev}")

@@ -141,6 +141,20 @@ inline rc_buf_attach_selected(o, bid)
 	fi
 }
 
+/* rc_buf_return_selected (buf.c): the ring buffer a CQE the engine does
+ * not act on (stale, unknown) names goes back into the ring at once */
+inline rc_buf_return_selected(bid)
+{
+	if
+	:: bid != NB && bring_in[bid] ->
+		bring_in[bid] = 0;
+		bowed[bid] = 0;
+		TRACE_BUF(bid, B_SELECT, NOPS);
+		rc_buf_put(bid)
+	:: else
+	fi
+}
+
 /* ---- op.c ---- */
 
 /* rc_op_get: a record from the free list, or a new one */
@@ -452,7 +466,8 @@ inline rc_ring_handle_cqe()
 			if
 			:: !e_same || st[c_rec] != INFLIGHT ||
 			   !(own[c_rec] & KERNEL) || kcq[c_rec] == (tpn[c_rec] -> 1 : 0) ->
-				TRACE_OP(c_rec, L_STALE, 0)
+				TRACE_OP(c_rec, L_STALE, 0);
+				rc_buf_return_selected(c_bid)
 			:: else ->
 				CHECK(P_LIFE, c_life == gen[c_rec]);
 				res[c_rec] = c_res;
@@ -609,13 +624,17 @@ inline rc_ring_drain(ret)
 
 /*
  * rc_ring_exit_proven: register the write end of a pipe as a fixed file,
- * close our copy, io_uring_queue_exit, poll the read end: EOF comes only
- * once the kernel freed the ring context (every request freed).  Without
- * it in time (or without the barrier), -ETIMEDOUT.
+ * close our copy, rc_ring_exit (act on the CQEs already posted: after a
+ * failed drain they are the only news of what those ops did, then
+ * io_uring_queue_exit), poll the read end: EOF comes only once the kernel
+ * freed the ring context (every request freed).  Without it in time (or
+ * without the barrier), -ETIMEDOUT.
  */
 inline rc_ring_exit_proven(ret)
 {
 	atomic {
+		rc_ring_reap(e_n);	/* rc_ring_exit */
+		e_n = 0;
 		uring_live = 0;	/* io_uring_queue_exit: io_ring_exit_work starts */
 		TRACE_RING(R_EXIT, 0)
 	};

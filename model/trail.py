@@ -173,7 +173,13 @@ def render(out):
                      r"\d+\)\s+\[(.*)\]$", line)
         if m:
             proc = m.group(1)
-            last = (m.group(2), m.group(3))
+            # the model's file relative to the repository, never the
+            # machine's absolute path (the trails are committed)
+            where = m.group(2)
+            top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            if where.startswith(top + os.sep):
+                where = where[len(top) + 1:]
+            last = (where, m.group(3))
             continue
         if "Error: assertion violated" in line:
             failed = last

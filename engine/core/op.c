@@ -16,7 +16,7 @@ void rc_op_free_path(struct rc_op *op, char **path)
 {
 	if (!*path)
 		return;
-	rc_trace(op->ring, RC_EV_MEM_PUT, NULL, *path, strlen(*path) + 1, 0);
+	rc_trace(op->ring, RC_EV_MEM_PUT, op, *path, strlen(*path) + 1, 0);
 	free(*path);
 	*path = NULL;
 }

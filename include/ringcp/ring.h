@@ -237,8 +237,8 @@ enum rc_trace_event {
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
-	RC_EV_MEM_PUT,		/* buf, len: other memory an SQE may point
-				 * at (an op's path copy) given back */
+	RC_EV_MEM_PUT,		/* op, buf, len: other memory an SQE may
+				 * point at (op's path copy) given back */
 	RC_EV_REAP,		/* buf = the ring, len = the CQE's user_data,
 				 * res: a CQE read from the CQ ring, before
 				 * it is acted on (or ignored) */

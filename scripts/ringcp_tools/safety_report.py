@@ -199,7 +199,8 @@ def mutants(out_dir, failures):
         caught = rc != 0 and bool(dets)
         skipped = (read(base + ".needs", "-").strip() == "witness"
                    and "witness: skip" in log)
-        out.append({"mutant": name, "build": "asan", "exit": rc,
+        out.append({"mutant": name, "run": os.path.basename(base),
+                    "build": "asan", "exit": rc,
                     "buffers": read(base + ".buffers", "heap").strip(),
                     "scenario": read(base + ".scenario",
                                      "protocol_tour").strip(),
@@ -237,7 +238,10 @@ def valgrind(out_dir, failures):
 
 
 def model_check(out_dir, failures):
-    """The model check's outcome, summed up (its record is model.json)."""
+    """The model check's outcome, summed up (its record is model.json);
+    None when safety-check ran without it (MODEL=0)."""
+    if os.path.exists(os.path.join(out_dir, "model.skipped")):
+        return None
     doc = load_or_none(os.path.join(out_dir, "model.json"))
     rc = rc_of(os.path.join(out_dir, "model"))
     if not doc or rc != 0 or doc.get("verdict") != "pass":
@@ -257,6 +261,8 @@ def model_check(out_dir, failures):
 def conformance(out_dir, mode, failures, muts):
     """Every conform-*.ev log must conform, every mutant's be rejected;
     the mutants' entries get where their trace was rejected."""
+    if os.path.exists(os.path.join(out_dir, "model.skipped")):
+        return None
     doc = load_or_none(os.path.join(out_dir, "conformance.json"))
     mdoc = load_or_none(os.path.join(out_dir, "conformance-mutants.json"))
     if not doc or not mdoc:
@@ -276,17 +282,27 @@ def conformance(out_dir, mode, failures, muts):
         failures.append(f"only {doc['events']} events checked for "
                         f"conformance, {mode} mode needs "
                         f"{MIN_CONFORM_EVENTS[mode]}")
-    by_name = {m["mutant"]: m for m in muts}
+    by_run = {m["run"]: m for m in muts}
     for r in mdoc["logs"]:
-        name = os.path.basename(r["log"])[len("mutant-"):-len(".ev")]
-        entry = {"rejected": not r["conforms"], "at_event": r["rejected_at"],
-                 "events": r["events"], "reason": r["reason"]}
-        if name in by_name:
-            by_name[name]["conformance"] = entry
+        name = os.path.basename(r["log"])[:-len(".ev")]
+        # rejected by a step the model does not allow, or only because a
+        # sanitizer stopped the run where the model's program never stops
+        how = None if r["conforms"] else \
+            "died" if "the run died" in (r["reason"] or "") else "step"
+        entry = {"rejected": not r["conforms"], "how": how,
+                 "at_event": r["rejected_at"], "events": r["events"],
+                 "reason": r["reason"]}
+        if name in by_run:
+            by_run[name]["conformance"] = entry
         if r["conforms"]:
-            failures.append(f"mutant {name}'s trace conforms to the model")
+            failures.append(f"{name}'s trace conforms to the model")
     return {"events": doc["events"], "runs": runs,
-            "mutant_logs": len(mdoc["logs"])}
+            "mutant_logs": len(mdoc["logs"]),
+            "mutant_events": mdoc["events"],
+            "mutants_rejected": sum(not r["conforms"] for r in mdoc["logs"]),
+            "mutants_rejected_by_step": sum(
+                1 for m in muts
+                if m.get("conformance", {}).get("how") == "step")}
 
 
 def verdict(out_dir, mode, seed, wall):
@@ -383,9 +399,9 @@ def summary(result, safety_json):
         c = result["conformance"]
         print(f"conformance: {c['events']} events in {len(c['runs'])} "
               f"traces, {sum(r['conforms'] for r in c['runs'])} conform; "
-              f"mutant traces rejected: "
-              f"{sum(1 for m in result['mutants'] if m.get('conformance', {}).get('rejected'))}"
-              f"/{c['mutant_logs']}")
+              f"mutant traces rejected: {c['mutants_rejected']}/"
+              f"{c['mutant_logs']} ({c['mutants_rejected_by_step']} by a "
+              f"step the model does not allow)")
     for v in result["valgrind"]:
         what = ("caught" if v.get("caught") else "NOT caught") \
             if v["run"].startswith("mutant-") else f"{v['errors']} errors"
