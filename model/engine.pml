@@ -718,6 +718,16 @@ inline rc_ring_destroy()
 	};
 #ifndef M_CLOSE_THEN_FREE
 	rc_ring_drain(e_ret);
+#ifdef M_SKIP_BARRIER
+	/* MUTANT: "the drain timed out: the ring is hopeless, free it" */
+	if
+	:: atomic { e_ret == ETIMEDOUT ->
+		uring_live = 0;
+		TRACE_RING(R_EXIT, 0);
+		rc_ring_free_all();
+		e_ret = 0 }
+	:: else ->
+#endif
 	/* exit and prove even after a failed drain: the proof is enough */
 	rc_ring_exit_proven(e_ret);
 	atomic {
@@ -727,6 +737,9 @@ inline rc_ring_destroy()
 		fi;
 		e_ret = 0
 	}
+#ifdef M_SKIP_BARRIER
+	fi
+#endif
 #endif
 }
 
@@ -881,6 +894,24 @@ end:
 			list_del(ready, o);
 			rc_op_halt_and_release(o)
 		:: st[o] == INFLIGHT ->
+	#ifdef M_PATH_FREE_AT_CANCEL
+			/* MUTANT: "the kernel copies a path at prep": the op's path
+			 * copies (part of the record's memory) freed at cancel */
+			if
+			:: kind[o] == KC_OPENAT || kind[o] == KC_OTHER ->
+				CHECK(P_MEM, krec[o] == 0)	/* free(op->path) */
+			:: else
+			fi;
+	#endif
+	#ifdef M_STATX_FREE_AT_CANCEL
+			/* MUTANT: "a statx buffer is only an answer": given back at
+			 * cancel */
+			if
+			:: kind[o] == KC_OTHER && buf[o] != NB ->
+				rc_buf_put(buf[o]); buf[o] = NB
+			:: else
+			fi;
+	#endif
 	#ifdef M_FREE_ON_CANCEL
 			/* MUTANT: the buffer is released when cancel is called */
 			if
