@@ -559,6 +559,17 @@ def model_bounds(c):
     return ", ".join(parts)
 
 
+def short_reason(reason):
+    """The checker's reason without the event's own line and the run's
+    paths: what the model does not allow."""
+    if not reason:
+        return "-"
+    if "the run died" in reason:
+        return "ASan stopped the run (no protocol step broken)"
+    r = reason.split("): ", 1)[-1]
+    return r.split(" in ", 1)[0][:110]
+
+
 def model_check(d, m, safety_doc):
     """What the model check proved, within which bounds; the mutants; the
     conformance of the engine's real traces."""
@@ -595,22 +606,28 @@ def model_check(d, m, safety_doc):
         f"{n0(rel['buffer_edges'])} of a buffer, {n0(rel['ring_edges'])} of "
         "the ring; the conformance checker replays the engine's real event "
         "logs against it.")
+    # the engine mutants' runs (scenarios/mutants.list), by mutant,
+    # scenario and strategy
     conf = {}
     for mm in (safety_doc or {}).get("mutants", []):
-        conf[mm["mutant"]] = mm.get("conformance")
+        conf[(mm["mutant"], mm.get("scenario", "protocol_tour"),
+              mm["buffers"])] = mm.get("conformance")
     rows = []
     for mu in m["mutants"]:
-        c = conf.get(mu["name"]) if mu["engine"] else None
+        e = mu["engine"]
+        c = conf.get((e["mutant"], e["scenario"], e["buffers"])) if e \
+            else None
         rows.append([mu["name"], mu["config"],
                      f"{mu['violated'] or 'none'}"
                      f"{'' if mu['caught'] else ' (expected ' + mu['expect'] + ')'}",
                      f"{mu['trail']} ({mu['trail_steps']} lines)",
-                     "-" if not mu["engine"] else
+                     n0(mu["states_stored"]), n0(mu["depth"]),
+                     "-" if not e else
                      ("not run" if not c else
                       (f"rejected at event {n0(c['at_event'])}" if c["rejected"]
                        else "NOT rejected"))])
     d.table(["model mutant", "config", "property violated", "trail",
-             "engine mutant's trace"], rows)
+             "states", "depth", "engine mutant's trace"], rows)
     c = (safety_doc or {}).get("conformance")
     if c:
         runs = c["runs"]
@@ -628,6 +645,22 @@ def model_check(d, m, safety_doc):
                             ("" if v[s]["conforms"] else " REJECTED"))
                            if s in v else "-" for s in strategies]
                  for name, v in sorted(per.items())])
+        muts = [mm for mm in safety_doc.get("mutants", [])
+                if mm.get("conformance")]
+        d.p(f"Every engine mutant's run of scenarios/mutants.list, its "
+            f"events replayed the same way: {c.get('mutants_rejected', 0)} "
+            f"of {c.get('mutant_logs', 0)} traces rejected, "
+            f"{c.get('mutants_rejected_by_step', 0)} by a step or property "
+            "the model does not allow, the others only because ASan "
+            "stopped the run (a rule that is no engine event).")
+        d.table(["engine mutant", "scenario", "buffers", "events",
+                 "rejected", "why"],
+                [[mm["mutant"], mm.get("scenario", "protocol_tour"),
+                  mm["buffers"], n0(mm["conformance"]["events"]),
+                  (f"at event {n0(mm['conformance']['at_event'])}"
+                   if mm["conformance"]["rejected"] else "NO"),
+                  short_reason(mm["conformance"]["reason"])]
+                 for mm in muts])
     else:
         d.p("No conformance figures in results/safety.json: run `make "
             "safety-check`.")
