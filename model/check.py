@@ -74,6 +74,9 @@ PAN_SAFETY = ["-DNOCLAIM", "-DSAFETY"]
 PAN_LIVE = ["-DNOREDUCE", "-DNFAIR=5"]
 PAN_EXTRACT = ["-DNOCLAIM", "-DSAFETY", "-DNOREDUCE"]
 PAN_RUN = ["-m400000"]
+# the verifiers' compiler: clang -O0 builds a pan in a third of gcc's time
+# (and the searches run no slower); gcc where clang is missing
+CC = shutil.which("clang") and "clang" or "gcc"
 
 
 def sources_hash():
@@ -143,11 +146,11 @@ def job(name, defines, pan_cflags, pan_args, extra_env=None):
     if spin.returncode:
         return {"name": name, "failed": "spin -a: " + spin.stdout[-500:] +
                 spin.stderr[-500:]}
-    cc = subprocess.run(["gcc", "-O0", "-w", "-o", "pan", "pan.c",
+    cc = subprocess.run([CC, "-O0", "-w", "-o", "pan", "pan.c",
                          "-DMEMLIM=6000"] + pan_cflags, cwd=d,
                         capture_output=True, text=True)
     if cc.returncode:
-        return {"name": name, "failed": "gcc: " + cc.stderr[-800:]}
+        return {"name": name, "failed": CC + ": " + cc.stderr[-800:]}
     t1 = time.time()
     run = subprocess.run(["./pan"] + PAN_RUN + pan_args, cwd=d,
                          capture_output=True, text=True,
@@ -276,7 +279,7 @@ def summarize(results, muts, wall, configs_run, kinds):
         "mutants": mlist,
         "relation": relation(configs_run),
         "versions": {"spin": first_line(["spin", "-V"]),
-                     "gcc": first_line(["gcc", "--version"]),
+                     "cc": first_line([CC, "--version"]),
                      "git_commit": env.git_commit()},
         "sources_sha256": sources_hash(),
         "env": env.record(tools=()),
