@@ -4,7 +4,8 @@
  * of the engine, in order, one line each, with the fields the protocol
  * model's conformance checker reads: a nop's life from rc_op_get to its
  * release, a pipe read cancelled in flight (the ASYNC_CANCEL queued and
- * answered, the op's own CQE), and the proven teardown's steps, then END.
+ * answered, the op's own CQE; the fd it names and its user_data's life),
+ * the proven teardown's steps, a close() of the program's, then END.
  */
 #include "evlog.h"
 #include "testutil.h"
@@ -39,7 +40,7 @@ static void t_read_log(const char *path, char *names, size_t nlen,
 
 TEST(events_of_a_nop_a_cancel_and_a_teardown)
 {
-	char path[] = "/tmp/rc-evlog-XXXXXX", names[2048], all[16384];
+	char path[] = "/tmp/rc-evlog-XXXXXX", names[2048], all[16384], want[64];
 	struct rc_ring_params p = { .trace = t_evlog_trace };
 	struct rc_ring *r;
 	struct rc_op *op;
@@ -67,6 +68,7 @@ TEST(events_of_a_nop_a_cancel_and_a_teardown)
 	ASSERT_EQ(rc_op_cancel(op), 0);
 	ASSERT_EQ(rc_ring_drain(r, 2000), 0);
 	ASSERT_EQ(rc_ring_destroy(r, 2000), 0);
+	rh_evlog_fd_close(42);	/* what the harness' close wrapper logs */
 	rh_evlog_close();
 
 	t_read_log(path, names, sizeof(names), all, sizeof(all));
@@ -83,12 +85,16 @@ TEST(events_of_a_nop_a_cancel_and_a_teardown)
 								 * 2nd life */
 	EXPECT_TRUE(strstr(all, "OP_QUEUE r=1 o=1.1 k=OTHER lk=0 lt=0 ") != NULL);
 	EXPECT_TRUE(strstr(all, "SUBMIT r=1 o=1.2 b=1 k=READ ") != NULL);
+	/* the fd its request names, the life its user_data carries: a new
+	 * one per SQE (the nop's was the first) */
+	snprintf(want, sizeof(want), "k=READ lk=0 lt=0 f=%d ud=2 ", pipefd[0]);
+	EXPECT_TRUE(strstr(all, want) != NULL);
 	EXPECT_TRUE(strstr(all, "OP_CQE r=1 o=1.2 same=1 ") != NULL);
 	EXPECT_TRUE(strstr(all, "CANCEL_CQE r=1 o=1.2 own=2 st=3 res=0\n") !=
 		    NULL);
 	EXPECT_TRUE(strstr(all, "CQE r=1 o=1.2 own=0 st=3 res=-125\n") != NULL);
 	EXPECT_TRUE(strstr(names, "RING_DRAIN RING_TEARDOWN RING_DRAIN RING_EXIT "
-			   "RING_PROVEN RING_FREE END") != NULL);
+			   "RING_PROVEN RING_FREE CLOSE END") != NULL);
 	EXPECT_TRUE(strstr(all, "RING_PROVEN r=1 res=0\nRING_FREE r=1 res=0\n"
-			   "END exit\n") != NULL);
+			   "CLOSE f=42\nEND exit\n") != NULL);
 }
