@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -228,7 +229,7 @@ def relation(configs):
             "file": os.path.relpath(os.path.join(BUILD, "edges.txt"), TOP)}
 
 
-def summarize(results, muts, wall, configs_run, kinds):
+def summarize(results, muts, wall, configs_run, kinds, load):
     failures = []
     bounds = config_bounds()
     configs = []
@@ -272,6 +273,13 @@ def summarize(results, muts, wall, configs_run, kinds):
         "verdict": "pass" if not failures else "fail",
         "failures": failures,
         "wall_s": round(wall, 1),
+        # CPU seconds of every spin, compiler and pan run, and the load
+        # average around the run (the machine may be shared: wall_s then
+        # says more about the others than about the model)
+        "cpu_s": round(sum(getattr(resource.getrusage(
+            resource.RUSAGE_CHILDREN), f) for f in ("ru_utime",
+                                                    "ru_stime")), 1),
+        "loadavg_1min": load,
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "properties": [{"id": p[0], "name": p[1], "kind": p[2],
                         "statement": p[3]} for p in PROPERTIES],
@@ -324,6 +332,7 @@ def main():
         return 2
     os.makedirs(BUILD, exist_ok=True)
     t0 = time.time()
+    load0 = os.getloadavg()[0]
     muts = mutants()
     if a.mutants:
         muts = [m for m in muts if m["name"] in a.mutants.split(",")]
@@ -340,13 +349,16 @@ def main():
                 f"{r.get('states_stored')} states, depth {r.get('depth')}, "
                 f"errors {r.get('errors')}, {r.get('seconds')} s")
             print(f"model-check: {r['name']:28} {what}", flush=True)
-    doc = summarize(results, muts, time.time() - t0, configs_run, kinds)
+    load = [round(load0, 2), round(os.getloadavg()[0], 2)]
+    doc = summarize(results, muts, time.time() - t0, configs_run, kinds,
+                    load)
     dump(doc, a.json)
     if not narrow:
         dump(doc, stamp)
     for f in doc["failures"]:
         print(f"model-check: FAIL: {f}")
-    print(f"model-check: {doc['verdict']} in {doc['wall_s']} s, relation "
+    print(f"model-check: {doc['verdict']} in {doc['wall_s']} s ({doc['cpu_s']} "
+          f"CPU s, load {doc['loadavg_1min'][0]}), relation "
           f"{doc['relation']['op_edges']}+{doc['relation']['buffer_edges']}"
           f"+{doc['relation']['ring_edges']} edges, written to {a.json}")
     return 0 if doc["verdict"] == "pass" else 1

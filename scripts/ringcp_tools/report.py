@@ -577,8 +577,11 @@ def model_check(d, m, safety_doc):
     if not m:
         d.p("No results/model.json: run `make model-check`.")
         return
+    cpu = (f" ({m['cpu_s']} s of CPU, on a machine whose load average "
+           f"was {m['loadavg_1min'][0]} at the start)"
+           if m.get("cpu_s") is not None else "")
     d.p(f"`make model-check` ({m['date_utc']}, {m['versions']['spin']}): "
-        f"**{m['verdict']}** in {m['wall_s']} s. The Promela model "
+        f"**{m['verdict']}** in {m['wall_s']} s{cpu}. The Promela model "
         "(model/, docs/model.md) describes the engine's functions, the "
         "kernel (issue, io-wq, block layer, poll, link timers, task work, "
         "ASYNC_CANCEL, the ring's exit work) and a program; every property "
@@ -624,8 +627,9 @@ def model_check(d, m, safety_doc):
                      n0(mu["states_stored"]), n0(mu["depth"]),
                      "-" if not e else
                      ("not run" if not c else
-                      (f"rejected at event {n0(c['at_event'])}" if c["rejected"]
-                       else "NOT rejected"))])
+                      (f"rejected at event {n0(c['at_event'])}"
+                       f"{' (ASan stopped it)' if c.get('how') == 'died' else ''}"
+                       if c["rejected"] else "NOT rejected"))])
     d.table(["model mutant", "config", "property violated", "trail",
              "states", "depth", "engine mutant's trace"], rows)
     c = (safety_doc or {}).get("conformance")
