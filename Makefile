@@ -13,10 +13,14 @@
 #                   the baseline's commit, safety verdict (after make check)
 #   make baseline   record results/baseline.json on purpose (docs/gate.md)
 #   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind,
-#                   a short run of the lifecycle fuzzer
+#                   a short run of the lifecycle fuzzer, the model check and
+#                   the traces' conformance to the model
 #   make fuzz       the lifecycle fuzzer [FUZZ_S=60 seconds]: corpus merged,
 #                   coverage, results/fuzz.json (docs/fuzz.md); make
 #                   fuzz-mutants: each mutant's time to be found
+#   make model-check   the protocol model (model/): every property proven
+#                   exhaustively within its bounds, every model mutant's
+#                   counterexample in model/trails/ (docs/model.md)
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
 #   make install    the command and its man page under PREFIX (/usr/local;
@@ -97,7 +101,7 @@ LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
 
 .PHONY: all variant check deps clean test-variant safety-check bench report install \
-	gate baseline layers
+	gate baseline layers model-check
 
 all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
@@ -320,6 +324,12 @@ check: deps
 # the verdict goes to results/safety.json
 safety-check: deps
 	@scripts/safety-check.sh
+
+# make model-check: SPIN on model/ringcp.pml in every configuration, the model
+# mutants' trails, results/model.json; skipped when the model did not change
+# since the last passing run (build/model/stamp.json; FORCE=1 runs anyway)
+model-check: deps
+	@/usr/bin/python3 model/check.py $(if $(FORCE),--force)
 
 # make bench [FULL=1] [BENCH_DIR=...]: results/bench/*.json, plots, REPORT.md
 bench:

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "evlog.h"
 #include "harness.h"
 #include "record.h"
 #include "sanitizer.h"
@@ -251,6 +252,7 @@ static void rh_fd_closing_locked(int fd)
 	char detail[120];
 
 	h.sum.closes_checked++;
+	rh_evlog_fd_close(fd);
 	if (rh_ledger_close(&h.ledger, fd, &by)) {
 		snprintf(detail, sizeof(detail), "fd %d closed while a request "
 			 "in flight (opcode %d) names it", fd,
@@ -514,10 +516,11 @@ static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 
 	(void)arg;
 	pthread_mutex_lock(&h.lock);
-	if (ev == RC_EV_RING_PROVEN)	/* before the ledger forgets them */
+	if (ev == RC_EV_RING_PROVEN && res == 0) /* before the ledger forgets */
 		rh_harness_ring_proven(buf);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rh_ledger_event(&h.ledger, ev, op, buf, len, res);
+	rh_evlog_event(ev, op, buf, len, res);
 	if (ev == RC_EV_BUF_POISON) {
 		snprintf(detail, sizeof(detail), "recycled buffer %p changed "
 			 "at byte %zu while it waited in the %s", buf, len,

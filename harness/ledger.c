@@ -463,7 +463,8 @@ enum rh_violation_kind rh_ledger_event(struct rh_ledger *l,
 		}
 		return RH_VIOL_NONE;
 	case RC_EV_RING_PROVEN:
-		rh_ledger_ring_proven(l, buf);
+		if (res == 0)	/* else not proven: everything is kept */
+			rh_ledger_ring_proven(l, buf);
 		return RH_VIOL_NONE;
 	case RC_EV_MEM_PUT:
 		if (rc_hmap_get(&l->mems, rc_hkey_ptr(buf)))

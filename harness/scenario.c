@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "evlog.h"
 #include "record.h"
 #include "scenario.h"
 
@@ -43,6 +44,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 {
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
+		"       [--events=PATH]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -50,6 +52,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --json=PATH     write the run's record (proof, coverage)\n"
 		"  --quarantine=M  freed buffers: guard pages or poison\n"
 		"  --buffers=S     buffer strategy (default: $RC_BUFFERS, heap)\n"
+		"  --events=PATH   log every engine event there, for the model's\n"
+		"                  conformance check (default: $RH_EVENTS)\n"
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
@@ -106,6 +110,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "json", required_argument, NULL, 'j' },
 		{ "quarantine", required_argument, NULL, 'q' },
 		{ "buffers", required_argument, NULL, 'b' },
+		{ "events", required_argument, NULL, 'e' },
 		{ "fallback", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -142,6 +147,10 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 			break;
 		case 'b':
 			s->harness.buffers = optarg;
+			break;
+		case 'e':
+			if (rh_evlog_open(optarg))
+				exit(2);
 			break;
 		case 'F':
 			s->fallback = true;

@@ -4,10 +4,18 @@
 # make safety-check [FULL=1]: every scenario under clang's ASan/UBSan (with
 # LeakSanitizer), for every buffer strategy (heap, pool, fixed, ring), every
 # mutant (each must be caught), then a representative
-# set under valgrind memcheck (plus one mutant valgrind must catch).  Writes
-# the per-run records to build/safety/ and the verdict to SAFETY_JSON
+# set under valgrind memcheck (plus one mutant valgrind must catch).  Then
+# the protocol model (model/check.py: every property proven within its
+# bounds; skipped when the model did not change since it last passed), and
+# trace conformance: every scenario and strategy again, at 1/CONFORM_DIV of
+# its ops, with the engine's events logged, each log replayed against the
+# model (model/conform.py), and every mutant's log, which must be rejected.
+# MODEL=0 leaves the model check and the conformance pass out (make check's
+# tests/safety_quick.sh: CI runs the model check's smoke test instead).
+# Writes the per-run records to build/safety/ and the verdict to SAFETY_JSON
 # (default results/safety.json); exits non-zero on any violation, sanitizer
-# or valgrind report, surviving mutant, or uncovered state.
+# or valgrind report, surviving mutant, uncovered state, property the model
+# check does not prove, or trace the model does not allow.
 #
 #   quick (default): >= 100,000 random cancellations, every state covered
 #   FULL=1:          >= 1,000,000, every state >= 1,000 hits per direction
@@ -35,6 +43,8 @@ STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
 QUICK_DIV=${QUICK_DIV:-2}
 # the mutants, each with its strategy, scenario and arguments
 MUTANT_LIST=scenarios/mutants.list
+CONFORM_DIV=${CONFORM_DIV:-20}
+MODEL=${MODEL:-1}
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -49,6 +59,17 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 t0=$SECONDS
+# the protocol model (model/check.py), on the core the scenarios leave idle;
+# waited for before the conformance pass, which needs its relation
+if [ "$MODEL" = 1 ]; then
+	"$PY" model/check.py --jobs 1 --json "$OUT/model.json" \
+		>"$OUT/model.log" 2>&1 &
+	model_pid=$!
+	trap 'kill "$model_pid" 2>/dev/null' INT TERM
+else
+	echo "MODEL=0" >"$OUT/model.skipped"
+fi
+
 for b in $STRATEGIES; do
 	for entry in $SCENARIOS protocol_tour:0; do
 		name=${entry%%:*}
@@ -78,7 +99,8 @@ while read -r m b needs sc args; do
 	label=mutant-$m-$sc-$b
 	printf 'safety-check: mutant %-22s %-5s %-14s ' "$m" "$b" "$sc"
 	# shellcheck disable=SC2086
-	timeout 600 build/asan/mutants/$m/$sc --seed="$SEED" --buffers="$b" \
+	RH_EVENTS="$OUT/$label.ev" \
+		timeout 600 build/asan/mutants/$m/$sc --seed="$SEED" --buffers="$b" \
 		$args >"$OUT/$label.log" 2>&1 </dev/null
 	echo "$?" >"$OUT/$label.rc"
 	echo "$b" >"$OUT/$label.buffers"
@@ -126,6 +148,46 @@ if [ "${FUZZ_S:-60}" != 0 ]; then
 	fuzz_rc=$?
 	echo "exit $fuzz_rc"
 	[ $fuzz_rc -eq 0 ] || sed 's/^/    | /' "$OUT/fuzz.log" | tail -20
+fi
+if [ "$MODEL" = 1 ]; then
+	# the protocol model, proven within its bounds; its transition relation
+	printf 'safety-check: model check (model/check.py, since the start) '
+	s=$SECONDS
+	wait "$model_pid"
+	echo "$?" >"$OUT/model.rc"
+	echo "exit $(cat "$OUT/model.rc")  waited $((SECONDS - s))s"
+
+	# trace conformance: every scenario and strategy, its events logged
+	s=$SECONDS
+	for b in $STRATEGIES; do
+		for entry in $SCENARIOS protocol_tour:0; do
+			name=${entry%%:*}
+			ops=$(( (${entry##*:} * SCALE + CONFORM_DIV - 1) / CONFORM_DIV ))
+			if [ "$name" = protocol_tour ]; then
+				set -- --seed="$SEED"
+			else
+				[ "$ops" -ge 2 ] || ops=2
+				set -- --seed="$SEED" --ops="$ops"
+			fi
+			RH_EVENTS="$OUT/conform-$b-$name.ev" \
+				build/asan/scenarios/$name "$@" --buffers="$b" \
+				>"$OUT/conform-$b-$name.log" 2>&1
+		done
+	done
+	# the synchronous fallback engine: the same protocol without a kernel ring
+	RH_EVENTS="$OUT/conform-heap-tree_chaos_fallback.ev" \
+		build/asan/scenarios/tree_chaos --seed="$SEED" --ops=2 --fallback \
+		>"$OUT/conform-heap-tree_chaos_fallback.log" 2>&1
+	echo "safety-check: conformance runs (1/$CONFORM_DIV of the ops) $((SECONDS - s))s"
+	s=$SECONDS
+	"$PY" model/conform.py --edges build/model/edges.txt --jobs 2 \
+		--json "$OUT/conformance.json" "$OUT"/conform-*.ev \
+		>"$OUT/conformance.log" 2>&1
+	"$PY" model/conform.py --edges build/model/edges.txt --expect reject \
+		--json "$OUT/conformance-mutants.json" "$OUT"/mutant-*.ev \
+		>>"$OUT/conformance.log" 2>&1
+	grep '^conform:' "$OUT/conformance.log" | sed 's/^/safety-check: /'
+	echo "safety-check: conformance checked in $((SECONDS - s))s"
 fi
 echo "safety-check: ran in $((SECONDS - t0))s"
 

@@ -39,6 +39,7 @@ int rc_op_cancel(struct rc_op *op)
 			/* the fd was given to the op: close it as asked */
 			close(op->fd);
 			r->stats.halt_fds_closed++;
+			rc_trace(r, RC_EV_FD_CLOSE, op, NULL, 0, op->fd);
 		}
 		rc_op_release(op);
 		return 0;
@@ -91,6 +92,7 @@ int rc_op_cancel(struct rc_op *op)
 	r->stats.cancel_sqes++;
 	r->cancels_pending++;
 	op->cancels_pending++;
+	rc_trace(r, RC_EV_CANCEL_SQE, op, NULL, 0, 0);
 	return 0;
 }
 
@@ -215,6 +217,7 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd)
 						++r->cancel_fd_seq));
 	r->cancels_pending++;
 	r->stats.cancel_fd_requests++;
+	rc_trace(r, RC_EV_CANCEL_FD_SQE, NULL, r, 0, fd);
 	return n;
 }
 
@@ -238,7 +241,7 @@ int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms)
 	r->stats.cancel_fd_requests++;
 	r->stats.cancel_fd_sync++;
 	ret = io_uring_register_sync_cancel(&r->uring, &reg);
-	rc_trace(r, RC_EV_CANCEL_CQE, NULL, NULL, 0, ret);
+	rc_trace(r, RC_EV_CANCEL_CQE, NULL, r, 1, ret);
 	/* -ENOENT: nothing left to cancel (all done); any answer: wait for
 	 * each op's own CQE */
 	return ret < 0 && ret != -ENOENT ? ret : n;

@@ -106,12 +106,12 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		r->cancels_pending--;
 		if (cqe->res > 0)
 			r->stats.cancel_fd_matched += (uint64_t)cqe->res;
-		rc_trace(r, RC_EV_CANCEL_CQE, NULL, NULL, 0, cqe->res);
+		rc_trace(r, RC_EV_CANCEL_CQE, NULL, r, 0, cqe->res);
 		return;
 	}
 	if (!rc_hmap_get(&r->records, rc_hkey_ptr(op))) {
 		r->stats.unknown_cqes++;
-		rc_trace(r, RC_EV_UNKNOWN_CQE, NULL, NULL, 0, cqe->res);
+		rc_trace(r, RC_EV_UNKNOWN_CQE, NULL, r, 0, cqe->res);
 		fprintf(stderr, "ringcp: engine: ignored a CQE that names no "
 			"operation of this ring (user_data 0x%llx, res %d)\n",
 			(unsigned long long)ud, cqe->res);
@@ -149,6 +149,7 @@ void rc_ring_handle_cqe(struct rc_ring *r, const struct io_uring_cqe *cqe)
 		op->cqe_user_data = ud;
 		op->res = cqe->res;
 		op->cqe_flags = cqe->flags;
+		rc_trace(r, RC_EV_OP_CQE, op, op->buf, op->buf_size, cqe->res);
 		if (op->buf_select) {
 			/* the ring buffer the kernel picked is the op's now,
 			 * whatever became of the op (halt safety gives it

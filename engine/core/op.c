@@ -16,7 +16,7 @@ void rc_op_free_path(struct rc_op *op, char **path)
 {
 	if (!*path)
 		return;
-	rc_trace(op->ring, RC_EV_MEM_PUT, NULL, *path, strlen(*path) + 1, 0);
+	rc_trace(op->ring, RC_EV_MEM_PUT, op, *path, strlen(*path) + 1, 0);
 	free(*path);
 	*path = NULL;
 }
@@ -45,6 +45,7 @@ int rc_op_get(struct rc_ring *r, struct rc_op **opp)
 	op->owner = RC_OWNER_APP;
 	op->state = RC_OP_IDLE;
 	op->cancel_res = RC_CANCEL_NONE;
+	rc_trace(r, RC_EV_OP_GET, op, NULL, 0, 0);
 	*opp = op;
 	return 0;
 }
@@ -305,6 +306,7 @@ int rc_op_submit(struct rc_op *op)
 		return -EINVAL;
 	op->state = RC_OP_QUEUED;
 	rc_list_push(&op->ring->queued, op);
+	rc_trace(op->ring, RC_EV_OP_QUEUE, op, op->buf, op->buf_size, 0);
 	return 0;
 }
 
@@ -329,6 +331,7 @@ void rc_op_halt_and_release(struct rc_op *op)
 #ifndef RC_MUTANT_HALT_LEAK
 			close(op->res);
 			r->stats.halt_fds_closed++;
+			rc_trace(r, RC_EV_FD_CLOSE, op, NULL, 0, op->res);
 #endif
 			break;
 		default:
@@ -349,8 +352,9 @@ void rc_op_close_unrun(struct rc_op *op)
 	/* it never ran: the fd is still open, and only ours (no one could
 	 * have been given its number) */
 	close(op->fd);
-	op->fd = -1;
 	op->ring->stats.halt_fds_closed++;
+	rc_trace(op->ring, RC_EV_FD_CLOSE, op, NULL, 0, op->fd);
+	op->fd = -1;
 }
 
 void rc_ring_fail_chain(struct rc_ring *r, struct rc_op *op, int err,
@@ -366,6 +370,7 @@ void rc_ring_fail_chain(struct rc_ring *r, struct rc_op *op, int err,
 		op->res = err;
 		op->state = RC_OP_READY;
 		rc_list_push(&r->ready, op);
+		rc_trace(r, RC_EV_OP_FAIL, op, NULL, 0, err);
 	}
 	while (linked && o) {
 		n = o->next;
@@ -374,6 +379,7 @@ void rc_ring_fail_chain(struct rc_ring *r, struct rc_op *op, int err,
 		o->res = err;
 		o->state = RC_OP_READY;
 		rc_list_push(&r->ready, o);
+		rc_trace(r, RC_EV_OP_FAIL, o, NULL, 0, err);
 		o = n;
 	}
 }

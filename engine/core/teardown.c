@@ -33,17 +33,22 @@ int rc_ring_drain(struct rc_ring *r, int timeout_ms)
 		uint64_t now = rc_now_ns();
 		int left_ms;
 
-		if (timeout_ms >= 0 && now >= deadline)
-			return -ETIMEDOUT;
+		if (timeout_ms >= 0 && now >= deadline) {
+			ret = -ETIMEDOUT;
+			goto out;
+		}
 		left_ms = timeout_ms < 0 ? 100 :
 			  (int)((deadline - now) / 1000000ull) + 1;
 		if (left_ms > 100)
 			left_ms = 100;
 		ret = rc_ring_wait(r, 1, left_ms);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR)
-			return ret;
+			goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	rc_trace(r, RC_EV_RING_DRAIN, NULL, r, 0, ret);
+	return ret;
 }
 
 /*
@@ -57,6 +62,7 @@ static void rc_ring_exit(struct rc_ring *r)
 	rc_ring_reap(r);
 	io_uring_queue_exit(&r->uring);
 	r->uring_live = false;
+	rc_trace(r, RC_EV_RING_EXIT, NULL, r, 0, 0);
 }
 
 /*
@@ -117,6 +123,7 @@ static void rc_ring_free_all(struct rc_ring *r)
 	struct rc_op *op;
 	size_t i = 0;
 
+	rc_trace(r, RC_EV_RING_FREE, NULL, r, 0, 0);
 	while ((op = rc_hmap_next(&r->records, &i))) {
 		if (op->buf)
 			rc_buf_put(r, op->buf, op->buf_size);
@@ -128,7 +135,6 @@ static void rc_ring_free_all(struct rc_ring *r)
 	/* the kernel is done with the ring: its registered and provided
 	 * buffers are ours again */
 	rc_buf_strategy_stop(r);
-	rc_trace(r, RC_EV_RING_FREE, NULL, r, 0, 0);
 	if (r->probe)
 		io_uring_free_probe(r->probe);
 	free(r);
@@ -141,6 +147,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 
 	if (!r)
 		return 0;
+	rc_trace(r, RC_EV_RING_TEARDOWN, NULL, r, 0, timeout_ms);
 #ifdef RC_TRACE
 	/* negative controls: a strategy broken at teardown (mutant.h) */
 	if (r->strategy->mutant_teardown)
@@ -150,6 +157,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 	/* MUTANT: exit the ring and free at once, no drain, no proof */
 	io_uring_queue_exit(&r->uring);
 	r->uring_live = false;
+	rc_trace(r, RC_EV_RING_EXIT, NULL, r, 0, 0);
 	rc_ring_free_all(r);
 	return 0;
 #endif
@@ -160,6 +168,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 	if (ret == -ETIMEDOUT) {
 		io_uring_queue_exit(&r->uring);
 		r->uring_live = false;
+		rc_trace(r, RC_EV_RING_EXIT, NULL, r, 0, 0);
 		rc_ring_free_all(r);
 		return ret;
 	}
@@ -171,10 +180,16 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 			left = 100;
 	}
 	/* exit and prove even after a failed drain: the proof is enough
-	 * (the fallback has no kernel ring: nothing was left in flight) */
-	ret = r->sync ? 0 : rc_ring_exit_proven(r, left);
+	 * (the fallback has no kernel ring: nothing was left in flight, its
+	 * exit is a no-op and proven at once) */
+	if (r->sync) {
+		rc_trace(r, RC_EV_RING_EXIT, NULL, r, 0, 0);
+		ret = 0;
+	} else {
+		ret = rc_ring_exit_proven(r, left);
+	}
+	rc_trace(r, RC_EV_RING_PROVEN, NULL, r, 0, ret);
 	if (ret == 0) {
-		rc_trace(r, RC_EV_RING_PROVEN, NULL, r, 0, 0);
 		rc_ring_free_all(r);
 		return 0;
 	}
@@ -189,7 +204,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 			"gone (%s; %u operation(s) in flight); leaking its "
 			"records and buffers\n", strerror(-ret),
 			r->inflight.count);
-	rc_trace(r, RC_EV_RING_LEAK, NULL, r, 0, 0);
+	rc_trace(r, RC_EV_RING_LEAK, NULL, r, 0, ret);
 	r->leaked_next = rc_leaked_rings;
 	rc_leaked_rings = r;
 	rc_leaked_count++;

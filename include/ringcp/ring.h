@@ -214,11 +214,12 @@ enum rc_trace_event {
 	RC_EV_CQE,		/* op, res: the op's own CQE, KERNEL cleared */
 	RC_EV_DELIVER,		/* op: handed to the caller by rc_ring_next */
 	RC_EV_CANCEL,		/* op: APP dropped */
-	RC_EV_CANCEL_CQE,	/* op, res: the ASYNC_CANCEL's answer */
+	RC_EV_CANCEL_CQE,	/* op, res: the ASYNC_CANCEL's answer (op
+				 * NULL: of one keyed on an fd, see below) */
 	RC_EV_HALT,		/* op, res: effects of a cancelled op accounted */
 	RC_EV_RELEASE,		/* op: record recycled, its buffer put back */
 	RC_EV_STALE_CQE,	/* op, res: CQE not meant for the record's life */
-	RC_EV_UNKNOWN_CQE,	/* user_data not a record of this ring */
+	RC_EV_UNKNOWN_CQE,	/* buf = ring: user_data not a record of it */
 	RC_EV_BUF_PROVIDE,	/* buf, len: given to the kernel's buffer
 				 * ring: the kernel owns it from here; res =
 				 * the ring's address */
@@ -236,22 +237,45 @@ enum rc_trace_event {
 	RC_EV_BUF_POISON,	/* buf, len: a recycled buffer's poison had
 				 * changed at byte len while it waited in the
 				 * pool or table (trace builds poison it) */
-	RC_EV_MEM_PUT,		/* buf, len: other memory an SQE may point
-				 * at (an op's path copy) given back */
+	RC_EV_MEM_PUT,		/* op, buf, len: other memory an SQE may
+				 * point at (op's path copy) given back */
 	RC_EV_REAP,		/* buf = the ring, len = the CQE's user_data,
 				 * res: a CQE read from the CQ ring, before
 				 * it is acted on (or ignored) */
 	RC_EV_TIMEOUT_CQE,	/* op, res: its LINK_TIMEOUT's CQE */
 	RC_EV_RING_CREATE,	/* buf = the ring, len = its fd: set up */
 	RC_EV_RING_FREE,	/* buf = the ring: its records and memory are
-				 * given back (the kernel is proven done) */
-	RC_EV_RING_LEAK,	/* buf = the ring: teardown could not prove
-				 * the kernel done: everything is kept */
-	RC_EV_RING_PROVEN,	/* buf = the ring: teardown's barrier proved
-				 * the kernel done with it; what it still had
-				 * in flight (its CQEs went with the ring)
-				 * touches nothing any more.  Sent before the
-				 * records and buffers are given back */
+				 * about to be given back (the kernel is
+				 * proven done); their BUF_PUTs follow */
+	RC_EV_RING_LEAK,	/* buf = the ring, res = why (-errno):
+				 * teardown could not prove the kernel done:
+				 * everything is kept */
+	/* the steps the protocol model (model/) needs besides the above;
+	 * ring-wide ones carry the ring in buf */
+	RC_EV_OP_GET,		/* op: rc_op_get handed out a record (a new
+				 * life of it) */
+	RC_EV_OP_QUEUE,		/* op: rc_op_submit queued it, no SQE yet */
+	RC_EV_OP_CQE,		/* op, res: its own CQE acted on; KERNEL
+				 * stays set while its link timeout's CQE is
+				 * due (RC_EV_CQE follows when both came) */
+	RC_EV_CANCEL_SQE,	/* op: an ASYNC_CANCEL aimed at it queued */
+	RC_EV_OP_FAIL,		/* op, res: left the queue without an SQE,
+				 * failed (the rest of a linked chain) */
+	RC_EV_FD_CLOSE,		/* op, res = the fd: closed by the engine
+				 * (halt safety, a cancelled IORING_OP_CLOSE) */
+	RC_EV_CANCEL_FD_SQE,	/* buf = ring: a cancel keyed on an fd or
+				 * on any request queued (its answer is an
+				 * RC_EV_CANCEL_CQE without op, len 0; a
+				 * synchronous one's has len 1) */
+	RC_EV_RING_TEARDOWN,	/* buf = ring: rc_ring_destroy began */
+	RC_EV_RING_DRAIN,	/* buf = ring, res: rc_ring_drain's answer */
+	RC_EV_RING_EXIT,	/* buf = ring: io_uring_queue_exit called */
+	RC_EV_RING_PROVEN,	/* buf = ring, res: 0 the kernel freed the
+				 * ring (the barrier's EOF), else -errno.
+				 * With 0, what the ring still had in flight
+				 * (its CQEs went with the ring) touches
+				 * nothing any more; sent before the records
+				 * and buffers are given back */
 	RC_EV__COUNT,
 };
 

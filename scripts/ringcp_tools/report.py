@@ -88,6 +88,7 @@ class Results:
         self.probes = load(os.path.join(bench, "probes.json"))
         self.cost = load(os.path.join(bench, "safety-cost.json"))
         self.safety = load(os.path.join(results, "safety.json"))
+        self.model = load(os.path.join(results, "model.json"))
         self.safety_full = load(os.path.join(results, "safety-full.json"))
         self.witness_cost = load(os.path.join(results, "harness",
                                               "witness-cost.json"))
@@ -597,6 +598,130 @@ def fuzz(d, run, mutants):
                  for m in mutants["mutants"]])
 
 
+def model_bounds(c):
+    """A configuration's bounds, as the report states them."""
+    b = c["bounds"]
+    parts = [f"{b.get('NOPS')} records", f"SQ {b.get('SQ_ENTRIES')}",
+             f"{b.get('NK')} kernel requests", f"{b.get('GETS')} lives",
+             f"{b.get('SUBS')} submissions/life"]
+    if b.get("CHAIN"):
+        parts.append("chains of 2 (+ link timeout)")
+    if b.get("NRB"):
+        parts.append(f"{b['NRB']} ring buffers")
+    return ", ".join(parts)
+
+
+def short_reason(reason):
+    """The checker's reason without the event's own line and the run's
+    paths: what the model does not allow."""
+    if not reason:
+        return "-"
+    if "the run died" in reason:
+        return "ASan stopped the run (no protocol step broken)"
+    r = reason.split("): ", 1)[-1]
+    return r.split(" in ", 1)[0][:110]
+
+
+def model_check(d, m, safety_doc):
+    """What the model check proved, within which bounds; the mutants; the
+    conformance of the engine's real traces."""
+    d.p("## Model check of the op protocol (results/model.json)")
+    if not m:
+        d.p("No results/model.json: run `make model-check`.")
+        return
+    cpu = (f" ({m['cpu_s']} s of CPU, on a machine whose load average "
+           f"was {m['loadavg_1min'][0]} at the start)"
+           if m.get("cpu_s") is not None else "")
+    d.p(f"`make model-check` ({m['date_utc']}, {m['versions']['spin']}): "
+        f"**{m['verdict']}** in {m['wall_s']} s{cpu}. The Promela model "
+        "(model/, docs/model.md) describes the engine's functions, the "
+        "kernel (issue, io-wq, block layer, poll, link timers, task work, "
+        "ASYNC_CANCEL, the ring's exit work) and a program; every property "
+        "below is checked in every state of an exhaustive search (no "
+        "bitstate, no compression), within the bounds of each "
+        "configuration.")
+    for f in m["failures"]:
+        d.p(f"Failure: {f}")
+    d.table(["property", "statement", "checked as"],
+            [[f"{p['id']} {p['name']}", p["statement"],
+              "LTL, weak fairness" if p["kind"] == "ltl" else "assertion"]
+             for p in m["properties"]])
+    rows = []
+    for c in m["configs"]:
+        s, l = c["runs"]["safety"], c["runs"]["liveness"]
+        rows.append([c["name"], model_bounds(c), n0(s["states_stored"]),
+                     n0(s["depth"]), n0(s["state_vector_bytes"]),
+                     f"{s['seconds']}", n0(l["states_stored"]),
+                     n0(l["depth"]), f"{l['seconds']}"])
+    d.table(["configuration", "bounds", "P1-3,5,6 states", "depth",
+             "vector (bytes)", "s", "P4 states", "depth", "s"], rows)
+    rel = m["relation"]
+    d.p(f"The safety searches also wrote the model's observable transition "
+        f"relation: {n0(rel['op_edges'])} steps of an op record, "
+        f"{n0(rel['buffer_edges'])} of a buffer, {n0(rel['ring_edges'])} of "
+        "the ring; the conformance checker replays the engine's real event "
+        "logs against it.")
+    # the engine mutants' runs (scenarios/mutants.list), by mutant,
+    # scenario and strategy
+    conf = {}
+    for mm in (safety_doc or {}).get("mutants", []):
+        conf[(mm["mutant"], mm.get("scenario", "protocol_tour"),
+              mm["buffers"])] = mm.get("conformance")
+    rows = []
+    for mu in m["mutants"]:
+        e = mu["engine"]
+        c = conf.get((e["mutant"], e["scenario"], e["buffers"])) if e \
+            else None
+        rows.append([mu["name"], mu["config"],
+                     f"{mu['violated'] or 'none'}"
+                     f"{'' if mu['caught'] else ' (expected ' + mu['expect'] + ')'}",
+                     f"{mu['trail']} ({mu['trail_steps']} lines)",
+                     n0(mu["states_stored"]), n0(mu["depth"]),
+                     "-" if not e else
+                     ("not run" if not c else
+                      (f"rejected at event {n0(c['at_event'])}"
+                       f"{' (ASan stopped it)' if c.get('how') == 'died' else ''}"
+                       if c["rejected"] else "NOT rejected"))])
+    d.table(["model mutant", "config", "property violated", "trail",
+             "states", "depth", "engine mutant's trace"], rows)
+    c = (safety_doc or {}).get("conformance")
+    if c:
+        runs = c["runs"]
+        d.p(f"Trace conformance (`make safety-check`, {safety_doc['mode']} "
+            f"mode): {n0(c['events'])} engine events in {len(runs)} runs "
+            f"(every scenario, every buffer strategy), "
+            f"{sum(r['conforms'] for r in runs)} conform.")
+        per = {}
+        for r in runs:
+            strat, name = r["run"].split("-", 1)
+            per.setdefault(name, {})[strat] = r
+        strategies = ["heap", "pool", "fixed", "ring"]
+        d.table(["scenario"] + [f"{s} events" for s in strategies],
+                [[name] + [(n0(v[s]["events"]) +
+                            ("" if v[s]["conforms"] else " REJECTED"))
+                           if s in v else "-" for s in strategies]
+                 for name, v in sorted(per.items())])
+        muts = [mm for mm in safety_doc.get("mutants", [])
+                if mm.get("conformance")]
+        d.p(f"Every engine mutant's run of scenarios/mutants.list, its "
+            f"events replayed the same way: {c.get('mutants_rejected', 0)} "
+            f"of {c.get('mutant_logs', 0)} traces rejected, "
+            f"{c.get('mutants_rejected_by_step', 0)} by a step or property "
+            "the model does not allow, the others only because ASan "
+            "stopped the run (a rule that is no engine event).")
+        d.table(["engine mutant", "scenario", "buffers", "events",
+                 "rejected", "why"],
+                [[mm["mutant"], mm.get("scenario", "protocol_tour"),
+                  mm["buffers"], n0(mm["conformance"]["events"]),
+                  (f"at event {n0(mm['conformance']['at_event'])}"
+                   if mm["conformance"]["rejected"] else "NO"),
+                  short_reason(mm["conformance"]["reason"])]
+                 for mm in muts])
+    else:
+        d.p("No conformance figures in results/safety.json: run `make "
+            "safety-check`.")
+
+
 def write_report(R, out_md, checks):
     """REPORT.md at OUT_MD from the loaded results R and target checks."""
     d = Doc(R.dir, out_md)
@@ -613,6 +738,7 @@ def write_report(R, out_md, checks):
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
     fuzz(d, R.fuzz, R.fuzz_mutants)
+    model_check(d, R.model, R.safety)
     with open(out_md, "w") as f:
         f.write("\n".join(d.lines).rstrip() + "\n")
 

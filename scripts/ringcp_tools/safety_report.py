@@ -7,7 +7,9 @@ Exit 0 when everything holds, 1 otherwise (each failure is listed).
 
 OUT_DIR holds, per run, NAME.json (a scenario's record, asan-* only),
 NAME.log and NAME.rc (its exit status): asan-STRATEGY-SCENARIO.*,
-mutant-MUTANT.* (and .buffers) and valgrind-LABEL.*.  The scenario
+mutant-MUTANT.* (and .buffers) and valgrind-LABEL.*; model.json and
+model.rc (model/check.py), conformance.json and conformance-mutants.json
+(model/conform.py over the conform-*.ev and mutant-*.ev event logs).  The scenario
 records' own "env" blocks are not used: the verdict's env comes from
 ringcp_tools.env, like every other result's.
 """
@@ -18,10 +20,11 @@ import sys
 import time
 
 from . import env
-from .common import TOP, dump, load, out_of
+from .common import TOP, dump, load, load_or_none, out_of
 
 MIN_CANCELS = {"quick": 100_000, "full": 1_000_000}
 MIN_HITS = {"quick": 1, "full": 1000}
+MIN_CONFORM_EVENTS = {"quick": 100_000, "full": 1_000_000}
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:")
 STRATEGIES = ["heap", "pool", "fixed", "ring"]
 
@@ -196,7 +199,8 @@ def mutants(out_dir, failures):
         caught = rc != 0 and bool(dets)
         skipped = (read(base + ".needs", "-").strip() == "witness"
                    and "witness: skip" in log)
-        out.append({"mutant": name, "build": "asan", "exit": rc,
+        out.append({"mutant": name, "run": os.path.basename(base),
+                    "build": "asan", "exit": rc,
                     "buffers": read(base + ".buffers", "heap").strip(),
                     "scenario": read(base + ".scenario",
                                      "protocol_tour").strip(),
@@ -233,6 +237,74 @@ def valgrind(out_dir, failures):
     return out
 
 
+def model_check(out_dir, failures):
+    """The model check's outcome, summed up (its record is model.json);
+    None when safety-check ran without it (MODEL=0)."""
+    if os.path.exists(os.path.join(out_dir, "model.skipped")):
+        return None
+    doc = load_or_none(os.path.join(out_dir, "model.json"))
+    rc = rc_of(os.path.join(out_dir, "model"))
+    if not doc or rc != 0 or doc.get("verdict") != "pass":
+        failures.append(f"the model check did not pass (exit {rc}; see "
+                        f"{out_dir}/model.log)")
+    if not doc:
+        return None
+    runs = [r for c in doc["configs"] for r in c["runs"].values()]
+    return {"verdict": doc["verdict"], "configs": len(doc["configs"]),
+            "states_stored": sum(r.get("states_stored") or 0 for r in runs),
+            "mutants_caught": sum(m["caught"] for m in doc["mutants"]),
+            "mutants": len(doc["mutants"]),
+            "relation_edges": sum(v for k, v in doc["relation"].items()
+                                  if k.endswith("_edges"))}
+
+
+def conformance(out_dir, mode, failures, muts):
+    """Every conform-*.ev log must conform, every mutant's be rejected;
+    the mutants' entries get where their trace was rejected."""
+    if os.path.exists(os.path.join(out_dir, "model.skipped")):
+        return None
+    doc = load_or_none(os.path.join(out_dir, "conformance.json"))
+    mdoc = load_or_none(os.path.join(out_dir, "conformance-mutants.json"))
+    if not doc or not mdoc:
+        failures.append(f"no conformance record (see {out_dir}/"
+                        f"conformance.log)")
+        return None
+    runs = []
+    for r in doc["logs"]:
+        name = os.path.basename(r["log"])[len("conform-"):-len(".ev")]
+        runs.append({"run": name, "events": r["events"],
+                     "conforms": r["conforms"],
+                     "rejected_at": r["rejected_at"], "reason": r["reason"]})
+        if not r["conforms"]:
+            failures.append(f"trace {name} does not conform at event "
+                            f"{r['rejected_at']}: {r['reason']}")
+    if doc["events"] < MIN_CONFORM_EVENTS[mode]:
+        failures.append(f"only {doc['events']} events checked for "
+                        f"conformance, {mode} mode needs "
+                        f"{MIN_CONFORM_EVENTS[mode]}")
+    by_run = {m["run"]: m for m in muts}
+    for r in mdoc["logs"]:
+        name = os.path.basename(r["log"])[:-len(".ev")]
+        # rejected by a step the model does not allow, or only because a
+        # sanitizer stopped the run where the model's program never stops
+        how = None if r["conforms"] else \
+            "died" if "the run died" in (r["reason"] or "") else "step"
+        entry = {"rejected": not r["conforms"], "how": how,
+                 "at_event": r["rejected_at"], "events": r["events"],
+                 "reason": r["reason"]}
+        if name in by_run:
+            by_run[name]["conformance"] = entry
+        if r["conforms"]:
+            failures.append(f"{name}'s trace conforms to the model")
+    return {"events": doc["events"], "runs": runs,
+            "mutant_logs": len(mdoc["logs"]),
+            "mutant_events": mdoc["events"],
+            "mutants_rejected": sum(not r["conforms"] for r in mdoc["logs"]),
+            "mutants_rejected_by_step": sum(
+                1 for m in muts
+                if m.get("conformance", {}).get("how") == "step")}
+
+
 def verdict(out_dir, mode, seed, wall):
     """results/safety.json's document for the run in OUT_DIR."""
     s = scenarios(out_dir)
@@ -240,6 +312,8 @@ def verdict(out_dir, mode, seed, wall):
     failures = s.failures
     muts = mutants(out_dir, failures)
     vg = valgrind(out_dir, failures)
+    model = model_check(out_dir, failures)
+    conf = conformance(out_dir, mode, failures, muts)
     ringcp = os.path.join(TOP, "build", "gcc", "ringcp")
     return {
         "mode": mode,
@@ -262,6 +336,8 @@ def verdict(out_dir, mode, seed, wall):
         "scenarios": s.runs,
         "mutants": muts,
         "valgrind": vg,
+        "model_check": model,
+        "conformance": conf,
         "env": env.record(ringcp=ringcp if os.access(ringcp, os.X_OK) else None,
                           tools=()),
         "versions": {
@@ -314,6 +390,18 @@ def summary(result, safety_json):
                    else "SURVIVED")
         print(f"mutant {m['mutant']:20} {m['buffers']:5} "
               f"{m.get('scenario', 'protocol_tour'):14} {verdict}")
+    if result.get("model_check"):
+        m = result["model_check"]
+        print(f"model check: {m['verdict']}, {m['configs']} configurations, "
+              f"{m['states_stored']} states, {m['mutants_caught']}/"
+              f"{m['mutants']} model mutants caught")
+    if result.get("conformance"):
+        c = result["conformance"]
+        print(f"conformance: {c['events']} events in {len(c['runs'])} "
+              f"traces, {sum(r['conforms'] for r in c['runs'])} conform; "
+              f"mutant traces rejected: {c['mutants_rejected']}/"
+              f"{c['mutant_logs']} ({c['mutants_rejected_by_step']} by a "
+              f"step the model does not allow)")
     for v in result["valgrind"]:
         what = ("caught" if v.get("caught") else "NOT caught") \
             if v["run"].startswith("mutant-") else f"{v['errors']} errors"
