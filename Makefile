@@ -100,6 +100,7 @@ all: deps-quiet
 	@ln -sfn gcc/ringcp build/ringcp
 
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
+	$(BUILD)/ringcheck/ringcheck \
 	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
 # the engine: production objects, and trace (harness) objects
@@ -261,3 +262,24 @@ install: all
 
 clean:
 	rm -rf build
+
+# ringcheck (docs/ringcheck.md): the launcher and its preloaded library,
+# built without sanitizers in every variant (a preloaded library cannot
+# come before ASan's runtime), with one copy of the SQE decoder
+# (harness/sqe_refs.c) and of the hash table (engine/core/hmap.c)
+RK_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -Iharness \
+	-Iringcheck
+RK_LIB_SRCS := $(wildcard ringcheck/rk_*.c) harness/sqe_refs.c \
+	engine/core/hmap.c
+RK_HDRS := $(wildcard ringcheck/*.h) harness/sqe_refs.h include/ringcp/hmap.h
+
+$(BUILD)/ringcheck/libringcheck.so: $(RK_LIB_SRCS) $(RK_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) $(RK_CFLAGS) -shared -fPIC -fvisibility=default -o $@ \
+		$(RK_LIB_SRCS) -ldl -lpthread
+
+$(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/rk_shared.h \
+		$(BUILD)/ringcheck/libringcheck.so
+	$(quiet) LD $@
+	$(Q)$(CC) $(RK_CFLAGS) -o $@ $<
