@@ -77,9 +77,15 @@ void rk_report(const struct rk_release *rel, const struct rk_req *q,
 	else
 		rk_say(", names fd %d\n", kind);
 	if (queued) {
-		rk_say("  state: queued in the SQ, not yet taken by the kernel "
-		       "(a submit that failed or was not made yet): the next "
-		       "submission hands it over\n");
+		if (r->flags & IORING_SETUP_SQPOLL)
+			rk_say("  state: queued in the SQ, not yet taken by "
+			       "the kernel's SQPOLL thread, which takes it "
+			       "any moment\n");
+		else
+			rk_say("  state: queued in the SQ, not yet taken by "
+			       "the kernel (a submit that failed or was not "
+			       "made yet): the next submission hands it "
+			       "over\n");
 		rk_say("SUMMARY: ringcheck: %s-while-queued in %s()\n",
 		       mem ? "release" : "close", rel->call);
 		return;

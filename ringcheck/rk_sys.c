@@ -3,7 +3,8 @@
  * Raw io_uring users (C without liburing, Rust's io-uring crate, tokio,
  * compio) reach the kernel through libc's syscall(2) and map the rings
  * with mmap(2): ringcheck stands in front of both.  syscall() numbers it
- * checks: io_uring_setup, io_uring_enter, close, dup2, dup3, munmap;
+ * checks: io_uring_setup, io_uring_enter, io_uring_register (a ring fd
+ * registered: said), close, dup2, dup3, munmap;
  * every other number goes through untouched.
  */
 #include <stdarg.h>
@@ -46,6 +47,12 @@ long syscall(long nr, ...)
 		break;
 	}
 	ret = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	if (nr == __NR_io_uring_register && a[1] == IORING_REGISTER_RING_FDS &&
+	    ret > 0)
+		rk_say("ringcheck: limit: ring fd %ld registered "
+		       "(IORING_REGISTER_RING_FDS): its enters name an index; "
+		       "ringcheck reads every ring after any enter it sees, "
+		       "and a ring whose fd is closed stays checked\n", a[0]);
 	if (nr == __NR_io_uring_setup && ret >= 0 && rk_enter()) {
 		rk_ring_from_setup((int)ret,
 				   (const struct io_uring_params *)a[1]);

@@ -158,3 +158,17 @@ RK_ENTERS(int, io_uring_enter2, rk_ring_by_fd((int)fd),
 	  (unsigned int fd, unsigned int to_submit, unsigned int min_complete,
 	   unsigned int flags, sigset_t *sig, size_t sz),
 	  (fd, to_submit, min_complete, flags, sig, sz))
+
+/* A registered ring fd: enters by index, which ringcheck follows for
+ * every ring alike; said, as the program may then close the fd. */
+int io_uring_register_ring_fd(struct io_uring *ring)
+{
+	RK_REAL(io_uring_register_ring_fd);
+	int ret = real(ring);
+
+	if (ret == 1)
+		rk_say("ringcheck: limit: ring fd %d registered "
+		       "(io_uring_register_ring_fd): ringcheck follows its "
+		       "enters through liburing, not the fd\n", ring->ring_fd);
+	return ret;
+}

@@ -108,6 +108,15 @@ test_raw_syscall_program()
 	assert_status 3
 }
 
+test_sqpoll_said_and_checked()
+{
+	caught sqpoll_free \
+		"ringcheck: limit: ring fd" \
+		"uses SQPOLL: the kernel's thread takes SQEs without a system call" \
+		"ERROR: free of memory a" \
+		"request: IORING_OP_READ, user_data 0x9,"
+}
+
 # example NAME: liburing's example built here, copying a 3 MiB file clean
 example()
 {
@@ -223,6 +232,8 @@ main()
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \
 		test_raw_syscall_program
+	t_add "an SQPOLL ring is said at start-up and still checked" \
+		test_sqpoll_said_and_checked
 	t_add "liburing's io_uring-cp runs clean" test_liburing_io_uring_cp
 	t_add "liburing's link-cp runs clean" test_liburing_link_cp
 	t_add "fio's io_uring engine runs clean, its limit said" \
