@@ -60,6 +60,8 @@ struct rk_ring {
 	unsigned cqe_size;	/* 16, or 32 (CQE32) */
 	const struct io_uring *lr;	/* liburing's ring (its sqe_tail) */
 	unsigned sq_seen, cq_seen;	/* SQ head and CQ tail read so far */
+	uint64_t chain;			/* link chain of the last SQE taken */
+	bool linked;			/* ... and it links to the next */
 	struct io_uring_params p;	/* io_uring_setup's (raw users) */
 	const void *map_sq, *map_cq, *map_sqes;	/* mmaps seen */
 	size_t len_sq, len_cq, len_sqes;
@@ -76,6 +78,7 @@ struct rk_req {
 	struct rk_req *same;		/* the next with this ring and ud */
 	int ring;
 	uint64_t ud, seq;
+	uint64_t chain;		/* its link chain (IOSQE_IO_LINK) */
 	uint8_t opcode, sqe_flags;
 	bool orphan;		/* its ring torn down before its CQE */
 	unsigned nranges, nfds;
@@ -90,6 +93,8 @@ struct rk_release {
 	const char *call;	/* "free", "close"... */
 	uintptr_t lo, hi;	/* memory; lo == hi: none */
 	int fd, fd_last;	/* fds fd..fd_last; fd > fd_last: none */
+	uint64_t chain;		/* an IORING_OP_CLOSE's chain: requests
+				 * before it in its chain run first */
 };
 
 static inline bool rk_fd_hit(const struct rk_release *rel, int fd)
@@ -110,6 +115,12 @@ struct rk_state {
 	bool standalone;		/* no launcher: summary at exit here */
 	bool stacks;			/* backtraces of submissions */
 	struct rk_shared *sh;
+	uint64_t chains;		/* link chains numbered */
+	unsigned ncloses;		/* IORING_OP_CLOSEs taken, to check */
+	struct {
+		int fd;
+		uint64_t chain;
+	} closes[64];
 };
 
 /* the submission being read: its caller's stack (rk_ring_note_submitter) */
@@ -155,6 +166,8 @@ void rk_ring_note_submitter(void);
 
 /* ---- rk_req.c ---- */
 void rk_req_add(struct rk_ring *r, const struct io_uring_sqe *sqe);
+/* Check the IORING_OP_CLOSEs taken, once the CQs are read. */
+void rk_req_check_closes(void);
 void rk_req_cqe(struct rk_ring *r, uint64_t ud, uint32_t cflags);
 void rk_req_orphan_ring(int ring);
 /* Forget the ring's requests (their CQEs may have been missed). */

@@ -67,6 +67,8 @@ static unsigned rk_check_live(const struct rk_release *rel)
 	unsigned i, n = 0;
 
 	for (q = rk.live; q; q = q->next) {
+		if (rel->chain && q->chain == rel->chain)
+			continue;	/* runs before the CLOSE */
 		for (i = 0; i < q->nranges; i++) {
 			struct rk_range *g = &q->range[i];
 

@@ -49,14 +49,40 @@ static void rk_collect_fd(void *arg, int fd)
 		q->fd[q->nfds++] = fd;
 }
 
-/* IORING_OP_CLOSE taken: an fd a request in flight names goes. */
+/*
+ * IORING_OP_CLOSE taken: an fd a request in flight names goes, unless
+ * that request is before it in its link chain (it runs first).  Checked
+ * after the CQs are read (rk_req_check_closes): a request the same
+ * submission completed has its CQE there.
+ */
 static void rk_collect_closes(void *arg, int fd)
 {
+	struct rk_collect *c = arg;
 	struct rk_release rel = { .call = "IORING_OP_CLOSE", .fd = fd,
-				   .fd_last = fd };
+				  .fd_last = fd, .chain = c->q->chain };
 
-	(void)arg;
-	rk_check(&rel);
+	if (rk.ncloses == sizeof(rk.closes) / sizeof(rk.closes[0])) {
+		rk_check(&rel);
+		return;
+	}
+	rk.closes[rk.ncloses].fd = fd;
+	rk.closes[rk.ncloses].chain = c->q->chain;
+	rk.ncloses++;
+}
+
+void rk_req_check_closes(void)
+{
+	unsigned i, n = rk.ncloses;
+
+	rk.ncloses = 0;
+	for (i = 0; i < n; i++) {
+		struct rk_release rel = { .call = "IORING_OP_CLOSE",
+					  .fd = rk.closes[i].fd,
+					  .fd_last = rk.closes[i].fd,
+					  .chain = rk.closes[i].chain };
+
+		rk_check(&rel);
+	}
 }
 
 static struct rc_hkey rk_key(int ring, uint64_t ud)
@@ -89,6 +115,10 @@ void rk_req_add(struct rk_ring *r, const struct io_uring_sqe *sqe)
 	q->opcode = sqe->opcode;
 	q->sqe_flags = sqe->flags;
 	q->seq = ++rk.seq;
+	if (!r->linked)
+		r->chain = ++rk.chains;
+	q->chain = r->chain;
+	r->linked = sqe->flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK);
 	q->nbt = rk_sub_nbt;
 	memcpy(q->bt, rk_sub_bt, sizeof(q->bt));
 	rh_sqe_walk(sqe, &w, &c);

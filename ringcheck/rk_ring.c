@@ -223,6 +223,7 @@ static void rk_ring_took(struct rk_ring *r, bool entered)
 		if (sqe)
 			rk_req_add(r, sqe);
 	}
+	r->linked = false;	/* a chain ends with its submission */
 }
 
 static void rk_ring_reap(struct rk_ring *r)
@@ -254,6 +255,7 @@ void rk_ring_took_all(void)
 		if (rk.ring[i].mapped && !rk.ring[i].dead)
 			rk_ring_took(&rk.ring[i], true);
 	rk_ring_reap_all();
+	rk_req_check_closes();
 }
 
 void rk_ring_reap_all(void)
@@ -268,6 +270,7 @@ void rk_ring_reap_all(void)
 		rk_ring_took(r, false);
 		rk_ring_reap(r);
 	}
+	rk_req_check_closes();
 }
 
 void rk_ring_teardown(struct rk_ring *r, const char *how)

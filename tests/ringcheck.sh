@@ -88,6 +88,13 @@ test_fd_closed_under_linkat()
 		"completed: no"
 }
 
+test_io_uring_close_under_a_read()
+{
+	caught chain_close \
+		"ERROR: IORING_OP_CLOSE of an fd a request in flight names" \
+		"request: IORING_OP_READ, user_data 0x1,"
+}
+
 test_free_on_cancel_answer()
 {
 	need_root "to mount the FUSE filesystem that holds the read"
@@ -228,6 +235,8 @@ main()
 		test_free_after_failed_submit
 	t_add "an fd closed under a queued linkat is caught" \
 		test_fd_closed_under_linkat
+	t_add "an IORING_OP_CLOSE under a read is caught, linked behind it not" \
+		test_io_uring_close_under_a_read
 	t_add "free on the cancel's answer is caught" \
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \
