@@ -28,7 +28,7 @@ SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
 copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12
-drain_timeout:2"
+drain_timeout:1"
 # every scenario runs once per buffer strategy (--buffers), quick mode
 # with the ops above divided by QUICK_DIV for the strategies after heap
 STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
