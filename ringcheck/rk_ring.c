@@ -217,6 +217,13 @@ static void rk_ring_took(struct rk_ring *r, bool entered)
 		       "missed are dropped unchecked\n", r->fd);
 	}
 
+	if (head - r->sq_seen > r->sq_entries) {
+		/* slots taken more than a ring ago: rewritten since */
+		rk_shared_add(rk.sh, requests, head - r->sq_seen - r->sq_entries);
+		rk_shared_add(rk.sh, unchecked,
+			      head - r->sq_seen - r->sq_entries);
+		r->sq_seen = head - r->sq_entries;
+	}
 	for (; r->sq_seen != head; r->sq_seen++) {
 		const struct io_uring_sqe *sqe = rk_ring_sqe(r, r->sq_seen);
 
