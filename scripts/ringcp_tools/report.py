@@ -88,6 +88,9 @@ class Results:
         self.witness_cost = load(os.path.join(results, "harness",
                                               "witness-cost.json"))
         self.buffers = load(os.path.join(results, "buffers.json"))
+        self.rk_programs = load(os.path.join(results, "ringcheck",
+                                             "programs.json"))
+        self.rk_cost = load(os.path.join(results, "ringcheck", "cost.json"))
         self.targets = load(os.path.join(bench, "targets.json"))
         self.groups = {}
         for p in glob.glob(os.path.join(bench, "time-*.json")):
@@ -545,6 +548,51 @@ def safety(d, safety_doc, full=None, cost=None):
     witness_section(d, s, cost)
 
 
+def ringcheck_section(d, progs, cost):
+    """ringcheck: the programs it was pointed at, what it costs, what it
+    cannot see (docs/ringcheck.md)."""
+    d.p("## ringcheck: other programs' io_uring lifetimes")
+    if not progs:
+        d.p("No results/ringcheck/programs.json: run "
+            "`python3 -m ringcp_tools.ringcheck_programs`.")
+    else:
+        d.p(f"`ringcheck PROGRAM` ({progs['env']['date_utc']}, commit "
+            f"{progs['git_commit'][:12]}; results/ringcheck/programs.json):"
+            f" each program as it is, no source change.")
+        d.table(["program", "expected", "exit", "requests (CQEs seen)",
+                 "releases checked", "reports", "first report / limit said"],
+                [[r["program"], r["expect"], r["exit"],
+                  f"{n0(r['requests'])} ({n0(r['completions'])})",
+                  n0(r["releases"]), n0(r["reports"]),
+                  (r["first_report"] + ": " + r["request"])
+                  if r["first_report"] else r["limit"]]
+                 for r in progs["programs"]])
+    if cost:
+        d.table(["workload", "plain s", "ringcheck", "--no-stacks"],
+                [[r["workload"], secs(r["median_s"]["plain"]),
+                  "x" + f2(r["median_ratio"]["ringcheck"]),
+                  "x" + f2(r["median_ratio"]["ringcheck --no-stacks"])]
+                 for r in cost["runs"]])
+        d.p(f"(results/ringcheck/cost.json: medians of the per-round ratios "
+            f"over {cost['runs'][0]['rounds']} rotated rounds, hyperfine, "
+            f"data on tmpfs, a {cost['large_mib']} MiB file and "
+            f"{cost['small_files']} files of 4 KiB; load average at the "
+            f"start {cost['env']['loadavg_start']} on a shared 2-core "
+            f"machine.  fio's enters are its own system call instructions, "
+            f"which ringcheck does not see: its figure is the cost of "
+            f"looking, not of checking.)")
+    d.p("What ringcheck cannot see (docs/ringcheck.md): stack memory going "
+        "out of scope; memory reused without a release (pools, provided "
+        "buffer rings, a buffer written while lent); memory freed before "
+        "any SQE names it (a use after free at submission: ASan's); "
+        "registered buffers and files; enters made by the program's own "
+        "system call instructions (fio) or through a statically linked "
+        "liburing, and static programs (refused); requests with "
+        "IOSQE_CQE_SKIP_SUCCESS; and whether the kernel had finished a "
+        "request of a ring torn down before its CQE (reported as "
+        "unknown).")
+
+
 def write_report(R, out_md, checks):
     """REPORT.md at OUT_MD from the loaded results R and target checks."""
     d = Doc(R.dir, out_md)
@@ -560,6 +608,7 @@ def write_report(R, out_md, checks):
     syscalls(d, R.probes)
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
+    ringcheck_section(d, R.rk_programs, R.rk_cost)
     with open(out_md, "w") as f:
         f.write("\n".join(d.lines).rstrip() + "\n")
 
