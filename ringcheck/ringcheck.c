@@ -40,6 +40,10 @@ static const char usage_text[] =
 "  --exitcode=N   exit status when anything was reported (default 66)\n"
 "  --log=FILE     reports and the summary to FILE instead of stderr\n"
 "  --no-stacks    do not record where each request was submitted (faster)\n"
+"  --trap-enters  also see io_uring_enter made by the program's own system\n"
+"                 call instructions (fio's): a seccomp filter traps them\n"
+"                 (a signal per enter; sets no_new_privs, so a setuid\n"
+"                 program it runs gains nothing)\n"
 "  -q, --quiet    no summary when nothing was reported\n"
 "  -h, --help     this text\n"
 "\n"
@@ -60,6 +64,7 @@ struct opts {
 	const char *log;
 	int stacks;
 	int quiet;
+	int trap;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -68,6 +73,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "exitcode", required_argument, NULL, 'e' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "no-stacks", no_argument, NULL, 's' },
+		{ "trap-enters", no_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -95,6 +101,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 't':
+			o->trap = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -206,6 +215,7 @@ static int set_env(const char *lib, const struct opts *o, int shm, int log)
 	setenv_num("RINGCHECK_SHM", shm);
 	setenv_num("RINGCHECK_EXITCODE", o->exitcode);
 	setenv_num("RINGCHECK_STACKS", o->stacks);
+	setenv_num("RINGCHECK_TRAP", o->trap);
 	if (log >= 0)
 		setenv_num("RINGCHECK_LOG_FD", log);
 	return 0;

@@ -15,6 +15,7 @@
  *   rk_fd.c      close, dup2, dup3, close_range, fclose, closedir
  *   rk_uring.c   liburing's exported functions
  *   rk_sys.c     syscall(2) and mmap: raw io_uring users
+ *   rk_trap.c    --trap-enters: the program's own enter instructions
  */
 #ifndef RK_H
 #define RK_H
@@ -193,6 +194,10 @@ void rk_fd_check(const char *call, int fd, int last);
 /* ---- rk_uring.c, rk_sys.c: around a call that may enter the kernel ---- */
 void rk_enter_before(const struct rk_ring *r);
 void rk_enter_after(void);
+
+/* ---- rk_trap.c ---- */
+/* Trap enters made outside ringcheck (seccomp, SIGSYS): 0 or -errno. */
+int rk_trap_start(void);
 
 /* ---- rk_report.c ---- */
 void rk_report(const struct rk_release *rel, const struct rk_req *q,

@@ -114,6 +114,15 @@ void rk_init(void)
 	rk.stacks = rk_env_num("RINGCHECK_STACKS", 1) != 0;
 	rk_init_shared();
 	backtrace(bt, 2);
+	if (rk_env_num("RINGCHECK_TRAP", 0)) {
+		int ret = rk_trap_start();
+
+		if (ret)
+			rk_say("ringcheck: --trap-enters: cannot trap "
+			       "io_uring_enter (%s): enters made by the "
+			       "program's own instructions are not seen\n",
+			       strerror(-ret));
+	}
 }
 
 /* io_uring fds this process has that ringcheck never saw set up. */

@@ -214,7 +214,8 @@ static void rk_ring_took(struct rk_ring *r, bool entered)
 		       "program's own system call instructions): its SQEs "
 		       "and CQEs are read only at the calls ringcheck "
 		       "intercepts, and requests whose CQE it may have "
-		       "missed are dropped unchecked\n", r->fd);
+		       "missed are dropped unchecked (--trap-enters sees "
+		       "them)\n", r->fd);
 	}
 
 	if (head - r->sq_seen > r->sq_entries) {

@@ -115,6 +115,21 @@ test_raw_syscall_program()
 	assert_status 3
 }
 
+test_inline_enters()
+{
+	rk "$PROGS/raw_free" bug inline
+	assert_status 0
+	assert_contains "limit said" "$RC_ERR" "through an io_uring_enter ringcheck did not see"
+	rk --trap-enters "$PROGS/raw_free" bug inline
+	assert_status 66
+	assert_contains "report" "$RC_ERR" "request: IORING_OP_READ, user_data 0x7,"
+	rk --trap-enters "$PROGS/raw_free" fixed inline
+	assert_status 0
+	assert_contains "summary" "$RC_ERR" "1 request (1 completion seen)"
+	rk --trap-enters "$PROGS/teardown_free"
+	assert_status 66
+}
+
 test_sqpoll_said_and_checked()
 {
 	caught sqpoll_free \
@@ -159,6 +174,12 @@ test_fio_io_uring_engine()
 	assert_status 0
 	assert_contains "summary" "$RC_ERR" ", 0 reports"
 	assert_contains "limit said" "$RC_ERR" "through an io_uring_enter ringcheck did not see"
+	rk --trap-enters fio --name=rk --ioengine=io_uring --rw=randrw \
+		--size=8M --filename="$PWD/f" --iodepth=16 --bs=4k
+	assert_status 0
+	assert_contains "summary" "$RC_ERR" ", 0 reports"
+	grep -qE ' ([1-9][0-9]*) requests \(\1 completions seen\)' "$RC_ERR" ||
+		fail "--trap-enters: not every fio request's completion was seen"
 }
 
 test_ringcp_copies_clean()
@@ -241,11 +262,13 @@ main()
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \
 		test_raw_syscall_program
+	t_add "enters of the program's own instructions: said; --trap-enters sees them" \
+		test_inline_enters
 	t_add "an SQPOLL ring is said at start-up and still checked" \
 		test_sqpoll_said_and_checked
 	t_add "liburing's io_uring-cp runs clean" test_liburing_io_uring_cp
 	t_add "liburing's link-cp runs clean" test_liburing_link_cp
-	t_add "fio's io_uring engine runs clean, its limit said" \
+	t_add "fio's io_uring engine runs clean: limit said, checked with --trap-enters" \
 		test_fio_io_uring_engine
 	t_add "ringcp copies a file and a tree clean" test_ringcp_copies_clean
 	t_add "ringcp's mutants built as production commands are caught" \
