@@ -568,10 +568,11 @@ def ringcheck_section(d, progs, cost):
                   if r["first_report"] else r["limit"]]
                  for r in progs["programs"]])
     if cost:
-        d.table(["workload", "plain s", "ringcheck", "--no-stacks"],
-                [[r["workload"], secs(r["median_s"]["plain"]),
-                  "x" + f2(r["median_ratio"]["ringcheck"]),
-                  "x" + f2(r["median_ratio"]["ringcheck --no-stacks"])]
+        vs = [v for v in cost["runs"][0]["median_ratio"]]
+        d.table(["workload", "plain s"] + [v.replace("ringcheck ", "")
+                                           for v in vs],
+                [[r["workload"], secs(r["median_s"]["plain"])]
+                 + ["x" + f2(r["median_ratio"][v]) for v in vs]
                  for r in cost["runs"]])
         d.p(f"(results/ringcheck/cost.json: medians of the per-round ratios "
             f"over {cost['runs'][0]['rounds']} rotated rounds, hyperfine, "
@@ -579,8 +580,8 @@ def ringcheck_section(d, progs, cost):
             f"{cost['small_files']} files of 4 KiB; load average at the "
             f"start {cost['env']['loadavg_start']} on a shared 2-core "
             f"machine.  fio's enters are its own system call instructions, "
-            f"which ringcheck does not see: its figure is the cost of "
-            f"looking, not of checking.)")
+            f"which ringcheck sees only with --trap-enters: its other "
+            f"figures are the cost of looking, not of checking.)")
     d.p("What ringcheck cannot see (docs/ringcheck.md): stack memory going "
         "out of scope; memory reused without a release (pools, provided "
         "buffer rings, a buffer written while lent); memory freed before "

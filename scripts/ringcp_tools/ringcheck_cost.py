@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""What ringcheck costs: each workload run plain, under ringcheck, and
-under ringcheck --no-stacks, side by side in rotated rounds (round i
-starts with variant i mod 3), each run timed by hyperfine (-N, one run,
+"""What ringcheck costs: each workload run plain, under ringcheck, under
+ringcheck --no-stacks and under ringcheck --trap-enters, side by side in
+rotated rounds (round i starts with variant i mod 4), each run timed by hyperfine (-N, one run,
 a prepare step that removes the destination).  The data lives on tmpfs
 (/dev/shm): no disk, no inode reuse of the unjournalled root ext4.
 Workloads: ringcp copying one large file, ringcp -a copying a tree of
@@ -29,7 +29,8 @@ BUILD = os.path.join(TOP, "build", "gcc")
 RINGCP = os.path.join(BUILD, "ringcp")
 RK = os.path.join(BUILD, "ringcheck", "ringcheck")
 VARIANTS = [("plain", []), ("ringcheck", [RK, "-q"]),
-            ("ringcheck --no-stacks", [RK, "-q", "--no-stacks"])]
+            ("ringcheck --no-stacks", [RK, "-q", "--no-stacks"]),
+            ("ringcheck --trap-enters", [RK, "-q", "--trap-enters"])]
 
 
 def make_data(tmp, large_mib, nfiles):

@@ -2,8 +2,8 @@
 """The programs ringcheck was pointed at, and what it said: each test
 program of tests/ringcheck/ in its bug form and done right ("fixed"),
 liburing's io_uring-cp and link-cp (built from Debian's liburing-dev
-examples) copying 8 MiB, fio's io_uring engine, and ringcp copying a
-file and a tree.  For each: exit status, the summary's counts, the first
+examples) copying 8 MiB, fio's io_uring engine (with and without
+--trap-enters), and ringcp copying a file and a tree.  For each: exit status, the summary's counts, the first
 report's headline.  Writes results/ringcheck/programs.json (tests/
 ringcheck.sh is the test; this is the record REPORT.md's table is made
 from).  Needs root for cancel_free (a FUSE hold).
@@ -28,8 +28,8 @@ SUMMARY = re.compile(r"ringcheck: .*: (\d+) rings?, (\d+) requests? \((\d+) "
                      r"reports?(.*)$", re.M)
 
 
-def run(name, argv, cwd, expect):
-    p = subprocess.run([RK, *argv], cwd=cwd, capture_output=True, text=True,
+def run(name, argv, cwd, expect, opts=()):
+    p = subprocess.run([RK, *opts, *argv], cwd=cwd, capture_output=True, text=True,
                        timeout=300)
     m = SUMMARY.search(p.stderr)
     first = re.search(r"ringcheck: ERROR: (.*)$", p.stderr, re.M)
@@ -76,11 +76,17 @@ def main():
                            check=True)
             rows.append(run(f"liburing {ex} (Debian liburing-dev example)",
                             ["./" + ex, "src", ex + ".out"], tmp, "clean"))
-        rows.append(run("fio --ioengine=io_uring (randrw 4k, 16 deep)",
-                        ["fio", "--name=rk", "--ioengine=io_uring",
-                         "--rw=randrw", "--bs=4k", "--iodepth=16",
-                         "--size=16M", "--filename=fio.dat",
-                         "--output=/dev/null"], tmp, "clean"))
+        fio = ["fio", "--name=rk", "--ioengine=io_uring", "--rw=randrw",
+               "--bs=4k", "--iodepth=16", "--size=16M",
+               "--filename=fio.dat", "--output=/dev/null"]
+        rows.append(run("fio --ioengine=io_uring (randrw 4k, 16 deep)", fio,
+                        tmp, "clean"))
+        rows.append(run("the same fio, ringcheck --trap-enters", fio, tmp,
+                        "clean", ["--trap-enters"]))
+        rows.append(run("tests/ringcheck/raw_free.c inline enters, "
+                        "--trap-enters", [os.path.join(PROGS, "raw_free"),
+                                          "bug", "inline"], tmp, "caught",
+                        ["--trap-enters"]))
         os.makedirs(os.path.join(tmp, "tree"))
         for i in range(500):
             with open(os.path.join(tmp, "tree", f"f{i}"), "wb") as f:
