@@ -287,10 +287,15 @@ $(BUILD)/ringcheck/libringcheck.so: $(RK_LIB_SRCS) $(RK_HDRS)
 	$(Q)$(CC) $(RK_CFLAGS) -shared -fPIC -fvisibility=default -o $@ \
 		$(RK_LIB_SRCS) -ldl -lpthread
 
-$(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/rk_shared.h \
-		$(BUILD)/ringcheck/libringcheck.so
+# the launcher: the harness's witness recorder (harness/witness.c) to
+# answer orphan reports as root
+$(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
+		ringcheck/verdict.h ringcheck/rk_shared.h harness/witness.c \
+		harness/witness.h $(LIB) $(BUILD)/ringcheck/libringcheck.so
 	$(quiet) LD $@
-	$(Q)$(CC) $(RK_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(RK_CFLAGS) $(HARNESS_CFLAGS) -o $@ ringcheck/ringcheck.c \
+		ringcheck/verdict.c harness/witness.c $(LIB) \
+		$(shell pkg-config --libs libtracefs 2>/dev/null) $(LDLIBS)
 
 # ringcheck's test programs (tests/ringcheck/: one bug shape each, and the
 # same program done right), plain builds: no harness, no sanitizer
@@ -300,7 +305,7 @@ $(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h \
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iharness \
-		$(FUSE_CFLAGS) -o $@ $< $(if $(filter cancel_free,$*),\
+		$(FUSE_CFLAGS) -o $@ $< $(if $(filter cancel_free teardown_free,$*),\
 		harness/fusehold.c $(FUSE_LIBS)) -luring
 
 # ringcp's mutants that a plain copy (or a copy interrupted during a

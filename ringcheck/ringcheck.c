@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rk_shared.h"
+#include "verdict.h"
 
 static const char usage_text[] =
 "Usage: ringcheck [options] PROGRAM [ARGS...]\n"
@@ -40,6 +41,9 @@ static const char usage_text[] =
 "  --exitcode=N   exit status when anything was reported (default 66)\n"
 "  --log=FILE     reports and the summary to FILE instead of stderr\n"
 "  --no-stacks    do not record where each request was submitted (faster)\n"
+"  --no-witness   as root, do not record the kernel's io_uring events\n"
+"                 (without them, a release after a ring's teardown under a\n"
+"                 request not seen completing is reported as unknown)\n"
 "  --trap-enters  also see io_uring_enter made by the program's own system\n"
 "                 call instructions (fio's): a seccomp filter traps them\n"
 "                 (a signal per enter; sets no_new_privs, so a setuid\n"
@@ -65,6 +69,7 @@ struct opts {
 	int stacks;
 	int quiet;
 	int trap;
+	int witness;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -74,6 +79,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "log", required_argument, NULL, 'l' },
 		{ "no-stacks", no_argument, NULL, 's' },
 		{ "trap-enters", no_argument, NULL, 't' },
+		{ "no-witness", no_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -104,6 +110,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			o->trap = 1;
+			break;
+		case 'w':
+			o->witness = 0;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -274,9 +283,13 @@ static int shared_page(struct rk_shared **sp)
 }
 
 static int run(char **argv, const struct opts *o, FILE *out,
-	       const struct rk_shared *s)
+	       struct rk_shared *s)
 {
+	char why[256] = "";
 	int status;
+
+	if (o->witness && geteuid() == 0)
+		s->witness = !rk_verdict_start(why, sizeof(why));
 
 	child = fork();
 	if (child < 0)
@@ -293,6 +306,12 @@ static int run(char **argv, const struct opts *o, FILE *out,
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	if (s->witness)
+		s->reports -= rk_verdict_end(out, s);
+	else if (s->norphans)
+		fprintf(out, "ringcheck: witness off (%s): orphan reports "
+			"stay unknown\n", why[0] ? why : o->witness ?
+			"not root" : "--no-witness");
 	if (s->reports || !o->quiet)
 		summary(out, argv[0], s);
 	if (s->reports)
@@ -303,7 +322,7 @@ static int run(char **argv, const struct opts *o, FILE *out,
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .exitcode = 66, .stacks = 1 };
+	struct opts o = { .exitcode = 66, .stacks = 1, .witness = 1 };
 	char lib[PATH_MAX], path[PATH_MAX];
 	struct rk_shared *s = NULL;
 	FILE *out = stderr;

@@ -51,6 +51,7 @@ struct rk_ring {
 	bool stable;		/* IORING_FEAT_SUBMIT_STABLE */
 	bool said_unseen;	/* limit said: enters ringcheck cannot see */
 	int fd;
+	uint64_t born_ns;	/* when ringcheck learnt it (mono) */
 	unsigned flags, features;
 	unsigned sq_entries, cq_entries;
 	const unsigned *sq_khead, *sq_ktail, *sq_kmask, *sq_array;
@@ -200,6 +201,7 @@ void rk_enter_after(void);
 int rk_trap_start(void);
 
 /* ---- rk_report.c ---- */
+uint64_t rk_now_ns(void);
 void rk_report(const struct rk_release *rel, const struct rk_req *q,
 	       const struct io_uring_sqe *queued, const struct rk_ring *r,
 	       const char *what, uintptr_t lo, uintptr_t hi, int kind);

@@ -8,7 +8,9 @@
  */
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rk.h"
@@ -55,6 +57,41 @@ static void rk_report_release(const struct rk_release *rel)
 	rk_stack(bt, n);
 }
 
+uint64_t rk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * An orphan's report, for the launcher to hold against the kernel's
+ * witness at exit.  Returns its number, or 0 when there is no witness
+ * or no room.
+ */
+static unsigned rk_report_orphan(const struct rk_release *rel,
+				 const struct rk_req *q, const struct rk_ring *r)
+{
+	static unsigned nreports;
+	uint32_t i;
+
+	i = __atomic_fetch_add(&rk.sh->norphans, 1, __ATOMIC_RELAXED);
+	if (!rk.sh->witness || i >= RK_ORPHANS)
+		return 0;
+	rk.sh->orphan[i].pid = (int32_t)getpid();
+	rk.sh->orphan[i].ring_fd = r->fd;
+	rk.sh->orphan[i].ring_ns = r->born_ns;
+	rk.sh->orphan[i].release_ns = rk_now_ns();
+	rk.sh->orphan[i].ud = q->ud;
+	rk.sh->orphan[i].report = ++nreports;
+	snprintf(rk.sh->orphan[i].what, sizeof(rk.sh->orphan[i].what),
+		 "%s() under IORING_OP_%s user_data %#llx, pid %d", rel->call,
+		 rk_opcode_name(q->opcode), (unsigned long long)q->ud,
+		 (int)getpid());
+	return nreports;
+}
+
 void rk_report(const struct rk_release *rel, const struct rk_req *q,
 	       const struct io_uring_sqe *queued, const struct rk_ring *r,
 	       const char *what, uintptr_t lo, uintptr_t hi, int kind)
@@ -94,10 +131,16 @@ void rk_report(const struct rk_release *rel, const struct rk_req *q,
 		rk_say("  submitted at:\n");
 		rk_stack(q->bt, q->nbt);
 	}
-	if (q->orphan)
+	if (q->orphan) {
+		unsigned n = rk_report_orphan(rel, q, r);
+
 		rk_say("  completed: unknown: its ring was torn down before a "
 		       "CQE for it was seen (the kernel cancels such requests "
 		       "in its own time)\n");
+		if (n)
+			rk_say("  (orphan report %u of pid %d: the kernel's "
+			       "witness answers at exit)\n", n, (int)getpid());
+	}
 	else
 		rk_say("  completed: no (no CQE for it in the CQ ring at this "
 		       "call)\n");

@@ -49,6 +49,7 @@ static struct rk_ring *rk_ring_new(int fd, unsigned flags)
 	memset(r, 0, sizeof(*r));
 	r->used = true;
 	r->fd = fd;
+	r->born_ns = rk_now_ns();
 	r->flags = flags;
 	r->sqe_size = flags & IORING_SETUP_SQE128 ? 128 : 64;
 	r->cqe_size = flags & IORING_SETUP_CQE32 ? 32 : 16;

@@ -6,7 +6,9 @@
 # programs done right, on liburing's own examples (io_uring-cp, link-cp,
 # built from Debian's liburing-dev), on fio's io_uring engine and on
 # ringcp; three of ringcp's mutants built as plain production commands
-# are caught while a SIGINT cancels a stalled read; it refuses a static
+# are caught while a SIGINT cancels a stalled read; as root the kernel's
+# witness confirms a report on a torn-down ring's request, or withdraws it
+# when the kernel had completed the request first; it refuses a static
 # program and its --help names what it cannot see.
 #
 #   RINGCP=build/gcc/ringcp bash tests/ringcheck.sh
@@ -66,10 +68,34 @@ test_static_refused()
 
 test_teardown_then_free()
 {
+	if [ "$(id -u)" -ne 0 ]; then	# a pipe read; no witness
+		caught teardown_free \
+			"ERROR: free of memory a request of a torn-down ring still used" \
+			"completed: unknown: its ring was torn down" \
+			"witness off (not root): orphan reports stay unknown"
+		return
+	fi
 	caught teardown_free \
 		"ERROR: free of memory a request of a torn-down ring still used" \
 		"request: IORING_OP_READ, user_data 0x1," \
-		"completed: unknown: its ring was torn down"
+		"completed: unknown: its ring was torn down" \
+		"(orphan report 1 of pid" \
+		"the kernel completed the request" \
+		"after the release (res 4096): confirmed"
+}
+
+test_witness_withdraws_what_the_kernel_had_done()
+{
+	need_root "the witness reads tracefs"
+	# the ring's close cancels a poll-armed pipe read on the spot
+	rk "$PROGS/teardown_free" pipe
+	assert_status 0
+	assert_contains "verdict" "$RC_ERR" "the kernel had completed the request"
+	assert_contains "verdict" "$RC_ERR" "before the release (res -125): report withdrawn"
+	assert_contains "summary" "$RC_ERR" ", 0 reports"
+	rk --no-witness "$PROGS/teardown_free" pipe
+	assert_status 66
+	assert_contains "no witness" "$RC_ERR" "witness off (--no-witness): orphan reports stay unknown"
 }
 
 test_free_after_failed_submit()
@@ -252,6 +278,8 @@ main()
 	t_add "--help names the limits; bad use exits 2" test_help_and_bad_use
 	t_add "a static program is refused" test_static_refused
 	t_add "close-then-free teardown is caught" test_teardown_then_free
+	t_add "the witness withdraws a report the kernel had completed" \
+		test_witness_withdraws_what_the_kernel_had_done
 	t_add "free after a failed submit is caught" \
 		test_free_after_failed_submit
 	t_add "an fd closed under a queued linkat is caught" \

@@ -1,14 +1,54 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Description: close-then-free teardown (compio #942/#943, monoio): the
- * ring is exited while a read is in flight and its buffer freed at once;
- * the kernel cancels such a read in its own time, after the free.
+ * ring is exited while a read is in flight and its buffer freed at once.
+ * The read is one the kernel cannot cancel at once (a FUSE read the
+ * program holds: root), so it still writes the buffer after the free; as
+ * "pipe" it is a poll-armed pipe read, which the ring's close cancels on
+ * the spot (the kernel's witness withdraws that report: root).  Without
+ * root the FUSE read is not available and the pipe read is used.
  * Fixed: cancel, wait for the read's own CQE, then exit and free.
  */
+#include <fcntl.h>
 #include <liburing.h>
 #include <unistd.h>
 
+#include "fusehold.h"
 #include "rkt.h"
+
+static struct rh_fusehold *fh;
+static char dir[] = "/tmp/rkt-teardown-XXXXXX";
+
+/* at exit: the held read answered, the mount gone (else exit hangs) */
+static void unhold(void)
+{
+	if (fh) {
+		rh_fusehold_release(fh);
+		rh_fusehold_unmount(fh);
+		rmdir(dir);
+	}
+}
+
+/* The fd to read: a held FUSE file, or a pipe with nothing in it. */
+static int source(int use_pipe, int *keep)
+{
+	char path[64];
+	int p[2];
+
+	if (!use_pipe && mkdtemp(dir) &&
+	    !rh_fusehold_mount(&fh, dir, 1, 4096, 0)) {
+		atexit(unhold);
+		snprintf(path, sizeof(path), "%s/f00", dir);
+		*keep = -1;
+		return open(path, O_RDONLY);
+	}
+	rmdir(dir);
+	fh = NULL;
+	if (pipe(p))
+		t_die("pipe");
+	*keep = p[1];
+	return p[0];
+}
 
 int main(int argc, char **argv)
 {
@@ -16,20 +56,25 @@ int main(int argc, char **argv)
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	char *buf = malloc(4096);
-	int p[2], done = 0;
+	int fd, keep, done = 0, i;
 
-	if (!buf || pipe(p))
+	fd = source(argc > 1 && !strcmp(argv[1], "pipe"), &keep);
+	if (!buf || fd < 0)
 		t_die("setup");
 	t_ok(io_uring_queue_init(8, &ring, 0));
 	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_read(sqe, p[0], buf, 4096, 0);	/* nothing to read */
+	io_uring_prep_read(sqe, fd, buf, 4096, 0);
 	sqe->user_data = 1;
 	t_ok(io_uring_submit(&ring));
+	for (i = 0; fh && i < 5000 && !rh_fusehold_held(fh); i++)
+		usleep(1000);
 	if (t_fixed(argc, argv)) {
 		sqe = io_uring_get_sqe(&ring);
 		io_uring_prep_cancel64(sqe, 1, 0);
 		sqe->user_data = 2;
 		t_ok(io_uring_submit(&ring));
+		if (fh)
+			rh_fusehold_release(fh);	/* it cannot be stopped */
 		while (!done) {
 			t_ok(io_uring_wait_cqe(&ring, &cqe));
 			done = cqe->user_data == 1;
@@ -38,7 +83,8 @@ int main(int argc, char **argv)
 	}
 	io_uring_queue_exit(&ring);
 	free(buf);
-	close(p[0]);
-	close(p[1]);
+	close(fd);
+	if (keep >= 0)
+		close(keep);
 	return 0;
 }
