@@ -87,7 +87,8 @@ test_teardown_then_free()
 test_witness_withdraws_what_the_kernel_had_done()
 {
 	need_root "the witness reads tracefs"
-	# the ring's close cancels a poll-armed pipe read on the spot
+	# the ring's close cancels a poll-armed pipe read; the free is 100 ms
+	# later
 	rk "$PROGS/teardown_free" pipe
 	assert_status 0
 	assert_contains "verdict" "$RC_ERR" "the kernel had completed the request"

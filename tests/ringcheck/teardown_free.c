@@ -4,8 +4,9 @@
  * ring is exited while a read is in flight and its buffer freed at once.
  * The read is one the kernel cannot cancel at once (a FUSE read the
  * program holds: root), so it still writes the buffer after the free; as
- * "pipe" it is a poll-armed pipe read, which the ring's close cancels on
- * the spot (the kernel's witness withdraws that report: root).  Without
+ * "pipe" it is a poll-armed pipe read, which the kernel cancels as the
+ * ring closes, and the free comes 100 ms later: the kernel's witness
+ * withdraws that report (root).  Without
  * root the FUSE read is not available and the pipe read is used.
  * Fixed: cancel, wait for the read's own CQE, then exit and free.
  */
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
 		}
 	}
 	io_uring_queue_exit(&ring);
+	if (!fh && !t_fixed(argc, argv))
+		usleep(100000);	/* the kernel's cancel has run by now */
 	free(buf);
 	close(fd);
 	if (keep >= 0)
