@@ -56,12 +56,15 @@ static const char usage_text[] =
 "static or missing PROGRAM).\n"
 "\n"
 "Cannot see: statically linked programs (refused), liburing linked\n"
-"statically or system calls made without libc (said at exit: io_uring\n"
-"fds never seen set up), stack memory going out of scope, a CQE the\n"
-"kernel never posts (IOSQE_CQE_SKIP_SUCCESS: counted, not checked),\n"
-"whether the kernel finished a request of a ring torn down before its CQE\n"
-"(reported as unknown).  SQPOLL rings are read best effort.  See\n"
-"docs/ringcheck.md.\n";
+"statically (said at exit: io_uring fds never seen set up), stack memory\n"
+"going out of scope, memory reused without a release (buffer pools), a\n"
+"buffer freed before any SQE names it (ASan's job), registered buffers\n"
+"and files, requests without a CQE (IOSQE_CQE_SKIP_SUCCESS: counted, not\n"
+"checked); without root, whether the kernel finished a request of a ring\n"
+"torn down before its CQE (reported as unknown; as root the kernel's\n"
+"tracepoints answer at exit: withdrawn or confirmed).  SQPOLL rings are\n"
+"read best effort; enters made by the program's own instructions (fio)\n"
+"only with --trap-enters.  See "docs/ringcheck.md.\n";
 
 struct opts {
 	int exitcode;

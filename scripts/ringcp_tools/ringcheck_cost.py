@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""What ringcheck costs: each workload run plain, under ringcheck, under
-ringcheck --no-stacks and under ringcheck --trap-enters, side by side in
+"""What ringcheck costs: each workload run plain, under ringcheck (as
+root: with the kernel's witness recording), under ringcheck --no-witness
+and under ringcheck --trap-enters, side by side in
 rotated rounds (round i starts with variant i mod 4), each run timed by hyperfine (-N, one run,
 a prepare step that removes the destination).  The data lives on tmpfs
 (/dev/shm): no disk, no inode reuse of the unjournalled root ext4.
@@ -29,7 +30,7 @@ BUILD = os.path.join(TOP, "build", "gcc")
 RINGCP = os.path.join(BUILD, "ringcp")
 RK = os.path.join(BUILD, "ringcheck", "ringcheck")
 VARIANTS = [("plain", []), ("ringcheck", [RK, "-q"]),
-            ("ringcheck --no-stacks", [RK, "-q", "--no-stacks"]),
+            ("ringcheck --no-witness", [RK, "-q", "--no-witness"]),
             ("ringcheck --trap-enters", [RK, "-q", "--trap-enters"])]
 
 
