@@ -64,7 +64,7 @@ static const char usage_text[] =
 "torn down before its CQE (reported as unknown; as root the kernel's\n"
 "tracepoints answer at exit: withdrawn or confirmed).  SQPOLL rings are\n"
 "read best effort; enters made by the program's own instructions (fio)\n"
-"only with --trap-enters.  See "docs/ringcheck.md.\n";
+"only with --trap-enters.  See docs/ringcheck.md.\n";
 
 struct opts {
 	int exitcode;
