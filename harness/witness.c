@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Recording the kernel's events for the witness (witness.h): two tracefs
- * instances of this process, read once at the end.  One holds io_uring's
+ * instances of this process, drained by a reader thread while the run
+ * goes on (every RH_WITNESS_DRAIN_MS, default 100 ms; 0: read once at the
+ * end) so that a long run, or other processes' io_uring traffic, does not
+ * fill their buffers, and read to the end when the run is done.  One holds io_uring's
  * events of every task (a completion may run in another task's context:
  * the check keeps those of our rings, by ring pointer); the other the
  * close and dup calls of this process and the threads it makes
@@ -9,11 +12,13 @@
  * room in it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event-parse.h>
@@ -59,6 +64,10 @@ static struct {
 	size_t n, cap;
 	bool oom;
 	bool atexit_set;
+	pthread_t reader;
+	bool reading;			/* the reader thread runs */
+	volatile int stop;		/* asks it to end */
+	long drain_ms;
 } w;
 
 const char *rh_kev_name(enum rh_kev_kind k)
@@ -118,8 +127,11 @@ static void rh_instance_drop(struct tracefs_instance **in)
 	}
 }
 
+static void rh_witness_reader_stop(void);
+
 static void rh_witness_drop(void)
 {
+	rh_witness_reader_stop();
 	rh_instance_drop(&w.in);
 	rh_instance_drop(&w.sys);
 	if (w.tep) {
@@ -235,6 +247,56 @@ static int rh_instance_new(struct tracefs_instance **inp, const char *tag,
 	return 0;
 }
 
+static int rh_witness_record(struct tep_event *e, struct tep_record *rec,
+			     int cpu, void *arg);
+
+/* Move what both instances hold into w.ev (trace_pipe_raw: consumed). */
+static void rh_witness_drain(void)
+{
+	tracefs_iterate_raw_events(w.tep, w.in, NULL, 0, rh_witness_record,
+				   NULL);
+	tracefs_iterate_raw_events(w.tep, w.sys, NULL, 0, rh_witness_record,
+				   NULL);
+}
+
+/* The reader thread: drains every w.drain_ms until asked to stop. */
+static void *rh_witness_reader(void *arg)
+{
+	struct timespec ts = { w.drain_ms / 1000,
+			       (w.drain_ms % 1000) * 1000000 };
+
+	(void)arg;
+	while (!__atomic_load_n(&w.stop, __ATOMIC_ACQUIRE) && !w.oom) {
+		nanosleep(&ts, NULL);
+		rh_witness_drain();
+	}
+	return NULL;
+}
+
+/* Start the reader with every signal blocked (the program's are its own). */
+static int rh_witness_reader_start(void)
+{
+	sigset_t all, old;
+	int ret;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	w.stop = 0;
+	ret = pthread_create(&w.reader, NULL, rh_witness_reader, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	w.reading = !ret;
+	return -ret;
+}
+
+static void rh_witness_reader_stop(void)
+{
+	if (!w.reading)
+		return;
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(w.reader, NULL);
+	w.reading = false;
+}
+
 int rh_witness_start(size_t buf_kb, char *why, size_t why_len)
 {
 	const char *env = getenv("RH_WITNESS_BUF_KB");
@@ -296,8 +358,15 @@ int rh_witness_start(size_t buf_kb, char *why, size_t why_len)
 	}
 	w.n = 0;
 	w.oom = false;
+	env = getenv("RH_WITNESS_DRAIN_MS");
+	w.drain_ms = env && *env ? atol(env) : RH_WITNESS_DRAIN_MS;
 	tracefs_trace_on(w.sys);
 	tracefs_trace_on(w.in);
+	if (w.drain_ms > 0 && rh_witness_reader_start()) {
+		snprintf(why, why_len, "cannot start the trace reader thread");
+		rh_witness_drop();
+		return -EAGAIN;
+	}
 	return 0;
 }
 
@@ -389,11 +458,9 @@ int rh_witness_collect(struct rh_kev **evp, size_t *np, uint64_t *lost,
 		return -ENODEV;
 	tracefs_trace_off(w.in);
 	tracefs_trace_off(w.sys);
+	rh_witness_reader_stop();
 	*lost = rh_witness_dropped(w.in) + rh_witness_dropped(w.sys);
-	tracefs_iterate_raw_events(w.tep, w.in, NULL, 0, rh_witness_record,
-				   NULL);
-	tracefs_iterate_raw_events(w.tep, w.sys, NULL, 0, rh_witness_record,
-				   NULL);
+	rh_witness_drain();
 	if (w.oom)
 		*lost += 1;	/* could not keep them all: fail closed */
 	/* per-CPU streams, merged; equal stamps keep their read order */

@@ -38,10 +38,31 @@ test_witness_records_the_runs_events()
 test_lost_events_fail_the_run()
 {
 	[ "$(id -u)" -eq 0 ] || t_skip "the witness needs root (tracefs)"
-	RH_WITNESS_BUF_KB=8 rc_run_cmd "$SCEN" --ops=3000
+	RH_WITNESS_BUF_KB=8 RH_WITNESS_DRAIN_MS=0 rc_run_cmd "$SCEN" --ops=3000
 	assert_status 1
 	assert_contains "violation" "$RC_ERR" "the kernel dropped trace events"
 	assert_contains "summary" "$RC_OUT" "witness: "
+	# and only that: an incomplete record's other verdicts would be noise
+	local others
+	others=$(grep '^VIOLATION \[witness\]' <<<"$RC_ERR" |
+		grep -vc 'the kernel dropped trace events')
+	assert_eq "other witness verdicts on an incomplete record" 0 "$others"
+}
+
+test_reader_thread_keeps_up()
+{
+	[ "$(id -u)" -eq 0 ] || t_skip "the witness needs root (tracefs)"
+	# the same small buffer: read once at the end it overflows (the
+	# control), drained every 10 ms during the run it loses nothing
+	RH_WITNESS_BUF_KB=1024 RH_WITNESS_DRAIN_MS=0 \
+		rc_run_cmd "$SCEN" --ops=20000
+	assert_status 1
+	assert_contains "control: no reader, events lost" "$RC_ERR" \
+		"the kernel dropped trace events"
+	RH_WITNESS_BUF_KB=1024 RH_WITNESS_DRAIN_MS=10 \
+		rc_run_cmd "$SCEN" --ops=20000
+	assert_status 0
+	assert_contains "reader: none lost" "$RC_OUT" ", 0 lost"
 }
 
 test_turned_off_says_so()
@@ -60,6 +81,8 @@ main()
 		test_witness_records_the_runs_events
 	t_add "events the kernel dropped fail the run (fail closed)" \
 		test_lost_events_fail_the_run
+	t_add "a reader thread drains the trace buffers during the run" \
+		test_reader_thread_keeps_up
 	t_add "RH_WITNESS=0 turns it off and says so" test_turned_off_says_so
 	t_run_all
 }
