@@ -294,7 +294,7 @@ $(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
 		harness/witness.h $(LIB) $(BUILD)/ringcheck/libringcheck.so
 	$(quiet) LD $@
 	$(Q)$(CC) $(RK_CFLAGS) $(HARNESS_CFLAGS) -o $@ ringcheck/ringcheck.c \
-		ringcheck/verdict.c harness/witness.c $(LIB) \
+		ringcheck/verdict.c harness/witness.c $(LIB) $(LDFLAGS_SAN) \
 		$(shell pkg-config --libs libtracefs 2>/dev/null) $(LDLIBS)
 
 # ringcheck's test programs (tests/ringcheck/: one bug shape each, and the
