@@ -179,6 +179,8 @@ const char *rk_opcode_name(unsigned op);
 /* ---- rk_check.c ---- */
 /* Check a release against requests in flight and SQEs queued: reports. */
 unsigned rk_check(const struct rk_release *rel);
+/* The registered buffers of r go (call): requests in flight on them. */
+unsigned rk_check_unregister(const struct rk_ring *r, const char *call);
 /* Fast test without the lock: could anything be held? */
 static inline bool rk_maybe_held(void)
 {

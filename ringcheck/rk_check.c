@@ -108,3 +108,28 @@ unsigned rk_check(const struct rk_release *rel)
 		rk_shared_add(rk.sh, reports, n);
 	return n;
 }
+
+unsigned rk_check_unregister(const struct rk_ring *r, const char *call)
+{
+	struct rk_req *q;
+	unsigned n = 0;
+
+	rk_shared_add(rk.sh, releases, 1);
+	for (q = rk.live; q; q = q->next) {
+		struct rk_release rel = { .call = call, .fd = 0,
+					  .fd_last = -1 };
+
+		if (&rk.ring[q->ring] != r || !q->nranges ||
+		    (q->opcode != IORING_OP_READ_FIXED &&
+		     q->opcode != IORING_OP_WRITE_FIXED))
+			continue;
+		rel.lo = q->range[0].lo;
+		rel.hi = q->range[0].hi;
+		rk_report(&rel, q, NULL, r, "memory", rel.lo, rel.hi,
+			  q->range[0].kind);
+		n++;
+	}
+	if (n)
+		rk_shared_add(rk.sh, reports, n);
+	return n;
+}

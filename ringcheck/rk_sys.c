@@ -4,7 +4,8 @@
  * compio) reach the kernel through libc's syscall(2) and map the rings
  * with mmap(2): ringcheck stands in front of both.  syscall() numbers it
  * checks: io_uring_setup, io_uring_enter, io_uring_register (a ring fd
- * registered: said), close, dup2, dup3, munmap;
+ * registered: said; buffers unregistered: checked), close, dup2, dup3,
+ * munmap;
  * every other number goes through untouched.
  */
 #include <stdarg.h>
@@ -43,6 +44,16 @@ long syscall(long nr, ...)
 		break;
 	case __NR_munmap:
 		return munmap((void *)a[0], (size_t)a[1]);
+	case __NR_io_uring_register:
+		if (a[1] == IORING_UNREGISTER_BUFFERS && rk_enter()) {
+			const struct rk_ring *r = rk_ring_by_fd((int)a[0]);
+
+			rk_ring_reap_all();
+			if (r)
+				rk_check_unregister(r, "IORING_UNREGISTER_BUFFERS");
+			rk_leave();
+		}
+		break;
 	default:
 		break;
 	}

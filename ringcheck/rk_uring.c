@@ -172,3 +172,19 @@ int io_uring_register_ring_fd(struct io_uring *ring)
 		       "enters through liburing, not the fd\n", ring->ring_fd);
 	return ret;
 }
+
+/* Registered buffers going while fixed reads or writes use them. */
+int io_uring_unregister_buffers(struct io_uring *ring)
+{
+	RK_REAL(io_uring_unregister_buffers);
+
+	if (rk_enter()) {
+		const struct rk_ring *r = rk_ring_by_fd(ring->ring_fd);
+
+		rk_ring_reap_all();
+		if (r)
+			rk_check_unregister(r, "io_uring_unregister_buffers");
+		rk_leave();
+	}
+	return real(ring);
+}

@@ -122,6 +122,13 @@ test_io_uring_close_under_a_read()
 		"request: IORING_OP_READ, user_data 0x1,"
 }
 
+test_buffers_unregistered_under_a_fixed_read()
+{
+	caught unregister_fixed \
+		"ERROR: io_uring_unregister_buffers of memory a request in flight uses" \
+		"request: IORING_OP_READ_FIXED, user_data 0x5,"
+}
+
 test_free_on_cancel_answer()
 {
 	need_root "to mount the FUSE filesystem that holds the read"
@@ -287,6 +294,8 @@ main()
 		test_fd_closed_under_linkat
 	t_add "an IORING_OP_CLOSE under a read is caught, linked behind it not" \
 		test_io_uring_close_under_a_read
+	t_add "buffers unregistered under a fixed read are caught" \
+		test_buffers_unregistered_under_a_fixed_read
 	t_add "free on the cancel's answer is caught" \
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \

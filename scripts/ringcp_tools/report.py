@@ -589,7 +589,7 @@ def ringcheck_section(d, progs, cost):
         "out of scope; memory reused without a release (pools, provided "
         "buffer rings, a buffer written while lent); memory freed before "
         "any SQE names it (a use after free at submission: ASan's); "
-        "registered buffers and files; rings set up by a statically "
+        "registered files and buffer slot updates; rings set up by a statically "
         "linked liburing, and static programs (refused); enters made by "
         "the program's own system call instructions (fio) unless run "
         "with --trap-enters; requests with IOSQE_CQE_SKIP_SUCCESS; and, "
