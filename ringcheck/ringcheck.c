@@ -58,7 +58,7 @@ static const char usage_text[] =
 "\n"
 "Cannot see: statically linked programs (refused), liburing linked\n"
 "statically (said at exit: io_uring fds never seen set up), stack memory\n"
-"going out of scope, memory reused without a release (buffer pools), a\n"
+"going out of scope in a living thread (a thread's end is seen), memory reused without a release (buffer pools), a\n"
 "buffer freed before any SQE names it (ASan's job), registered files\n"
 "and buffer slot updates, requests without a CQE (IOSQE_CQE_SKIP_SUCCESS: counted, not\n"
 "checked); without root, whether the kernel finished a request of a ring\n"

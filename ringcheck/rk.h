@@ -16,6 +16,7 @@
  *   rk_uring.c   liburing's exported functions
  *   rk_sys.c     syscall(2) and mmap: raw io_uring users
  *   rk_trap.c    --trap-enters: the program's own enter instructions
+ *   rk_thread.c  a thread's end: its stack given back
  */
 #ifndef RK_H
 #define RK_H

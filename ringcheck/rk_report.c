@@ -10,6 +10,7 @@
 #include <execinfo.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,8 +47,11 @@ static void rk_report_release(const struct rk_release *rel)
 	void *bt[24];
 	int n = backtrace(bt, 24);
 
+	const char *paren = strchr(rel->call, ' ') ? "" : "()";
+
 	if (rel->lo < rel->hi)
-		rk_say("  %s() of [%#lx, %#lx) (%lu bytes) at:\n", rel->call,
+		rk_say("  %s%s of [%#lx, %#lx) (%lu bytes) at:\n", rel->call,
+		       paren,
 		       (unsigned long)rel->lo, (unsigned long)rel->hi,
 		       (unsigned long)(rel->hi - rel->lo));
 	else if (rel->fd == rel->fd_last)
@@ -123,7 +127,7 @@ void rk_report(const struct rk_release *rel, const struct rk_req *q,
 			       "the kernel (a submit that failed or was not "
 			       "made yet): the next submission hands it "
 			       "over\n");
-		rk_say("SUMMARY: ringcheck: %s-while-queued in %s()\n",
+		rk_say("SUMMARY: ringcheck: %s-while-queued in %s\n",
 		       mem ? "release" : "close", rel->call);
 		return;
 	}
@@ -144,6 +148,6 @@ void rk_report(const struct rk_release *rel, const struct rk_req *q,
 	else
 		rk_say("  completed: no (no CQE for it in the CQ ring at this "
 		       "call)\n");
-	rk_say("SUMMARY: ringcheck: %s-while-in-flight in %s()\n",
+	rk_say("SUMMARY: ringcheck: %s-while-in-flight in %s\n",
 	       mem ? "release" : "close", rel->call);
 }

@@ -129,6 +129,13 @@ test_buffers_unregistered_under_a_fixed_read()
 		"request: IORING_OP_READ_FIXED, user_data 0x5,"
 }
 
+test_thread_stack_gone_under_a_read()
+{
+	caught thread_stack \
+		"ERROR: thread exit (return) of memory a request in flight uses" \
+		"request: IORING_OP_READ, user_data 0x3,"
+}
+
 test_free_on_cancel_answer()
 {
 	need_root "to mount the FUSE filesystem that holds the read"
@@ -296,6 +303,8 @@ main()
 		test_io_uring_close_under_a_read
 	t_add "buffers unregistered under a fixed read are caught" \
 		test_buffers_unregistered_under_a_fixed_read
+	t_add "a thread ending under a read into its stack is caught" \
+		test_thread_stack_gone_under_a_read
 	t_add "free on the cancel's answer is caught" \
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \
