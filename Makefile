@@ -300,7 +300,7 @@ $(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
 # ringcheck's test programs (tests/ringcheck/: one bug shape each, and the
 # same program done right), plain builds: no harness, no sanitizer
 
-$(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h \
+$(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h tests/ringcheck/rkt_hold.h \
 		harness/fusehold.c harness/fusehold.h
 	@mkdir -p $(@D)
 	$(quiet) LD $@

@@ -14,37 +14,17 @@
 #include <liburing.h>
 #include <unistd.h>
 
-#include "fusehold.h"
 #include "rkt.h"
-
-static struct rh_fusehold *fh;
-static char dir[] = "/tmp/rkt-teardown-XXXXXX";
-
-/* at exit: the held read answered, the mount gone (else exit hangs) */
-static void unhold(void)
-{
-	if (fh) {
-		rh_fusehold_release(fh);
-		rh_fusehold_unmount(fh);
-		rmdir(dir);
-	}
-}
+#include "rkt_hold.h"
 
 /* The fd to read: a held FUSE file, or a pipe with nothing in it. */
 static int source(int use_pipe, int *keep)
 {
-	char path[64];
-	int p[2];
+	int p[2], fd;
 
-	if (!use_pipe && mkdtemp(dir) &&
-	    !rh_fusehold_mount(&fh, dir, 1, 4096, 0)) {
-		atexit(unhold);
-		snprintf(path, sizeof(path), "%s/f00", dir);
-		*keep = -1;
-		return open(path, O_RDONLY);
-	}
-	rmdir(dir);
-	fh = NULL;
+	*keep = -1;
+	if (!use_pipe && (fd = rkt_hold_open()) >= 0)
+		return fd;
 	if (pipe(p))
 		t_die("pipe");
 	*keep = p[1];
@@ -57,7 +37,7 @@ int main(int argc, char **argv)
 	struct io_uring_sqe *sqe;
 	struct io_uring_cqe *cqe;
 	char *buf = malloc(4096);
-	int fd, keep, done = 0, i;
+	int fd, keep, done = 0;
 
 	fd = source(argc > 1 && !strcmp(argv[1], "pipe"), &keep);
 	if (!buf || fd < 0)
@@ -67,15 +47,14 @@ int main(int argc, char **argv)
 	io_uring_prep_read(sqe, fd, buf, 4096, 0);
 	sqe->user_data = 1;
 	t_ok(io_uring_submit(&ring));
-	for (i = 0; fh && i < 5000 && !rh_fusehold_held(fh); i++)
-		usleep(1000);
+	rkt_hold_wait();
 	if (t_fixed(argc, argv)) {
 		sqe = io_uring_get_sqe(&ring);
 		io_uring_prep_cancel64(sqe, 1, 0);
 		sqe->user_data = 2;
 		t_ok(io_uring_submit(&ring));
-		if (fh)
-			rh_fusehold_release(fh);	/* it cannot be stopped */
+		if (rkt_fh)
+			rh_fusehold_release(rkt_fh);	/* it cannot be stopped */
 		while (!done) {
 			t_ok(io_uring_wait_cqe(&ring, &cqe));
 			done = cqe->user_data == 1;
@@ -83,7 +62,7 @@ int main(int argc, char **argv)
 		}
 	}
 	io_uring_queue_exit(&ring);
-	if (!fh && !t_fixed(argc, argv))
+	if (!rkt_fh && !t_fixed(argc, argv))
 		usleep(100000);	/* the kernel's cancel has run by now */
 	free(buf);
 	close(fd);
