@@ -31,7 +31,7 @@ static const char usage_text[] =
 "of memory or fd that a request the kernel holds still uses: free,\n"
 "realloc, munmap, mremap, madvise(DONTNEED/FREE/REMOVE) of a buffer,\n"
 "iovec buffer, statx buffer or socket address of a request without its\n"
-"CQE; close, dup2, dup3, close_range, fclose, closedir, IORING_OP_CLOSE\n"
+"CQE, and a longjmp or a thread's end popping the stack it is on; close, dup2, dup3, close_range, fclose, closedir, IORING_OP_CLOSE\n"
 "of an fd such a request names; registered buffers unregistered under a\n"
 "fixed read or write; the same for SQEs queued but not yet\n"
 "submitted; and releases after a ring's teardown of what its unfinished\n"
@@ -58,14 +58,15 @@ static const char usage_text[] =
 "\n"
 "Cannot see: statically linked programs (refused), liburing linked\n"
 "statically (said at exit: io_uring fds never seen set up), stack memory\n"
-"going out of scope in a living thread (a thread's end is seen), memory reused without a release (buffer pools), a\n"
-"buffer freed before any SQE names it (ASan's job), registered files\n"
-"and buffer slot updates, requests without a CQE (IOSQE_CQE_SKIP_SUCCESS: counted, not\n"
-"checked); without root, whether the kernel finished a request of a ring\n"
-"torn down before its CQE (reported as unknown; as root the kernel's\n"
-"tracepoints answer at exit: withdrawn or confirmed).  SQPOLL rings are\n"
-"read best effort; enters made by the program's own instructions (fio)\n"
-"only with --trap-enters.  See docs/ringcheck.md.\n";
+"popped by a function's return (a longjmp and a thread's end are seen),\n"
+"memory reused without a release (buffer pools), a buffer freed before\n"
+"any SQE names it (ASan's job), registered files and buffer slot updates,\n"
+"requests without a CQE (IOSQE_CQE_SKIP_SUCCESS: counted, not checked);\n"
+"without root, whether the kernel finished a request of a ring torn down\n"
+"before its CQE (reported as unknown; as root the kernel's tracepoints\n"
+"answer at exit: withdrawn or confirmed).  SQPOLL rings are read best\n"
+"effort; enters made by the program's own instructions (fio) only with\n"
+"--trap-enters.  See docs/ringcheck.md.\n";
 
 struct opts {
 	int exitcode;

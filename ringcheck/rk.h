@@ -17,6 +17,7 @@
  *   rk_sys.c     syscall(2) and mmap: raw io_uring users
  *   rk_trap.c    --trap-enters: the program's own enter instructions
  *   rk_thread.c  a thread's end: its stack given back
+ *   rk_jump.c    longjmp: the frames it pops
  */
 #ifndef RK_H
 #define RK_H

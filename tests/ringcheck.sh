@@ -136,6 +136,13 @@ test_thread_stack_gone_under_a_read()
 		"request: IORING_OP_READ, user_data 0x3,"
 }
 
+test_longjmp_out_of_a_read_into_its_frame()
+{
+	caught longjmp_stack \
+		"ERROR: longjmp of memory a request in flight uses" \
+		"request: IORING_OP_READ, user_data 0x4,"
+}
+
 test_free_on_cancel_answer()
 {
 	need_root "to mount the FUSE filesystem that holds the read"
@@ -305,6 +312,8 @@ main()
 		test_buffers_unregistered_under_a_fixed_read
 	t_add "a thread ending under a read into its stack is caught" \
 		test_thread_stack_gone_under_a_read
+	t_add "a longjmp out of a read into its frame is caught" \
+		test_longjmp_out_of_a_read_into_its_frame
 	t_add "free on the cancel's answer is caught" \
 		test_free_on_cancel_answer
 	t_add "a raw syscall(2) program is checked too" \

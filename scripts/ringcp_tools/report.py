@@ -585,8 +585,8 @@ def ringcheck_section(d, progs, cost):
             f"call instructions, which ringcheck sees only with "
             f"--trap-enters: its other figures are the cost of looking, not "
             f"of checking.)")
-    d.p("What ringcheck cannot see (docs/ringcheck.md): stack memory going "
-        "out of scope in a living thread (a thread's end is seen); memory reused without a release (pools, provided "
+    d.p("What ringcheck cannot see (docs/ringcheck.md): stack memory popped "
+        "by a function's return (a longjmp and a thread's end are seen); memory reused without a release (pools, provided "
         "buffer rings, a buffer written while lent); memory freed before "
         "any SQE names it (a use after free at submission: ASan's); "
         "registered files and buffer slot updates; rings set up by a statically "
