@@ -12,7 +12,11 @@
 #   make gate       the regression gate: counters, timings side by side with
 #                   the baseline's commit, safety verdict (after make check)
 #   make baseline   record results/baseline.json on purpose (docs/gate.md)
-#   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind
+#   make safety-check  the scenarios under ASan/UBSan, mutants, valgrind,
+#                   a short run of the lifecycle fuzzer
+#   make fuzz       the lifecycle fuzzer [FUZZ_S=60 seconds]: corpus merged,
+#                   coverage, results/fuzz.json (docs/fuzz.md); make
+#                   fuzz-mutants: each mutant's time to be found
 #   make layers     check that each layer uses only the ones below it
 #   make deps       install the Debian packages the project needs
 #   make install    the command and its man page under PREFIX (/usr/local;
@@ -208,6 +212,103 @@ $(BUILD)/mutants/$(1)/%: scenarios/%.c $(LIB_HARNESS) $(HARNESS_HDRS) \
 		$(LDLIBS) $(HARNESS_LDLIBS)
 endef
 $(foreach m,$(MUTANTS),$(eval $(call MUTANT_RULES,$(m))))
+
+# The lifecycle fuzzer (docs/fuzz.md): libFuzzer over the engine and the
+# harness, built apart from the variants (clang only).  build/fuzz/ has the
+# fuzz target and one per mutant; build/fuzz-cov/ a coverage build that
+# replays the corpus for llvm-cov.
+FUZZ := build/fuzz
+FUZZ_COV := build/fuzz-cov
+FUZZ_SRCS := $(wildcard fuzz/*.c)
+FUZZ_HDRS := $(wildcard fuzz/*.h)
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude -DRC_TRACE \
+	-fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_COV_CFLAGS := -std=gnu11 -O1 -g $(WARN) -D_GNU_SOURCE -Iinclude \
+	-DRC_TRACE -fprofile-instr-generate -fcoverage-mapping
+FUZZ_S ?= 60
+
+$(FUZZ)/engine/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iengine -c -o $@ $<
+
+$(FUZZ)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_CFLAGS) -Iharness $(HARNESS_CFLAGS) -c -o $@ $<
+
+$(FUZZ)/libharness.a: $(patsubst harness/%.c,$(FUZZ)/harness/%.o,$(HARNESS_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ)/libringcp-trace.a: $(patsubst engine/%.c,$(FUZZ)/engine/%.o,$(ENGINE_SRCS))
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ)/lifecycle: $(FUZZ_SRCS) $(FUZZ_HDRS) $(FUZZ)/libharness.a \
+		$(FUZZ)/libringcp-trace.a
+	$(quiet) LD $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iharness -Ifuzz -o $@ \
+		$(FUZZ_SRCS) $(HARNESS_LDLIBS) $(FUZZ)/libharness.a \
+		$(FUZZ)/libringcp-trace.a $(LDLIBS) $(HARNESS_LDLIBS)
+
+# a mutant's fuzz target: its switch compiled into the files that name it
+define FUZZ_MUTANT_RULES
+$(FUZZ)/mutants/$(1)/obj/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $$(@D)
+	$$(quiet) CC $$@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Iengine \
+		-DRC_MUTANT_$(call upper,$(1)) -c -o $$@ $$<
+
+$(FUZZ)/mutants/$(1)/lifecycle: $(FUZZ_SRCS) $(FUZZ_HDRS) $(FUZZ)/libharness.a \
+		$$(patsubst engine/%.c,$(FUZZ)/mutants/$(1)/obj/%.o,$$(MUTANT_SRCS_$(1))) \
+		$$(patsubst engine/%.c,$(FUZZ)/engine/%.o,$$(filter-out \
+			$$(MUTANT_SRCS_$(1)),$(ENGINE_SRCS)))
+	$$(quiet) LD $$@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -Iharness -Ifuzz -o $$@ \
+		$(FUZZ_SRCS) $(HARNESS_LDLIBS) $(FUZZ)/libharness.a \
+		$$(filter %.o,$$^) $(LDLIBS) $(HARNESS_LDLIBS)
+endef
+$(foreach m,$(MUTANTS),$(eval $(call FUZZ_MUTANT_RULES,$(m))))
+
+# the coverage build: no sanitizer, libFuzzer only to replay the corpus
+$(FUZZ_COV)/engine/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_COV_CFLAGS) -Iengine -c -o $@ $<
+
+$(FUZZ_COV)/harness/%.o: harness/%.c $(HARNESS_HDRS) $(PUBLIC_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) CC $@
+	$(Q)clang $(FUZZ_COV_CFLAGS) -Iharness $(HARNESS_CFLAGS) -c -o $@ $<
+
+$(FUZZ_COV)/lifecycle: $(FUZZ_SRCS) $(FUZZ_HDRS) \
+		$(patsubst harness/%.c,$(FUZZ_COV)/harness/%.o,$(HARNESS_SRCS)) \
+		$(patsubst engine/%.c,$(FUZZ_COV)/engine/%.o,$(ENGINE_SRCS))
+	$(quiet) LD $@
+	$(Q)clang $(FUZZ_COV_CFLAGS) -fsanitize=fuzzer -Iharness -Ifuzz -o $@ \
+		$(FUZZ_SRCS) $(HARNESS_LDLIBS) $(filter %.o,$^) $(LDLIBS) \
+		$(HARNESS_LDLIBS)
+
+.PHONY: fuzz fuzz-build fuzz-mutants fuzz-ci
+fuzz-build: $(FUZZ)/lifecycle $(FUZZ_COV)/lifecycle
+
+# make fuzz [FUZZ_S=60]: fuzz from fuzz/corpus/, merge what is new into it,
+# coverage of the merged corpus; results/fuzz.json
+fuzz: deps fuzz-build
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.fuzz run \
+		--seconds $(FUZZ_S) --json results/fuzz.json --merge
+
+# make fuzz-mutants [FUZZ_S=120]: time to the first crash per mutant;
+# results/fuzz-mutants.json
+fuzz-mutants: deps $(FUZZ)/lifecycle \
+		$(foreach m,$(MUTANTS),$(FUZZ)/mutants/$(m)/lifecycle)
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.fuzz mutants \
+		--seconds $(FUZZ_S) --json results/fuzz-mutants.json
+
+# the short run of make safety-check: no merge, record in build/
+fuzz-ci: $(FUZZ)/lifecycle
+	@PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.fuzz run \
+		--seconds $(FUZZ_S) --json build/fuzz-ci.json --no-coverage
 
 # Run the tests of one variant; results go to build/<variant>/results.txt
 test-variant: variant

@@ -285,6 +285,24 @@ int __wrap_close(int fd)
 	return __real_close(fd);
 }
 
+/*
+ * A fresh quarantine for the run.  Buffers an earlier run of this process
+ * still has handed out (lent to a ring it leaked on purpose, which keeps
+ * its memory) stay on its live list: forgetting them would leak the list.
+ */
+static void rh_harness_quarantine_start(const struct rh_harness_opts *opts)
+{
+	struct rh_qbuf *live = h.quarantine.live;
+	size_t count = h.quarantine.live_count, cap = h.quarantine.live_cap;
+
+	rh_quarantine_init(&h.quarantine, opts->quarantine,
+			   opts->quarantine_bytes ? opts->quarantine_bytes :
+						    64ull << 20);
+	h.quarantine.live = live;
+	h.quarantine.live_count = count;
+	h.quarantine.live_cap = cap;
+}
+
 int rh_harness_start(const struct rh_harness_opts *opts)
 {
 	struct sigaction sa;
@@ -300,14 +318,13 @@ int rh_harness_start(const struct rh_harness_opts *opts)
 		exit(2);
 	}
 	rh_ledger_init(&h.ledger);
-	rh_quarantine_init(&h.quarantine, opts->quarantine,
-			   opts->quarantine_bytes ? opts->quarantine_bytes :
-						    64ull << 20);
+	rh_harness_quarantine_start(opts);
 	h.quarantine.report = rh_quarantine_report;
 	memset(&h.sum, 0, sizeof(h.sum));
 	h.fds_kept_ok = 0;
 	rh_witness_begin();
 	h.fds_at_start = rh_count_fds();
+	rh_witness_reader_start();	/* its trace files are not the run's */
 	h.start_ns = rc_now_ns();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = rh_segv_handler;
@@ -470,6 +487,24 @@ static void rh_add_latency(uint64_t ns)
 	h.latencies[h.lat_count++] = ns;
 }
 
+/*
+ * The ring is proven gone: the buffers of what it still had in flight are
+ * the program's again (their CQEs went with the ring), as at a DELIVER or
+ * RELEASE: the engine gives them back next (h.lock held).
+ */
+static void rh_harness_ring_proven(const void *ring)
+{
+	const struct rh_ledger_op *o;
+	size_t i = 0;
+
+	while ((o = rc_hmap_next(&h.ledger.ops, &i))) {
+		if (o->ring != ring || !o->in_flight || !o->buf)
+			continue;
+		rh_asan_unpoison(o->buf, o->buf_size);
+		rh_valgrind_defined(o->buf, o->buf_size);
+	}
+}
+
 static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 			     const struct rc_op *op, const void *buf,
 			     size_t len, int64_t res)
@@ -479,6 +514,8 @@ static void rh_harness_trace(void *arg, enum rc_trace_event ev,
 
 	(void)arg;
 	pthread_mutex_lock(&h.lock);
+	if (ev == RC_EV_RING_PROVEN)	/* before the ledger forgets them */
+		rh_harness_ring_proven(buf);
 	/* the ledger first: a CQE's buffer leaves KERNEL here */
 	v = rh_ledger_event(&h.ledger, ev, op, buf, len, res);
 	if (ev == RC_EV_BUF_POISON) {
@@ -797,6 +834,7 @@ uint64_t rh_harness_finish(void)
 				    detail);
 	}
 	s->fds_kept = h.leaked.count ? rh_ledger_fds_named(&h.ledger) : 0;
+	rh_witness_reader_stop();	/* it opens trace files as it reads */
 	fds = rh_count_fds();
 	if (h.fds_kept_ok)
 		s->fds_kept = h.fds_kept_ok < 0 && fds > h.fds_at_start ?

@@ -146,6 +146,7 @@ static enum rh_violation_kind rh_ledger_submit(struct rh_ledger *l,
 		}
 	}
 	o->in_flight = true;
+	o->ring = op->ring;
 	o->buf = op->buf;
 	o->buf_size = op->buf_size;
 	o->user_data = rc_op_user_data(op, RC_UD_OP);
@@ -289,16 +290,12 @@ enum rh_violation_kind rh_ledger_close(struct rh_ledger *l, int fd,
 	return RH_VIOL_FD_CLOSED_IN_FLIGHT;
 }
 
-static enum rh_violation_kind rh_ledger_cqe(struct rh_ledger *l,
-					    const struct rc_op *op)
+/* op's request is over (its CQE, or its ring proven gone): the kernel
+ * gives back its buffer, paths and fds. */
+static void rh_ledger_op_done(struct rh_ledger *l, struct rh_ledger_op *o)
 {
-	struct rh_ledger_op *o = rh_ledger_op(l, op, false);
 	struct rh_ledger_buf *b;
 
-	if (!o || !o->in_flight)
-		return RH_VIOL_CQE_NOT_IN_FLIGHT;
-	if (op->cqe_user_data != o->user_data)
-		return RH_VIOL_CQE_WRONG_LIFE;	/* stays in flight */
 	o->in_flight = false;
 	if (o->select_ring) {
 		unsigned *n = rh_ledger_selects(l, o->select_ring);
@@ -307,14 +304,47 @@ static enum rh_violation_kind rh_ledger_cqe(struct rh_ledger *l,
 			--*n;
 		o->select_ring = NULL;
 	}
-	l->cqes++;
 	if (o->buf) {
 		b = rh_ledger_buf(l, o->buf, false);
-		if (b && b->state == RH_BUF_KERNEL && b->op == op)
+		if (b && b->state == RH_BUF_KERNEL && b->op == o->op)
 			b->state = RH_BUF_APP;
 	}
 	rh_ledger_refs_back(l, o);
+}
+
+static enum rh_violation_kind rh_ledger_cqe(struct rh_ledger *l,
+					    const struct rc_op *op)
+{
+	struct rh_ledger_op *o = rh_ledger_op(l, op, false);
+
+	if (!o || !o->in_flight)
+		return RH_VIOL_CQE_NOT_IN_FLIGHT;
+	if (op->cqe_user_data != o->user_data)
+		return RH_VIOL_CQE_WRONG_LIFE;	/* stays in flight */
+	l->cqes++;
+	rh_ledger_op_done(l, o);
 	return RH_VIOL_NONE;
+}
+
+/*
+ * The ring is proven gone (teardown's barrier): every request it had in
+ * flight is over, CQE or not, and so are their timeouts' timespecs.
+ */
+static void rh_ledger_ring_proven(struct rh_ledger *l, const void *ring)
+{
+	struct rh_ledger_op *o;
+	size_t i = 0;
+
+	while ((o = rc_hmap_next(&l->ops, &i))) {
+		if (o->ring != ring)
+			continue;
+		if (o->in_flight)
+			rh_ledger_op_done(l, o);
+		if (o->ts) {
+			rh_ledger_mem(l, o->op, o->ts, 0, 0, false);
+			o->ts = NULL;
+		}
+	}
 }
 
 static enum rh_violation_kind rh_ledger_put(struct rh_ledger *l,
@@ -431,6 +461,9 @@ enum rh_violation_kind rh_ledger_event(struct rh_ledger *l,
 			rh_ledger_mem(l, op, o->ts, 0, 0, false);
 			o->ts = NULL;
 		}
+		return RH_VIOL_NONE;
+	case RC_EV_RING_PROVEN:
+		rh_ledger_ring_proven(l, buf);
 		return RH_VIOL_NONE;
 	case RC_EV_MEM_PUT:
 		if (rc_hmap_get(&l->mems, rc_hkey_ptr(buf)))

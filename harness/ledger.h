@@ -90,6 +90,7 @@ struct rh_ledger_op {
 	const void *buf;		/* buffer it was submitted with */
 	size_t buf_size;
 	uint64_t user_data;		/* what its SQE carries */
+	const void *ring;		/* the ring it was submitted to */
 	bool in_flight;
 	const void *select_ring;	/* a buffer-select read in flight on
 					 * this ring (the kernel may still pick

@@ -127,8 +127,6 @@ static void rh_instance_drop(struct tracefs_instance **in)
 	}
 }
 
-static void rh_witness_reader_stop(void);
-
 static void rh_witness_drop(void)
 {
 	rh_witness_reader_stop();
@@ -274,13 +272,15 @@ static void *rh_witness_reader(void *arg)
 }
 
 /* Start the reader with every signal blocked (the program's are its own). */
-static int rh_witness_reader_start(void)
+int rh_witness_reader_start(void)
 {
 	sigset_t all, old;
 	int ret;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!w.in || w.reading || w.drain_ms <= 0)
+		return 0;
 	w.stop = 0;
 	ret = pthread_create(&w.reader, NULL, rh_witness_reader, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -288,7 +288,7 @@ static int rh_witness_reader_start(void)
 	return -ret;
 }
 
-static void rh_witness_reader_stop(void)
+void rh_witness_reader_stop(void)
 {
 	if (!w.reading)
 		return;
@@ -362,11 +362,6 @@ int rh_witness_start(size_t buf_kb, char *why, size_t why_len)
 	w.drain_ms = env && *env ? atol(env) : RH_WITNESS_DRAIN_MS;
 	tracefs_trace_on(w.sys);
 	tracefs_trace_on(w.in);
-	if (w.drain_ms > 0 && rh_witness_reader_start()) {
-		snprintf(why, why_len, "cannot start the trace reader thread");
-		rh_witness_drop();
-		return -EAGAIN;
-	}
 	return 0;
 }
 

@@ -62,6 +62,16 @@ int rh_witness_start(size_t buf_kb, char *why, size_t why_len);
  * ($RH_WITNESS_DRAIN_MS; 0: no thread, read once at the end) */
 #define RH_WITNESS_DRAIN_MS	100
 
+/*
+ * The reader thread that drains the buffers while the run goes on (every
+ * RH_WITNESS_DRAIN_MS; none when that is 0 or the witness is off).  It
+ * opens and closes the trace files as it reads: start it after counting
+ * the fds a run begins with, stop it before counting those it ends with.
+ * Start returns 0 or -errno (the run then reads once at the end).
+ */
+int rh_witness_reader_start(void);
+void rh_witness_reader_stop(void);
+
 /* Recording? */
 bool rh_witness_on(void);
 

@@ -10,7 +10,7 @@ set -euo pipefail
 
 build_pkgs=(gcc make liburing-dev clang pkg-config libtracefs-dev libtraceevent-dev
 	libfuse3-dev fuse3)
-all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev valgrind hyperfine rsync
+all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev llvm-14 valgrind hyperfine rsync
 	python3 python3-matplotlib fio strace acl attr util-linux coreutils time
 	fpart)
 

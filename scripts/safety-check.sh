@@ -116,7 +116,25 @@ if command -v valgrind >/dev/null; then
 	vg mutant-borrowed_buffer \
 		build/gcc/mutants/borrowed_buffer/protocol_tour --step=copy
 fi
+# the lifecycle fuzzer (docs/fuzz.md): FUZZ_S seconds from the corpus; a
+# crash fails the check and leaves its input in build/fuzz/crashes/
+fuzz_rc=0
+if [ "${FUZZ_S:-60}" != 0 ]; then
+	printf 'safety-check: lifecycle fuzzer %ss ' "${FUZZ_S:-60}"
+	make -s --no-print-directory fuzz-ci FUZZ_S="${FUZZ_S:-60}" \
+		>"$OUT/fuzz.log" 2>&1
+	fuzz_rc=$?
+	echo "exit $fuzz_rc"
+	[ $fuzz_rc -eq 0 ] || sed 's/^/    | /' "$OUT/fuzz.log" | tail -20
+fi
 echo "safety-check: ran in $((SECONDS - t0))s"
 
 PYTHONPATH=scripts "$PY" -m ringcp_tools.safety_report "$OUT" "$MODE" "$SEED" \
 	"$SAFETY_JSON" "$((SECONDS - t0))"
+rc=$?
+if [ $fuzz_rc -ne 0 ]; then
+	echo "safety-check: FAIL: the lifecycle fuzzer crashed (exit $fuzz_rc;" \
+		"reproducer in build/fuzz/crashes/, log build/fuzz/run.log)"
+	exit 1
+fi
+exit $rc

@@ -2,7 +2,8 @@
 /*
  * Description: the ledger's state machine on hand-made event sequences:
  * the legal life of a buffer (get, lend, CQE, put), and each way of
- * breaking it, reported as its own violation kind.
+ * breaking it, reported as its own violation kind; a ring proven gone
+ * ends the loans of what it had in flight.
  */
 #include "ledger.h"
 #include "testutil.h"
@@ -143,5 +144,25 @@ TEST(caller_memory_without_get_is_tracked_from_its_submit)
 	EXPECT_EQ(rh_ledger_kernel_owned(&l), 1);
 	EXPECT_EQ(cqe(&op2, rc_op_life(&op2)), RH_VIOL_NONE);
 	EXPECT_EQ(rh_ledger_kernel_owned(&l), 0);
+	rh_ledger_free(&l);
+}
+
+TEST(ring_proven_gone_ends_the_loans_of_its_ops_in_flight)
+{
+	static char ring_a, ring_b;
+
+	setup();
+	ASSERT_EQ(ev(RC_EV_BUF_GET, NULL, buf2), RH_VIOL_NONE);
+	op1.ring = (struct rc_ring *)&ring_a;
+	op2.ring = (struct rc_ring *)&ring_b;
+	EXPECT_EQ(submit(&op1, buf1), RH_VIOL_NONE);
+	EXPECT_EQ(submit(&op2, buf2), RH_VIOL_NONE);
+	/* ring a's barrier: its op's CQE went with the ring */
+	EXPECT_EQ(rh_ledger_event(&l, RC_EV_RING_PROVEN, NULL, &ring_a, 0, 0),
+		  RH_VIOL_NONE);
+	EXPECT_EQ(ev(RC_EV_RELEASE, &op1, buf1), RH_VIOL_NONE);
+	EXPECT_EQ(ev(RC_EV_BUF_PUT, NULL, buf1), RH_VIOL_NONE);
+	/* ring b is not proven: its op's buffer is still the kernel's */
+	EXPECT_EQ(ev(RC_EV_BUF_PUT, NULL, buf2), RH_VIOL_FREE_WHILE_KERNEL);
 	rh_ledger_free(&l);
 }

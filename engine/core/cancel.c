@@ -198,6 +198,8 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd)
 	/* the SQEs of queued ops must reach the kernel first, so that the
 	 * cancel sees them; queued ops of fd are released without any */
 	n = rc_ring_give_up_fd(r, fd);
+	if (r->sync)	/* the fallback: no kernel, nothing in flight */
+		return n;
 	ret = rc_ring_get_sqe(r, &sqe, &was_full);
 	if (was_full)
 		r->stats.cancel_sq_full_retries++;
@@ -225,6 +227,8 @@ int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms)
 	if (ret < 0)
 		return ret;
 	n = rc_ring_give_up_fd(r, fd);
+	if (r->sync)	/* the fallback ran them all: nothing to ask */
+		return n;
 	memset(&reg, 0, sizeof(reg));
 	reg.fd = fd < 0 ? 0 : fd;
 	reg.flags = IORING_ASYNC_CANCEL_ALL | (fd < 0 ? IORING_ASYNC_CANCEL_ANY :

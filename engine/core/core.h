@@ -137,6 +137,12 @@ static inline struct rc_op *rc_list_pop(struct rc_op_list *l)
 /* Account a cancelled op's effects and release it (KERNEL must be clear). */
 void rc_op_halt_and_release(struct rc_op *op);
 
+/*
+ * A CLOSE that never ran (-ECANCELED: cancelled, or its chain failed) still
+ * owns its fd: close it.  Called when the op is handed back or released.
+ */
+void rc_op_close_unrun(struct rc_op *op);
+
 /* Give back a path copy the op owns (traced: the ledger checks it). */
 void rc_op_free_path(struct rc_op *op, char **path);
 

@@ -335,13 +335,22 @@ void rc_op_halt_and_release(struct rc_op *op)
 			break;
 		}
 		rc_trace(r, RC_EV_HALT, op, op->buf, op->buf_size, op->res);
-	} else if (op->opcode == IORING_OP_CLOSE && op->res == -ECANCELED) {
-		/* cancelled before it ran: the fd is still open, and only
-		 * ours (no one could have been given its number) */
-		close(op->fd);
-		r->stats.halt_fds_closed++;
+	} else {
+		rc_op_close_unrun(op);
 	}
 	rc_op_release(op);
+}
+
+void rc_op_close_unrun(struct rc_op *op)
+{
+	if (op->opcode != IORING_OP_CLOSE || op->res != -ECANCELED ||
+	    op->fd < 0)
+		return;
+	/* it never ran: the fd is still open, and only ours (no one could
+	 * have been given its number) */
+	close(op->fd);
+	op->fd = -1;
+	op->ring->stats.halt_fds_closed++;
 }
 
 void rc_ring_fail_chain(struct rc_ring *r, struct rc_op *op, int err,

@@ -153,6 +153,7 @@ struct rc_op *rc_ring_next(struct rc_ring *r)
 	if (!op)
 		return NULL;
 	op->state = RC_OP_IDLE;
+	rc_op_close_unrun(op);
 	rc_trace(r, RC_EV_DELIVER, op, op->buf, op->buf_size, op->res);
 	return op;
 }

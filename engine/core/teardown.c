@@ -174,6 +174,7 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 	 * (the fallback has no kernel ring: nothing was left in flight) */
 	ret = r->sync ? 0 : rc_ring_exit_proven(r, left);
 	if (ret == 0) {
+		rc_trace(r, RC_EV_RING_PROVEN, NULL, r, 0, 0);
 		rc_ring_free_all(r);
 		return 0;
 	}

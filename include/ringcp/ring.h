@@ -247,6 +247,11 @@ enum rc_trace_event {
 				 * given back (the kernel is proven done) */
 	RC_EV_RING_LEAK,	/* buf = the ring: teardown could not prove
 				 * the kernel done: everything is kept */
+	RC_EV_RING_PROVEN,	/* buf = the ring: teardown's barrier proved
+				 * the kernel done with it; what it still had
+				 * in flight (its CQEs went with the ring)
+				 * touches nothing any more.  Sent before the
+				 * records and buffers are given back */
 	RC_EV__COUNT,
 };
 
@@ -336,8 +341,9 @@ int rc_ring_cancel_all(struct rc_ring *r);
  * rc_op_cancel, but ask the kernel with a single ASYNC_CANCEL keyed on the
  * fd (IORING_ASYNC_CANCEL_FD | ALL, 5.19) or matching any request
  * (IORING_ASYNC_CANCEL_ANY | ALL).  Nothing is freed before each op's own
- * CQE, whatever that answer counts.  Returns the number of ops given up,
- * or -errno.
+ * CQE, whatever that answer counts.  On a fallback ring
+ * (rc_ring_create_sync) nothing is in flight and nothing is asked: queued
+ * ops of fd are released.  Returns the number of ops given up, or -errno.
  */
 int rc_ring_cancel_fd(struct rc_ring *r, int fd);
 
@@ -345,7 +351,9 @@ int rc_ring_cancel_fd(struct rc_ring *r, int fd);
  * The same through io_uring_register_sync_cancel (6.0), which returns when
  * the kernel has cancelled what it could (retrying -EALREADY) or after
  * timeout_ms (-ETIME).  The ops' own CQEs still have to be reaped.
- * Returns the number of ops given up, or -errno from the registration.
+ * On a fallback ring the queued ops run first, then those of fd that are
+ * ready are given up.  Returns the number of ops given up, or -errno from
+ * the registration.
  */
 int rc_ring_cancel_fd_sync(struct rc_ring *r, int fd, int timeout_ms);
 
@@ -428,8 +436,9 @@ int rc_op_prep_openat(struct rc_op *op, int dfd, const char *path, int flags,
 		      mode_t mode);
 int rc_op_prep_fsync(struct rc_op *op, int fd, unsigned flags);
 /*
- * close(fd) through the ring.  Once submitted the op owns fd: if it is
- * cancelled before it ran, the engine closes fd itself.
+ * close(fd) through the ring.  Once submitted the op owns fd: if it never
+ * runs (cancelled, or its chain failed: it comes back -ECANCELED), the
+ * engine closes fd itself.
  */
 int rc_op_prep_close(struct rc_op *op, int fd);
 

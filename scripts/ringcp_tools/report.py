@@ -28,6 +28,10 @@ def f2(x):
     return "%.2f" % x
 
 
+def f1(x):
+    return "%.1f" % x
+
+
 def n0(x):
     return "{:,}".format(int(round(x)))
 
@@ -91,6 +95,8 @@ class Results:
         self.rk_programs = load(os.path.join(results, "ringcheck",
                                              "programs.json"))
         self.rk_cost = load(os.path.join(results, "ringcheck", "cost.json"))
+        self.fuzz = load(os.path.join(results, "fuzz.json"))
+        self.fuzz_mutants = load(os.path.join(results, "fuzz-mutants.json"))
         self.targets = load(os.path.join(bench, "targets.json"))
         self.groups = {}
         for p in glob.glob(os.path.join(bench, "time-*.json")):
@@ -598,6 +604,52 @@ def ringcheck_section(d, progs, cost):
         "kernel's witness withdraws or confirms the report).")
 
 
+def fuzz(d, run, mutants):
+    """Lifecycle fuzzing (docs/fuzz.md): a run's figures, coverage, and
+    the detection power against the mutants."""
+    d.p("## Lifecycle fuzzing (results/fuzz.json, results/fuzz-mutants.json)")
+    if not run and not mutants:
+        d.p("No fuzzing results: run `make fuzz` and `make fuzz-mutants`.")
+        return
+    if run:
+        d.p(f"`{run['command']}` (commit {run['commit'][:12]}): "
+            f"{n0(run['executions'])} executions in "
+            f"{f1(run['wall_seconds'])} s "
+            f"({f1(run['executions_per_second'])} per second), "
+            f"{n0(run['edges_covered'])} edges, "
+            f"{n0(run['crashes'])} crashes; the corpus holds "
+            f"{n0(run['corpus_inputs'])} inputs "
+            f"({n0(run['corpus_merged_new'])} new from this run).")
+        cov = (run.get("coverage") or {}).get("scopes", {})
+        if cov:
+            d.table(["code", "lines", "regions", "functions", "branches"],
+                    [[scope] + [f"{f1(v[k]['percent'])} % "
+                                f"({n0(v[k]['covered'])} of "
+                                f"{n0(v[k]['count'])})"
+                                for k in ("lines", "regions", "functions",
+                                          "branches")]
+                     for scope, v in sorted(cov.items())])
+            d.p("(llvm-cov of a coverage build replaying the corpus; "
+                "engine/ includes the tree copy, which the decoder does "
+                "not drive.)")
+    if mutants:
+        reach = [m for m in mutants["mutants"] if not m.get("out_of_reach")]
+        d.p(f"Detection power (`{mutants['command']}`): each mutant's fuzz "
+            f"target from the committed corpus, one at a time, a budget of "
+            f"{f1(mutants['budget_s'])} s each: "
+            f"{n0(sum(1 for m in reach if m['found']))} of "
+            f"{n0(len(reach))} mutants in the decoder's reach found.")
+        d.table(["mutant", "seconds", "executions", "caught by"],
+                [[m["mutant"],
+                  f1(m["seconds"]) if m.get("seconds") is not None else "-",
+                  n0(m["executions"]) if m.get("executions") is not None
+                  else "-",
+                  m.get("by", "") if m["found"] else
+                  ("out of reach: " if m.get("out_of_reach") else
+                   "NOT found: ") + m.get("reason", "")]
+                 for m in mutants["mutants"]])
+
+
 def write_report(R, out_md, checks):
     """REPORT.md at OUT_MD from the loaded results R and target checks."""
     d = Doc(R.dir, out_md)
@@ -614,6 +666,7 @@ def write_report(R, out_md, checks):
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
     ringcheck_section(d, R.rk_programs, R.rk_cost)
+    fuzz(d, R.fuzz, R.fuzz_mutants)
     with open(out_md, "w") as f:
         f.write("\n".join(d.lines).rstrip() + "\n")
 
