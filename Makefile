@@ -96,6 +96,16 @@ MUTANT_BINS := $(sort $(foreach m,$(MUTANTS),$(foreach s,\
 
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+# ringcheck's test programs and the ringcp mutants it runs (see below)
+RK_TEST_SRCS := $(wildcard tests/ringcheck/*.c)
+RK_TEST_BINS := $(patsubst tests/ringcheck/%.c,$(BUILD)/ringcheck/tests/%,\
+	$(RK_TEST_SRCS))
+RK_MUTANTS := free_on_cancel cancel_trusted fd_close_early
+# (gcc variant only: tests/ringcheck.sh runs there, and each costs an
+# engine build)
+RK_MUTANT_BINS := $(if $(filter gcc,$(VARIANT)),$(foreach m,$(RK_MUTANTS),\
+	$(BUILD)/ringcheck/mutants/$(m)/ringcp))
+
 LIB := $(BUILD)/libringcp.a
 LIB_TRACE := $(BUILD)/libringcp-trace.a
 LIB_HARNESS := $(BUILD)/libharness.a
@@ -108,6 +118,7 @@ all: deps-quiet
 	@ln -sfn gcc/ringcp build/ringcp
 
 variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
+	$(BUILD)/ringcheck/ringcheck $(RK_TEST_BINS) $(RK_MUTANT_BINS) \
 	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
 # the engine: production objects, and trace (harness) objects
@@ -372,3 +383,59 @@ install: all
 
 clean:
 	rm -rf build
+
+# ringcheck (docs/ringcheck.md): the launcher and its preloaded library,
+# built without sanitizers in every variant (a preloaded library cannot
+# come before ASan's runtime), with one copy of the SQE decoder
+# (harness/sqe_refs.c) and of the hash table (engine/core/hmap.c)
+RK_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iinclude -Iharness \
+	-Iringcheck
+RK_LIB_SRCS := $(wildcard ringcheck/rk_*.c) harness/sqe_refs.c \
+	engine/core/hmap.c
+RK_HDRS := $(wildcard ringcheck/*.h) harness/sqe_refs.h include/ringcp/hmap.h
+
+$(BUILD)/ringcheck/libringcheck.so: $(RK_LIB_SRCS) $(RK_HDRS)
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) $(RK_CFLAGS) -shared -fPIC -fvisibility=default -o $@ \
+		$(RK_LIB_SRCS) -ldl -lpthread
+
+# the launcher: the harness's witness recorder (harness/witness.c) to
+# answer orphan reports as root
+$(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
+		ringcheck/verdict.h ringcheck/rk_shared.h harness/witness.c \
+		harness/witness.h $(LIB) $(BUILD)/ringcheck/libringcheck.so
+	$(quiet) LD $@
+	$(Q)$(CC) $(RK_CFLAGS) $(HARNESS_CFLAGS) -o $@ ringcheck/ringcheck.c \
+		ringcheck/verdict.c harness/witness.c $(LIB) $(LDFLAGS_SAN) \
+		$(shell pkg-config --libs libtracefs 2>/dev/null) $(LDLIBS)
+
+# ringcheck's test programs (tests/ringcheck/: one bug shape each, and the
+# same program done right), plain builds: no harness, no sanitizer
+
+$(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h tests/ringcheck/rkt_hold.h \
+		harness/fusehold.c harness/fusehold.h
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iharness \
+		$(FUSE_CFLAGS) -o $@ $< $(if $(filter cancel_free teardown_free,$*),\
+		harness/fusehold.c $(FUSE_LIBS)) -luring
+
+# ringcp's mutants that a plain copy (or a copy interrupted during a
+# stalled read) reaches, built as production commands: no harness, no
+# trace, nothing ringcheck could lean on
+define RK_MUTANT_RULES
+$(BUILD)/ringcheck/mutants/$(1)/obj/%.o: engine/%.c $(ENGINE_HDRS)
+	@mkdir -p $$(@D)
+	$$(quiet) CC $$@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -Iengine -DRC_MUTANT_RINGCHECK \
+		-DRC_MUTANT_$(call upper,$(1)) -c -o $$@ $$<
+
+$(BUILD)/ringcheck/mutants/$(1)/ringcp: \
+		$(patsubst cmd/%.c,$(BUILD)/cmd/%.o,$(CMD_SRCS)) \
+		$$(patsubst engine/%.c,$(BUILD)/ringcheck/mutants/$(1)/obj/%.o,\
+			$(ENGINE_SRCS))
+	$$(quiet) LD $$@
+	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $$@ $$^ $(LDFLAGS_SAN) $(LDLIBS)
+endef
+$(foreach m,$(RK_MUTANTS),$(eval $(call RK_MUTANT_RULES,$(m))))

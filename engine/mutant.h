@@ -4,7 +4,10 @@
  * the operation protocol, so that the harness can show it catches the
  * break.  Mutants are built only as harness libraries under
  * build/<variant>/mutants/<name>/ (see the Makefile); the production
- * ringcp never has one, which the #error below enforces.
+ * ringcp never has one, which the #error below enforces.  The one
+ * exception is ringcheck's test (RC_MUTANT_RINGCHECK): a few mutants built
+ * as plain production commands under build/<variant>/ringcheck/mutants/,
+ * to show a tool that never saw ringcp's code catch them.
  *
  *   RC_MUTANT_BORROWED_BUFFER  the program writes into a buffer while its
  *                              read is in flight (copy/pump.c)
@@ -77,7 +80,8 @@
      defined(RC_MUTANT_STATX_FREE_AT_CANCEL) || \
      defined(RC_MUTANT_UD_REUSE) || defined(RC_MUTANT_SKIP_BARRIER) || \
      defined(RC_MUTANT_JOB_FREE_EARLY) || \
-     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE)
+     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE) && \
+     !defined(RC_MUTANT_RINGCHECK)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif
 

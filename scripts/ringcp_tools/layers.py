@@ -39,6 +39,7 @@ INCLUDES = {
     "scenarios": "harness",
     "tests": "harness+tests",
     "tools": set(),
+    "ringcheck": "harness+ringcheck",
 }
 ENGINE_LAYERS = ["core", "copy", "tree"]     # bottom first
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
@@ -56,6 +57,8 @@ def allowed_includes(folder):
         return local_headers("harness")
     if rule == "harness+tests":
         return local_headers("harness") | local_headers("tests")
+    if rule == "harness+ringcheck":
+        return local_headers("harness") | local_headers("ringcheck")
     return rule
 
 

@@ -93,6 +93,9 @@ class Results:
         self.witness_cost = load(os.path.join(results, "harness",
                                               "witness-cost.json"))
         self.buffers = load(os.path.join(results, "buffers.json"))
+        self.rk_programs = load(os.path.join(results, "ringcheck",
+                                             "programs.json"))
+        self.rk_cost = load(os.path.join(results, "ringcheck", "cost.json"))
         self.fuzz = load(os.path.join(results, "fuzz.json"))
         self.fuzz_mutants = load(os.path.join(results, "fuzz-mutants.json"))
         self.targets = load(os.path.join(bench, "targets.json"))
@@ -552,6 +555,56 @@ def safety(d, safety_doc, full=None, cost=None):
     witness_section(d, s, cost)
 
 
+def ringcheck_section(d, progs, cost):
+    """ringcheck: the programs it was pointed at, what it costs, what it
+    cannot see (docs/ringcheck.md)."""
+    d.p("## ringcheck: other programs' io_uring lifetimes")
+    if not progs:
+        d.p("No results/ringcheck/programs.json: run "
+            "`python3 -m ringcp_tools.ringcheck_programs`.")
+    else:
+        d.p(f"`ringcheck PROGRAM` ({progs['env']['date_utc']}, commit "
+            f"{progs['git_commit'][:12]}; results/ringcheck/programs.json):"
+            f" each program as it is, no source change.")
+        d.table(["program", "expected", "exit", "requests (CQEs seen)",
+                 "releases checked", "reports", "first report / limit said"],
+                [[r["program"], r["expect"], r["exit"],
+                  f"{n0(r['requests'])} ({n0(r['completions'])})",
+                  n0(r["releases"]), n0(r["reports"]),
+                  (r["first_report"] + ": " + r["request"])
+                  if r["first_report"] else r["limit"]]
+                 for r in progs["programs"]])
+    if cost:
+        vs = [v for v in cost["runs"][0]["median_ratio"]]
+        d.table(["workload", "plain s"] + [v.replace("ringcheck ", "")
+                                           for v in vs],
+                [[r["workload"], secs(r["median_s"]["plain"])]
+                 + ["x" + f2(r["median_ratio"][v]) for v in vs]
+                 for r in cost["runs"]])
+        d.p(f"(results/ringcheck/cost.json: medians of the per-round ratios "
+            f"over {cost['runs'][0]['rounds']} rotated rounds, hyperfine, "
+            f"data on tmpfs, a {cost['large_mib']} MiB file and "
+            f"{cost['small_files']} files of 4 KiB; load average at the "
+            f"start {cost['env']['loadavg_start']} on a shared 2-core "
+            f"machine.  As root, plain ringcheck also records the kernel's "
+            f"witness, about 0.25 s per run whatever the program does, "
+            f"which dominates short runs.  fio's enters are its own system "
+            f"call instructions, which ringcheck sees only with "
+            f"--trap-enters: its other figures are the cost of looking, not "
+            f"of checking.)")
+    d.p("What ringcheck cannot see (docs/ringcheck.md): stack memory popped "
+        "by a function's return (a longjmp and a thread's end are seen); memory reused without a release (pools, provided "
+        "buffer rings, a buffer written while lent); memory freed before "
+        "any SQE names it (a use after free at submission: ASan's); "
+        "registered files and buffer slot updates; rings set up by a statically "
+        "linked liburing, and static programs (refused); enters made by "
+        "the program's own system call instructions (fio) unless run "
+        "with --trap-enters; requests with IOSQE_CQE_SKIP_SUCCESS; and, "
+        "without root, whether the kernel had finished a request of a "
+        "ring torn down before its CQE (reported as unknown; as root the "
+        "kernel's witness withdraws or confirms the report).")
+
+
 def fuzz(d, run, mutants):
     """Lifecycle fuzzing (docs/fuzz.md): a run's figures, coverage, and
     the detection power against the mutants."""
@@ -737,6 +790,7 @@ def write_report(R, out_md, checks):
     syscalls(d, R.probes)
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
+    ringcheck_section(d, R.rk_programs, R.rk_cost)
     fuzz(d, R.fuzz, R.fuzz_mutants)
     model_check(d, R.model, R.safety)
     with open(out_md, "w") as f:
