@@ -81,6 +81,32 @@ test_missing_results()
 	assert_absent REPORT.md
 }
 
+test_no_machine_paths()
+{
+	# the committed results name no path of the machine they came from
+	rc_run_cmd env PYTHONPATH="$REPO/scripts" "$PY" -m ringcp_tools.scrub \
+		--check "$REPO/results"
+	assert_status 0
+	assert_empty "machine paths in results/" "$RC_OUT"
+	# the check's control: paths of a machine are listed, system ones not
+	mkdir -p planted
+	printf '{"a": "cp /var/tmp/x/f %s/build/y", "b": ["/usr/include/"]}\n' \
+		"$PWD" >planted/r.json
+	rc_run_cmd env PYTHONPATH="$REPO/scripts" "$PY" -m ringcp_tools.scrub \
+		--check planted
+	assert_status 1
+	assert_contains "scratch path listed" "$RC_OUT" "/var..."
+	local first=${PWD#/}
+	assert_contains "checkout path listed" "$RC_OUT" "/${first%%/*}..."
+	# and scrub makes the file clean: the checkout relative, scratch named
+	local top
+	top=$(cd "$REPO" && pwd)
+	printf '{"ringcp": "%s/build/gcc/ringcp", "w": "/tmp/q"}\n' "$top" >planted/r.json
+	tool scrub planted/r.json || fail "scrub failed"
+	assert_contains "checkout made relative" planted/r.json '"build/gcc/ringcp"'
+	assert_contains "scratch named" planted/r.json '"$SCRATCH/q"'
+}
+
 # the test needs no ringcp, but lib.sh's runner wants RINGCP set
 : "${RINGCP:=/bin/true}"
 t_init
@@ -88,4 +114,5 @@ t_add "every number in REPORT.md comes from the results' JSON" test_numbers_from
 t_add "rows not run say why; targets and safety verdict are reported" test_not_run_and_verdicts
 t_add "plots draws every plot from the fixture" test_plots_drawn
 t_add "report without results fails with a clear message" test_missing_results
+t_add "results name no path of the machine they came from" test_no_machine_paths
 t_run_all

@@ -6,6 +6,7 @@ statistics of a list of times.  Runs nothing itself.
 import fcntl
 import json
 import os
+import re
 import shlex
 import statistics
 import subprocess
@@ -43,12 +44,38 @@ def load_or_none(path):
         return None
 
 
+# where a path of this machine starts: the checkout, and scratch space
+_SCRATCH = re.compile(r"(?<![\w./$-])/(?:var/)?tmp(?=/|\b)")
+
+
+def scrub(obj):
+    """OBJ with no absolute path of this machine in its strings: the
+    checkout becomes relative ("build/gcc/ringcp", "." alone), scratch
+    space under /tmp or /var/tmp becomes $SCRATCH.  Results and records
+    are read on other machines; where this one keeps things is no figure."""
+    if isinstance(obj, dict):
+        return {k: scrub(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub(v) for v in obj]
+    if isinstance(obj, str):
+        obj = obj.replace(TOP + "/", "").replace(TOP, ".")
+        return _SCRATCH.sub("$SCRATCH", obj)
+    return obj
+
+
+def scrub_file(path):
+    """Rewrite the JSON file PATH (another program's, e.g. hyperfine's
+    --export-json) through scrub()."""
+    dump(load(path), path)
+
+
 def dump(obj, path, indent=1):
     """Write OBJ to PATH as JSON (and a newline) through a temporary file
-    renamed into place, so that a reader never sees half a file."""
+    renamed into place, so that a reader never sees half a file; its
+    strings scrubbed of this machine's paths (scrub)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path + ".tmp", "w") as f:
-        json.dump(obj, f, indent=indent)
+        json.dump(scrub(obj), f, indent=indent)
         f.write("\n")
     os.replace(path + ".tmp", path)
 

@@ -30,6 +30,7 @@ import subprocess
 import tempfile
 
 from . import env
+from .common import scrub_file
 
 OUTDIR = "results/single-file-cp"
 ROOTS = {"ext4": "/var/tmp/sfcp", "tmpfs": "/dev/shm/sfcp"}
@@ -81,6 +82,7 @@ def hyperfine(root, name, cmds, prepare, runs, rnd):
     for label, cmd in cmds:
         args += ["--prepare", prepare, "-n", label, cmd]
     sh(args, cwd=root)
+    scrub_file(out)  # hyperfine's own file: no path of this machine
     with open(out) as f:
         return {r["command"]: r["times"] for r in json.load(f)["results"]}
 

@@ -39,6 +39,8 @@ import numpy as np
 import scipy
 from scipy import stats
 
+from .common import scrub_file
+
 OUTDIR = os.environ.get("OUTDIR", "results/single-vs-tree")
 BIN = os.path.join(OUTDIR, "ringcp")
 SRC_BIN = os.environ.get("RINGCP", "build/gcc/ringcp")
@@ -169,6 +171,7 @@ def run_hyperfine():
                     args += ["--command-name", c, CMDS[c].format(ds=ds)]
                 print("==", fs, ds, "round", k, ORDERS[k], flush=True)
                 p = sh(args, cwd=root)
+                scrub_file(out)  # hyperfine's: no path of this machine
                 print(p.stdout, flush=True)
                 os.unlink(os.path.join(root, "dst", ds))
 

@@ -32,7 +32,7 @@ import sys
 import time
 
 from .commands import lacks, prepare, timed, tools, warm_source
-from .common import MiB, die, dump, load, q, stats
+from .common import MiB, die, dump, load, q, scrub_file, stats
 
 TAG = "timing"
 QUICK = {"rounds": 5, "runs": 1, "sweep_rounds": 2, "sweep_runs": 1,
@@ -77,6 +77,7 @@ class Runner:
             with open(self.log) as log:
                 tail = log.read()[-800:]
             raise RuntimeError(f"hyperfine exited {rc}: ...{tail}")
+        scrub_file(path)  # hyperfine's own file: no path of this machine
         return load(path)
 
     def write(self, doc, name):
