@@ -27,7 +27,7 @@ enum fz_step {
 	FZ_LINKAT, FZ_NOP, FZ_SUBMIT, FZ_FLUSH, FZ_CANCEL, FZ_CANCEL_FD,
 	FZ_CANCEL_ALL, FZ_REAP, FZ_WAIT_POSTED, FZ_RELEASE, FZ_FILL,
 	FZ_DESTROY, FZ_PUT, FZ_STALE, FZ_STALL, FZ_DRAIN, FZ_COPY,
-	FZ_PUMP, FZ_PUMP_ABORT,
+	FZ_PUMP, FZ_PUMP_ABORT, FZ_TREE,
 	FZ__STEPS,
 	FZ_FLUSH_REAP = FZ__STEPS,	/* opcodes past the last step */
 };
@@ -37,7 +37,7 @@ static const char *const fz_strategies[] = {
 };
 #define FZ_N_STRATEGIES 6	/* the last two on the fallback (sync) */
 
-static uint8_t fz_byte(struct fz_state *s)
+uint8_t fz_byte(struct fz_state *s)
 {
 	return s->pos < s->size ? s->in[s->pos++] : 0;
 }
@@ -65,7 +65,7 @@ void fz_log(struct fz_state *s, const char *fmt, ...)
 
 /* ---- rings ---- */
 
-static void fz_ring_new(struct fz_state *s, unsigned strategy, unsigned entries)
+void fz_ring_make(unsigned strategy, unsigned entries, struct rc_ring **r)
 {
 	struct rc_ring_params p = { .entries = entries };
 	const struct rc_buf_ops *ops = NULL;
@@ -77,10 +77,7 @@ static void fz_ring_new(struct fz_state *s, unsigned strategy, unsigned entries)
 	p.strategy_buf_size = 4096;
 	rc_buf_strategy_by_name(fz_strategies[strategy], &ops);
 	p.strategy = ops;
-	s->sync = strategy >= 4;
-	s->entries = entries;
-	s->strategy = fz_strategies[strategy];
-	ret = s->sync ? rc_ring_create_sync(&s->r, &p) : rc_ring_create(&s->r, &p);
+	ret = strategy >= 4 ? rc_ring_create_sync(r, &p) : rc_ring_create(r, &p);
 	if (ret) {
 		fprintf(stderr, "fuzz: cannot set up a ring: %s: %s\n",
 			strerror(-ret), rc_setup_advice(ret));
@@ -88,7 +85,29 @@ static void fz_ring_new(struct fz_state *s, unsigned strategy, unsigned entries)
 	}
 }
 
-static struct rc_ring *fz_ring(struct fz_state *s)
+static void fz_ring_new(struct fz_state *s, unsigned strategy, unsigned entries)
+{
+	s->sync = strategy >= 4;
+	s->entries = entries;
+	s->strategy = fz_strategies[strategy];
+	s->strategy_i = strategy;
+	fz_ring_make(strategy, entries, &s->r);
+}
+
+void fz_ring_release(struct fz_state *s, struct rc_ring *r)
+{
+	int ret;
+
+	rh_harness_add_ring(r);
+	ret = rc_ring_destroy(r, 1000);
+	fz_log(s, "  its ring destroyed: %s", ret ? strerror(-ret) : "ok");
+	if (ret == -ETIMEDOUT)	/* the kernel slow to free it: safe */
+		s->leaked_slow++;
+	else if (ret)
+		fz_fail(s, "rc_ring_destroy: %s", strerror(-ret));
+}
+
+struct rc_ring *fz_ring(struct fz_state *s)
 {
 	if (!s->r)
 		fz_ring_new(s, 0, 8);
@@ -505,7 +524,7 @@ static int fz_new_dst(struct fz_state *s)
 	return fd;
 }
 
-static bool fz_engine_has_ops(struct fz_state *s)
+bool fz_engine_has_ops(struct fz_state *s)
 {
 	unsigned i;
 
@@ -880,6 +899,7 @@ static void fz_step(struct fz_state *s, enum fz_step step)
 	case FZ_COPY: fz_copy(s); break;
 	case FZ_PUMP: fz_pump(s); break;
 	case FZ_PUMP_ABORT: fz_pump_abort(s); break;
+	case FZ_TREE: fz_tree(s); break;
 	case FZ_FLUSH_REAP:
 		fz_log(s, "reap all (no wait)");
 		if (s->r) {

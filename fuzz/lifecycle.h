@@ -66,6 +66,7 @@ struct fz_state {
 	bool sync;		/* a ring of rc_ring_create_sync */
 	unsigned entries;
 	const char *strategy;
+	unsigned strategy_i;	/* fz_strategies[] index (4, 5: fallback) */
 	struct fz_slot slot[FZ_SLOTS];
 	struct fz_fds fds;
 	uint64_t hold_bytes;	/* written to hold_w: reads may get them */
@@ -87,6 +88,29 @@ struct fz_state {
 
 /* Decode and run one input; returns when the program is done. */
 void fz_run(struct fz_state *s);
+
+/* The input's next byte (0 once it is used up). */
+uint8_t fz_byte(struct fz_state *s);
+
+/* The program's ring (made on first use: heap, 8 entries). */
+struct rc_ring *fz_ring(struct fz_state *s);
+
+/* A ring of strategy (index; 4, 5: the fallback) and entries. */
+void fz_ring_make(unsigned strategy, unsigned entries, struct rc_ring **r);
+
+/* Tear down a ring that is not the program's (a step's own). */
+void fz_ring_release(struct fz_state *s, struct rc_ring *r);
+
+/* Whether any of the program's ops (or its pump) is in the engine. */
+bool fz_engine_has_ops(struct fz_state *s);
+
+/* TREE: rc_tree_copy of the tree made by fz_tree_init (fuzz/tree.c). */
+void fz_tree(struct fz_state *s);
+
+/* Make the source tree (once per process, on tmpfs) / remove it all. */
+void fz_tree_init(void);
+void fz_tree_cleanup(void);
+extern char fz_tree_dir[64];
 
 /* Tear the input's ring down (a held stall: leaked on purpose). */
 void fz_ring_destroy(struct fz_state *s);

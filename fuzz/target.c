@@ -85,6 +85,7 @@ static void fz_cleanup_dir(void)
 	unlinkat(fz_dir_fd, "data", 0);
 	unlinkat(fz_dir_fd, "src", 0);
 	rmdir(fz_dir);
+	fz_tree_cleanup();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -117,6 +118,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	close(fd);
+	fz_tree_init();
 	atexit(fz_cleanup_dir);
 	__sanitizer_set_death_callback(fz_death);
 	return 0;
