@@ -293,8 +293,9 @@ def finding_of(text):
 
 
 def coverage(corpus, workdir):
-    """Line, region, function and branch coverage of engine/core (and the
-    engine) from replaying the corpus in the coverage build."""
+    """Line, region, function and branch coverage of engine/core,
+    engine/copy, engine/tree (and the engine) from replaying the corpus in
+    the coverage build."""
     if not os.path.exists(COV_TARGET):
         return None
     for f in glob.glob(os.path.join(workdir, "*.profraw")):
@@ -317,7 +318,8 @@ def coverage(corpus, workdir):
     sums = {}
     for f in doc["data"][0]["files"]:
         rel = os.path.relpath(f["filename"], TOP)
-        for scope in ("engine/core/", "engine/copy/", "engine/"):
+        for scope in ("engine/core/", "engine/copy/", "engine/tree/",
+                      "engine/"):
             if rel.startswith(scope):
                 s = sums.setdefault(scope.rstrip("/"), {})
                 for k in ("lines", "regions", "functions", "branches"):
@@ -328,16 +330,19 @@ def coverage(corpus, workdir):
         for a in s.values():
             a["percent"] = round(100.0 * a["covered"] / a["count"], 1) \
                 if a["count"] else 0.0
-    per_file = {}
+    per_file = {"engine/core/": {}, "engine/tree/": {}}
     for f in doc["data"][0]["files"]:
         rel = os.path.relpath(f["filename"], TOP)
-        if rel.startswith("engine/core/"):
-            per_file[rel] = f["summary"]["lines"]["percent"]
+        for scope, files in per_file.items():
+            if rel.startswith(scope):
+                files[rel] = round(f["summary"]["lines"]["percent"], 1)
     return {"tool": "llvm-cov-14 export -summary-only",
             "corpus_inputs": len(os.listdir(corpus)),
             "scopes": sums,
             "engine_core_lines_percent_by_file":
-                {k: round(v, 1) for k, v in sorted(per_file.items())}}
+                dict(sorted(per_file["engine/core/"].items())),
+            "engine_tree_lines_percent_by_file":
+                dict(sorted(per_file["engine/tree/"].items()))}
 
 
 def crashes_in(artifacts):
@@ -403,10 +408,10 @@ def cmd_run(a):
     dump(doc, a.json)
     log(f"fuzz: {execs} executions ({doc['executions_per_second']}/s), "
         f"{len(new_crashes)} crash(es); {os.path.relpath(a.json, TOP)}")
-    if cov:
-        s = cov["scopes"].get("engine/core", {})
-        log("fuzz: engine/core coverage: lines %s%%, branches %s%%" % (
-            s.get("lines", {}).get("percent"),
+    for scope in ("engine/core", "engine/tree") if cov else ():
+        s = cov["scopes"].get(scope, {})
+        log("fuzz: %s coverage: lines %s%%, branches %s%%" % (
+            scope, s.get("lines", {}).get("percent"),
             s.get("branches", {}).get("percent")))
     if rc or new_crashes:
         print(f"fuzz: CRASH (exit {rc}); reproducer(s): "

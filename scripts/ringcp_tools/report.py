@@ -631,8 +631,8 @@ def fuzz(d, run, mutants):
                                           "branches")]
                      for scope, v in sorted(cov.items())])
             d.p("(llvm-cov of a coverage build replaying the corpus; "
-                "engine/ includes the tree copy, which the decoder does "
-                "not drive.)")
+                "engine/ is every layer, engine/tree the tree copy the "
+                "decoder's tree step drives.)")
     if mutants:
         reach = [m for m in mutants["mutants"] if not m.get("out_of_reach")]
         d.p(f"Detection power (`{mutants['command']}`): each mutant's fuzz "
