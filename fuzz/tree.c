@@ -215,7 +215,7 @@ static int fz_tree_hook(void *arg, unsigned busy)
 	struct fz_tree_chaos *c = arg;
 
 	(void)busy;
-	if (!c->at || ++c->turn != c->at)
+	if (++c->turn != c->at)
 		return RC_CHAOS_NONE;
 	c->asked = true;
 	if (c->stop_flag) {
@@ -314,8 +314,9 @@ void fz_tree(struct fz_state *s)
 	ret = rc_tree_copy(r, &src, 1, dst, &o, &st);
 	t.aborted = ret == -EINTR;
 	fz_tree_check(s, dst, &t);
-	fz_log(s, "  tree: %d (%s), %llu files, %llu errors; %u entries "
-	       "complete, %u absent", ret, ret ? strerror(-ret) : "ok",
+	fz_log(s, "  tree: %d (%s) after %u turns, %llu files, %llu errors; "
+	       "%u entries complete, %u absent", ret,
+	       ret ? strerror(-ret) : "ok", c.turn,
 	       (unsigned long long)st.files, (unsigned long long)st.errors,
 	       t.complete, t.absent);
 	if (ret == -EINTR && !c.asked)

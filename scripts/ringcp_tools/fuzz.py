@@ -463,12 +463,20 @@ def cmd_mutants(a):
                                        FUZZ, "mutants", m, "run.log"))
         shutil.rmtree(work, ignore_errors=True)
         st = stats_of(text)
-        found = rc != 0 and bool(crashes_in(artifacts))
+        # a process the kernel killed (a fault whose signal could not be
+        # delivered) keeps no input, but what the oracle printed first
+        # (a harness violation) is the finding
+        killed = rc < 0 and finding_of(text) is not None
+        found = rc != 0 and (bool(crashes_in(artifacts)) or killed)
         row.update(found=found, seconds=round(wall, 1),
                    executions=st.get("number_of_executed_units"))
         if found:
             row.update(finding_of(text) or {})
-            row["reproducer"] = crashes_in(artifacts)[0]
+            if crashes_in(artifacts):
+                row["reproducer"] = crashes_in(artifacts)[0]
+            else:
+                row["killed_by_signal"] = -rc
+                row["reproducer"] = None
         else:
             row["reason"] = a.reasons.get(m, "not found within the budget")
         rows.append(row)
