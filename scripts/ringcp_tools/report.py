@@ -645,7 +645,11 @@ def fuzz(d, run, mutants):
                   f1(m["seconds"]) if m.get("seconds") is not None else "-",
                   n0(m["executions"]) if m.get("executions") is not None
                   else "-",
-                  m.get("by", "") if m["found"] else
+                  (m.get("by", "") + (
+                      f" (process killed by signal {m['killed_by_signal']} "
+                      "before libFuzzer kept the input)"
+                      if m.get("killed_by_signal") else ""))
+                  if m["found"] else
                   ("out of reach: " if m.get("out_of_reach") else
                    "NOT found: ") + m.get("reason", "")]
                  for m in mutants["mutants"]])
