@@ -277,10 +277,10 @@ int rh_witness_reader_start(void)
 	sigset_t all, old;
 	int ret;
 
+	if (!w.in || w.reading || w.drain_ms <= 0)
+		return 0;	/* before the mask: it must come back */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!w.in || w.reading || w.drain_ms <= 0)
-		return 0;
 	w.stop = 0;
 	ret = pthread_create(&w.reader, NULL, rh_witness_reader, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
