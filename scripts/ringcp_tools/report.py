@@ -484,6 +484,12 @@ def safety_runs(d, quick, full):
         if len({r[3] for r in rows}) > 1:
             d.p("The two runs come from different commits (the table says "
                 "which); each section below names the run it shows.")
+    for name, s in (("results/safety.json", quick),
+                    ("results/safety-full.json", full)):
+        if s and s["verdict"] != "pass":
+            d.p(f"Why {name} says {s['verdict']} "
+                f"({n0(s['totals']['violations'])} violations): "
+                + "; ".join(s["failures"]) + ".")
 
 
 def witness_section(d, s, cost):
