@@ -454,7 +454,9 @@ import filecmp, os, re, sys
 src, dst, old = (os.fsencode(a) for a in (sys.argv[1:] + [""])[:3])
 temp = re.compile(rb"^\..*\.ringcp-.*$")
 bad, n = [], 0
-for dirpath, dirs, files, dfd in os.fwalk(dst):
+# a kill before DST was made leaves nothing under a final name (fwalk
+# raises on a missing top, where walk yields nothing)
+for dirpath, dirs, files, dfd in (os.fwalk(dst) if os.path.isdir(dst) else ()):
     dirs[:] = [d for d in dirs if not temp.match(d)]
     rel = os.path.relpath(dirpath, dst)
     for f in files:
