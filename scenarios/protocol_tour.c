@@ -184,6 +184,30 @@ static void step_completed_openat(void)
 }
 
 /*
+ * Submit OP (prepared on memory stall S watches) to io-wq, cancel it once
+ * the worker faults on that memory, let the fault go, drain, and close the
+ * ring and FD.  The cancel finds the request running: it answers -EALREADY
+ * and the op comes back only with its own CQE.
+ */
+static void tour_cancel_in_io_wq(struct rc_ring *r, struct rc_op *op,
+				 struct rh_stall *s, int fd)
+{
+	rc_op_set_flags(op, IOSQE_ASYNC);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+	if (rh_stall_wait_fault(s, WAIT_MS) == 0) {
+		rc_op_cancel(op);
+		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
+		usleep(20 * 1000);
+	}
+	rh_stall_release(s, 0);
+	rc_ring_drain(r, WAIT_MS);
+	tour_ring_done(r);
+	close(fd);
+	rh_stall_destroy(s);
+}
+
+/*
  * A read running in io-wq, stalled on userfaultfd: -EALREADY, then the
  * full read once released.  The stalled pages are a fresh quarantine
  * buffer, so a buffer freed early is caught by the guard as well.
@@ -222,19 +246,7 @@ static void step_io_wq(void)
 		close(fd);
 		return;
 	}
-	rc_op_set_flags(op, IOSQE_ASYNC);
-	rc_op_submit(op);
-	rc_ring_flush(r);
-	if (rh_stall_wait_fault(&s, WAIT_MS) == 0) {
-		rc_op_cancel(op);
-		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
-		usleep(20 * 1000);
-	}
-	rh_stall_release(&s, 0);
-	rc_ring_drain(r, WAIT_MS);
-	tour_ring_done(r);
-	close(fd);
-	rh_stall_destroy(&s);
+	tour_cancel_in_io_wq(r, op, &s, fd);
 }
 
 /*
@@ -270,19 +282,7 @@ static void step_statx_io_wq(void)
 		return;
 	}
 	rc_op_prep_statx(op, AT_FDCWD, path, 0, STATX_BASIC_STATS);
-	rc_op_set_flags(op, IOSQE_ASYNC);
-	rc_op_submit(op);
-	rc_ring_flush(r);
-	if (rh_stall_wait_fault(&s, WAIT_MS) == 0) {
-		rc_op_cancel(op);
-		rc_ring_wait(r, 1, 200);	/* the cancel's answer */
-		usleep(20 * 1000);
-	}
-	rh_stall_release(&s, 0);
-	rc_ring_drain(r, WAIT_MS);
-	tour_ring_done(r);
-	close(fd);
-	rh_stall_destroy(&s);
+	tour_cancel_in_io_wq(r, op, &s, fd);
 }
 
 /*
