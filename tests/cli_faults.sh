@@ -120,19 +120,10 @@ test_stall()
 # SIGINT while a read stalls: exit 20 once the read answers, nothing left
 test_stall_sigint()
 {
-	local pid i
-
 	FAULTFS_STALL_MS=3000 faultfs sback smnt
 	seeded_files s 300000:sback/a-stall
 	"$RINGCP" -a smnt/ dst >"$RC_OUT" 2>"$RC_ERR" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		[ -d dst ] && break
-		sleep 0.01
-	done
-	sleep 0.5
-	kill -s INT "$pid"
-	STOP_LIMIT_S=20 await_exit "$pid" INT
+	interrupt_when_made $!
 	assert_status 20
 	assert_err_line "^ringcp: interrupted copying 'smnt/a-stall'$"
 	assert_absent dst/a-stall

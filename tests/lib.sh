@@ -631,3 +631,19 @@ await_exit()
 	wait "$pid"
 	RC_STATUS=$?
 }
+
+# interrupt_when_made PID [DIR] : SIGINT PID half a second after DIR (dst)
+# appears (waiting at most 2 s for it), then wait for PID's exit
+# (await_exit, within 20 s)
+interrupt_when_made()
+{
+	local i
+
+	for ((i = 0; i < 200; i++)); do
+		[ -d "${2:-dst}" ] && break
+		sleep 0.01
+	done
+	sleep 0.5
+	kill -s INT "$1"
+	STOP_LIMIT_S=20 await_exit "$1" INT
+}

@@ -250,17 +250,8 @@ test_ringcp_copies_clean()
 # ringcheck, and gets SIGINT while the read is held
 interrupted()
 {
-	local pid i
-
 	"$RK" "$1" --buffers=heap -a smnt/ dst >"$RC_OUT" 2>"$RC_ERR" &
-	pid=$!
-	for ((i = 0; i < 200; i++)); do
-		[ -d dst ] && break
-		sleep 0.01
-	done
-	sleep 0.5
-	kill -s INT "$pid"
-	STOP_LIMIT_S=20 await_exit "$pid" INT
+	interrupt_when_made $!
 	rm -rf dst
 }
 
