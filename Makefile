@@ -414,12 +414,12 @@ $(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
 # same program done right), plain builds: no harness, no sanitizer
 
 $(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h tests/ringcheck/rkt_hold.h \
-		harness/fusehold.c harness/fusehold.h
+		harness/fusehold.c harness/fusehold.h harness/death.c harness/death.h
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iharness \
 		$(FUSE_CFLAGS) -o $@ $< $(if $(filter cancel_free teardown_free,$*),\
-		harness/fusehold.c $(FUSE_LIBS)) -luring
+		harness/fusehold.c harness/death.c $(FUSE_LIBS)) -luring
 
 # ringcp's mutants that a plain copy (or a copy interrupted during a
 # stalled read) reaches, built as production commands: no harness, no
