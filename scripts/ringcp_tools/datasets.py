@@ -47,7 +47,7 @@ DATASETS = [
     ("usr-include", "/usr/include (real tree)", "real",
      {"path": "/usr/include"}, None),
     ("usr-share-doc", "/usr/share/doc (real tree)", "real",
-     {"path": "/usr/share/doc"}, {"path": "/usr/share/doc"}),
+     {"path": "/usr/share/doc"}, None),
 ]
 
 
