@@ -176,6 +176,22 @@ def prepare_one(row, mode, seed, data_dir, progress):
     return entry
 
 
+def local_paths(doc, data_dir):
+    """The datasets of DOC (a datasets.json) that ran, each with "path"
+    where it lies on this machine: the JSON's paths are scrubbed of the
+    machine's (common.scrub), so a generated tree is found again under
+    DATA_DIR and a real tree at its spec's path."""
+    got = []
+    for d in doc["datasets"]:
+        if "not_run" in d:
+            continue
+        d = dict(d)
+        d["path"] = d["spec"]["path"] if d["kind"] == "real" else \
+            os.path.join(data_dir, f"{d['name']}-{doc['mode']}")
+        got.append(d)
+    return got
+
+
 def big_file(datasets_json):
     """The big dataset's file, or "" when it was not generated."""
     d = [x for x in load(datasets_json)["datasets"]

@@ -32,7 +32,7 @@ EST = {
     "disk_write_mib_s": 1 / 300,	# writeback (sync, durable) to the loop image
     "disk_read_mib_s": 1 / 600,	# reading the source back after the drop
     "warm_file_s": 30e-6,	# per file, reading the source back in
-    "fpsync_s": 0.35,		# fpsync's own start: fpart's crawl, sh, job queue
+    "fpsync_s": 2.5,		# fpsync's own start: a 1 s sleep, 0.2 s polls (smoke)
     "delete_file_s": 15e-6,	# rm -rf, per file
     "gen_mib_s": 1 / 120,	# dataset generation (random bytes, written, synced)
     "gen_file_s": 100e-6,
@@ -41,6 +41,18 @@ EST = {
     "probe_factor": 4.0,	# probes: time + strace (slower) + diff, per run
     "safety_s": 30.0,		# quick's cost of safety (2 pairs x 2 block sizes)
 }
+
+
+# the filesystems of the matrix where cp clones (fsmatrix probes it)
+CLONES = ("xfs", "btrfs")
+
+
+class Run:
+    """What timing.skip_why reads of a run, for a plan."""
+
+    def __init__(self, mode, fs):
+        self.env = {"mode": mode}
+        self.fs = fs
 
 
 def est_dataset(row, mode):
@@ -85,7 +97,7 @@ def run_s(files, nbytes, regime, memory, kind_fpsync=False):
 
 def plan(mode):
     """{"rows": [...], "total_s", "counts"} for MODE."""
-    from .timing import config, regimes_for, sweeps_for, sweep_points_of
+    from .timing import config, regimes_for, skip_why, sweeps_for, sweep_points_of
     cfg = config(mode)
     caps = {"archive": True, "files_in_flight": True, "buffers": True, "hax": True}
     rows, total, runs = [], 0.0, 0
@@ -96,7 +108,7 @@ def plan(mode):
         dsets.append({"name": row[0], "label": row[1], "kind": row[2],
                       "files": files, "bytes": nbytes, "path": "SRC"})
     for i, f in enumerate(fss):
-        fsrec = {"name": f[0], "fstype": f[1]}
+        fsrec = {"name": f[0], "fstype": f[1], "clone_possible": f[0] in CLONES}
         memory = f[1] == "tmpfs"
         fixed = EST["mkfs_s"] + sum(d["bytes"] / MiB * EST["gen_mib_s"] +
                                     d["files"] * EST["gen_file_s"]
@@ -109,6 +121,8 @@ def plan(mode):
             for reg in regimes_for(cfg, d, fsrec):
                 cmds = noop_tools(d, "S", "D", "R", caps) if reg == "noop" else \
                     tools(d, "S", "D", "R", caps, "/bin/true")
+                runf = Run(mode, fsrec)
+                cmds = [c for c in cmds if not skip_why(runf, c[0], reg)]
                 n = len(cmds)
                 s = cfg["rounds"] * sum(
                     run_s(d["files"], d["bytes"], reg, memory, c[0] == "fpsync")

@@ -21,6 +21,7 @@ import sys
 import tempfile
 
 from .commands import drop_caches, timed, tools, warm_source
+from .datasets import local_paths
 from .common import GiB, die, dump, load
 
 TAG = "probes"
@@ -115,8 +116,8 @@ def main():
     if len(sys.argv) != 7:
         die(TAG, "usage: probes ENV_JSON DATASETS_JSON OUT_JSON BENCH_DIR RINGCP FLOOR")
     env = load(sys.argv[1])
-    dsets = [d for d in load(sys.argv[2])["datasets"] if "not_run" not in d]
     bench_dir, ringcp, floor = sys.argv[4:7]
+    dsets = local_paths(load(sys.argv[2]), os.path.join(bench_dir, "data"))
     dst = os.path.join(bench_dir, "dst")
     tmp = tempfile.mkdtemp(dir=bench_dir)
     startup = strace_calls("/bin/true", tmp)

@@ -52,6 +52,7 @@ import time
 
 from .commands import (drop_caches, lacks, noop_tools, prepare, timed, tools,
                        warm_metadata, warm_source)
+from .datasets import local_paths
 from .common import MiB, die, dump, load, log, q, stats
 
 TAG = "timing"
@@ -178,8 +179,7 @@ def run_state(run, ds, regime, dst_check=None):
 
 
 def time_one(run, cmd):
-    """Run CMD (sh -c) once; {"wall_s", "user_s", "system_s",
-    "max_rss_kib"}; raises RuntimeError with its stderr when it fails."""
+    """Run CMD (sh -c) once; {"wall_s", "user_s", "system_s"}; raises RuntimeError with its stderr when it fails."""
     with open(run.errlog, "w") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(["sh", "-c", cmd], stdout=subprocess.DEVNULL,
@@ -190,8 +190,9 @@ def time_one(run, cmd):
     if p.returncode != 0:
         with open(run.errlog) as f:
             raise RuntimeError(f"exit {p.returncode}: {f.read()[-400:]}")
-    return {"wall_s": wall, "user_s": ru.ru_utime, "system_s": ru.ru_stime,
-            "max_rss_kib": ru.ru_maxrss}
+    # (no peak memory here: a child forked from this Python keeps its
+    # parent's peak in ru_maxrss; probes measure it under /usr/bin/time)
+    return {"wall_s": wall, "user_s": ru.ru_utime, "system_s": ru.ru_stime}
 
 
 def rounds_order(items, rnd):
@@ -211,6 +212,20 @@ def regimes_for(cfg, ds, fs):
     return regs
 
 
+def skip_why(run, tname, regime):
+    """Why a row is left out on this filesystem or in this mode ("" if not):
+    cp --reflink=never is cp -a's very copy where no clone is possible;
+    quick mode times fpsync (whose own start takes over a second: it
+    sleeps 1 s so that its last partition's mtime differs) in the warm
+    regime only."""
+    if tname == "cp-reflink-never" and not run.fs.get("clone_possible"):
+        return (f"{run.fs['name']} cannot clone: cp -a makes the same copy "
+                "(the cp row)")
+    if tname == "fpsync" and regime != "warm" and run.env["mode"] != "full":
+        return "quick mode times fpsync in the warm regime only (FULL=1: every regime)"
+    return ""
+
+
 def group_rows(run, ds, regime):
     """The command rows of one group (each "run" or "not run" with the
     reason), and the runnable ones among them.  The commands name DST as
@@ -226,7 +241,8 @@ def group_rows(run, ds, regime):
                      run.floor, run.fpsync_tmp)
     rows, runnable = [], []
     for tname, kind, cmd, why in cand:
-        why = why or (cold_why if regime == "cold" else "")
+        why = why or (cold_why if regime == "cold" else "") or \
+            skip_why(run, tname, regime)
         row = {"name": tname, "kind": kind,
                "command": timed(cmd, D, regime).replace(D, "DST") if cmd else None}
         if why:
@@ -315,7 +331,6 @@ def group_figures(doc, ds, rows, per_round):
         row["round_medians_s"] = t	# one run per round
         row["user_mean_s"] = statistics.mean(x["user_s"] for x in runs)
         row["system_mean_s"] = statistics.mean(x["system_s"] for x in runs)
-        row["max_rss_kib"] = max(x["max_rss_kib"] for x in runs)
         row["mib_per_s"] = ds["bytes"] / MiB / row["median_s"]
         row["files_per_s"] = ds["files"] / row["median_s"]
     peers = [r for r in done if r["kind"] == "peer"]
@@ -433,7 +448,6 @@ def sweep(run, cfg, name, ds, template, params, needs, what):
         p["files_per_s"] = ds["files"] / p["median_s"]
         p["mib_per_s_min"] = ds["bytes"] / MiB / p["max_s"]
         p["mib_per_s_max"] = ds["bytes"] / MiB / p["min_s"]
-        p["max_rss_kib"] = max(x["max_rss_kib"] for x in pool[i])
         p["default"] = all(defaults.get(k) == p[k] for k, _ in params)
         points.append(p)
     best = min(points, key=lambda p: p["median_s"])
@@ -504,7 +518,7 @@ def measure(argv):
     tuning = len(argv) > 7 and argv[7] == "sweeps"
     env = load(env_json)
     fs = load(fs_json)
-    dsets = [d for d in load(ds_json)["datasets"] if "not_run" not in d]
+    dsets = local_paths(load(ds_json), os.path.join(bench_dir, "data"))
     cfg = config(env["mode"])
     run = Runner(env, fs, out, bench_dir, ringcp, floor)
     try:
