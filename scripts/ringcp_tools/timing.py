@@ -67,8 +67,11 @@ QUICK = {"rounds": 5, "sweep_rounds": 2,
          "qd": "1,8,32", "bs": "256K,1M",
          "fif": "1,8,64,256", "buffers": "heap,pool,fixed,ring"}
 FULL = {"rounds": 8, "sweep_rounds": 3,
-        "regimes": {"big": ["warm", "cold", "durable"]},
-        "default_regimes": ["warm", "cold", "durable", "rotate", "noop"],
+        "regimes": {"big": ["warm", "cold", "durable"],
+                    "mib": ["warm", "cold", "durable"],
+                    "mixed": ["warm", "cold", "durable", "rotate", "noop"],
+                    "tiny": ["warm", "cold", "rotate", "noop"]},
+        "default_regimes": ["warm", "cold"],
         "qd": "1,2,4,8,16,32", "bs": "64K,128K,256K,512K,1M",
         "fif": "1,2,4,8,16,32,64,128,256,512", "buffers": "heap,pool,fixed,ring"}
 SMOKE = {"rounds": 2, "sweep_rounds": 1,
