@@ -104,6 +104,8 @@ done
 
 say "build"
 make -C "$repo" --no-print-directory >&2
+# the cost of safety's third copy (trace_cost.py): not in make's default set
+make -C "$repo" --no-print-directory build/gcc/mutants/free_on_cancel/traced_copy >&2
 RINGCP=$repo/build/gcc/ringcp
 FLOOR=$repo/build/gcc/tools/floor
 [ -x "$RINGCP" ] || die "no ringcp at $RINGCP after make"

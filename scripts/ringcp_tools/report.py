@@ -45,6 +45,12 @@ def mib(x):
     return "%.1f" % (x / MiB)
 
 
+def commit(doc):
+    """The commit a results document names, as printed."""
+    c, _ = rm.commit_of(doc)
+    return (c or "not recorded")[:12]
+
+
 # ---- the document ----------------------------------------------------------------
 
 class Doc:
@@ -380,6 +386,7 @@ def buffers(d, bufs, env):
         return
     prm = bufs["params"]
     d.p(f"{bufs['what']} (`scripts/measure-buffers.sh`, {bufs['date_utc']},"
+        f" commit {commit(bufs)},"
         f" {prm['rounds']} rounds, queue depth {prm['queue_depth']} x"
         f" {n0(prm['block_size_bytes'] / 1024)} KiB blocks, destination on"
         f" {prm['dst_filesystem']}, load average at the end"
@@ -401,7 +408,8 @@ def buffers(d, bufs, env):
 def limits(d, fios, probes):
     d.p("## Limits: the device and the in-kernel copy")
     for fs, fio in fios.items():
-        d.p(f"fio on {fs} (`{fio['command']}`, median of {fio['rounds']} rounds):"
+        d.p(f"fio on {fs} (`{fio['command']}`, median of {fio['rounds']} rounds,"
+            f" commit {commit(fio)}):"
             f" write {'%.0f' % fio['write']['mib_per_s']} MiB/s, read"
             f" {'%.0f' % fio['read']['mib_per_s']} MiB/s.")
     if not fios:
@@ -427,7 +435,7 @@ def syscalls(d, probes):
     if not probes:
         d.p("Not measured in this run.")
         return
-    d.p(f"One run of each tool under `{probes['strace']}` and one under"
+    d.p(f"(commit {commit(probes)}.) One run of each tool under `{probes['strace']}` and one under"
         f" `{probes['time']}`. Calls per file subtract the"
         f" {n0(probes['startup_calls'])} calls of `{probes['startup_command']}`"
         " (starting a command) from the total.")
@@ -454,7 +462,8 @@ def safety_cost(d, cost):
     if not cost:
         d.p("Not measured in this run.")
         return
-    d.p(f"{cost['what']} ({n0(len(next(iter(cost['block_size_bytes'].values()))['pairs']))}"
+    d.p(f"{cost['what']} (commit {commit(cost)}; "
+        f"{n0(len(next(iter(cost['block_size_bytes'].values()))['pairs']))}"
         f" rounds; `{cost['command']}` on the {mib(cost['src_bytes'])} MiB file):")
     rows = []
     for bs, s in cost["block_size_bytes"].items():
@@ -720,7 +729,7 @@ def model_check(d, m, safety_doc):
     cpu = (f" ({m['cpu_s']} s of CPU, on a machine whose load average "
            f"was {m['loadavg_1min'][0]} at the start)"
            if m.get("cpu_s") is not None else "")
-    d.p(f"`make model-check` ({m['date_utc']}, {m['versions']['spin']}): "
+    d.p(f"`make model-check` ({m['date_utc']}, commit {commit(m)}, {m['versions']['spin']}): "
         f"**{m['verdict']}** in {m['wall_s']} s{cpu}. The Promela model "
         "(model/, docs/model.md) describes the engine's functions, the "
         "kernel (issue, io-wq, block layer, poll, link timers, task work, "
