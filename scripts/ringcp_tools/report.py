@@ -193,7 +193,8 @@ def method(d):
         " right before the run, as a backup rotation does) and **noop** (a"
         " rerun onto an up-to-date copy). docs/bench.md has the protocol.")
     d.p("Each group is timed in rounds; a round runs every command once, in"
-        " an order rotated and reversed from round to round, so that a noisy"
+        " an order rotated (a different command leads each round) and the"
+        " rest reversed every other round, so that a noisy"
         " minute of a shared machine lands on every tool alike. The runs are"
         " pooled for medians and min-max; the ratio to the fastest peer (the"
         " peer with the lowest pooled median) is taken within each round, and"

@@ -199,10 +199,13 @@ def time_one(run, cmd):
 
 
 def rounds_order(items, rnd):
-    """Rotate by the round number, reverse every other round."""
+    """Round RND's order: rotated so that items[RND % n] leads (every item
+    leads once in n rounds), the rest reversed every other round (so each
+    item follows each neighbour in turn).  Reversing the whole rotation
+    instead made the same items lead twice and some never."""
     k = rnd % len(items)
     r = items[k:] + items[:k]
-    return r[::-1] if rnd % 2 else r
+    return [r[0]] + r[1:][::-1] if rnd % 2 else r
 
 
 def regimes_for(cfg, ds, fs):
