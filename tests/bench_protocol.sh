@@ -74,7 +74,7 @@ assert timing.skip_why(r, "fpsync", "cold") != ""
 caps = {"archive": True, "hax": True}
 names = [t[0] for t in tools(tree, "S", "D", "R", caps, "/bin/true")]
 assert names == ["cp", "rsync", "tar", "fpsync", "ringcp", "ringcp-aHAX",
-                 "cp-reflink-never", "floor"], names
+                 "cp-reflink-never", "floor", "floor-rw"], names
 ' || { fail "rounds and rows"; show_file stderr err; }
 }
 
@@ -118,6 +118,10 @@ test_floor_copies()
 	rc_run_cmd "$floor" src dst
 	assert_status 0
 	diff -r --no-dereference src dst >/dev/null || fail "floor's copy differs"
+	mkdir dst2
+	rc_run_cmd "$floor" --rw src dst2
+	assert_status 0
+	diff -r --no-dereference src dst2 >/dev/null || fail "floor --rw's copy differs"
 }
 
 test_matrix_cleanup()
@@ -143,6 +147,6 @@ t_add "every run gets a destination no run used; deletions wait out ext4's windo
 t_add "rounds put every command first once; rows a filesystem cannot have are left out" test_rounds_and_rows
 t_add "the bootstrap interval holds the median, is seeded, needs 3 rounds" test_bootstrap_interval
 t_add "the quick plan fits 10 minutes, smoke 3; full takes every filesystem" test_quick_plan_fits
-t_add "tools/floor copies a tree byte for byte" test_floor_copies
+t_add "tools/floor copies a tree byte for byte (copy_file_range and --rw)" test_floor_copies
 t_add "fsmatrix cleanup leaves no mount, no loop device, no directory" test_matrix_cleanup
 t_run_all

@@ -2,7 +2,7 @@
 /*
  * floor: the kernel work of a copy alone, the bench's floor (issue 15).
  *
- *   floor SRC DST
+ *   floor [--rw] SRC DST
  *
  * Makes under DST (an existing directory) the directories, files and
  * symlinks of the tree SRC (or, when SRC holds one file, that file) and
@@ -10,8 +10,12 @@
  * both cores: one thread walks SRC (getdents through readdir, one fstatat
  * per file for its size, mkdirat and symlinkat as it goes); two threads
  * take the files (a file of more than SPLIT bytes in two halves, one per
- * thread) and copy each with openat, openat(O_CREAT), read and write of
- * up to BUF bytes at a time, close, close.  No metadata (modes, owners,
+ * thread) and copy each with openat, openat(O_CREAT), one copy_file_range
+ * (the kernel copies the bytes once, page cache to page cache; a
+ * filesystem that can clone, XFS or btrfs, clones instead, as cp does
+ * there), close, close.  Where copy_file_range is refused, and with
+ * --rw, pread and pwrite of up to BUF bytes at a time instead (the bytes
+ * through user space, as ringcp's read/write path).  No metadata (modes, owners,
  * times, xattrs), no checks, no fsync, no error handling beyond exiting
  * 1 on the first failed call: it is a yardstick, not a tool, and what
  * ringcp's time is divided by in REPORT.md.  Built by `make` (tools/).
@@ -41,6 +45,7 @@ struct item {
 static struct item *items;
 static size_t nitems, capitems;
 static atomic_size_t next_item;
+static int use_rw;
 
 static void die(const char *what, const char *path)
 {
@@ -72,7 +77,7 @@ static void add_file(int sdir, int ddir, const char *name)
 		push(sdir, ddir, name, 0, half);
 		push(sdir, ddir, name, half, st.st_size - half);
 	} else {
-		push(sdir, ddir, name, 0, -1);
+		push(sdir, ddir, name, 0, st.st_size);
 	}
 }
 
@@ -114,31 +119,46 @@ static void walk(int sdir, int ddir)
 	closedir(d);
 }
 
+/* bytes [off, end) of IN into OUT at the same offsets through BUF */
+static void copy_rw(int in, int out, off_t off, off_t end, char *buf,
+		    const char *name)
+{
+	while (off < end) {
+		size_t want = end - off < BUF ? end - off : BUF;
+		ssize_t n = pread(in, buf, want, off);
+
+		if (n < 0)
+			die("read", name);
+		if (!n)
+			break;
+		if (pwrite(out, buf, n, off) != n)
+			die("write", name);
+		off += n;
+	}
+}
+
 static void copy_item(const struct item *it, char *buf)
 {
 	int in = openat(it->sdir, it->name, O_RDONLY);
 	int out = openat(it->ddir, it->name, O_WRONLY | O_CREAT, 0644);
-	off_t off = it->off, end = it->len < 0 ? -1 : it->off + it->len;
+	loff_t off = it->off, end = it->off + it->len, o_in, o_out;
 	ssize_t n;
 
 	if (in < 0 || out < 0)
 		die("open", it->name);
-	for (;;) {
-		size_t want = end < 0 ? BUF : (size_t)(end - off < BUF ? end - off : BUF);
-
-		if (!want)
-			break;
-		n = pread(in, buf, want, off);
+	while (!use_rw && off < end) {
+		o_in = o_out = off;
+		n = copy_file_range(in, &o_in, out, &o_out, end - off, 0);
+		if (n < 0 && off == it->off && (errno == EXDEV || errno == EINVAL ||
+						 errno == EOPNOTSUPP || errno == ENOSYS))
+			break;	/* refused: read and write instead */
 		if (n < 0)
-			die("read", it->name);
+			die("copy_file_range", it->name);
 		if (!n)
 			break;
-		if (pwrite(out, buf, n, off) != n)
-			die("write", it->name);
 		off += n;
-		if (end < 0 && (size_t)n < want)
-			break;	/* a short read of a regular file: its end */
 	}
+	copy_rw(in, out, off, end, buf, it->name);
 	close(in);
 	close(out);
 }
@@ -163,8 +183,13 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	int s, d, i;
 
+	if (argc == 4 && !strcmp(argv[1], "--rw")) {
+		use_rw = 1;
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: floor SRC DST (DST an existing directory)\n");
+		fprintf(stderr, "usage: floor [--rw] SRC DST (DST an existing directory)\n");
 		return 2;
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {

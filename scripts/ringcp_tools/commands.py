@@ -107,6 +107,7 @@ def tools(ds, src, dst, ringcp, caps, floor=None, fpsync_tmp="/tmp"):
             ("ringcp", "ringcp", f"{R} {sf} {df}", ""),
             ("cp-reflink-never", "limit", f"cp --reflink=never {sf} {df}", ""),
             ("floor", "limit", f"{F} {S} {D}", no_floor),
+            ("floor-rw", "limit", f"{F} --rw {S} {D}", no_floor),
         ]
     why = lacks(caps, "archive")
     why_hax = why or lacks(caps, "hax")
@@ -120,6 +121,7 @@ def tools(ds, src, dst, ringcp, caps, floor=None, fpsync_tmp="/tmp"):
          why_hax),
         ("cp-reflink-never", "limit", f"cp -a --reflink=never {S}/. {D}", ""),
         ("floor", "limit", f"{F} {S} {D}", no_floor),
+        ("floor-rw", "limit", f"{F} --rw {S} {D}", no_floor),
     ]
 
 

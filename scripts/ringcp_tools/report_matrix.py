@@ -197,7 +197,8 @@ def floor_section(d, rows, fs_order):
         return
     d.p("`tools/floor` makes the same files and writes the same bytes with the"
         " fewest calls a copy can make, on both cores (one thread walks, two"
-        " copy), no metadata, no checks: the kernel work alone. ringcp's time"
+        " copy, one copy_file_range per file: a clone where the filesystem"
+        " clones), no metadata, no checks: the kernel work alone. ringcp's time"
         " as a multiple of the floor's (median over rounds, taken within each"
         " round; 95% bootstrap interval):")
     fss = [f for f in fs_order if any(e["fs"] == f for e in got)]

@@ -229,6 +229,8 @@ def skip_why(run, tname, regime):
                 "(the cp row)")
     if tname == "fpsync" and regime != "warm" and run.env["mode"] != "full":
         return "quick mode times fpsync in the warm regime only (FULL=1: every regime)"
+    if tname == "floor-rw" and run.env["mode"] != "full":
+        return "the read/write floor is timed with FULL=1 only"
     return ""
 
 
