@@ -33,6 +33,8 @@
 #               usr-include,usr-share-doc) [all of the mode's]
 #   BENCH_ROUNDS, BENCH_SWEEP_ROUNDS, BENCH_SAFETY_PAIRS  repetitions
 #   BENCH_SKIP  comma list of steps to leave out: fio,timing,probes,safety
+#   BENCH_APPEND  1: keep the results of filesystems not measured now (a
+#               FULL run in pieces: BENCH_FILESYSTEMS=xfs BENCH_APPEND=1)
 set -euo pipefail
 export LC_ALL=C
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,8 +124,16 @@ if [ "$ROOT" = "${BENCH_DIR:-}" ]; then
 	esac
 	rm -rf "$BENCH_DIR/dst"
 fi
-rm -f "$OUT"/*.json "$OUT"/*.png
-rm -rf "$OUT"/hyperfine
+if [ "${BENCH_APPEND:-0}" = 1 ]; then
+	# measure some filesystems now, the rest in another run: keep what
+	# the other filesystems' runs left, replace these filesystems' files
+	for fs in $(tool fsmatrix list "$mode"); do
+		rm -f "$OUT"/*-"$fs"-*.json "$OUT"/*-"$fs".json
+	done
+else
+	rm -f "$OUT"/*.json "$OUT"/*.png
+	rm -rf "$OUT"/hyperfine
+fi
 
 say "environment ($mode mode)"
 cmd="make bench"

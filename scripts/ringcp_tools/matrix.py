@@ -9,7 +9,8 @@ usage: python3 -m ringcp_tools.matrix ENV_JSON OUT_DIR ROOT RINGCP FLOOR
   ROOT  where the images and mounts go (removed at the end), or with
         BENCH_FS=dir / not root: a plain directory measured as it is
 Environment: BENCH_SKIP (fio,timing,probes,safety), BENCH_SEED,
-BENCH_FILESYSTEMS, BENCH_SAFETY_PAIRS, and timing's and datasets' knobs.
+BENCH_FILESYSTEMS, BENCH_SAFETY_PAIRS, BENCH_APPEND (keep the records of
+the filesystems not measured now), and timing's and datasets' knobs.
 
 Writes OUT_DIR/filesystems.json (every filesystem's record: mkfs, mount
 options, journal, whether a clone is possible), datasets-FS.json,
@@ -23,7 +24,7 @@ import sys
 
 from . import fsmatrix
 from .datasets import local_paths
-from .common import TOP, die, dump, load, log, out_of
+from .common import TOP, die, dump, load, load_or_none, log, out_of
 
 TAG = "matrix"
 
@@ -93,6 +94,10 @@ def main():
     a = {"env": env_json, "out": out, "mode": env["mode"],
          "seed": str(env["seed"]), "ringcp": ringcp, "floor": floor}
     records = []
+    if os.environ.get("BENCH_APPEND") == "1":	# the other pieces' records
+        old = load_or_none(os.path.join(out, "filesystems.json")) or {}
+        mine = fsmatrix.names(env["mode"])
+        records = [r for r in old.get("filesystems", []) if r["name"] not in mine]
     if os.environ.get("BENCH_FS") == "dir" or os.geteuid() != 0:
         fs = dir_fs(root)
         records.append(fs)

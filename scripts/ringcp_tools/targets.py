@@ -116,6 +116,8 @@ def durable(groups, fs, fio, want):
     row = row_of(g, "ringcp")
     if not fio:
         c["not_measured"] = "no fio ceiling on this filesystem"
+    elif not g:
+        c["not_measured"] = "durable regime not run in this mode"
     elif not row:
         c["not_measured"] = "ringcp durable on the big file not run"
     else:
