@@ -42,6 +42,17 @@ export PYTHONPATH=$repo/scripts
 PY=/usr/bin/python3	# the python3 first on PATH may lack matplotlib
 
 die() { echo "bench: $*" >&2; exit 1; }
+child=
+# stop SIG CODE: pass SIG on to the measuring child (it unmounts what it
+# made), wait for it, exit CODE (the EXIT trap then checks for leftovers)
+stop() {
+	if [ -n "$child" ]; then
+		kill -"$1" "$child" 2>/dev/null
+		# (wait in a trap may return at once: poll until it has gone)
+		while kill -0 "$child" 2>/dev/null; do sleep 0.2; done
+	fi
+	exit "$2"
+}
 log() { echo "== $*" >&2; }
 now_ns() { local t=$EPOCHREALTIME; echo "${t/[.,]/}000"; }
 tool() {	# tool MODULE ARGS...: python3 -m ringcp_tools.MODULE ARGS...
@@ -66,8 +77,9 @@ else
 	ROOT=$MATRIX_ROOT
 	# whatever happens, leave no mount and no loop device behind
 	trap '"$PY" -m ringcp_tools.fsmatrix cleanup "$MATRIX_ROOT"' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
+	trap 'stop TERM 130' INT	# a background child ignores SIGINT
+	trap 'stop TERM 143' TERM
+	trap 'stop TERM 129' HUP
 fi
 BENCH_SEED=${BENCH_SEED:-20261126}
 RESULTS=${BENCH_RESULTS:-$repo/results}
@@ -143,7 +155,13 @@ tool env bench "$OUT/env.json" "$mode" "$BENCH_SEED" "${BENCH_DIR:-/var/tmp}" "$
 cp "$repo/scripts/ringcp_tools/targets.json" "$OUT/targets.json"
 
 say "the filesystem matrix: datasets, fio, timing, probes, cost of safety"
-tool matrix "$OUT/env.json" "$OUT" "$ROOT" "$RINGCP" "$FLOOR"
+# in the background and waited for, so that a signal reaches the trap
+# (bash runs traps only between commands) and is passed on
+# (python itself, not the tool function: $! must be its pid, not a subshell's)
+"$PY" -m ringcp_tools.matrix "$OUT/env.json" "$OUT" "$ROOT" "$RINGCP" "$FLOOR" &
+child=$!
+wait "$child" || die "the measurement failed (exit $?)"
+child=
 
 elapsed=$(( ($(now_ns) - t_start) / 1000000000 ))
 tool env finish "$OUT/env.json" "$elapsed"
