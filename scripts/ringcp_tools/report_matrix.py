@@ -90,6 +90,7 @@ def provenance(d, sources):
 
 def filesystems(d, fss, env):
     d.p("## Filesystems")
+    d.p(f"(the run of commit {(env.get('git_commit') or 'not recorded')[:12]}.)")
     if not fss:
         d.p("These results predate the filesystem matrix: one scratch"
             f" filesystem, {env.get('fs_type_mount', '?')} (see Machine).")
@@ -170,8 +171,9 @@ def check_text(tid, c):
     return f"{where}: {f2(c['syscalls_per_file'])} calls per file{short}"
 
 
-def targets_section(d, checks, fs_order):
+def targets_section(d, checks, fs_order, commit="not recorded"):
     d.p("## Targets (issue 15), per filesystem")
+    d.p(f"(timing results of commit {commit}; targets.json beside them.)")
     if not checks:
         d.p("Not checked: this run's results/bench/targets.json is not issue"
             " 15's (it predates the filesystem matrix); `make bench` again.")
@@ -189,8 +191,9 @@ def targets_section(d, checks, fs_order):
         " take.")
 
 
-def floor_section(d, rows, fs_order):
+def floor_section(d, rows, fs_order, commit="not recorded"):
     d.p("## How far from the floor")
+    d.p(f"(commit {commit}.)")
     got = [e for e in rows if "times_floor" in e]
     if not got:
         d.p("No floor in these results (`tools/floor` was not run).")
@@ -220,6 +223,7 @@ def special_rows(d, groups, fs_order):
     """Backup rotation and the rerun onto an up-to-date tree, per
     filesystem: their own rows, never dropped."""
     d.p("## Backup rotation and reruns")
+    d.p(f"(commit {group_commit(groups)}.)")
     d.p("**rotate**: the copy made right after `rm -rf` of the previous copy"
         " (the deletion untimed but immediately before, as a user's backup"
         " rotation does). **noop**: the same command run again onto an"
