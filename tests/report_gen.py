@@ -155,7 +155,7 @@ def safety(fx):
     pairs = [{"production_ns": 37000000, "harness_ns": 41000000,
               "mutant_free_on_cancel_ns": 43000000}]
     fx.dump("bench/safety-cost.json", {
-        "what": "production vs harness vs mutant", "command": "x",
+        "env": ENV, "what": "production vs harness vs mutant", "command": "x",
         "src_bytes": 268435456, "block_size_bytes": {"262144": {
             "pairs": pairs, "production_median_ns": 37000000,
             "harness_median_ns": 41000000,
