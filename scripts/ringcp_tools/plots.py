@@ -49,6 +49,14 @@ def load_groups(bench):
     return groups
 
 
+def fs_order(bench, keys=()):
+    """The filesystems in the order measured (filesystems.json), then any
+    other named in KEYS."""
+    doc = load(os.path.join(bench, "filesystems.json")) or {}
+    order = [r["name"] for r in doc.get("filesystems", [])]
+    return order + sorted({k for k in keys if k not in order})
+
+
 def headline_plot(bench):
     """ringcp's speedup over the fastest peer, per dataset (x) and
     filesystem (bars), one panel per regime, one y scale; the 95%
@@ -58,9 +66,7 @@ def headline_plot(bench):
     for by in load_groups(bench).values():
         for (fs, reg), d in by.items():
             groups[(fs, d["dataset"], reg)] = d
-    fss_doc = load(os.path.join(bench, "filesystems.json")) or {}
-    order = [r["name"] for r in fss_doc.get("filesystems", [])]
-    order += [k[0] for k in groups if k[0] not in order]
+    order = fs_order(bench, [k[0] for k in groups])
     rows = headline(groups, order)
     if not rows:
         return
@@ -101,9 +107,11 @@ def headline_plot(bench):
 
 def time_plots(bench):
     """One figure per dataset: a panel per (filesystem, regime), one y
-    scale for all, bars the median, error bars min-max."""
+    scale for all (logarithmic: fpsync's second of start-up next to
+    copies of milliseconds), bars the median, error bars min-max."""
     for ds, by in load_groups(bench).items():
-        keys = sorted(by, key=lambda k: (k[0], REGIMES.index(k[1])
+        order = fs_order(bench, [k[0] for k in by])
+        keys = sorted(by, key=lambda k: (order.index(k[0]), REGIMES.index(k[1])
                                          if k[1] in REGIMES else 9))
         ncol = min(len(keys), 4)
         nrow = (len(keys) + ncol - 1) // ncol
@@ -121,13 +129,17 @@ def time_plots(bench):
             ax.bar(names, med, yerr=[lo, hi], capsize=3,
                    color=[COLORS.get(c["kind"], "tab:olive") for c in rows])
             ax.set_title(f"{key[0]}, {key[1]}", fontsize=9)
+            ax.set_yscale("log")
             ax.tick_params(axis="x", rotation=45, labelsize=7)
             skipped = [c["name"] for c in g["commands"] if c["status"] != "run"]
             if skipped:
                 ax.text(0.02, 0.97, "not run: " + ", ".join(skipped),
                         transform=ax.transAxes, va="top", fontsize=6)
+        low = min(c["min_s"] for g in by.values() for c in g["commands"]
+                  if c["status"] == "run")
+        axes[0][0].set_ylim(bottom=low / 2)	# shared: every bar shows
         for r in range(nrow):
-            axes[r][0].set_ylabel("seconds (median, min-max)")
+            axes[r][0].set_ylabel("seconds (median, min-max; log)")
         fig.suptitle(by[keys[0]]["dataset_label"] + " (one y scale)")
         save(fig, os.path.join(bench, f"time-{ds}.png"))
 
