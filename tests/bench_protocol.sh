@@ -36,13 +36,16 @@ names = a + b
 assert len(set(names)) == 5, names                  # never the same name
 assert [os.path.isdir(p) for p in names] == [False, False, True, True, True]
 assert slept == [40], slept                          # 600 files: wait it out
-d.reclaim(1, "space")                               # enough space: nothing
+d.reclaim({"bytes": 1, "files": 1}, "space")      # room for it: nothing
 assert all(os.path.isdir(p) for p in names[2:])
 d.reclaim(None, "end of group")                     # 320 files
 d.fs = {"name": "xfs", "settle_after_delete_s": 0}
 d.fresh(5000); d.reclaim(None, "end")
 assert slept == [40, 40], slept                      # no window on xfs
 assert [e["settle_s"] for e in d.events] == [40, 40, 0], d.events
+huge = {"bytes": 1 << 60, "files": 1}
+d.fresh(1); d.reclaim(huge, "space")               # no room: deleted
+assert len(d.events) == 4 and d.live == [], d.events
 ' || { fail "Dest"; show_file stderr err; }
 }
 

@@ -108,20 +108,25 @@ class Dest:
         self.live.append((p, files))
         return p
 
-    def free_bytes(self):
+    def room(self, ds):
+        """True when one more copy of DS fits: its bytes rounded up to
+        4 KiB blocks per file, its inodes, a fifth and 64 MiB to spare."""
         st = os.statvfs(self.base)
-        return st.f_bavail * st.f_frsize
+        nbytes = (ds["bytes"] + ds["files"] * 4096) * 1.2 + 64 * MiB
+        inodes = (ds["files"] + ds.get("dirs", 1)) * 1.2 + 1000
+        return st.f_bavail * st.f_frsize >= nbytes and \
+            (st.f_files == 0 or st.f_favail >= inodes)
 
     def delete(self, path):
         """Delete one copy now (the rotate regime's deletion)."""
         subprocess.run(["rm", "-rf", path], check=False)
         self.live = [x for x in self.live if x[0] != path]
 
-    def reclaim(self, need, why, keep=()):
-        """When fewer than NEED bytes are free (or NEED is None: always),
-        delete every copy but KEEP, sync, and wait out the filesystem's
-        window for freed inodes if many were freed."""
-        if need is not None and self.free_bytes() >= need:
+    def reclaim(self, ds, why, keep=()):
+        """When one more copy of DS would not fit (DS None: always), delete
+        every copy but KEEP, sync, and wait out the filesystem's window
+        for freed inodes if many were freed."""
+        if ds is not None and self.room(ds):
             return
         gone = [x for x in self.live if x[0] not in keep]
         if not gone:
@@ -265,11 +270,10 @@ def group_rows(run, ds, regime):
 
 def one_run(run, ds, regime, row, state):
     """One timed run of ROW in REGIME, after the untimed preparation."""
-    need = ds["bytes"] * 1.2 + 64 * MiB
     if regime == "noop":
         dst = state["noop_dst"]
     else:
-        run.dest.reclaim(need, "space", keep=[state.get("prev")] if state.get("prev") else ())
+        run.dest.reclaim(ds, "space", keep=[state.get("prev")] if state.get("prev") else ())
         dst = run.dest.fresh(ds["files"])
     run_state(run, ds, regime, dst if regime == "noop" else None)
     if regime == "rotate" and state.get("prev"):
@@ -432,7 +436,7 @@ def sweep(run, cfg, name, ds, template, params, needs, what):
                          f"{cfg['sweep_rounds']} ({len(pts)} points)")
             order = list(range(len(pts)))
             for i in (order[::-1] if rnd % 2 else order):
-                run.dest.reclaim(ds["bytes"] * 1.2 + 64 * MiB, "space")
+                run.dest.reclaim(ds, "space")
                 dst = run.dest.fresh(ds["files"])
                 run_state(run, ds, "warm")
                 cmd = template.format(
