@@ -121,7 +121,7 @@ def clone_possible(path):
     return ok
 
 
-def _journal(dev):
+def journal(dev):
     feats = out_of(f"dumpe2fs -h {dev} 2>/dev/null")
     return "yes" if "has_journal" in feats else "no"
 
@@ -191,7 +191,7 @@ class Matrix:
             "mount": " ".join(mount[:-2] + ["DEV", "MNT"]) if fs.dev
             else " ".join(mount[:-1] + ["MNT"]),
             "mount_options": out_of(["findmnt", "-no", "OPTIONS", mnt]),
-            "journal": _journal(fs.dev) if fs.fstype == "ext4" else None,
+            "journal": journal(fs.dev) if fs.fstype == "ext4" else None,
             "clone_possible": clone_possible(mnt),
             "settle_after_delete_s": fs.settle_s,
             "made_by": "ringcp_tools.fsmatrix: made fresh for the run, "

@@ -38,12 +38,14 @@ def tool(module, *args, env=None):
 def dir_fs(path):
     """The record of a plain directory measured as it is (no matrix)."""
     os.makedirs(path, exist_ok=True)
-    fstype = out_of(["stat", "-f", "-c", "%T", path])
+    fstype = out_of(["findmnt", "-no", "FSTYPE", "-T", path]) or "unknown"
+    src = out_of(["findmnt", "-no", "SOURCE", "-T", path])
+    journal = fsmatrix.journal(src) if fstype == "ext4" else None
     return {"name": "dir-" + fstype, "what": "a plain directory (BENCH_FS=dir or "
             "not root): the filesystem as found", "fstype": fstype, "mkfs": None,
             "mount_options": out_of(["findmnt", "-no", "OPTIONS", "-T", path]),
-            "clone_possible": fsmatrix.clone_possible(path),
-            "settle_after_delete_s": 40 if fstype == "ext2/ext3" else 0,
+            "journal": journal, "clone_possible": fsmatrix.clone_possible(path),
+            "settle_after_delete_s": 40 if journal == "no" else 0,
             "made_by": "not made: found"}
 
 
