@@ -107,6 +107,7 @@ def main():
         one_fs(a, fs, root, True)
         return
     with fsmatrix.Matrix(root, env["mode"]) as m:
+        os.environ["BENCH_TMP"] = m.root	# fpsync's work files: removed with it
         for i, fs in enumerate(m.filesystems()):
             path = m.mount(fs)
             records.append(fs.record)

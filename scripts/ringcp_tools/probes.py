@@ -128,7 +128,7 @@ def main():
            "time": "/usr/bin/time -f '%M %e %U %S' sh -c CMD",
            "check": "diff -r --no-dereference SRC DST (cmp for one file)",
            "datasets": []}
-    fptmp = tempfile.mkdtemp(prefix="ringcp-fpsync.", dir="/tmp")
+    fptmp = tempfile.mkdtemp(prefix="fpsync.", dir=os.environ.get("BENCH_TMP", "/tmp"))
     jobs = [(d, t) for d in dsets
             for t in tools(d, d["path"], dst, ringcp, env["caps"], floor, fptmp)
             if env["mode"] == "full" or t[0] in QUICK_TOOLS]

@@ -158,7 +158,10 @@ class Runner:
         self.dest = Dest(bench_dir, fs)
         self.ringcp = ringcp
         self.floor = floor
-        self.fpsync_tmp = tempfile.mkdtemp(prefix="ringcp-fpsync.", dir="/tmp")
+        # fpsync's work files, outside the filesystem measured: under the
+        # matrix's root (removed whatever ends the run) or /tmp
+        self.fpsync_tmp = tempfile.mkdtemp(prefix="fpsync.",
+                                           dir=os.environ.get("BENCH_TMP", "/tmp"))
         self.errlog = os.path.join(self.fpsync_tmp, "stderr")
         self.n = 0
         self.m = 0
