@@ -109,6 +109,38 @@ assert sorted({f for f in plan("full")["filesystems"]}) == sorted(
 ' || { fail "plan"; show_file stderr err; }
 }
 
+test_engine_option_sweeps()
+{
+	# a ringcp whose --help lists the options other changes are adding
+	cat >fake-ringcp <<-'EOF'
+	#!/bin/sh
+	cat <<'HELP'
+	  -a -r -l -p -t -g -o -D -H -X -A   rsync's archive flags
+	  -Q, --queue-depth=N   reads and writes in flight per file (default 8)
+	  --reflink=never|auto|always  clone where possible (default auto)
+	  --data-path=rw|splice  how the bytes move (default rw)
+	HELP
+	EOF
+	chmod +x fake-ringcp
+	py '
+from ringcp_tools.commands import capabilities
+from ringcp_tools import timing
+caps = capabilities("./fake-ringcp")
+assert caps["reflink"] and caps["data_path"], caps
+assert caps["reflink_values"] == ["never", "auto", "always"], caps
+assert caps["data_path_values"] == ["rw", "splice"], caps
+assert caps["defaults"]["reflink"] == "auto" and caps["defaults"]["data_path"] == "rw"
+caps["archive"] = True
+by = {"big": {"name": "big", "kind": "file", "label": "one large file"},
+      "mib": {"name": "mib", "kind": "tree", "label": "files of 1 MiB"}}
+sw = {s[0]: s for s in timing.sweeps_for(timing.config("quick"), by, caps, False)}
+assert sorted(sw) == ["data-path-big", "data-path-mib", "reflink-big", "reflink-mib"], sw
+assert sw["reflink-big"][3] == [("reflink", "never,auto,always")], sw["reflink-big"]
+assert "--data-path={data_path}" in sw["data-path-mib"][2].format(R="R", S="S", D="D")
+assert timing.lacks(caps, *sw["data-path-mib"][4]) == ""
+' || { fail "engine option sweeps"; show_file stderr err; }
+}
+
 test_floor_copies()
 {
 	local floor=${RINGCP%/ringcp}/tools/floor
@@ -150,6 +182,7 @@ t_add "every run gets a destination no run used; deletions wait out ext4's windo
 t_add "rounds put every command first once; rows a filesystem cannot have are left out" test_rounds_and_rows
 t_add "the bootstrap interval holds the median, is seeded, needs 3 rounds" test_bootstrap_interval
 t_add "the quick plan fits 10 minutes, smoke 3; full takes every filesystem" test_quick_plan_fits
+t_add "the reflink and data-path sweeps run once ringcp --help lists the options" test_engine_option_sweeps
 t_add "tools/floor copies a tree byte for byte (copy_file_range and --rw)" test_floor_copies
 t_add "fsmatrix cleanup leaves no mount, no loop device, no directory" test_matrix_cleanup
 t_run_all
