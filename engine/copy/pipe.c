@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "ringcp/copy.h"
@@ -180,6 +181,19 @@ void rc_pipe_put(struct rc_pipe_pool *p, struct rc_pipe *pipe,
 		p->retired = pipe;
 		break;
 	}
+}
+
+uint64_t rc_pipe_pool_stale_bytes(struct rc_pipe_pool *p)
+{
+	struct rc_pipe *pipe;
+	uint64_t sum = 0;
+	int n;
+
+	rc_pipe_reclaim(p);
+	for (pipe = p->free; pipe; pipe = pipe->next)
+		if (ioctl(pipe->rfd, FIONREAD, &n) == 0 && n > 0)
+			sum += (uint64_t)n;
+	return sum;
 }
 
 unsigned rc_pipe_pool_lent(const struct rc_pipe_pool *p)

@@ -220,6 +220,14 @@ unsigned rc_pipe_pool_lent(const struct rc_pipe_pool *p);
 unsigned rc_pipe_pool_retired(const struct rc_pipe_pool *p);
 const struct rc_pipe_pool_stats *rc_pipe_pool_stats(const struct rc_pipe_pool *p);
 
+/*
+ * For observers (the harness' scenarios): bytes the kernel holds in the
+ * pipes the pool would lend next (FIONREAD of each free pipe, after the
+ * retired ones were dealt with if the ring is quiet).  A correct pool
+ * answers 0: anything else would go into the next file copied.
+ */
+uint64_t rc_pipe_pool_stale_bytes(struct rc_pipe_pool *p);
+
 /* A pump that found no pipe waits on the pool for one (FIFO), once. */
 void rc_pipe_pool_wait(struct rc_pipe_pool *p, struct rc_pump *pump);
 void rc_pipe_pool_unwait(struct rc_pipe_pool *p, struct rc_pump *pump);
