@@ -32,7 +32,7 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 "                        read/write only: splice uses no buffer)\n"
 "  --data=readwrite|splice|auto  how bytes move: read+write (two copies), or\n"
 "                        splice through a pipe (one); auto: splice for files\n"
-"                        of %uK or more (default %s)\n"
+"                        of %uK to %lluM (default %s)\n"
 "  --splice-pairs=N      splices (pipes) in flight, all files (default %u)\n"
 "  --no-io-uring         the synchronous fallback (used where io_uring\n"
 "                        cannot be set up, with a notice)\n"
@@ -51,5 +51,6 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 		RC_COPY_DEFAULT_QD, RC_COPY_DEFAULT_BS / 1024,
 		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES,
 		RC_SPLICE_AUTO_MIN_BYTES / 1024,
+		(unsigned long long)(RC_SPLICE_AUTO_MAX_BYTES >> 20),
 		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS);
 }

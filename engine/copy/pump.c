@@ -403,7 +403,8 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	c->opts = opts;
 	if (opts->pipes && (cfg.data_path == RC_DATA_SPLICE ||
 			    (cfg.data_path == RC_DATA_AUTO &&
-			     span >= RC_SPLICE_AUTO_MIN_BYTES))) {
+			     span >= RC_SPLICE_AUTO_MIN_BYTES &&
+			     span <= RC_SPLICE_AUTO_MAX_BYTES))) {
 		/* pairs of a pipe's chunk; no buffers */
 		c->splice = true;
 		c->pipes = opts->pipes;

@@ -32,8 +32,10 @@
  *   splice     IORING_OP_SPLICE file -> pipe -> file, a linked pair per
  *              chunk (one copy, no user buffer: the strategies do not
  *              apply), at most splice_pairs pairs in flight in all;
- *   auto       splice for files of at least RC_SPLICE_AUTO_MIN_BYTES where
- *              the ring can splice, read/write for smaller ones.
+ *   auto       splice for files of RC_SPLICE_AUTO_MIN_BYTES up to
+ *              RC_SPLICE_AUTO_MAX_BYTES where the ring can splice (the
+ *              size classes where splice won: results/bench/splice*.json),
+ *              read/write for smaller and larger ones.
  */
 enum rc_data_path {
 	RC_DATA_DEFAULT,	/* RC_COPY_DEFAULT_DATA_PATH */
@@ -41,7 +43,7 @@ enum rc_data_path {
 	RC_DATA_SPLICE,
 	RC_DATA_AUTO,
 };
-#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_READWRITE
+#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_AUTO
 /* Splice pairs (pipes) in flight in a whole copy, all files together:
  * measured, docs/defaults.md (64 were 27x slower than 8) */
 #define RC_SPLICE_DEFAULT_PAIRS		8
@@ -49,8 +51,9 @@ enum rc_data_path {
 /* Bytes per splice pair: each pipe is sized to it (F_SETPIPE_SZ; 1 MiB is
  * fs.pipe-max-size's default, the most an unprivileged user may ask) */
 #define RC_SPLICE_CHUNK			(1024u * 1024u)
-/* auto: files (or data segments) this large or larger go by splice */
+/* auto: files (or data segments) of this many bytes go by splice */
 #define RC_SPLICE_AUTO_MIN_BYTES	(64u * 1024u)
+#define RC_SPLICE_AUTO_MAX_BYTES	(64ull * 1024 * 1024)
 
 /* readwrite | splice | auto: 0, or -EINVAL for another name */
 int rc_data_path_by_name(const char *name, enum rc_data_path *path);

@@ -7,15 +7,20 @@ the root ext4 and on tmpfs, the source warm in the page cache.  Every run
 writes to a fresh destination name (`sh -c '... out/$$'`); on ext4 nothing
 is deleted until the filesystem's last measurement is done (its freed
 inodes would be what is measured) and each run is prepared by `sync` (no
-run pays for an earlier one's writeback); on tmpfs the destinations are
-removed before each run (tmpfs holds them in memory).
+run pays for an earlier one's writeback), except that when the copies
+made so far pass 12 GiB (the disk is shared) they are removed, then
+`sync` and a 10 s pause, all before the next run's timing starts; on
+tmpfs the destinations are removed before each run (tmpfs holds them in
+memory).
 
 Two parts, each in rotated rounds (hyperfine -N, the order of the
 commands rotated and reversed every other round, the runs pooled):
   * pairs: `--data=splice --splice-pairs=P`, P in 1 2 4 8 16 32: the
     bound on splices in flight, all files together;
   * compare: ringcp --data=splice (default pairs), --data=readwrite,
-    --data=auto, and cp: medians and the ratios to read/write and to cp.
+    --data=auto, and cp: medians and the ratios to read/write and to cp;
+  * sizes: single files of 4, 16 and 64 MiB, splice against read/write
+    (where auto's upper bound lies).
 
 Writes results/bench/splice.json (quick: splice-quick.json) with the
 environment record; no absolute path of the machine.
@@ -32,14 +37,20 @@ from . import env
 from .common import dump, load, log, scrub_file
 from .timing import rounds_order
 
-ROOTS = {"ext4": "/var/tmp/rc-splice-bench", "tmpfs": "/dev/shm/rc-splice-bench"}
+ROOTS = {"ext4": "/var/tmp/i15-splice-bench",
+         "tmpfs": "/dev/shm/i15-splice-bench"}
 MIB = 1 << 20
 PAIRS = (1, 2, 4, 8, 16, 32)
+SIZES_MIB = (4, 16, 64)		# single files between the two datasets
+EXT4_KEEP_MB = 12 * 1024	# copies kept on ext4 before they are removed
 
 
 def sh(args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, text=True,
-                          **kw)
+    p = subprocess.run(args, capture_output=True, text=True, **kw)
+    if p.returncode:
+        raise SystemExit("splice_bench: %s failed (exit %d):\n%s%s" % (
+            args[0], p.returncode, p.stdout[-2000:], p.stderr[-2000:]))
+    return p
 
 
 def make_datasets(root, nfiles):
@@ -52,20 +63,23 @@ def make_datasets(root, nfiles):
     with open(os.path.join(src, "big"), "wb") as f:
         for _ in range(256):
             f.write(os.urandom(MIB))
+    for mib in SIZES_MIB:
+        with open(os.path.join(src, "s%d" % mib), "wb") as f:
+            f.write(os.urandom(mib * MIB))
     sh(["sync"])
     # warm: read the sources back into the page cache
-    sh(["sh", "-c", "cat src/big src/mib/* >/dev/null"], cwd=root)
+    sh(["sh", "-c", "cat src/big src/s* src/mib/* >/dev/null"], cwd=root)
 
 
 def commands(ringcp, ds, tools):
     """{label: command line}: each run to a fresh name under out/."""
     out = {}
     for label in tools:
+        src = "-a src/mib/" if ds == "mib" else "src/" + ds
         if label == "cp":
-            cmd = "cp -r src/mib" if ds == "mib" else "cp src/big"
+            cmd = "cp -r src/mib" if ds == "mib" else "cp src/" + ds
         else:
-            cmd = "%s %s%s" % (ringcp, tools[label],
-                               " -a src/mib/" if ds == "mib" else " src/big")
+            cmd = "%s %s %s" % (ringcp, tools[label], src)
         out[label] = "sh -c 'exec %s out/%s-$$'" % (cmd, label)
     return out
 
@@ -73,7 +87,9 @@ def commands(ringcp, ds, tools):
 def rounds(root, fs, name, cmds, runs, nrounds, outdir):
     """nrounds hyperfine calls, the commands' order rotated; pooled
     times per label."""
-    prepare = "sync" if fs == "ext4" else "sh -c 'rm -rf out/*'"
+    prepare = ("sh -c 'if [ $(du -sm out | cut -f1) -gt %d ]; then "
+               "rm -rf out; mkdir out; sync; sleep 10; fi; sync'" % EXT4_KEEP_MB
+               if fs == "ext4" else "sh -c 'rm -rf out/*'")
     times = {k: [] for k in cmds}
     labels = list(cmds)
     for rnd in range(nrounds):
@@ -114,8 +130,9 @@ def main():
     doc = {"what": __doc__.split("\n\n")[1].strip(), "quick": opt.quick,
            "files_of_1mib": nfiles, "big_bytes": 256 * MIB,
            "rounds": nrounds, "runs_per_round": runs,
+           "ext4_removed_after_mib": EXT4_KEEP_MB,
            "env": env.record(ringcp=ringcp, tools=("coreutils",)),
-           "pairs": {}, "compare": {}, "filesystems": {}}
+           "pairs": {}, "compare": {}, "sizes": {}, "filesystems": {}}
     for fs in opt.fs.split(","):
         root = ROOTS[fs]
         shutil.rmtree(root, ignore_errors=True)
@@ -138,6 +155,14 @@ def main():
                        runs[ds], nrounds, outdir)
             doc["compare"]["%s/%s" % (fs, ds)] = figures(
                 t, ("readwrite", "cp"))
+        for mib in SIZES_MIB:
+            ds = "s%d" % mib
+            log("%s/%s: splice, readwrite" % (fs, ds))
+            t = rounds(root, fs, "size-" + ds, commands(
+                ringcp, ds, {"splice": "--data=splice",
+                             "readwrite": "--data=readwrite"}),
+                runs["big"], nrounds, outdir)
+            doc["sizes"]["%s/%s" % (fs, ds)] = figures(t, ("readwrite",))
         shutil.rmtree(root, ignore_errors=True)	# after its last run
     doc["loadavg_end"] = " ".join(env.loadavg())
     name = "splice-quick.json" if opt.quick else "splice.json"
@@ -145,6 +170,9 @@ def main():
     for cell, r in doc["pairs"].items():
         print("pairs", cell, {k: round(v * 1000, 1)
                               for k, v in r["median_s"].items()}, "ms")
+    for cell, r in doc["sizes"].items():
+        print("sizes", cell, {k: round(v, 2)
+                              for k, v in r["ratio_to_readwrite"].items()})
     for cell, r in doc["compare"].items():
         print("compare", cell, {k: round(v * 1000, 1)
                                 for k, v in r["median_s"].items()}, "ms",
