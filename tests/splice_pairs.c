@@ -9,7 +9,8 @@
  * lent again, a dirty one closed, a cancelled pair's pipe kept open while
  * any request is in flight and never lent again); a cancelled copy's
  * pipes retired; pumps sharing a pool of one pipe both finish (the one
- * that found none waits and is woken); auto and readwrite choose; the
+ * that found none waits and is woken); auto splices from 64 KiB to 64 MiB
+ * only, readwrite never; the
  * SQE map names both fds of a splice.
  */
 #include <sys/ioctl.h>
@@ -332,9 +333,10 @@ TEST(pumps_sharing_one_pipe_both_finish)
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
 
-TEST(auto_splices_large_files_only_and_readwrite_never)
+TEST(auto_splices_its_size_classes_only_and_readwrite_never)
 {
 	struct rc_ring *r = hooked_ring();
+	uint64_t before;
 	int src, dst;
 
 	t_file_pair(RC_SPLICE_AUTO_MIN_BYTES - 1, &src, &dst);
@@ -349,6 +351,13 @@ TEST(auto_splices_large_files_only_and_readwrite_never)
 		  2048 * KiB);
 	EXPECT_GT(rc_ring_stats(r)->splices, 0);
 	expect_same(src, dst, 2048 * KiB);
+	/* above the largest size splice won at: read and write */
+	before = rc_ring_stats(r)->splices;
+	t_file_pair(RC_SPLICE_AUTO_MAX_BYTES + 4096, &src, &dst);
+	EXPECT_EQ(copy(r, src, dst, RC_SPLICE_AUTO_MAX_BYTES + 4096,
+		       RC_DATA_AUTO, NULL),
+		  (int64_t)RC_SPLICE_AUTO_MAX_BYTES + 4096);
+	EXPECT_EQ(rc_ring_stats(r)->splices, before);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
 

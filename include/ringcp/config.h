@@ -43,7 +43,7 @@ enum rc_data_path {
 	RC_DATA_SPLICE,
 	RC_DATA_AUTO,
 };
-#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_AUTO
+#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_READWRITE
 /* Splice pairs (pipes) in flight in a whole copy, all files together:
  * measured, docs/defaults.md (64 were 27x slower than 8) */
 #define RC_SPLICE_DEFAULT_PAIRS		8
