@@ -53,7 +53,7 @@ enum rc_data_path {
 #define RC_SPLICE_CHUNK			(1024u * 1024u)
 /* auto: files (or data segments) of this many bytes go by splice */
 #define RC_SPLICE_AUTO_MIN_BYTES	(64u * 1024u)
-#define RC_SPLICE_AUTO_MAX_BYTES	(64ull * 1024 * 1024)
+#define RC_SPLICE_AUTO_MAX_BYTES	(16ull * 1024 * 1024)
 
 /* readwrite | splice | auto: 0, or -EINVAL for another name */
 int rc_data_path_by_name(const char *name, enum rc_data_path *path);
