@@ -341,32 +341,31 @@ static bool rc_copy_chaos(struct rc_pump *c)
 	unsigned i;
 
 	if (act == RC_CHAOS_CANCEL_OP) {
+		bool done = false;
+
 		/* splice: a pair's out whose in is back first (its pipe holds
 		 * the chunk), else the first op in flight */
-		for (i = 0; c->splice && i < c->n_slots; i++) {
+		for (i = 0; c->splice && !done && i < c->n_slots; i++) {
 			struct rc_copy_slot *s = &c->slots[i];
 
 			if (s->op && s->held && s->op2 && !s->held2) {
 				rc_slot_cancel(s, &s->op2, false);
-				c->busy--;
-				break;
+				done = true;
 			}
 		}
-		for (i = c->splice && i < c->n_slots ? c->n_slots : 0;
-		     i < c->n_slots; i++) {
+		for (i = 0; !done && i < c->n_slots; i++) {
 			struct rc_copy_slot *s = &c->slots[i];
 
-			if (s->op && !s->held) {
+			if (s->op && !s->held)
 				rc_slot_cancel(s, &s->op, false);
-				c->busy--;
-				break;
-			}
-			if (s->op2 && !s->held2) {
+			else if (s->op2 && !s->held2)
 				rc_slot_cancel(s, &s->op2, false);
-				c->busy--;
-				break;
-			}
+			else
+				continue;
+			done = true;
 		}
+		if (done)
+			c->busy--;
 	}
 	if (act == RC_CHAOS_NONE)
 		return false;
