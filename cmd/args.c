@@ -39,6 +39,8 @@ static const struct option rc_longopts[] = {
 	{ "json", optional_argument, NULL, RC_OPT_JSON },
 	{ "files-in-flight", required_argument, NULL, RC_OPT_FILES },
 	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
+	{ "data", required_argument, NULL, RC_OPT_DATA },
+	{ "splice-pairs", required_argument, NULL, RC_OPT_SPLICE_PAIRS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "human-readable", no_argument, NULL, 'h' },
 	{ "help", no_argument, NULL, RC_OPT_HELP },
@@ -133,7 +135,7 @@ static int bad_usage(const char *msg)
 	return RC_EXIT_USAGE;
 }
 
-/* -Q, -B, --files-in-flight: a number in its range.  Returns -1 or
+/* -Q, -B, --files-in-flight, --splice-pairs: a number in its range.  Returns -1 or
  * RC_EXIT_USAGE (message printed). */
 static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
 {
@@ -156,6 +158,14 @@ static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
 			return RC_EXIT_USAGE;
 		}
 		c->topts.copy.block_size = (uint32_t)v;
+		return -1;
+	case RC_OPT_SPLICE_PAIRS:
+		if (bad || v < 1 || v > RC_SPLICE_MAX_PAIRS) {
+			fprintf(stderr, "ringcp: invalid splice pairs '%s': "
+				"must be 1 to %u\n", arg, RC_SPLICE_MAX_PAIRS);
+			return RC_EXIT_USAGE;
+		}
+		c->topts.copy.splice_pairs = (unsigned)v;
 		return -1;
 	default:	/* RC_OPT_FILES */
 		if (bad || v < 1 || v > RC_TREE_MAX_FILES) {
@@ -255,7 +265,15 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 	case 'Q':
 	case 'B':
 	case RC_OPT_FILES:
+	case RC_OPT_SPLICE_PAIRS:
 		return rc_cmd_number(c, opt, arg);
+	case RC_OPT_DATA:
+		if (rc_data_path_by_name(arg, &c->topts.copy.data_path)) {
+			fprintf(stderr, "ringcp: invalid data path '%s': "
+				"readwrite, splice or auto\n", arg);
+			return RC_EXIT_USAGE;
+		}
+		return -1;
 	case RC_OPT_BUFFERS:
 		if (rc_buf_strategy_by_name(arg, &ops)) {
 			fprintf(stderr, "ringcp: invalid buffer strategy '%s': "
@@ -367,5 +385,7 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	c->cfg.queue_depth = c->topts.copy.queue_depth;
 	c->cfg.block_size = c->topts.copy.block_size;
 	c->cfg.files_in_flight = c->topts.files_in_flight;
+	c->cfg.data_path = c->topts.copy.data_path;
+	c->cfg.splice_pairs = c->topts.copy.splice_pairs;
 	return -1;
 }

@@ -28,7 +28,12 @@ void rc_cmd_usage(FILE *f)
 "  -B, --block-size=SIZE bytes per read or write, 4K to 64M (default %uK)\n"
 "  --files-in-flight=N   files copied at once (default %u, max %u)\n"
 "  --fsync  --no-fallocate  --buffers=heap|pool|fixed|ring (default "
-RC_COPY_DEFAULT_BUFFERS ")\n"
+RC_COPY_DEFAULT_BUFFERS ";\n"
+"                        read/write only: splice uses no buffer)\n"
+"  --data=readwrite|splice|auto  how bytes move: read+write (two copies), or\n"
+"                        splice through a pipe (one); auto: splice for files\n"
+"                        of %uK to %lluM (default %s)\n"
+"  --splice-pairs=N      splices (pipes) in flight, all files (default %u)\n"
 "  --no-io-uring         the synchronous fallback (used where io_uring\n"
 "                        cannot be set up, with a notice)\n"
 "  --help, -h alone      this help;  -V, --version\n"
@@ -44,5 +49,8 @@ RC_COPY_DEFAULT_BUFFERS ")\n"
 "\n"
 "Errors: \"ringcp: <what> 'PATH': <error>\".  Full manual: man ringcp\n",
 		RC_COPY_DEFAULT_QD, RC_COPY_DEFAULT_BS / 1024,
-		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES);
+		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES,
+		RC_SPLICE_AUTO_MIN_BYTES / 1024,
+		(unsigned long long)(RC_SPLICE_AUTO_MAX_BYTES >> 20),
+		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS);
 }

@@ -64,6 +64,13 @@
  *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
  *                              buffer back before the op has run and
  *                              answered
+ *   RC_MUTANT_PIPE_CLOSE_EARLY a splice pair given up in flight has its
+ *                              pipe closed at once, while its splices
+ *                              still name the pipe's fds (copy/pipe.c)
+ *   RC_MUTANT_PIPE_REUSE_DIRTY a cancelled pair's pipe is lent again once
+ *                              the ring is quiet, with whatever bytes a
+ *                              cancelled splice left in it, instead of
+ *                              being closed (copy/pipe.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -80,7 +87,9 @@
      defined(RC_MUTANT_STATX_FREE_AT_CANCEL) || \
      defined(RC_MUTANT_UD_REUSE) || defined(RC_MUTANT_SKIP_BARRIER) || \
      defined(RC_MUTANT_JOB_FREE_EARLY) || \
-     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE) && \
+     defined(RC_MUTANT_SYNC_EARLY_PUT) || \
+     defined(RC_MUTANT_PIPE_CLOSE_EARLY) || \
+     defined(RC_MUTANT_PIPE_REUSE_DIRTY)) && !defined(RC_TRACE) && \
      !defined(RC_MUTANT_RINGCHECK)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif

@@ -3,7 +3,7 @@
  * The event log (evlog.h).  One line per engine trace event:
  *
  *   EVENT [r=RING] [o=REC.LIFE] [b=BUF] [k=KIND lk=0|1 lt=0|1]
- *         [f=FD ud=LIFE] [same=0|1] [sync=0|1] [own=OWNER st=STATE] res=RES
+ *         [f=FD ud=LIFE [f2=FD]] [same=0|1] [sync=0|1] [own=OWNER st=STATE] res=RES
  *   CLOSE f=FD
  *
  * RING, REC and BUF are small numbers standing for a ring, a record and a
@@ -111,6 +111,8 @@ static const char *rh_evlog_kind(const struct rc_op *op)
 		return op->buf_select ? "READSEL" : "READ";
 	case IORING_OP_WRITE:
 		return "WRITE";
+	case IORING_OP_SPLICE:	/* a data op like them, without a buffer */
+		return "SPLICE";
 	case IORING_OP_OPENAT:
 		return "OPENAT";
 	case IORING_OP_CLOSE:
@@ -205,6 +207,8 @@ static void rh_evlog_op(enum rc_trace_event ev, const struct rc_op *op,
 	if (ev == RC_EV_SUBMIT)	/* the fd its request names, its user_data */
 		fprintf(rh_ev.f, " f=%d ud=%u", op->fd,
 			(unsigned)(uint16_t)rc_op_life(op));
+	if (ev == RC_EV_SUBMIT && op->opcode == IORING_OP_SPLICE)
+		fprintf(rh_ev.f, " f2=%d", op->splice_fd_in);	/* its second */
 	if (ev == RC_EV_HALT || ev == RC_EV_FD_CLOSE)
 		fprintf(rh_ev.f, " k=%s", rh_evlog_kind(op));
 	if (ev == RC_EV_OP_CQE) {

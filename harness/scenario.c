@@ -44,7 +44,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 {
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
-		"       [--events=PATH]\n"
+		"       [--events=PATH] [--data=readwrite|splice|auto]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -55,6 +55,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --events=PATH   log every engine event there, for the model's\n"
 		"                  conformance check (default: $RH_EVENTS)\n"
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
+		"  --data=P        copies' data path (copy and tree scenarios;\n"
+		"                  default: $RC_DATA, else the engine's)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -112,6 +114,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "buffers", required_argument, NULL, 'b' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "fallback", no_argument, NULL, 'F' },
+		{ "data", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,6 +158,12 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		case 'F':
 			s->fallback = true;
 			break;
+		case 'd':
+			if (rc_data_path_by_name(optarg, &s->data_path)) {
+				rh_scenario_usage(stderr, name);
+				exit(2);
+			}
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -174,11 +183,18 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		s->harness.buffers = getenv("RC_BUFFERS");
 	if (!s->harness.buffers || !*s->harness.buffers)
 		s->harness.buffers = "heap";
+	if (!s->data_path && getenv("RC_DATA") &&
+	    rc_data_path_by_name(getenv("RC_DATA"), &s->data_path)) {
+		rh_scenario_usage(stderr, name);
+		exit(2);
+	}
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s", argv[0], s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
-		 s->fallback ? " --fallback" : "");
+		 s->fallback ? " --fallback" : "",
+		 s->data_path ? " --data=" : "",
+		 s->data_path ? rc_data_path_name(s->data_path) : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ringcp/config.h"
 #include "ringcp/ring.h"
 #include "harness.h"
 
@@ -58,6 +59,8 @@ struct rh_outcome {
 
 struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
+	enum rc_data_path data_path; /* --data: the copies' data path
+				      * (copy_chaos, tree_chaos); 0: default */
 	const char *name;
 	uint64_t seed, rng;
 	uint64_t ops;			/* --ops: iterations to run */

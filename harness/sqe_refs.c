@@ -119,7 +119,11 @@ static bool rh_walk_fs(const struct io_uring_sqe *sqe,
 		break;
 	case IORING_OP_SPLICE:
 	case IORING_OP_TEE:
-		rh_walk_fd(w, arg, sqe, (int)sqe->splice_fd_in);
+		/* two fds: fd_in (a table index with SPLICE_F_FD_IN_FIXED,
+		 * whatever IOSQE_FIXED_FILE says of fd_out), then fd_out */
+		if ((int)sqe->splice_fd_in >= 0 && w->fd &&
+		    !(sqe->splice_flags & SPLICE_F_FD_IN_FIXED))
+			w->fd(arg, (int)sqe->splice_fd_in);
 		break;
 	case IORING_OP_FSYNC:
 	case IORING_OP_FALLOCATE:
@@ -212,8 +216,10 @@ void rh_sqe_refs(const struct io_uring_sqe *sqe, struct rh_sqe_refs *r)
 
 	memset(r, 0, sizeof(*r));
 	r->closes = -1;
-	if (sqe->flags & IOSQE_FIXED_FILE)
-		return;		/* a registered file: no fd number */
+	if ((sqe->flags & IOSQE_FIXED_FILE) && sqe->opcode != IORING_OP_SPLICE &&
+	    sqe->opcode != IORING_OP_TEE)
+		return;		/* a registered file: no fd number (a
+				 * splice's fd_in has its own flag) */
 	rh_sqe_walk(sqe, &w, r);
 }
 

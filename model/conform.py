@@ -126,7 +126,8 @@ def aclass(res):
     return {0: 0, -ENOENT: 1, -EALREADY: 2}.get(res, 3)
 
 
-KIND = {"READ": 1, "READSEL": 1, "WRITE": 1, "OPENAT": 2, "CLOSE": 3,
+KIND = {"READ": 1, "READSEL": 1, "WRITE": 1, "SPLICE": 1, "OPENAT": 2,
+        "CLOSE": 3,
         "OTHER": 4}
 
 
@@ -256,7 +257,7 @@ class Checker:
             # engine runs it with close() (the kernel's is no close())
             if all(is_close(s) for s in self.recs.get(key, ())):
                 continue
-            if f == fd and self.in_kernel(key):
+            if fd in f and self.in_kernel(key):
                 raise Reject(
                     f"{what}: P2: fd {fd} closed while op {key[1]}."
                     f"{self.lives.get(key, 0)}'s request names it, in "
@@ -296,7 +297,9 @@ class Checker:
                                  f"the user_data of its last one: its "
                                  f"CQEs cannot be told apart")
                 self.ud_of[key] = int(kv["ud"])
-                self.fd_of[key] = int(kv["f"])
+                # a splice names two fds: fd_out (f) and fd_in (f2)
+                self.fd_of[key] = {int(kv["f"])} | \
+                    ({int(kv["f2"])} if "f2" in kv else set())
             self.op(key, "L_SUBMIT", kind * 2 + lt, what)
             if b is not None and kv.get("k") != "READSEL":
                 self.buffer(b, "B_LEND", key)

@@ -7,6 +7,11 @@
  * included).  Afterwards every file is either byte-identical to its source
  * under its final name, or reported cancelled with nothing under its final
  * name, and no temporary file is left anywhere in the tree.
+ *
+ * With --data=splice (or auto) the data moves by splice pairs through one
+ * pipe pool for the whole run, as a copy of many files shares it: a
+ * cancel then also cuts pairs whose pipe holds a chunk, and every later
+ * file would show bytes a cancelled splice left in a pipe lent again.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -132,6 +137,7 @@ int main(int argc, char **argv)
 	struct rh_scenario s;
 	struct chaos c = { .s = &s };
 	struct rc_ring *r;
+	struct rc_pipe_pool *pipes = NULL;
 	uint64_t copied = 0, cancelled = 0;
 	char path[512], cmd[256];
 	int i;
@@ -158,6 +164,18 @@ int main(int argc, char **argv)
 		sums[i] = file_sum(path, &lens[i]);
 	}
 	r = rh_scenario_ring(&s, 128);
+	if (s.data_path && s.data_path != RC_DATA_READWRITE && !s.fallback) {
+		/* two io-wq workers of each kind: splices queue up behind
+		 * each other, so a cancel finds a pair's out still queued
+		 * with its chunk in the pipe (cancel answers 0) */
+		unsigned workers[2] = { 2, 2 };
+
+		if (rc_pipe_pool_create(r, RC_SPLICE_DEFAULT_PAIRS, 128 * 1024,
+					&pipes) ||
+		    io_uring_register_iowq_max_workers(rc_ring_uring(r),
+						       workers) < 0)
+			return 2;
+	}
 
 	while (rh_scenario_more(&s)) {	/* one job: every file, once */
 		struct rc_copy_opts o = {
@@ -166,6 +184,8 @@ int main(int argc, char **argv)
 			.stop = &c.stop,
 			.chaos = chaos_hook,
 			.chaos_arg = &c,
+			.data_path = s.data_path,
+			.pipes = pipes,
 		};
 
 		c.stop = 0;
@@ -183,6 +203,17 @@ int main(int argc, char **argv)
 			unlink(dst);
 			ret = rc_copy_file(r, src, dst, &o, &res);
 			sum = file_sum(dst, &len);
+			/* the pipes the next file gets: empty, or its data
+			 * would follow a cancelled splice's bytes (checked
+			 * here, before a full one blocks the next splice) */
+			if (pipes && rc_pipe_pool_stale_bytes(pipes)) {
+				rh_harness_violation(RH_VIOL_CHECKSUM,
+					RH_DET_CHECKSUM, NULL, "a pipe to be "
+					"lent for the next file holds %" PRIu64
+					" bytes a cancelled splice left",
+					rc_pipe_pool_stale_bytes(pipes));
+				break;
+			}
 			if (ret == 0) {
 				copied++;
 				if (len != lens[i] || sum != sums[i])
@@ -211,6 +242,21 @@ int main(int argc, char **argv)
 					     RH_DET_LEDGER, NULL,
 					     "ops still in flight after a job");
 		s.done++;
+	}
+	if (pipes) {
+		const struct rc_pipe_pool_stats *ps = rc_pipe_pool_stats(pipes);
+
+		printf("copy_chaos: splice pairs: %" PRIu64 " splices, %" PRIu64
+		       " pipes made, %" PRIu64 " lent, %" PRIu64 " retired "
+		       "(cut in flight), %" PRIu64 " closed dirty\n",
+		       rc_ring_stats(r)->splices, ps->made, ps->lent,
+		       ps->retired, ps->dirty);
+		if (!ps->retired) {
+			printf("copy_chaos: FAIL: no splice pair was cut in "
+			       "flight\n");
+			c.op_cancels = 0;
+		}
+		rc_pipe_pool_destroy(pipes);
 	}
 	rh_scenario_ring_done(&s, r);
 	printf("copy_chaos: %" PRIu64 " files copied and verified, %" PRIu64

@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 				.block_size = 4096u << rh_scenario_rand(&s, 6),
 				.chaos = chaos_hook,
 				.chaos_arg = &c,
+				.data_path = s.data_path,
 			},
 		};
 		struct rc_tree_src one = { .path = src };

@@ -51,6 +51,9 @@ QUICK_DIV=${QUICK_DIV:-2}
 MUTANT_LIST=scenarios/mutants.list
 CONFORM_DIV=${CONFORM_DIV:-20}
 MODEL=${MODEL:-1}
+# the splice data path (--data=splice): the copy scenarios again, pairs
+# through pipes instead of buffers (no buffer strategy applies: heap only)
+SPLICE_SET="copy_chaos:30 tree_chaos:6"
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -123,6 +126,19 @@ for b in $STRATEGIES; do
 		echo "$rc" >"$OUT/asan-$b-$name.rc"
 		echo "exit $rc  $((SECONDS - s))s"
 	done
+done
+
+for entry in $SPLICE_SET; do
+	name=${entry%%:*}
+	ops=$(( ${entry##*:} * SCALE ))
+	label=asan-heap-${name}_splice
+	printf 'safety-check: asan  %-5s %-22s --ops=%-7s ' splice "$name" "$ops"
+	s=$SECONDS
+	build/asan/scenarios/$name --seed="$SEED" --ops="$ops" --buffers=heap \
+		--data=splice --json="$OUT/$label.json" >"$OUT/$label.log" 2>&1
+	rc=$?
+	echo "$rc" >"$OUT/$label.rc"
+	echo "exit $rc  $((SECONDS - s))s"
 done
 
 while read -r m b needs sc args; do

@@ -30,9 +30,10 @@ detectors_of()
 test_correct_engine()
 {
 	local b=$1 i
+	shift
 	for ((i = 1; i <= RUNS; i++)); do
 		rc_run_cmd "$BUILD/scenarios/protocol_tour" --seed=$i \
-			--buffers="$b" --json="$PWD/tour.json"
+			--buffers="$b" --json="$PWD/tour.json" "$@"
 		assert_status 0
 		assert_contains "proof line" "$RC_OUT" ", 0 violations"
 		grep -q '"violations": 0' "$PWD/tour.json" ||
@@ -73,6 +74,8 @@ main()
 		t_add "correct engine, $b buffers: protocol tour has no violation" \
 			test_correct_engine "$b"
 	done
+	t_add "correct engine: the splice-cut step has no violation" \
+		test_correct_engine heap --step=splice-cut
 	while read -r m rest; do
 		case "$m" in ''|'#'*) continue ;; esac
 		set -- $rest

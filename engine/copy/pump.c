@@ -5,31 +5,22 @@
  * written and then continued; a short write is continued; a read that
  * returns 0 marks the EOF actually read.  rc_copy_fd drives one pump on
  * a ring of its own; the tree copy drives many on one ring.
+ *
+ * In splice mode (the splice data path, splice.c) a slot is a linked
+ * splice pair through a pipe lent by the pool the pumps of a copy share:
+ * a pump that finds none free waits on the pool and is started again
+ * when another pump gives one back.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ringcp/copy.h"
 #include "mutant.h"
-
-struct rc_copy_slot {
-	struct rc_pump *pump;
-	struct rc_op *op;
-	bool held;		/* we hold it (idle), else the engine has it */
-	bool probe;		/* a read at or past the size hint */
-	uint64_t read_end;	/* end of the read request its data is from */
-};
+#include "pump_int.h"
 
 static int rc_copy_submit(struct rc_pump *c, struct rc_copy_slot *s)
 {
-	int ret = rc_op_submit(s->op);
-
-	if (!ret) {
-		s->held = false;
-		c->busy++;
-	}
-	return ret;
+	return rc_slot_submit(c, s->op, &s->held);
 }
 
 static int rc_copy_read(struct rc_pump *c, struct rc_copy_slot *s,
@@ -51,7 +42,26 @@ static int rc_copy_read(struct rc_pump *c, struct rc_copy_slot *s,
 	return ret;
 }
 
-/* Start reads on idle slots while there is something left to read. */
+/*
+ * A splice pair needs a pipe.  Returns 1 with one, 0 when none is free (a
+ * pump with nothing in flight then waits on the pool), or -errno.
+ */
+static int rc_copy_take_pipe(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	int ret = rc_pipe_get(c->pipes, &s->pipe);
+
+	if (!ret)
+		return 1;
+	s->pipe = NULL;
+	if (ret != -EAGAIN && !c->busy)
+		return ret;	/* none could be made, none will come back */
+	if (!c->busy)
+		rc_pipe_pool_wait(c->pipes, c);
+	return 0;
+}
+
+/* Start reads (splice pairs) on idle slots while there is something left
+ * to read. */
 static int rc_copy_fill(struct rc_pump *c)
 {
 	unsigned i;
@@ -61,7 +71,7 @@ static int rc_copy_fill(struct rc_pump *c)
 		struct rc_copy_slot *s = &c->slots[i];
 		uint64_t off = c->next_off, end;
 
-		if (!s->held)
+		if (!s->held || (c->splice && (!s->held2 || s->pipe)))
 			continue;
 		if (off >= c->eof)
 			break;
@@ -77,14 +87,39 @@ static int rc_copy_fill(struct rc_pump *c)
 				break;
 			end = off + c->bs;
 			s->probe = true;
-			c->probe_out = true;
 		}
-		ret = rc_copy_read(c, s, off, end);
+		if (c->splice) {
+			ret = rc_copy_take_pipe(c, s);
+			if (ret <= 0) {
+				s->probe = false;
+				return ret;
+			}
+		}
+		c->probe_out |= s->probe;
+		ret = c->splice ? rc_splice_pair(c, s, off, end) :
+				  rc_copy_read(c, s, off, end);
 		if (ret)
 			return ret;
 		c->next_off = end;
 	}
 	return 0;
+}
+
+/*
+ * Pipes came back: start the pumps waiting for one, first come first
+ * served, while one is free.  A pump woken here that cannot go on at all
+ * keeps its error (it cannot: its ops are idle, their prep cannot fail).
+ */
+static void rc_pump_wake(struct rc_pipe_pool *pool)
+{
+	struct rc_pump *w;
+	int ret;
+
+	while ((w = rc_pipe_pool_waker(pool))) {
+		ret = rc_copy_fill(w);
+		if (ret)
+			rc_pump_fail(w, ret, RC_SIDE_NONE);
+	}
 }
 
 /*
@@ -105,10 +140,7 @@ static void rc_copy_idle(struct rc_pump *c, struct rc_copy_slot *s)
 
 static void rc_copy_fail(struct rc_pump *c, int err, enum rc_copy_side side)
 {
-	if (!c->err) {
-		c->err = err;
-		c->side = side;
-	}
+	rc_pump_fail(c, err, side);
 }
 
 static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
@@ -181,6 +213,46 @@ static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
 }
 
 /* Cancel what the engine holds and give back what we hold; no drain. */
+/* Give up one of a slot's ops in flight (released by its own CQE). */
+static void rc_slot_cancel(struct rc_copy_slot *s, struct rc_op **opp,
+			   bool held)
+{
+	if (*opp && !held) {
+		rc_op_cancel(*opp);
+		*opp = NULL;
+		s->cancelled = true;
+	}
+}
+
+/* Give back the slots: the idle ops, the pipes (wake: pumps waiting for
+ * one may go on). */
+static void rc_pump_release(struct rc_pump *c, bool wake)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (s->op && s->held)
+			rc_op_put(s->op);
+		if (s->op2 && s->held2)
+			rc_op_put(s->op2);
+		if (c->pipes)
+			rc_splice_slot_end(c, s, s->cancelled ||
+					   (s->op && !s->held) ||
+					   (s->op2 && !s->held2));
+	}
+	if (c->pipes)
+		rc_pipe_pool_unwait(c->pipes, c);
+	c->busy = 0;
+	free(c->slots);
+	c->slots = NULL;
+	c->n_slots = 0;
+	if (c->pipes && wake)
+		rc_pump_wake(c->pipes);
+}
+
+/* Cancel what the engine holds and give back what we hold; no drain. */
 void rc_pump_abort(struct rc_pump *c)
 {
 	unsigned i;
@@ -188,40 +260,37 @@ void rc_pump_abort(struct rc_pump *c)
 	for (i = 0; i < c->n_slots; i++) {
 		struct rc_copy_slot *s = &c->slots[i];
 
-		if (s->op && !s->held) {
-			rc_op_cancel(s->op);
-			s->op = NULL;
-		}
+		rc_slot_cancel(s, &s->op, s->held);
+		rc_slot_cancel(s, &s->op2, s->held2);
 	}
-	rc_pump_forget(c);
+	rc_pump_release(c, true);
 }
 
 void rc_pump_forget(struct rc_pump *c)
 {
 	unsigned i;
 
-	for (i = 0; i < c->n_slots; i++)
-		if (c->slots[i].op && c->slots[i].held)
-			rc_op_put(c->slots[i].op);
-	c->busy = 0;
-	free(c->slots);
-	c->slots = NULL;
-	c->n_slots = 0;
+	/* every op of the ring was cancelled: those in flight are gone */
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (!s->held || (s->op2 && !s->held2))
+			s->cancelled = true;
+		if (!s->held)
+			s->op = NULL;
+		if (s->op2 && !s->held2)
+			s->op2 = NULL;
+	}
+	rc_pump_release(c, false);
 }
 
 void rc_pump_end(struct rc_pump *c)
 {
-	unsigned i;
-
 	if (c->busy) {
 		rc_pump_abort(c);
 		return;
 	}
-	for (i = 0; i < c->n_slots; i++)
-		rc_op_put(c->slots[i].op);
-	free(c->slots);
-	c->slots = NULL;
-	c->n_slots = 0;
+	rc_pump_release(c, true);
 }
 
 static int rc_copy_setup(struct rc_pump *c)
@@ -243,6 +312,13 @@ static int rc_copy_setup(struct rc_pump *c)
 		if (ret)
 			return ret;
 		s->held = true;
+		s->held2 = true;
+		if (c->splice) {	/* a pair: no buffer, a second op */
+			ret = rc_op_get(c->r, &s->op2);
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (rc_ring_buf_select(c->r))
 			continue;	/* its reads pick ring buffers */
 		ret = rc_buf_get(c->r, c->bs, &buf);
@@ -265,16 +341,31 @@ static bool rc_copy_chaos(struct rc_pump *c)
 	unsigned i;
 
 	if (act == RC_CHAOS_CANCEL_OP) {
-		for (i = 0; i < c->n_slots; i++) {
+		bool done = false;
+
+		/* splice: a pair's out whose in is back first (its pipe holds
+		 * the chunk), else the first op in flight */
+		for (i = 0; c->splice && !done && i < c->n_slots; i++) {
 			struct rc_copy_slot *s = &c->slots[i];
 
-			if (s->op && !s->held) {
-				rc_op_cancel(s->op);
-				s->op = NULL;
-				c->busy--;
-				break;
+			if (s->op && s->held && s->op2 && !s->held2) {
+				rc_slot_cancel(s, &s->op2, false);
+				done = true;
 			}
 		}
+		for (i = 0; !done && i < c->n_slots; i++) {
+			struct rc_copy_slot *s = &c->slots[i];
+
+			if (s->op && !s->held)
+				rc_slot_cancel(s, &s->op, false);
+			else if (s->op2 && !s->held2)
+				rc_slot_cancel(s, &s->op2, false);
+			else
+				continue;
+			done = true;
+		}
+		if (done)
+			c->busy--;
 	}
 	if (act == RC_CHAOS_NONE)
 		return false;
@@ -291,6 +382,8 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	struct rc_config cfg = {
 		.queue_depth = opts->queue_depth,
 		.block_size = opts->block_size,
+		.data_path = opts->data_path,
+		.splice_pairs = opts->splice_pairs,
 	};
 	int ret;
 
@@ -307,8 +400,18 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	c->eof = UINT64_MAX;
 	c->n_slots = cfg.queue_depth;
 	c->opts = opts;
+	if (opts->pipes && (cfg.data_path == RC_DATA_SPLICE ||
+			    (cfg.data_path == RC_DATA_AUTO &&
+			     span >= RC_SPLICE_AUTO_MIN_BYTES &&
+			     span <= RC_SPLICE_AUTO_MAX_BYTES))) {
+		/* pairs of a pipe's chunk; no buffers */
+		c->splice = true;
+		c->pipes = opts->pipes;
+		c->bs = rc_pipe_pool_chunk(c->pipes);
+	}
 	/* the buffers of all slots live at once: keep them bounded */
-	if ((uint64_t)c->n_slots * c->bs > RC_COPY_MAX_BUFFER_BYTES)
+	if (!c->splice &&
+	    (uint64_t)c->n_slots * c->bs > RC_COPY_MAX_BUFFER_BYTES)
 		c->n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c->bs);
 	/* small span: smaller buffers, and no more slots than blocks */
 	if (span < c->bs)
@@ -339,11 +442,19 @@ int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
 	int ret;
 
 	c->busy--;
-	s->held = true;
+	if (op == s->op2)
+		s->held2 = true;
+	else
+		s->held = true;
 	if (c->err)
 		return c->err;
-	ret = op->opcode == IORING_OP_READ ? rc_copy_on_read(c, s) :
-					     rc_copy_on_write(c, s);
+	if (c->splice)
+		ret = rc_splice_complete(c, s, op);
+	else
+		ret = op->opcode == IORING_OP_READ ? rc_copy_on_read(c, s) :
+						     rc_copy_on_write(c, s);
+	if (!ret && !c->err && c->pipes)
+		rc_pump_wake(c->pipes);	/* a pipe it gave back */
 	if (!ret && !c->err)
 		ret = rc_copy_fill(c);
 	if (ret)
@@ -353,7 +464,7 @@ int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
 
 bool rc_pump_done(const struct rc_pump *c)
 {
-	return !c->busy;
+	return !c->busy && !c->waiting;
 }
 
 uint64_t rc_pump_eof(const struct rc_pump *c)
@@ -363,17 +474,16 @@ uint64_t rc_pump_eof(const struct rc_pump *c)
 	return c->exact_end ? c->size_hint : UINT64_MAX;
 }
 
-int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
-		   uint64_t size_hint, const struct rc_copy_opts *opts,
-		   enum rc_copy_side *side, int *drain_err)
+static int64_t rc_copy_fd_pump(struct rc_ring *r, int src_fd, int dst_fd,
+			       uint64_t size_hint,
+			       const struct rc_copy_opts *opts,
+			       enum rc_copy_side *side, int *drain_err)
 {
 	struct rc_pump c;
 	struct rc_op *op;
 	uint64_t eof;
 	int ret;
 
-	*side = RC_SIDE_NONE;
-	*drain_err = 0;
 	rc_pump_start(&c, r, src_fd, dst_fd, 0, size_hint, false, opts);
 	while (!c.err && c.busy) {
 		if (opts->stop && *opts->stop) {
@@ -403,6 +513,10 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 		while (!c.err && (op = rc_ring_next(r)))
 			rc_pump_complete(&c, op);
 	}
+	/* waiting for a pipe with nothing in flight: only another pump of
+	 * a shared pool could give one back, and none runs here */
+	if (!c.err && c.waiting)
+		rc_copy_fail(&c, -EDEADLK, RC_SIDE_NONE);
 
 	if (c.err) {
 		rc_pump_abort(&c);
@@ -413,4 +527,27 @@ int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
 	rc_pump_end(&c);
 	eof = rc_pump_eof(&c);
 	return eof == UINT64_MAX ? -EIO : (int64_t)eof;
+}
+
+int64_t rc_copy_fd(struct rc_ring *r, int src_fd, int dst_fd,
+		   uint64_t size_hint, const struct rc_copy_opts *opts,
+		   enum rc_copy_side *side, int *drain_err)
+{
+	struct rc_copy_opts o = *opts;
+	int64_t ret;
+
+	*side = RC_SIDE_NONE;
+	*drain_err = 0;
+	if (!o.pipes) {
+		/* a pool for this file alone (a copy of many files passes
+		 * its own); the read/write path if splice cannot be had */
+		ret = rc_pipe_pool_for(r, &o, &o.pipes);
+		if (ret)
+			return ret;
+	}
+	ret = rc_copy_fd_pump(r, src_fd, dst_fd, size_hint, &o, side,
+			      drain_err);
+	if (o.pipes != opts->pipes)
+		rc_pipe_pool_destroy(o.pipes);	/* after the drain */
+	return ret;
 }

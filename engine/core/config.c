@@ -3,8 +3,34 @@
  * The one place every default of a copy is resolved (ringcp/config.h).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "core.h"
+
+static const char *const rc_data_path_names[] = {
+	[RC_DATA_READWRITE] = "readwrite",
+	[RC_DATA_SPLICE] = "splice",
+	[RC_DATA_AUTO] = "auto",
+};
+
+int rc_data_path_by_name(const char *name, enum rc_data_path *path)
+{
+	unsigned i;
+
+	for (i = RC_DATA_READWRITE; i <= RC_DATA_AUTO; i++)
+		if (name && !strcmp(name, rc_data_path_names[i])) {
+			*path = (enum rc_data_path)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *rc_data_path_name(enum rc_data_path path)
+{
+	if (path == RC_DATA_DEFAULT)
+		path = RC_COPY_DEFAULT_DATA_PATH;
+	return path <= RC_DATA_AUTO ? rc_data_path_names[path] : "?";
+}
 
 int rc_config_resolve(struct rc_config *c)
 {
@@ -18,6 +44,12 @@ int rc_config_resolve(struct rc_config *c)
 		c->buffers = RC_COPY_DEFAULT_BUFFERS;
 	if (c->tree && !c->files_in_flight)
 		c->files_in_flight = RC_TREE_DEFAULT_FILES;
+	if (c->data_path == RC_DATA_DEFAULT)
+		c->data_path = RC_COPY_DEFAULT_DATA_PATH;
+	if (!c->splice_pairs)
+		c->splice_pairs = RC_SPLICE_DEFAULT_PAIRS;
+	if (c->data_path > RC_DATA_AUTO || c->splice_pairs > RC_SPLICE_MAX_PAIRS)
+		return -EINVAL;
 	if (c->queue_depth > RC_COPY_MAX_QD ||
 	    c->block_size < RC_COPY_MIN_BS || c->block_size > RC_COPY_MAX_BS ||
 	    c->files_in_flight > RC_TREE_MAX_FILES ||

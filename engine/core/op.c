@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -42,6 +43,7 @@ int rc_op_get(struct rc_ring *r, struct rc_op **opp)
 	op->ring = r;
 	op->fd = -1;
 	op->dfd = -1;
+	op->splice_fd_in = -1;
 	op->owner = RC_OWNER_APP;
 	op->state = RC_OP_IDLE;
 	op->cancel_res = RC_CANCEL_NONE;
@@ -277,6 +279,23 @@ int rc_op_prep_renameat(struct rc_op *op, int olddfd, const char *oldpath,
 	return 0;
 }
 
+int rc_op_prep_splice(struct rc_op *op, int fd_in, uint64_t off_in, int fd_out,
+		      uint64_t off_out, uint32_t len, unsigned flags)
+{
+	int ret;
+
+	if (fd_in < 0 || fd_out < 0 || !len || (flags & SPLICE_F_FD_IN_FIXED))
+		return -EINVAL;
+	ret = rc_op_prep(op, IORING_OP_SPLICE, fd_out, off_out);
+	if (ret)
+		return ret;
+	op->splice_fd_in = fd_in;
+	op->splice_off_in = off_in;
+	op->len = len;
+	op->rw_flags = flags;
+	return 0;
+}
+
 int rc_op_prep_nop(struct rc_op *op)
 {
 	return rc_op_prep(op, IORING_OP_NOP, -1, 0);
@@ -326,6 +345,11 @@ void rc_op_halt_and_release(struct rc_op *op)
 			if (op->buf_select)
 				op->buf = NULL;
 #endif
+			break;
+		case IORING_OP_SPLICE:
+			/* bytes moved into or out of a pipe: the caller
+			 * knows the pipe may hold them (copy/pipe.c) */
+			r->stats.halt_splice_bytes += (uint64_t)op->res;
 			break;
 		case IORING_OP_OPENAT:
 #ifndef RC_MUTANT_HALT_LEAK

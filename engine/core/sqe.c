@@ -77,6 +77,13 @@ int rc_op_write_sqe(struct rc_ring *r, struct rc_op *op)
 		io_uring_prep_renameat(sqe, op->dfd, op->path, op->fd,
 				       op->path2, op->rw_flags);
 		break;
+	case IORING_OP_SPLICE:
+		/* two fds, no memory: RC_SPLICE_NO_OFF is the kernel's -1 */
+		io_uring_prep_splice(sqe, op->splice_fd_in,
+				     (int64_t)op->splice_off_in, op->fd,
+				     (int64_t)op->off, op->len, op->rw_flags);
+		r->stats.splices++;
+		break;
 	default:
 		io_uring_prep_nop(sqe);
 		break;

@@ -348,7 +348,7 @@ static bool rc_job_next_segment(struct rc_job *j, uint64_t from)
 		rc_pump_end(&j->pump);
 	j->pump_live = true;
 	ret = rc_pump_start(&j->pump, t->r, j->src_fd, j->dst_fd, start, end,
-			    exact, &t->o->copy);
+			    exact, &t->copy);
 	j->pump.owner = j;
 	if (ret && rc_pump_done(&j->pump)) {
 		rc_job_fail(j, ret, "cannot copy", false);

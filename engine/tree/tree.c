@@ -270,7 +270,16 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 			return -EINVAL;
 	if (opts->progress)
 		rc_tree_measure(&t, srcs, nsrcs);
+	t.copy = opts->copy;
+	ret = rc_pipe_pool_for(r, &t.copy, &t.copy.pipes);
+	if (ret) {
+		fprintf(stderr, "ringcp: cannot set up the splice data path: "
+			"%s\n", strerror(-ret));
+		return ret;
+	}
 	ret = rc_tree_run(&t, &f);
+	/* after the run's drain; kept open if it timed out */
+	rc_pipe_pool_destroy(t.copy.pipes);
 	rc_hlink_free(&t);
 	if (t.ld_fd >= 0)
 		close(t.ld_fd);

@@ -89,6 +89,8 @@ struct rc_job;
 struct rc_tree {
 	struct rc_ring *r;
 	const struct rc_tree_opts *o;
+	struct rc_copy_opts copy;	/* o->copy, and the splice pipes every
+					 * file's pump shares */
 	struct rc_tree_stats *st;
 	uid_t euid;
 	gid_t egid;

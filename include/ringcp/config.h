@@ -25,6 +25,41 @@
 /* The buffer strategy unless told (docs/buffers.md says why). */
 #define RC_COPY_DEFAULT_BUFFERS	"pool"
 
+/*
+ * The data path: how a file's bytes move (docs/buffers.md, "Data paths").
+ *   readwrite  read into a buffer, write it out (two copies; the buffer
+ *              strategies apply);
+ *   splice     IORING_OP_SPLICE file -> pipe -> file, a linked pair per
+ *              chunk (one copy, no user buffer: the strategies do not
+ *              apply), at most splice_pairs pairs in flight in all;
+ *   auto       splice for files of RC_SPLICE_AUTO_MIN_BYTES up to
+ *              RC_SPLICE_AUTO_MAX_BYTES where the ring can splice (the
+ *              size classes where splice won: results/bench/splice*.json),
+ *              read/write for smaller and larger ones.
+ */
+enum rc_data_path {
+	RC_DATA_DEFAULT,	/* RC_COPY_DEFAULT_DATA_PATH */
+	RC_DATA_READWRITE,
+	RC_DATA_SPLICE,
+	RC_DATA_AUTO,
+};
+#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_READWRITE
+/* Splice pairs (pipes) in flight in a whole copy, all files together:
+ * measured, docs/defaults.md (64 were 27x slower than 8) */
+#define RC_SPLICE_DEFAULT_PAIRS		8
+#define RC_SPLICE_MAX_PAIRS		256
+/* Bytes per splice pair: each pipe is sized to it (F_SETPIPE_SZ; 1 MiB is
+ * fs.pipe-max-size's default, the most an unprivileged user may ask) */
+#define RC_SPLICE_CHUNK			(1024u * 1024u)
+/* auto: files (or data segments) of this many bytes go by splice */
+#define RC_SPLICE_AUTO_MIN_BYTES	(64u * 1024u)
+#define RC_SPLICE_AUTO_MAX_BYTES	(16ull * 1024 * 1024)
+
+/* readwrite | splice | auto: 0, or -EINVAL for another name */
+int rc_data_path_by_name(const char *name, enum rc_data_path *path);
+/* The name of a data path (RC_DATA_DEFAULT: of the default). */
+const char *rc_data_path_name(enum rc_data_path path);
+
 /* Regular files in flight in a tree copy. */
 #define RC_TREE_DEFAULT_FILES	64
 #define RC_TREE_MAX_FILES	4096
@@ -48,13 +83,16 @@ struct rc_config {
 	bool tree;			/* a tree copy (several files at once) */
 	unsigned files_in_flight;	/* tree: regular files copied at once */
 	const char *buffers;		/* buffer strategy: heap|pool|fixed|ring */
+	enum rc_data_path data_path;	/* readwrite|splice|auto */
+	unsigned splice_pairs;		/* splice pairs in flight, all files */
 };
 
 /*
  * Replace every 0 or NULL of c by its default (files_in_flight stays 0
  * when !tree).  Returns 0, or -EINVAL if a value is out of its range
  * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
- * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows).
+ * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows,
+ * a data path, splice pairs 1..RC_SPLICE_MAX_PAIRS).
  */
 int rc_config_resolve(struct rc_config *c);
 

@@ -23,12 +23,19 @@
 /* How long an aborted copy waits for its cancelled ops before giving up. */
 #define RC_COPY_DRAIN_MS	30000
 
+struct rc_pipe_pool;
+
 struct rc_copy_opts {
 	unsigned queue_depth;		/* ops in flight; 0: default */
 	uint32_t block_size;		/* bytes per op; 0: default (both as
 					 * rc_config_resolve has them) */
 	bool fsync;			/* data and directory durable */
 	bool no_fallocate;		/* do not preallocate */
+	enum rc_data_path data_path;	/* readwrite|splice|auto; 0: default */
+	unsigned splice_pairs;		/* pipes in flight; 0: default */
+	/* the pipes splice pairs use, shared by every file of a copy (the
+	 * tree's); NULL: rc_copy_fd makes one for its file */
+	struct rc_pipe_pool *pipes;
 	mode_t umask;			/* applied to the source's mode */
 	const volatile sig_atomic_t *stop; /* non-zero: abort (signal) */
 #ifdef RC_TRACE
@@ -107,6 +114,10 @@ struct rc_pump {
 	struct rc_copy_slot *slots;
 	const struct rc_copy_opts *opts;
 	unsigned nobufs_retries; /* reads that found the buffer ring empty */
+	bool splice;		/* slots are splice pairs through pipes */
+	struct rc_pipe_pool *pipes; /* ... taken from here */
+	bool waiting;		/* on the pool's list: no pipe was free */
+	struct rc_pump *wait_next;
 	int err;		/* first error, 0 or -errno */
 	enum rc_copy_side side;	/* which file it came from */
 	void *owner;		/* free for the caller */
@@ -151,6 +162,93 @@ void rc_pump_forget(struct rc_pump *c);
 
 /* Give back the slots of a finished pump (aborts one still busy). */
 void rc_pump_end(struct rc_pump *c);
+
+/*
+ * The pipes of splice pairs (engine/copy/pipe.c): at most max lent at
+ * once, which bounds the splices in flight of every file sharing the
+ * pool; each pipe sized to the chunk.  A pipe is kernel-held: a splice
+ * naming it may still run, and a splice that was cancelled or failed may
+ * have left bytes in it.  So a pipe goes back (rc_pipe_put) as one of:
+ */
+enum rc_pipe_state {
+	RC_PIPE_CLEAN,	/* every splice naming it answered, it is empty:
+			 * lent again */
+	RC_PIPE_DIRTY,	/* every splice naming it answered, it may hold
+			 * bytes: closed now, a fresh one made when needed */
+	RC_PIPE_NAMED,	/* cancelled splices may still name it: kept open
+			 * (retired) until the ring has nothing in flight,
+			 * then closed; never lent again */
+};
+
+struct rc_pipe {
+	int rfd, wfd;		/* read and write ends */
+	struct rc_pipe *next;
+};
+
+struct rc_pipe_pool_stats {
+	uint64_t made;		/* pipes created */
+	uint64_t lent;		/* gets answered with a pipe */
+	uint64_t waits;		/* gets that found none free */
+	uint64_t dirty;		/* closed at once: may have held bytes */
+	uint64_t retired;	/* kept until the ring was quiet */
+	uint64_t closed;	/* closed in all */
+};
+
+/*
+ * A pool of at most max pipes of chunk bytes each, for copies on ring r.
+ * Pipes are made on demand.  Returns 0 or -errno (-EOPNOTSUPP if the ring
+ * cannot splice: a fallback ring, or no IORING_OP_SPLICE).
+ */
+int rc_pipe_pool_create(struct rc_ring *r, unsigned max, uint32_t chunk,
+			struct rc_pipe_pool **poolp);
+
+/* Bytes one pair moves: the pipes' capacity (what F_SETPIPE_SZ gave). */
+uint32_t rc_pipe_pool_chunk(const struct rc_pipe_pool *p);
+
+/*
+ * Lend a pipe: a free one, or a new one while fewer than max are lent.
+ * Returns 0, -EAGAIN if max are lent, or -errno if none could be made.
+ */
+int rc_pipe_get(struct rc_pipe_pool *p, struct rc_pipe **pipep);
+
+/* Give a lent pipe back, saying what may be in it (see rc_pipe_state). */
+void rc_pipe_put(struct rc_pipe_pool *p, struct rc_pipe *pipe,
+		 enum rc_pipe_state how);
+
+/* Pipes lent now, and retired ones still open. */
+unsigned rc_pipe_pool_lent(const struct rc_pipe_pool *p);
+unsigned rc_pipe_pool_retired(const struct rc_pipe_pool *p);
+const struct rc_pipe_pool_stats *rc_pipe_pool_stats(const struct rc_pipe_pool *p);
+
+/*
+ * For observers (the harness' scenarios): bytes the kernel holds in the
+ * pipes the pool would lend next (FIONREAD of each free pipe, after the
+ * retired ones were dealt with if the ring is quiet).  A correct pool
+ * answers 0: anything else would go into the next file copied.
+ */
+uint64_t rc_pipe_pool_stale_bytes(struct rc_pipe_pool *p);
+
+/* A pump that found no pipe waits on the pool for one (FIFO), once. */
+void rc_pipe_pool_wait(struct rc_pipe_pool *p, struct rc_pump *pump);
+void rc_pipe_pool_unwait(struct rc_pipe_pool *p, struct rc_pump *pump);
+/* The first waiting pump, taken off the list, if a pipe is free for it. */
+struct rc_pump *rc_pipe_pool_waker(struct rc_pipe_pool *p);
+
+/*
+ * Close every pipe, once the ring has nothing in flight (after its drain).
+ * With requests still in flight (a drain that timed out) the pipes stay
+ * open, as the fds of the files do, and -EBUSY is returned.  The pool
+ * is freed either way.
+ */
+int rc_pipe_pool_destroy(struct rc_pipe_pool *p);
+
+/*
+ * The pool a copy with opts on ring r needs: NULL (and 0) for the
+ * read/write path, or where the ring cannot splice (auto then reads and
+ * writes); otherwise a new pool of opts' splice pairs.  0 or -errno.
+ */
+int rc_pipe_pool_for(struct rc_ring *r, const struct rc_copy_opts *opts,
+		     struct rc_pipe_pool **poolp);
 
 /* How much of the base a temporary name keeps. */
 #define RC_TEMP_BASE_MAX	200

@@ -76,6 +76,10 @@ struct rc_op {
 	int dfd;		/* openat directory fd */
 	char *path;		/* owned copy of the (old) path */
 	char *path2;		/* owned copy of the new path: linkat, renameat */
+	int splice_fd_in;	/* splice: the fd data comes from (fd is
+				 * where it goes) */
+	uint64_t splice_off_in;	/* ... and its offset; RC_SPLICE_NO_OFF: a
+				 * pipe (so is off for a pipe fd) */
 	uint64_t link_timeout_ns; /* 0: no linked timeout */
 	struct __kernel_timespec ts; /* the linked timeout's, owned */
 
@@ -129,6 +133,8 @@ struct rc_ring_stats {
 	uint64_t halt_write_bytes;	/* written by cancelled writes anyway */
 	uint64_t halt_read_bytes;	/* read by cancelled reads anyway */
 	uint64_t halt_fds_closed;	/* fds opened by cancelled openats, closed */
+	uint64_t halt_splice_bytes;	/* moved by cancelled splices anyway */
+	uint64_t splices;		/* SPLICE SQEs written */
 	uint64_t released;		/* records released (buffer freed) */
 	uint64_t records_allocated;	/* records ever malloc'd */
 	uint64_t buffers_allocated;	/* data buffers ever allocated */
@@ -493,6 +499,20 @@ int rc_op_prep_linkat(struct rc_op *op, int olddfd, const char *oldpath,
 int rc_op_prep_renameat(struct rc_op *op, int olddfd, const char *oldpath,
 			int newdfd, const char *newpath, unsigned flags);
 int rc_op_prep_nop(struct rc_op *op);
+
+/* The offset of a pipe's side of a splice (it has none: -1 to the kernel) */
+#define RC_SPLICE_NO_OFF UINT64_MAX
+
+/*
+ * splice(2) through the ring: len bytes from fd_in at off_in to fd_out at
+ * off_out, one of the two a pipe (its offset RC_SPLICE_NO_OFF).  The op
+ * holds no buffer; its SQE names two fds, and both must stay open until
+ * its CQE.  The kernel runs every splice in io-wq, and fails the rest of
+ * a linked chain (-ECANCELED) when a splice moves fewer than len bytes.
+ * flags: SPLICE_F_* (not SPLICE_F_FD_IN_FIXED).  Returns 0 or -EINVAL.
+ */
+int rc_op_prep_splice(struct rc_op *op, int fd_in, uint64_t off_in, int fd_out,
+		      uint64_t off_out, uint32_t len, unsigned flags);
 
 /*
  * Add IOSQE_ASYNC, IOSQE_IO_LINK, IOSQE_IO_HARDLINK or IOSQE_IO_DRAIN to a

@@ -433,9 +433,14 @@ def mutant_names():
     return names
 
 
-# Mutants the decoder cannot reach, and why (none: its tree step drives
+# Mutants the decoder cannot reach, and why (its tree step drives
 # engine/tree, where fd_close_early and job_free_early live).
-OUT_OF_REACH = {}
+OUT_OF_REACH = {
+    "pipe_close_early": "the decoder has no splice step: its copies and "
+                        "pumps take the read/write data path",
+    "pipe_reuse_dirty": "the decoder has no splice step: its copies and "
+                        "pumps take the read/write data path",
+}
 
 
 def cmd_mutants(a):

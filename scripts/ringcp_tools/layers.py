@@ -32,7 +32,7 @@ INCLUDES = {
     "include/ringcp": "public",
     "engine": {"mutant.h"},
     "engine/core": {"core.h", "buf_pool.h", "mutant.h"},
-    "engine/copy": {"mutant.h"},
+    "engine/copy": {"pump_int.h", "mutant.h"},
     "engine/tree": {"tree_int.h", "mutant.h"},
     "cmd": {"cmd.h"},
     "harness": "harness",

@@ -215,6 +215,7 @@ def mutants(out_dir, failures):
                     "scenario": read(base + ".scenario",
                                      "protocol_tour").strip(),
                     "caught": caught, "skipped": skipped,
+                    "needs": read(base + ".needs", "-").strip(),
                     "detectors": dets})
         if not caught and not skipped:
             failures.append(f"mutant {name} survived "
@@ -293,6 +294,8 @@ def conformance(out_dir, mode, failures, muts):
                         f"conformance, {mode} mode needs "
                         f"{MIN_CONFORM_EVENTS[mode]}")
     by_run = {m["run"]: m for m in muts}
+    counted = [r for r in mdoc["logs"] if by_run.get(
+        os.path.basename(r["log"])[:-len(".ev")], {}).get("needs") != "data"]
     for r in mdoc["logs"]:
         name = os.path.basename(r["log"])[:-len(".ev")]
         # rejected by a step the model does not allow, or only because a
@@ -302,14 +305,19 @@ def conformance(out_dir, mode, failures, muts):
         entry = {"rejected": not r["conforms"], "how": how,
                  "at_event": r["rejected_at"], "events": r["events"],
                  "reason": r["reason"]}
+        # a data mutant (mutants.list "data") breaks bytes, not steps:
+        # the model has nothing to reject; its verdict is not counted
+        if by_run.get(name, {}).get("needs") == "data":
+            by_run[name]["conformance"] = dict(entry, counted=False)
+            continue
         if name in by_run:
             by_run[name]["conformance"] = entry
         if r["conforms"]:
             failures.append(f"{name}'s trace conforms to the model")
     return {"events": doc["events"], "runs": runs,
-            "mutant_logs": len(mdoc["logs"]),
+            "mutant_logs": len(counted),
             "mutant_events": mdoc["events"],
-            "mutants_rejected": sum(not r["conforms"] for r in mdoc["logs"]),
+            "mutants_rejected": sum(not r["conforms"] for r in counted),
             "mutants_rejected_by_step": sum(
                 1 for m in muts
                 if m.get("conformance", {}).get("how") == "step")}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pump's private header: a slot, and the helpers pump.c (reads and
+ * writes) and splice.c (splice pairs) share.  Seen by engine code only.
+ *
+ * Who calls whom: pump.c -> splice.c -> pipe.c; pump.c -> pipe.c.
+ */
+#ifndef RC_PUMP_INT_H
+#define RC_PUMP_INT_H
+
+#include "ringcp/copy.h"
+
+struct rc_copy_slot {
+	struct rc_pump *pump;
+	struct rc_op *op;	/* read (or a pair's splice into the pipe) */
+	bool held;		/* we hold it (idle), else the engine has it */
+	bool probe;		/* a read at or past the size hint */
+	uint64_t read_end;	/* end of the read request its data is from */
+	/* splice pairs only */
+	struct rc_op *op2;	/* the pair's splice out of the pipe */
+	bool held2;
+	bool cancelled;		/* an op of it was given up (chaos) */
+	struct rc_pipe *pipe;	/* lent for the pair, NULL when idle */
+	uint64_t in_off;	/* where the splice in read from */
+	int in_res;		/* ... and its answer */
+	uint32_t in_pipe;	/* bytes it put in the pipe not yet out */
+	uint64_t out_off;	/* where they go */
+};
+
+/* Hand a slot's op to the engine (counted busy). */
+static inline int rc_slot_submit(struct rc_pump *c, struct rc_op *op,
+				 bool *held)
+{
+	int ret = rc_op_submit(op);
+
+	if (!ret) {
+		*held = false;
+		c->busy++;
+	}
+	return ret;
+}
+
+static inline void rc_pump_fail(struct rc_pump *c, int err,
+				enum rc_copy_side side)
+{
+	if (!c->err) {
+		c->err = err;
+		c->side = side;
+	}
+}
+
+/* ---- splice.c ---- */
+
+/* Move [off, end) through the slot's pipe: a linked splice in and out. */
+int rc_splice_pair(struct rc_pump *c, struct rc_copy_slot *s, uint64_t off,
+		   uint64_t end);
+
+/*
+ * One of a pair's ops came back: the out continues what the pipe still
+ * holds, a short in is continued, an EOF noted, the pipe given back when
+ * the chunk is done.  Returns 0 or -errno.
+ */
+int rc_splice_complete(struct rc_pump *c, struct rc_copy_slot *s,
+		       struct rc_op *op);
+
+/*
+ * The slot's pipe goes back when the pump ends or aborts (with
+ * cancelled: ops naming it were given up in flight).
+ */
+void rc_splice_slot_end(struct rc_pump *c, struct rc_copy_slot *s,
+			bool cancelled);
+
+#endif

@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Description: the command's splice data path: --data=splice and
+# --data=auto copy files byte for byte, as cp (sizes around the 1 MiB
+# chunk and the 64 KiB auto threshold) and as rsync -a (a tree of many
+# files, one pipe in flight or the default), a sparse file keeps its
+# holes; the synchronous fallback reads and writes whatever --data says;
+# bad --data and --splice-pairs values are usage errors naming the value.
+#
+# Usage: RINGCP=/abs/path/to/ringcp bash tests/cli_splice.sh
+
+# test functions run through t_add/eval: not unreachable
+# shellcheck disable=SC2317
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KiB=1024
+MiB=$((1024 * KiB))
+
+test_file_size()
+{
+	local size=$1
+
+	shift
+	random_file src "$size"
+	rc_run "$@" src dst
+	assert_status 0 || return 1
+	assert_empty "stderr" "$RC_ERR"
+	assert_same_file src dst
+	assert_no_temp .
+}
+
+test_tree()
+{
+	local i
+
+	mkdir -p src/a/b
+	for i in $(seq 1 40); do
+		random_file "src/a/f$i" $(( (i * 37 % 11) * 200 * KiB + i ))
+	done
+	random_file src/a/b/big $((5 * MiB + 3))
+	: >src/a/b/empty
+	rc_run -a "$@" src/ dst
+	assert_status 0 || return 1
+	assert_empty "stderr" "$RC_ERR"
+	assert_same_tree "tree" src dst
+}
+
+test_sparse()
+{
+	truncate -s $((64 * MiB)) src
+	random_file chunk $((3 * MiB))
+	dd if=chunk of=src bs=1M seek=20 conv=notrunc status=none
+	rc_run --data=splice src dst
+	assert_status 0 || return 1
+	assert_same_file src dst
+	[ "$(du -k dst | cut -f1)" -lt $((16 * 1024)) ] ||
+		fail "the holes were filled: $(du -k dst | cut -f1) KiB used"
+}
+
+test_bad_value()
+{
+	rc_run "$1" src dst
+	assert_status 1
+	assert_contains "message" "$RC_ERR" "$2"
+}
+
+main()
+{
+	local size
+
+	t_init
+	for size in 1 $((64 * KiB - 1)) $((64 * KiB)) $((MiB - 1)) $MiB \
+		    $((MiB + 1)) $((7 * MiB + 5)); do
+		t_add "$size bytes, --data=splice: identical" \
+			test_file_size "$size" --data=splice
+		t_add "$size bytes, --data=auto: identical" \
+			test_file_size "$size" --data=auto
+	done
+	t_add "$((3 * MiB)) bytes, --data=splice --splice-pairs=1 -Q 1" \
+		test_file_size $((3 * MiB)) --data=splice --splice-pairs=1 -Q 1
+	t_add "$((3 * MiB)) bytes, --data=splice --no-io-uring (reads, writes)" \
+		test_file_size $((3 * MiB)) --data=splice --no-io-uring
+	t_add "tree of 42 files, -a --data=splice: identical" \
+		test_tree --data=splice
+	t_add "tree of 42 files, -a --data=splice --splice-pairs=1" \
+		test_tree --data=splice --splice-pairs=1
+	t_add "tree of 42 files, -a --data=auto --files-in-flight=3" \
+		test_tree --data=auto --files-in-flight=3
+	t_add "sparse 64 MiB, --data=splice: identical, holes kept" test_sparse
+	t_add "--data=mmap is a usage error naming it" \
+		test_bad_value --data=mmap "invalid data path 'mmap'"
+	t_add "--splice-pairs=0 is a usage error" \
+		test_bad_value --splice-pairs=0 "invalid splice pairs '0'"
+	t_add "--splice-pairs=257 is a usage error" \
+		test_bad_value --splice-pairs=257 "must be 1 to 256"
+	t_run_all
+}
+
+main "$@"
