@@ -57,7 +57,7 @@ const char *rh_kev_name(enum rh_kev_kind k);
  */
 int rh_witness_start(size_t buf_kb, char *why, size_t why_len);
 
-#define RH_WITNESS_BUF_KB	(32 * 1024)
+#define RH_WITNESS_BUF_KB	(128 * 1024)
 /* how often a reader thread drains the buffers during the run
  * ($RH_WITNESS_DRAIN_MS; 0: no thread, read once at the end) */
 #define RH_WITNESS_DRAIN_MS	100
