@@ -64,6 +64,10 @@
  *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
  *                              buffer back before the op has run and
  *                              answered
+ *   RC_MUTANT_CLONE_UNDER_PUMP the clone (--reflink) runs after the pump's
+ *                              first reads are sent, and closes the source
+ *                              they name at once ("the clone made them
+ *                              moot") (tree/job.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -80,7 +84,8 @@
      defined(RC_MUTANT_STATX_FREE_AT_CANCEL) || \
      defined(RC_MUTANT_UD_REUSE) || defined(RC_MUTANT_SKIP_BARRIER) || \
      defined(RC_MUTANT_JOB_FREE_EARLY) || \
-     defined(RC_MUTANT_SYNC_EARLY_PUT)) && !defined(RC_TRACE) && \
+     defined(RC_MUTANT_SYNC_EARLY_PUT) || \
+     defined(RC_MUTANT_CLONE_UNDER_PUMP)) && !defined(RC_TRACE) && \
      !defined(RC_MUTANT_RINGCHECK)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif

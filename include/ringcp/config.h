@@ -25,6 +25,21 @@
 /* The buffer strategy unless told (docs/buffers.md says why). */
 #define RC_COPY_DEFAULT_BUFFERS	"pool"
 
+/*
+ * A file's data cloned (FICLONE: the destination shares the source's
+ * extents) instead of copied, as cp's --reflink: never, where the two
+ * filesystems can (auto, the default of cp 9.x and of ringcp in both
+ * modes; it falls back to copying), or always (a file that cannot be
+ * cloned fails).
+ */
+enum rc_reflink {
+	RC_REFLINK_DEFAULT = 0,		/* RC_COPY_DEFAULT_REFLINK */
+	RC_REFLINK_NEVER,
+	RC_REFLINK_AUTO,
+	RC_REFLINK_ALWAYS,
+};
+#define RC_COPY_DEFAULT_REFLINK	RC_REFLINK_AUTO
+
 /* Regular files in flight in a tree copy. */
 #define RC_TREE_DEFAULT_FILES	64
 #define RC_TREE_MAX_FILES	4096
@@ -48,13 +63,15 @@ struct rc_config {
 	bool tree;			/* a tree copy (several files at once) */
 	unsigned files_in_flight;	/* tree: regular files copied at once */
 	const char *buffers;		/* buffer strategy: heap|pool|fixed|ring */
+	enum rc_reflink reflink;	/* clone file data: never|auto|always */
 };
 
 /*
  * Replace every 0 or NULL of c by its default (files_in_flight stays 0
  * when !tree).  Returns 0, or -EINVAL if a value is out of its range
  * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
- * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows).
+ * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows,
+ * a reflink mode of enum rc_reflink).
  */
 int rc_config_resolve(struct rc_config *c);
 
