@@ -55,6 +55,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --events=PATH   log every engine event there, for the model's\n"
 		"                  conformance check (default: $RH_EVENTS)\n"
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
+		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
+		"                  (tree_chaos; root)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -112,6 +114,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "buffers", required_argument, NULL, 'b' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "fallback", no_argument, NULL, 'F' },
+		{ "fs", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -155,6 +158,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		case 'F':
 			s->fallback = true;
 			break;
+		case 'f':
+			s->fs = optarg;
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -175,10 +181,11 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 	if (!s->harness.buffers || !*s->harness.buffers)
 		s->harness.buffers = "heap";
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s", argv[0], s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
-		 s->fallback ? " --fallback" : "");
+		 s->fallback ? " --fallback" : "", s->fs ? " --fs=" : "",
+		 s->fs ? s->fs : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

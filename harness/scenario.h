@@ -58,6 +58,9 @@ struct rh_outcome {
 
 struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
+	const char *fs;		/* --fs=TYPE: the scenario's files on a
+				 * scratch filesystem of TYPE (loopfs.h),
+				 * where it supports it; NULL: /var/tmp */
 	const char *name;
 	uint64_t seed, rng;
 	uint64_t ops;			/* --ops: iterations to run */
