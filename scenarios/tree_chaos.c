@@ -219,10 +219,16 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		/* one run in four goes through; the rest abort at turn 1..400
-		 * (cloned files take a few turns each: 1..40 there) */
+		 * (on --fs, one in three: staged and existing directories are
+		 * aborted by the third run; cloned files take a few turns
+		 * each, so they abort at 1..40) */
 		c.turn = 0;
-		c.abort_at = s.done % 4 != 3 ?
-			1 + rh_scenario_rand(&s, s.fs ? 40 : 400) : 0;
+		if (s.fs)
+			c.abort_at = s.done % 3 != 2 ?
+				1 + rh_scenario_rand(&s, 40) : 0;
+		else
+			c.abort_at = s.done % 4 != 3 ?
+				1 + rh_scenario_rand(&s, 400) : 0;
 		ret = rc_tree_copy(r, &one, 1, dst_dir, &o, &st);
 		check_tree(&s, src_dir, dst_dir, &t);
 		if (ret == -EINTR)

@@ -12,7 +12,7 @@ build_pkgs=(gcc make liburing-dev clang pkg-config libtracefs-dev libtraceevent-
 	libfuse3-dev fuse3)
 all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev llvm-14 valgrind hyperfine rsync
 	python3 python3-matplotlib fio strace acl attr util-linux coreutils time
-	fpart spin)
+	fpart spin xfsprogs btrfs-progs)
 
 pkgs=("${all_pkgs[@]}")
 quiet=0
