@@ -48,20 +48,22 @@ static void sparse_src(const char *path)
 /* Does path's first data extent say it is shared (FIEMAP)? */
 static bool shared(const char *path)
 {
-	struct {
-		struct fiemap fm;
-		struct fiemap_extent fe[1];
-	} f = { .fm = { .fm_length = ~0ull, .fm_flags = FIEMAP_FLAG_SYNC,
-			.fm_extent_count = 1 } };
+	/* one extent after the header (a flexible array member) */
+	uint64_t buf[(sizeof(struct fiemap) +
+		      sizeof(struct fiemap_extent)) / 8 + 1] = { 0 };
+	struct fiemap *fm = (struct fiemap *)buf;
 	int fd = open(path, O_RDONLY);
 	int ret;
 
 	ASSERT_GE(fd, 0);
-	ret = ioctl(fd, FS_IOC_FIEMAP, &f);
+	fm->fm_length = ~0ull;
+	fm->fm_flags = FIEMAP_FLAG_SYNC;
+	fm->fm_extent_count = 1;
+	ret = ioctl(fd, FS_IOC_FIEMAP, fm);
 	close(fd);
 	ASSERT_EQ(ret, 0);
-	return f.fm.fm_mapped_extents &&
-	       (f.fe[0].fe_flags & FIEMAP_EXTENT_SHARED);
+	return fm->fm_mapped_extents &&
+	       (fm->fm_extents[0].fe_flags & FIEMAP_EXTENT_SHARED);
 }
 
 /* Same size and bytes. */
