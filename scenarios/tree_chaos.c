@@ -48,6 +48,7 @@ struct chaos {
 	struct rh_scenario *s;
 	uint64_t abort_at;	/* turn of the loop to abort at (0: never) */
 	uint64_t turn;
+	uint64_t whole_turns;	/* turns the last run not aborted took */
 };
 
 static int chaos_hook(void *arg, unsigned busy)
@@ -55,7 +56,7 @@ static int chaos_hook(void *arg, unsigned busy)
 	struct chaos *c = arg;
 
 	(void)busy;
-	if (c->abort_at && ++c->turn == c->abort_at) {
+	if (++c->turn == c->abort_at) {
 		c->s->cancels++;
 		return RC_CHAOS_CANCEL_FILE;
 	}
@@ -219,17 +220,22 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		/* one run in four goes through; the rest abort at turn 1..400
-		 * (on --fs, one in three: staged and existing directories are
-		 * aborted by the third run; cloned files take a few turns
-		 * each, so they abort at 1..40) */
-		c.turn = 0;
+		 * (on --fs, the second of every three, so that two runs
+		 * abort one and finish one, and four abort both staged and
+		 * existing directories; cloned files take a few turns each,
+		 * so they abort within the turns the last whole run took,
+		 * 20 before one went through) */
 		if (s.fs)
-			c.abort_at = s.done % 3 != 2 ?
-				1 + rh_scenario_rand(&s, 40) : 0;
+			c.abort_at = s.done % 3 != 1 ?
+				1 + rh_scenario_rand(&s, c.whole_turns ?
+						     c.whole_turns : 20) : 0;
 		else
 			c.abort_at = s.done % 4 != 3 ?
 				1 + rh_scenario_rand(&s, 400) : 0;
+		c.turn = 0;
 		ret = rc_tree_copy(r, &one, 1, dst_dir, &o, &st);
+		if (!c.abort_at)
+			c.whole_turns = c.turn;
 		check_tree(&s, src_dir, dst_dir, &t);
 		if (ret == -EINTR)
 			aborted++;
