@@ -117,7 +117,7 @@ all: deps-quiet
 	@$(MAKE) --no-print-directory variant VARIANT=gcc
 	@ln -sfn gcc/ringcp build/ringcp
 
-variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(TEST_BINS) $(SCENARIO_BINS) \
+variant: $(BUILD)/ringcp $(BUILD)/tools/bufcopy $(BUILD)/tools/floor $(TEST_BINS) $(SCENARIO_BINS) \
 	$(BUILD)/ringcheck/ringcheck $(RK_TEST_BINS) $(RK_MUTANT_BINS) \
 	$(MUTANT_BINS) $(BUILD)/tests-fuse/faultfs
 
@@ -172,6 +172,13 @@ $(BUILD)/tools/bufcopy: tools/bufcopy.c $(LIB) $(PUBLIC_HDRS)
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) $(CFLAGS_BASE) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS_SAN) $(LDLIBS)
+
+# the bench's floor: the kernel work of a copy alone (no engine, no
+# sanitizer: a yardstick, docs/bench.md)
+$(BUILD)/tools/floor: tools/floor.c
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -o $@ $< -lpthread
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(LIB_HARNESS) $(LIB_TRACE) \
 		$(HARNESS_HDRS) $(PUBLIC_HDRS)
@@ -342,9 +349,10 @@ safety-check: deps
 model-check: deps
 	@/usr/bin/python3 model/check.py $(if $(FORCE),--force)
 
-# make bench [FULL=1] [BENCH_DIR=...]: results/bench/*.json, plots, REPORT.md
+# make bench [FULL=1 | SMOKE=1]: the filesystem matrix, results/bench/*.json,
+# plots, REPORT.md (SMOKE=1: tiny, into results-smoke/; docs/bench.md)
 bench:
-	@FULL=$(FULL) scripts/bench.sh
+	@FULL=$(FULL) SMOKE=$(SMOKE) scripts/bench.sh
 
 # make report: plots and REPORT.md from results/ only (no measurement)
 report:
@@ -414,12 +422,12 @@ $(BUILD)/ringcheck/ringcheck: ringcheck/ringcheck.c ringcheck/verdict.c \
 # same program done right), plain builds: no harness, no sanitizer
 
 $(BUILD)/ringcheck/tests/%: tests/ringcheck/%.c tests/ringcheck/rkt.h tests/ringcheck/rkt_hold.h \
-		harness/fusehold.c harness/fusehold.h
+		harness/fusehold.c harness/fusehold.h harness/death.c harness/death.h
 	@mkdir -p $(@D)
 	$(quiet) LD $@
 	$(Q)$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -Iharness \
 		$(FUSE_CFLAGS) -o $@ $< $(if $(filter cancel_free teardown_free,$*),\
-		harness/fusehold.c $(FUSE_LIBS)) -luring
+		harness/fusehold.c harness/death.c $(FUSE_LIBS)) -luring
 
 # ringcp's mutants that a plain copy (or a copy interrupted during a
 # stalled read) reaches, built as production commands: no harness, no

@@ -30,6 +30,7 @@
 
 #include "ringcp/hmap.h"
 #include "evlog.h"
+#include "death.h"
 #include "sanitizer.h"
 
 #ifdef RH_HAVE_ASAN
@@ -174,7 +175,7 @@ int rh_evlog_open(const char *path)
 	if (first) {
 		atexit(rh_evlog_atexit);
 #ifdef RH_HAVE_ASAN
-		__sanitizer_set_death_callback(rh_evlog_died);
+		rh_on_death(rh_evlog_died);
 #endif
 	}
 	return 0;

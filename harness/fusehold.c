@@ -7,6 +7,7 @@
 #define FUSE_USE_VERSION 34
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,11 +15,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
 
+#include "death.h"
 #include "fusehold.h"
 
 struct rh_fusehold {
@@ -26,7 +29,7 @@ struct rh_fusehold {
 	pthread_t loop;
 	bool looping;
 	char *dir;
-	unsigned nfiles, hold;
+	unsigned nfiles, hold, flags;
 	size_t size;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -34,6 +37,9 @@ struct rh_fusehold {
 	unsigned reading;	/* reads being answered */
 	dev_t dev;		/* the mount's: its connection's number */
 };
+
+static void rh_fh_ctl(void);
+static void rh_fh_track(struct rh_fusehold *f, bool live);
 
 /* inode 1 is the root; file i is inode i + 2 */
 static void rh_fh_stat(const struct rh_fusehold *f, fuse_ino_t ino,
@@ -118,6 +124,31 @@ static void rh_fh_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	free(buf);
 }
 
+/* A request of file ino has come: count it, and if ino is the held file
+ * and not released, mark it held and wait (FUSE's interrupts, which a
+ * cancel sends, are not heard). */
+static void rh_fh_wait_if_held(struct rh_fusehold *f, fuse_ino_t ino)
+{
+	pthread_mutex_lock(&f->lock);
+	f->reading++;
+	if (ino == f->hold + 2) {
+		f->held = true;
+		pthread_cond_broadcast(&f->cond);
+		while (!f->released)
+			pthread_cond_wait(&f->cond, &f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The request counted by rh_fh_wait_if_held() is answered. */
+static void rh_fh_answered(struct rh_fusehold *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->reading--;
+	pthread_cond_broadcast(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
 static void rh_fh_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
@@ -126,15 +157,7 @@ static void rh_fh_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t n;
 
 	(void)fi;
-	pthread_mutex_lock(&f->lock);
-	f->reading++;
-	if (ino == f->hold + 2) {
-		f->held = true;
-		pthread_cond_broadcast(&f->cond);
-		while (!f->released)	/* FUSE's interrupts: not heard */
-			pthread_cond_wait(&f->cond, &f->lock);
-	}
-	pthread_mutex_unlock(&f->lock);
+	rh_fh_wait_if_held(f, ino);
 	n = (size_t)off >= f->size ? 0 : f->size - (size_t)off;
 	n = n < size ? n : size;
 	buf = malloc(n ? n : 1);
@@ -145,10 +168,22 @@ static void rh_fh_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	memset(buf, 'd', n);
 	fuse_reply_buf(req, buf, n);
 	free(buf);
-	pthread_mutex_lock(&f->lock);
-	f->reading--;
-	pthread_cond_broadcast(&f->cond);
-	pthread_mutex_unlock(&f->lock);
+	rh_fh_answered(f);
+}
+
+/* A write: held like a read when it is to the held file; its bytes are
+ * taken and dropped (the file's size does not change). */
+static void rh_fh_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+			size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct rh_fusehold *f = fuse_req_userdata(req);
+
+	(void)buf;
+	(void)off;
+	(void)fi;
+	rh_fh_wait_if_held(f, ino);
+	fuse_reply_write(req, size);
+	rh_fh_answered(f);
 }
 
 /* Direct I/O: a read waits for the daemon itself, where a cancel's
@@ -161,12 +196,27 @@ static void rh_fh_open(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_open(req, fi);
 }
 
+/* RH_FUSEHOLD_IO_WQ: no asynchronous direct I/O.  With it, the kernel
+ * queues an io_uring read or write to the daemon and returns
+ * (-EIOCBQUEUED), and the request waits outside io-wq, where a cancel
+ * does not find it (-ENOENT); without it, the io-wq worker itself waits
+ * for the answer (-EALREADY). */
+static void rh_fh_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct rh_fusehold *f = userdata;
+
+	if (f->flags & RH_FUSEHOLD_IO_WQ)
+		conn->want &= ~FUSE_CAP_ASYNC_DIO;
+}
+
 static const struct fuse_lowlevel_ops rh_fh_ops = {
+	.init = rh_fh_init,
 	.open = rh_fh_open,
 	.lookup = rh_fh_lookup,
 	.getattr = rh_fh_getattr,
 	.readdir = rh_fh_readdir,
 	.read = rh_fh_read,
+	.write = rh_fh_write,
 };
 
 static void *rh_fh_loop(void *arg)
@@ -182,7 +232,8 @@ static void *rh_fh_loop(void *arg)
 }
 
 int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
-		      unsigned nfiles, size_t size, unsigned hold)
+		      unsigned nfiles, size_t size, unsigned hold,
+		      unsigned flags)
 {
 	char *argv[] = { (char *)"fusehold", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
@@ -198,6 +249,7 @@ int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
 	f->nfiles = nfiles;
 	f->size = size;
 	f->hold = hold;
+	f->flags = flags;
 	f->dir = strdup(dir);
 	pthread_mutex_init(&f->lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
@@ -224,8 +276,72 @@ int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
 		if (stat(dir, &st) == 0)
 			f->dev = st.st_dev;
 	}
+	rh_fh_ctl();	/* its abort file, ready for rh_fh_died() */
+	rh_fh_track(f, true);
 	*fp = f;
 	return 0;
+}
+
+/* Mount the FUSE control filesystem (its abort files) if it is not. */
+static void rh_fh_ctl(void)
+{
+	const char *ctl = "/sys/fs/fuse/connections";
+	struct statfs sf;
+
+	if (statfs(ctl, &sf) == 0 && sf.f_type == 0x65735543)
+		return;		/* FUSE_CTL_SUPER_MAGIC: mounted */
+	mount("fusectl", ctl, "fusectl", 0, NULL);
+}
+
+/* Filesystems mounted and not yet unmounted, for rh_fh_died(). */
+static struct rh_fusehold *rh_fh_live[16];
+
+/* Write "1" to the connection's abort file (raw syscalls only). */
+static void rh_fh_abort_dev(dev_t dev)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
+		 minor(dev));
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			(void)0;	/* nothing more to do while dying */
+		close(fd);
+	}
+}
+
+/*
+ * A sanitizer is ending the process, whose threads serve the held
+ * filesystems: abort their connections first.  Else a request of one
+ * that the daemon had read waits for an answer that never comes, in an
+ * io-wq worker the exit waits for, and in the symbolizer's child that
+ * closes the file (a FUSE flush): the process never ends.
+ */
+static void rh_fh_died(void)
+{
+	for (unsigned i = 0; i < sizeof(rh_fh_live) / sizeof(rh_fh_live[0]);
+	     i++)
+		if (rh_fh_live[i] && rh_fh_live[i]->dev)
+			rh_fh_abort_dev(rh_fh_live[i]->dev);
+}
+
+/* Keep f in (live) or out of rh_fh_live. */
+static void rh_fh_track(struct rh_fusehold *f, bool live)
+{
+	for (unsigned i = 0; i < sizeof(rh_fh_live) / sizeof(rh_fh_live[0]);
+	     i++) {
+		if (live && !rh_fh_live[i]) {
+			rh_fh_live[i] = f;
+			rh_on_death(rh_fh_died);
+			return;
+		}
+		if (!live && rh_fh_live[i] == f) {
+			rh_fh_live[i] = NULL;
+			return;
+		}
+	}
 }
 
 /*
@@ -235,19 +351,8 @@ int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
  */
 static void rh_fh_abort(const struct rh_fusehold *f)
 {
-	char path[96];
-	FILE *a;
-
-	snprintf(path, sizeof(path), "/sys/fs/fuse/connections/%u/abort",
-		 minor(f->dev));
-	if (access(path, W_OK))	/* fusectl not mounted yet */
-		mount("fusectl", "/sys/fs/fuse/connections", "fusectl", 0,
-		      NULL);
-	a = fopen(path, "w");
-	if (a) {
-		fputs("1", a);
-		fclose(a);
-	}
+	rh_fh_ctl();
+	rh_fh_abort_dev(f->dev);
 }
 
 int rh_fusehold_held(struct rh_fusehold *f)
@@ -268,6 +373,14 @@ void rh_fusehold_release(struct rh_fusehold *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
+void rh_fusehold_rearm(struct rh_fusehold *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->held = false;
+	f->released = false;
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* Daemons still serving (kept reachable: their threads use them). */
 static struct rh_fusehold *rh_fh_gone[64];
 static unsigned rh_fh_ngone;
@@ -276,6 +389,7 @@ void rh_fusehold_unmount(struct rh_fusehold *f)
 {
 	if (!f)
 		return;
+	rh_fh_track(f, false);
 	rh_fusehold_release(f);
 	pthread_mutex_lock(&f->lock);	/* the held read answered (1 s) */
 	for (int i = 0; i < 100 && f->reading; i++) {

@@ -2,31 +2,39 @@
 # SPDX-License-Identifier: MIT
 #
 # bench.sh: what `make bench` runs, start to end.  Installs what is
-# missing, builds, generates the datasets, times every tool (hyperfine),
-# measures the device ceilings (fio), system calls and peak memory, the
-# cost of safety, then draws the plots and writes REPORT.md.  Results go
-# to results/bench/ (one JSON per measurement, each with the run's env).
+# missing, builds, prints the plan, then for each filesystem of the matrix
+# (ext4 with and without a journal, XFS, btrfs, tmpfs; quick: ext4 with a
+# journal and tmpfs), made fresh on a loop image or mount and torn down
+# at the end: generates the datasets, measures fio's ceilings, times every
+# tool (ringcp_tools.timing's own runner, a fresh destination per run),
+# and on the first filesystem the sweeps, system calls, peak memory and
+# the cost of safety; then draws the plots and writes REPORT.md.  Results
+# go to results/bench/ (one JSON per measurement, each with the run's env).
 # Every step is a module of scripts/ringcp_tools/; this script only
-# orders them.
+# orders them.  docs/bench.md says what is measured and how.
 #
-#   scripts/bench.sh            quick (under 10 minutes on 2 cores)
-#   FULL=1 scripts/bench.sh     the published numbers
+#   scripts/bench.sh            quick (~10 minutes on 2 cores)
+#   FULL=1 scripts/bench.sh     the published numbers (every filesystem)
+#   SMOKE=1 scripts/bench.sh    tiny datasets, 2 filesystems, 2 rounds: to
+#                               try the scripts (a couple of minutes; the
+#                               results go to results-smoke/, not published)
+#   BENCH_PLAN=1 scripts/bench.sh  print the mode's plan and stop
 # Environment knobs (defaults in brackets):
-#   BENCH_DIR   scratch dir for datasets and copies, on the filesystem to
-#               measure; never a tmpfs [as root: a journaled ext4 image
-#               mounted at /var/tmp/ringcp-bench-fs (ringcp_tools.scratch);
-#               else /var/tmp/ringcp-bench]
-#   BENCH_FS    dir: use /var/tmp/ringcp-bench even as root [loop]
+#   BENCH_FS    dir: measure BENCH_DIR as it is, no matrix (also when not
+#               root) [matrix]
+#   BENCH_DIR   with BENCH_FS=dir: the directory [/var/tmp/ringcp-bench]
+#   BENCH_FILESYSTEMS  comma list, some of ext4-journal,ext4-nojournal,
+#               xfs,btrfs,tmpfs [the mode's]
 #   BENCH_SEED  seed of the generated datasets [20261126]
 #   BENCH_RESULTS  the results dir: JSON and plots go to its bench/, its
 #               safety.json is reported [<repo>/results]
 #   BENCH_REPORT   the report written [<repo>/REPORT.md]
 #   BENCH_DATASETS  comma list to run only some (big,mib,mixed,tiny,
 #               usr-include,usr-share-doc) [all of the mode's]
-#   BENCH_ROUNDS, BENCH_RUNS, BENCH_SWEEP_ROUNDS, BENCH_SWEEP_RUNS,
-#   BENCH_SAFETY_PAIRS  repetitions (ringcp_tools/timing.py and
-#               trace_cost.py; rounds x runs quick 5x1, full 8x1)
+#   BENCH_ROUNDS, BENCH_SWEEP_ROUNDS, BENCH_SAFETY_PAIRS  repetitions
 #   BENCH_SKIP  comma list of steps to leave out: fio,timing,probes,safety
+#   BENCH_APPEND  1: keep the results of filesystems not measured now (a
+#               FULL run in pieces: BENCH_FILESYSTEMS=xfs BENCH_APPEND=1)
 set -euo pipefail
 export LC_ALL=C
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +42,17 @@ export PYTHONPATH=$repo/scripts
 PY=/usr/bin/python3	# the python3 first on PATH may lack matplotlib
 
 die() { echo "bench: $*" >&2; exit 1; }
+child=
+# stop SIG CODE: pass SIG on to the measuring child (it unmounts what it
+# made), wait for it, exit CODE (the EXIT trap then checks for leftovers)
+stop() {
+	if [ -n "$child" ]; then
+		kill -"$1" "$child" 2>/dev/null
+		# (wait in a trap may return at once: poll until it has gone)
+		while kill -0 "$child" 2>/dev/null; do sleep 0.2; done
+	fi
+	exit "$2"
+}
 log() { echo "== $*" >&2; }
 now_ns() { local t=$EPOCHREALTIME; echo "${t/[.,]/}000"; }
 tool() {	# tool MODULE ARGS...: python3 -m ringcp_tools.MODULE ARGS...
@@ -45,23 +64,31 @@ tool() {	# tool MODULE ARGS...: python3 -m ringcp_tools.MODULE ARGS...
 mode=quick
 [ "${FULL:-0}" = 1 ] && mode=full
 # smoke: tiny datasets, to try the scripts out (results are not published)
-[ "${BENCH_MODE:-}" = smoke ] && mode=smoke
-# default scratch: a journaled ext4 image (ringcp_tools/scratch.py says
-# why), or a plain directory when not root or BENCH_FS=dir
-if [ -z "${BENCH_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && [ "${BENCH_FS:-loop}" = loop ]; then
-	BENCH_DIR=$(tool scratch /var/tmp/ringcp-bench.img \
-		/var/tmp/ringcp-bench-fs 24) || die "cannot mount the scratch filesystem"
+{ [ "${SMOKE:-0}" = 1 ] || [ "${BENCH_MODE:-}" = smoke ]; } && mode=smoke
+if [ "$mode" = smoke ]; then
+	: "${BENCH_RESULTS:=$repo/results-smoke}"
+	: "${BENCH_REPORT:=$BENCH_RESULTS/REPORT.md}"
 fi
-BENCH_DIR=${BENCH_DIR:-/var/tmp/ringcp-bench}
+MATRIX_ROOT=/var/tmp/ringcp-matrix
+if [ "${BENCH_FS:-matrix}" = dir ] || [ "$(id -u)" -ne 0 ]; then
+	BENCH_DIR=${BENCH_DIR:-/var/tmp/ringcp-bench}
+	ROOT=$BENCH_DIR
+else
+	ROOT=$MATRIX_ROOT
+	# whatever happens, leave no mount and no loop device behind
+	trap '"$PY" -m ringcp_tools.fsmatrix cleanup "$MATRIX_ROOT"' EXIT
+	trap 'stop TERM 130' INT	# a background child ignores SIGINT
+	trap 'stop TERM 143' TERM
+	trap 'stop TERM 129' HUP
+fi
 BENCH_SEED=${BENCH_SEED:-20261126}
 RESULTS=${BENCH_RESULTS:-$repo/results}
 OUT=$RESULTS/bench
 REPORT=${BENCH_REPORT:-$repo/REPORT.md}
-skip=",${BENCH_SKIP:-},"
 t_start=$(now_ns)
 
 step=0
-steps=9
+steps=5
 t_step=$t_start
 say() {
 	local now
@@ -72,69 +99,69 @@ say() {
 	log "step $step/$steps: $*"
 }
 
+tool plan "$mode" >&2
+[ "${BENCH_PLAN:-0}" = 1 ] && exit 0
+
 say "dependencies"
 "$repo/scripts/deps.sh" --quiet ||
 	die "missing packages; install them as shown above, then rerun make bench"
-for t in hyperfine fio strace rsync tar /usr/bin/time findmnt; do
+for t in fio strace rsync tar /usr/bin/time findmnt; do
 	command -v "$t" >/dev/null || die "'$t' not found (scripts/deps.sh installs it)"
 done
 "$PY" -c 'import matplotlib' 2>/dev/null ||
 	die "$PY lacks matplotlib (apt-get install python3-matplotlib)"
+"$PY" -c 'import scipy' 2>/dev/null ||
+	die "$PY lacks scipy (apt-get install python3-scipy)"
+for t in fpsync mkfs.xfs mkfs.btrfs; do
+	command -v "$t" >/dev/null || die "'$t' not found (scripts/deps.sh installs it)"
+done
 
 say "build"
 make -C "$repo" --no-print-directory >&2
+# the cost of safety's third copy (trace_cost.py): not in make's default set
+make -C "$repo" --no-print-directory build/gcc/mutants/free_on_cancel/traced_copy >&2
 RINGCP=$repo/build/gcc/ringcp
+FLOOR=$repo/build/gcc/tools/floor
 [ -x "$RINGCP" ] || die "no ringcp at $RINGCP after make"
+[ -x "$FLOOR" ] || die "no floor at $FLOOR after make"
 
-mkdir -p "$BENCH_DIR" "$OUT"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd -P)
-case "$(stat -f -c %T "$BENCH_DIR")" in
-tmpfs|ramfs) die "BENCH_DIR=$BENCH_DIR is on a $(stat -f -c %T "$BENCH_DIR"):" \
-	"a copy there measures memory, not a filesystem; use a directory on disk" ;;
-esac
-case $mode in full) need_gib=8 ;; quick) need_gib=3 ;; *) need_gib=1 ;; esac
-avail=$(df -B1 --output=avail "$BENCH_DIR" | tail -1 | tr -d ' ')
-have=$(du -sb "$BENCH_DIR/data" 2>/dev/null | cut -f1 || echo 0)
-[ $((avail + ${have:-0})) -ge $((need_gib << 30)) ] ||
-	die "BENCH_DIR=$BENCH_DIR has $((avail >> 20)) MiB free; $mode mode needs about $need_gib GiB"
-exec 9>"$BENCH_DIR/.lock"
-flock -n 9 || die "another bench is running in $BENCH_DIR"
-rm -rf "$BENCH_DIR/dst" "$BENCH_DIR/hyperfine.log"
-rm -f "$OUT"/*.json "$OUT"/*.png "$OUT"/hyperfine/*.json
+mkdir -p "$OUT" /var/tmp
+exec 9>/var/tmp/ringcp-bench.lock
+flock -n 9 || die "another make bench is running (/var/tmp/ringcp-bench.lock)"
+if [ "$ROOT" = "${BENCH_DIR:-}" ]; then
+	mkdir -p "$BENCH_DIR"
+	case "$(stat -f -c %T "$BENCH_DIR")" in
+	tmpfs|ramfs) die "BENCH_DIR=$BENCH_DIR is on a $(stat -f -c %T "$BENCH_DIR"):" \
+		"a copy there measures memory; the matrix measures tmpfs on its own" ;;
+	esac
+	rm -rf "$BENCH_DIR/dst"
+fi
+if [ "${BENCH_APPEND:-0}" = 1 ]; then
+	# measure some filesystems now, the rest in another run: keep what
+	# the other filesystems' runs left, replace these filesystems' files
+	for fs in $(tool fsmatrix list "$mode"); do
+		rm -f "$OUT"/*-"$fs"-*.json "$OUT"/*-"$fs".json
+	done
+else
+	rm -f "$OUT"/*.json "$OUT"/*.png
+	rm -rf "$OUT"/hyperfine
+fi
 
-say "environment ($mode mode, BENCH_DIR=$BENCH_DIR)"
+say "environment ($mode mode)"
 cmd="make bench"
 [ "$mode" = full ] && cmd="make bench FULL=1"
-[ "$mode" = smoke ] && cmd="BENCH_MODE=smoke make bench"
-tool env bench "$OUT/env.json" "$mode" "$BENCH_SEED" "$BENCH_DIR" "$RINGCP" "$cmd"
+[ "$mode" = smoke ] && cmd="make bench SMOKE=1"
+tool env bench "$OUT/env.json" "$mode" "$BENCH_SEED" "${BENCH_DIR:-/var/tmp}" "$RINGCP" "$cmd"
 cp "$repo/scripts/ringcp_tools/targets.json" "$OUT/targets.json"
 
-say "datasets"
-tool datasets "$mode" "$BENCH_SEED" "$BENCH_DIR/data" "$OUT/datasets.json"
-
-say "device ceilings (fio)"
-if [[ $skip != *,fio,* ]]; then
-	if [ "$mode" = full ]; then rounds=3 size=2G; else rounds=1 size=1G; fi
-	tool fio "$OUT/env.json" "$BENCH_DIR" "$OUT/fio.json" "$rounds" "$size"
-fi
-
-say "timing (hyperfine)"
-[[ $skip == *,timing,* ]] ||
-	tool timing "$OUT/env.json" "$OUT/datasets.json" "$OUT" "$BENCH_DIR" "$RINGCP"
-
-say "system calls and peak memory (strace, time)"
-[[ $skip == *,probes,* ]] ||
-	tool probes "$OUT/env.json" "$OUT/datasets.json" "$OUT/probes.json" \
-		"$BENCH_DIR" "$RINGCP"
-
-say "cost of safety (scripts/measure-trace-cost.sh)"
-big=$(tool datasets big-file "$OUT/datasets.json")
-if [[ $skip != *,safety,* ]] && [ -n "$big" ]; then
-	if [ "$mode" = full ]; then pairs=8; else pairs=2; fi
-	SRC=$big OUT=$OUT/safety-cost.json WORKDIR=$BENCH_DIR \
-		tool trace_cost "${BENCH_SAFETY_PAIRS:-$pairs}" >&2
-fi
-rm -rf "$BENCH_DIR/dst"
+say "the filesystem matrix: datasets, fio, timing, probes, cost of safety"
+# in the background and waited for, so that a signal reaches the trap
+# (bash runs traps only between commands) and is passed on
+# (python itself, not the tool function: $! must be its pid, not a subshell's)
+"$PY" -m ringcp_tools.matrix "$OUT/env.json" "$OUT" "$ROOT" "$RINGCP" "$FLOOR" &
+child=$!
+wait "$child" || die "the measurement failed (exit $?)"
+child=
 
 elapsed=$(( ($(now_ns) - t_start) / 1000000000 ))
 tool env finish "$OUT/env.json" "$elapsed"

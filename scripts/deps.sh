@@ -11,8 +11,8 @@ set -euo pipefail
 build_pkgs=(gcc make liburing-dev clang pkg-config libtracefs-dev libtraceevent-dev
 	libfuse3-dev fuse3)
 all_pkgs=("${build_pkgs[@]}" libclang-rt-14-dev llvm-14 valgrind hyperfine rsync
-	python3 python3-matplotlib fio strace acl attr util-linux coreutils time
-	fpart spin xfsprogs btrfs-progs)
+	python3 python3-matplotlib python3-scipy fio strace acl attr util-linux
+	coreutils time fpart xfsprogs btrfs-progs e2fsprogs spin)
 
 pkgs=("${all_pkgs[@]}")
 quiet=0

@@ -18,7 +18,12 @@
 # check does not prove, or trace the model does not allow.
 #
 #   quick (default): >= 100,000 random cancellations, every state covered
-#   FULL=1:          >= 1,000,000, every state >= 1,000 hits per direction
+#   FULL=1:          >= 1,000,000, every state >= 1,000 hits per direction,
+#                    but drain-timeout and abort-timeout >= 50: each hit
+#                    waits out a 200 ms drain limit and leaks a ring (and
+#                    a tree's jobs) on purpose, so their scenario runs 50
+#                    iterations per strategy (MIN_HITS_BY_STATE in
+#                    scripts/ringcp_tools/safety_report.py)
 set -u
 cd "$(dirname "$0")/.."
 
@@ -31,14 +36,15 @@ PY=/usr/bin/python3
 SCALE=1
 [ $MODE = full ] && SCALE=10
 
-# scenario:ops (quick); full multiplies by SCALE.  scenario@fs runs the
-# scenario with --fs=fs (its files on a fresh loop image of that
-# filesystem: tree_chaos@xfs drives the clone path, --reflink)
+# scenario:ops (quick); full multiplies by SCALE, or takes the third field
+# (scenario:quick:full) where one is given.  scenario@fs runs the scenario
+# with --fs=fs (its files on a fresh loop image of that filesystem:
+# tree_chaos@xfs drives the clone path, --reflink)
 SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
 copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12
-tree_chaos@xfs:6 drain_timeout:1"
+tree_chaos@xfs:6 drain_timeout:1:50"
 # every scenario runs once per buffer strategy (--buffers), quick mode
 # with the ops above divided by QUICK_DIV for the strategies after heap
 STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
@@ -54,11 +60,36 @@ export ASAN_OPTIONS=detect_leaks=1:exitcode=86
 export LSAN_OPTIONS=exitcode=87
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=88
 
+# ops_for ENTRY: the ops of a SCENARIOS entry in this mode
+ops_for() {
+	local rest=${1#*:} q
+	q=${rest%%:*}
+	if [ $MODE = full ] && [ "$rest" != "$q" ]; then
+		echo "${rest#*:}"
+	elif [ $MODE = full ]; then
+		echo $(( q * SCALE ))
+	else
+		echo "$q"
+	fi
+}
+
+# held filesystems (FUSE) of scenarios that died: their mounts stay,
+# dead, until unmounted; and the tree part's destinations
+reap_held() {
+	local m
+	for m in $(awk '$3 == "fuse" && $2 ~ "^/var/tmp/rc-(drain|iowq)-" \
+			{ print $2 }' /proc/mounts); do
+		umount -l "$m" && rmdir "$m"
+	done
+	rm -rf /var/tmp/rc-drain-dst-*
+}
+
 echo "safety-check: $MODE mode, seed $SEED"
 make -s --no-print-directory variant VARIANT=asan >/dev/null || exit 2
 make -s --no-print-directory variant VARIANT=gcc >/dev/null || exit 2
 rm -rf "$OUT"
 mkdir -p "$OUT"
+reap_held
 
 t0=$SECONDS
 # the protocol model (model/check.py), on the core the scenarios leave idle;
@@ -75,7 +106,7 @@ fi
 for b in $STRATEGIES; do
 	for entry in $SCENARIOS protocol_tour:0; do
 		name=${entry%%:*}
-		ops=$(( ${entry##*:} * SCALE ))
+		ops=$(ops_for "$entry")
 		if [ $MODE = quick ] && [ "$b" != heap ]; then
 			ops=$(( (ops + QUICK_DIV - 1) / QUICK_DIV ))
 		fi
@@ -165,7 +196,7 @@ if [ "$MODEL" = 1 ]; then
 	for b in $STRATEGIES; do
 		for entry in $SCENARIOS protocol_tour:0; do
 			name=${entry%%:*}
-			ops=$(( (${entry##*:} * SCALE + CONFORM_DIV - 1) / CONFORM_DIV ))
+			ops=$(( ($(ops_for "$entry") + CONFORM_DIV - 1) / CONFORM_DIV ))
 			if [ "$name" = protocol_tour ]; then
 				set -- --seed="$SEED"
 			else
@@ -195,6 +226,7 @@ if [ "$MODEL" = 1 ]; then
 fi
 echo "safety-check: ran in $((SECONDS - t0))s"
 
+reap_held
 PYTHONPATH=scripts "$PY" -m ringcp_tools.safety_report "$OUT" "$MODE" "$SEED" \
 	"$SAFETY_JSON" "$((SECONDS - t0))"
 rc=$?

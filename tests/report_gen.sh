@@ -62,12 +62,65 @@ test_not_run_and_verdicts()
 	assert_contains "mutant row" REPORT.md "| free_on_cancel | protocol_tour | heap | yes | ledger |"
 }
 
+test_matrix_sections()
+{
+	make_fixture res
+	tool report res REPORT.md 2>/dev/null ||
+		t_abort "report failed"
+	# the headline comes first, one column per filesystem, with intervals
+	assert_eq "first section" "## Headline: ringcp against the fastest peer, per dataset and filesystem" \
+		"$(grep -m1 '^## ' REPORT.md)"
+	assert_contains "headline columns" REPORT.md "| dataset | regime | ext4-journal | xfs |"
+	grep -Eq '^\| big \| warm \| \*\*[0-9.]+x\*\* \[[0-9.]+-[0-9.]+\] vs ' REPORT.md ||
+		fail "no headline cell with its interval"
+	# targets per filesystem, the large-file one by whether cp can clone,
+	# each miss by how much
+	assert_contains "target on xfs" REPORT.md "| xfs | not met |"
+	grep -q 'ringcp/cp [0-9.]* (short by [0-9.]*x)' REPORT.md ||
+		fail "a missed target does not say by how much"
+	"$PY" - res/bench/summary.json <<-'EOF' || fail "summary.json: wrong large-file target per filesystem"
+		import json, sys
+		t = {(x["id"], x["fs"]): x for x in json.load(open(sys.argv[1]))["targets"]}
+		assert t[("big_file", "ext4-journal")]["target"] == 0.9, t[("big_file", "ext4-journal")]
+		assert t[("big_file", "xfs")]["target"] == 1.0, t[("big_file", "xfs")]
+		assert all("short_by" in c for x in t.values() for c in x["checks"]
+		           if c.get("ok") is False)
+	EOF
+	# the floor, the rotation and rerun rows, the filesystems' options
+	assert_contains "floor" REPORT.md "## How far from the floor"
+	grep -Eq '^\| mixed \| rotate \| - \| [0-9.]+x \[' REPORT.md ||
+		fail "no floor multiple for the rotation row"
+	assert_contains "rotation row" REPORT.md "| xfs | mixed | rotate | ringcp |"
+	assert_contains "rerun row" REPORT.md "| xfs | mixed | noop | rsync |"
+	assert_contains "mkfs recorded" REPORT.md '`mkfs.xfs -q -f IMAGE`'
+	# sections from different commits are said to be
+	assert_contains "provenance" REPORT.md "**The sections come from 2 different commits**"
+	# coverage: one column per buffer strategy
+	assert_contains "coverage per strategy" REPORT.md "| cancel state | dir | heap | ring |"
+	assert_contains "a strategy's hits" REPORT.md "| io-wq | read | 2,011 | 1,303 |"
+	# the sweeps mark the default
+	assert_contains "default marked" REPORT.md "| 8 * | 1M * |"
+	# every section of results names the commit they ran on (the
+	# fixture's bench ran on c0ffee, its safety check on beef5ca1ab)
+	local sec want
+	for sec in "Headline" "Filesystems" "Targets" "How far from the floor" \
+		"Backup rotation" "Results per filesystem" "ringcp sweeps" "Limits" \
+		"System calls" "The cost of safety" "Safety verdict"; do
+		want="commit c0ffee"
+		[ "$sec" = "Safety verdict" ] && want="commit beef5ca1ab"
+		awk -v s="## $sec" 'index($0, s) == 1 { on = 1; next }
+			/^## / { on = 0 } on' REPORT.md | grep -q "$want" ||
+			fail "section '$sec' does not name its commit ($want)"
+	done
+}
+
 test_plots_drawn()
 {
 	"$PY" -c 'import matplotlib' 2>/dev/null || t_skip "$PY lacks matplotlib"
 	make_fixture res
 	tool plots res 2>err || { fail "plots failed"; show_file stderr err; }
-	for f in time-big time-mixed sweep-qd-bs syscalls safety-coverage safety-cost; do
+	for f in headline time-big time-mixed sweep-ext4-journal-qd-bs syscalls \
+		safety-coverage safety-cost; do
 		[ -s "res/bench/$f.png" ] || fail "plot $f.png not drawn"
 	done
 }
@@ -112,6 +165,7 @@ test_no_machine_paths()
 t_init
 t_add "every number in REPORT.md comes from the results' JSON" test_numbers_from_json
 t_add "rows not run say why; targets and safety verdict are reported" test_not_run_and_verdicts
+t_add "the matrix: headline first, targets per filesystem with misses, floor, rotation, provenance, coverage per strategy" test_matrix_sections
 t_add "plots draws every plot from the fixture" test_plots_drawn
 t_add "report without results fails with a clear message" test_missing_results
 t_add "results name no path of the machine they came from" test_no_machine_paths

@@ -14,13 +14,14 @@ Each generated tree is filled with random bytes (never sparse) from a
 random.Random seeded with "SEED:NAME", written under NAME.part and renamed
 when complete, with a stamp file NAME.stamp.json beside it recording its
 spec: a tree whose stamp matches is reused, anything else is regenerated.
-The real trees (/usr/include, /usr/share/doc) are used where they are,
-read only, and counted.  BENCH_DATASETS (a comma list) keeps only those.
+The real trees (/usr/include, /usr/share/doc) are copied (cp -a) into
+DATA_DIR, onto the filesystem measured, and counted.  BENCH_DATASETS (a comma list) keeps only those.
 """
 import json
 import os
 import random
 import shutil
+import subprocess
 import sys
 
 from .common import GiB, KiB, MiB, die, dump, load
@@ -47,7 +48,7 @@ DATASETS = [
     ("usr-include", "/usr/include (real tree)", "real",
      {"path": "/usr/include"}, None),
     ("usr-share-doc", "/usr/share/doc (real tree)", "real",
-     {"path": "/usr/share/doc"}, {"path": "/usr/share/doc"}),
+     {"path": "/usr/share/doc"}, None),
 ]
 
 
@@ -155,10 +156,17 @@ def prepare_one(row, mode, seed, data_dir, progress):
         spec = smoke(kind, spec)
     entry = {"name": name, "label": label, "kind": kind, "spec": spec}
     if kind == "real":
-        path = spec["path"]
-        if not os.path.isdir(path):
-            entry["not_run"] = f"{path} does not exist on this machine"
+        if not os.path.isdir(spec["path"]):
+            entry["not_run"] = f"{spec['path']} does not exist on this machine"
             return entry
+        # copied onto the filesystem measured, so that source and copies
+        # share it as the generated trees do
+        path = os.path.join(data_dir, f"{name}-{mode}")
+        print(f"== dataset {progress} {name}: copying {spec['path']} to {path}",
+              file=sys.stderr)
+        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run(["cp", "-a", spec["path"], path], check=True)
+        os.sync()
         entry["seed"] = None
     else:
         path = os.path.join(data_dir, f"{name}-{mode}")
@@ -174,6 +182,21 @@ def prepare_one(row, mode, seed, data_dir, progress):
     entry["src_dev"] = os.stat(path).st_dev
     entry.update(count(path))
     return entry
+
+
+def local_paths(doc, data_dir):
+    """The datasets of DOC (a datasets.json) that ran, each with "path"
+    where it lies on this machine: the JSON's paths are scrubbed of the
+    machine's (common.scrub), so a generated tree is found again under
+    DATA_DIR and a real tree at its spec's path."""
+    got = []
+    for d in doc["datasets"]:
+        if "not_run" in d:
+            continue
+        d = dict(d)
+        d["path"] = os.path.join(data_dir, f"{d['name']}-{doc['mode']}")
+        got.append(d)
+    return got
 
 
 def big_file(datasets_json):

@@ -122,7 +122,8 @@ def _ringcp(ringcp):
     with open(ringcp, "rb") as f:
         sha = hashlib.sha256(f.read()).hexdigest()
     help_text = out_of([ringcp, "--help"])
-    m = re.search(r"^ *\(default ([a-z]*)\)$", help_text, re.M)
+    m = re.search(r"^ *\(default ([a-z]*)\)$", help_text, re.M) or \
+        re.search(r"--buffers=[a-z|]+ \(default ([a-z]+)\)", help_text)
     return {"ringcp_sha256": sha,
             "ringcp_version": first_line([ringcp, "--version"]),
             "ringcp_default_buffers": m.group(1) if m else ""}

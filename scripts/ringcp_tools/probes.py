@@ -4,7 +4,8 @@
 each checked afterwards against the source with `diff -r`.
 
 usage: python3 -m ringcp_tools.probes ENV_JSON DATASETS_JSON OUT_JSON \
-           BENCH_DIR RINGCP
+           BENCH_DIR RINGCP FLOOR
+Quick mode probes cp, rsync, tar and ringcp; full mode every row.
 
 Per tool and dataset: max_rss_kib (GNU time's %M: the largest resident
 set of the processes it waited for, so of the larger tar in tar | tar),
@@ -19,10 +20,22 @@ import subprocess
 import sys
 import tempfile
 
-from .commands import prepare, timed, tools, warm_source
+from .commands import drop_caches, timed, tools, warm_source
+from .datasets import local_paths
 from .common import GiB, die, dump, load
 
 TAG = "probes"
+# quick mode probes the peers and ringcp only (the extra rows of the
+# matrix, fpsync, the floor, -aHAX and cp --reflink=never, in full mode)
+QUICK_TOOLS = ("cp", "rsync", "tar", "ringcp")
+
+
+def fresh_dst(dst):
+    """DST removed and made again, synced, the caches dropped: probes are
+    untimed, so the deletion right before does not matter here."""
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(dst)
+    drop_caches()
 
 
 def parse_strace_c(path):
@@ -79,12 +92,13 @@ def same_tree(src, dst, ds):
 def probe(row, ds, cmd, dst, tmp, startup_total):
     """Fill ROW (one tool on dataset DS) with its time, copy check and
     system calls; status "run", or "failed" with the error."""
-    warm_source(ds["path"])
     try:
-        sh(prepare(dst, "warm"), check=True)
+        fresh_dst(dst)
+        warm_source(ds["path"])
         row.update(time_run(timed(cmd, dst, "warm"), tmp))
         row["copy_identical"] = same_tree(ds["path"], dst, ds)
-        sh(prepare(dst, "warm"), check=True)
+        fresh_dst(dst)
+        warm_source(ds["path"])
         calls = strace_calls(cmd, tmp)
     except (RuntimeError, subprocess.CalledProcessError) as e:
         row.update(status="failed", error=str(e))
@@ -99,11 +113,11 @@ def probe(row, ds, cmd, dst, tmp, startup_total):
 
 
 def main():
-    if len(sys.argv) != 6:
-        die(TAG, "usage: probes ENV_JSON DATASETS_JSON OUT_JSON BENCH_DIR RINGCP")
+    if len(sys.argv) != 7:
+        die(TAG, "usage: probes ENV_JSON DATASETS_JSON OUT_JSON BENCH_DIR RINGCP FLOOR")
     env = load(sys.argv[1])
-    dsets = [d for d in load(sys.argv[2])["datasets"] if "not_run" not in d]
-    bench_dir, ringcp = sys.argv[4:6]
+    bench_dir, ringcp, floor = sys.argv[4:7]
+    dsets = local_paths(load(sys.argv[2]), os.path.join(bench_dir, "data"))
     dst = os.path.join(bench_dir, "dst")
     tmp = tempfile.mkdtemp(dir=bench_dir)
     startup = strace_calls("/bin/true", tmp)
@@ -114,8 +128,10 @@ def main():
            "time": "/usr/bin/time -f '%M %e %U %S' sh -c CMD",
            "check": "diff -r --no-dereference SRC DST (cmp for one file)",
            "datasets": []}
+    fptmp = tempfile.mkdtemp(prefix="fpsync.", dir=os.environ.get("BENCH_TMP", "/tmp"))
     jobs = [(d, t) for d in dsets
-            for t in tools(d, d["path"], dst, ringcp, env["caps"])]
+            for t in tools(d, d["path"], dst, ringcp, env["caps"], floor, fptmp)
+            if env["mode"] == "full" or t[0] in QUICK_TOOLS]
     for n, (ds, (name, kind, cmd, why)) in enumerate(jobs, 1):
         entry = next((e for e in doc["datasets"] if e["dataset"] == ds["name"]), None)
         if entry is None:
@@ -133,6 +149,7 @@ def main():
         probe(row, ds, cmd, dst, tmp, startup_total)
     shutil.rmtree(dst, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(fptmp, ignore_errors=True)
     dump(doc, sys.argv[3])
 
 

@@ -18,8 +18,9 @@ import glob
 import os
 import sys
 
+from . import report_matrix as rm
 from .common import MiB, dump, load_or_none as load
-from .targets import REGIMES, check_targets
+from .targets import REGIMES, check_targets, fs_order
 
 
 # ---- number formatting (rounding only) --------------------------------------
@@ -42,6 +43,12 @@ def secs(x):
 
 def mib(x):
     return "%.1f" % (x / MiB)
+
+
+def commit(doc):
+    """The commit a results document names, as printed."""
+    c, _ = rm.commit_of(doc)
+    return (c or "not recorded")[:12]
 
 
 # ---- the document ----------------------------------------------------------------
@@ -84,7 +91,17 @@ class Results:
         self.env = load(os.path.join(bench, "env.json"))
         self.dsets = (load(os.path.join(bench, "datasets.json")) or {}).get(
             "datasets", [])
-        self.fio = load(os.path.join(bench, "fio.json"))
+        # the filesystems of the matrix, in the order measured (none in
+        # results made before it: one scratch filesystem, named "scratch")
+        self.fss = {r["name"]: r for r in (load(os.path.join(
+            bench, "filesystems.json")) or {}).get("filesystems", [])}
+        self.fios = {}
+        for p in sorted(glob.glob(os.path.join(bench, "fio-*.json"))):
+            self.fios[os.path.basename(p)[4:-5]] = load(p)
+        legacy = load(os.path.join(bench, "fio.json"))
+        if legacy and not self.fios:
+            self.fios["scratch"] = legacy
+        self.fio = next(iter(self.fios.values()), None)
         self.probes = load(os.path.join(bench, "probes.json"))
         self.cost = load(os.path.join(bench, "safety-cost.json"))
         self.safety = load(os.path.join(results, "safety.json"))
@@ -102,9 +119,11 @@ class Results:
         self.groups = {}
         for p in glob.glob(os.path.join(bench, "time-*.json")):
             g = load(p)
-            self.groups[(g["dataset"], g["regime"])] = g
+            self.groups[(g.get("fs", "scratch"), g["dataset"], g["regime"])] = g
+        self.fs_order = fs_order(self.groups, self.fss)
         self.sweeps = [load(p) for p in
                        sorted(glob.glob(os.path.join(bench, "sweep-*.json")))]
+        self.headline = rm.headline(self.groups, self.fs_order)
 
 
 # ---- sections ------------------------------------------------------------------
@@ -141,9 +160,10 @@ def machine(d, env):
         ["date (UTC)", env["date_utc"]], ["host", env["hostname"]],
         ["kernel", env["kernel"]], ["CPU", f"{env['cpu_model']}, {env['nproc']} CPUs"],
         ["memory", f"{mib(env['mem_total_bytes'])} MiB"],
-        ["filesystem", filesystem(env)],
+        ["filesystem", filesystem(env) + " (the matrix's filesystems: see"
+         " Filesystems)"],
         ["ringcp", f"{env['ringcp_version']} (sha256 {env['ringcp_sha256'][:12]})"],
-        ["ringcp options seen in --help", ", ".join(k for k, v in caps.items() if v)
+        ["ringcp options seen in --help", ", ".join(k for k, v in caps.items() if v is True)
          or "none of the tree/buffer options"],
         ["git commit", env["git_commit"]],
         ["gcc", env["gcc"]], ["liburing", env["liburing_dev"]],
@@ -158,28 +178,40 @@ def machine(d, env):
 
 def method(d):
     d.p("## Method")
-    d.p("Every copy goes from a source tree to an empty destination directory on"
-        " the same filesystem. Before every timed run hyperfine's `--prepare`"
-        " removes and recreates the destination and runs `sync`, and for the"
-        " cold regime drops the page cache (each group's JSON holds its"
-        " `prepare`). Regimes: **warm** (source"
-        " read into the page cache first), **cold** (caches dropped before every"
-        " run, root only), **durable** (the timed command is `TOOL ... && sync -f"
-        " DST`, for every tool alike).")
-    d.p("Hyperfine runs one command's runs back to back, so on a shared machine a"
-        " noisy minute would land on one tool. Each group is therefore timed in"
-        " rounds, one hyperfine call each with the commands' order rotated and"
-        " reversed from round to round; the runs are pooled for medians and"
-        " min-max, and the ratio to the fastest peer (the peer with the lowest"
-        " pooled median) is taken within each round and its median over the"
-        " rounds reported. Absolute times are for this machine only; compare"
-        " ratios.")
-    d.p("Peers: `cp -a`, `rsync -a`, `tar -C SRC -cf - . | tar -C DST -xf -`."
-        " Limits: `cp --reflink=never` on the large file, and fio's sequential"
-        " O_DIRECT write and read ceilings on the same filesystem. System calls"
-        " (strace -c -f) and peak memory (GNU time's %M) come from one extra"
-        " untimed run of each tool on the warm source, and each of those copies"
-        " is compared with the source (diff -r, or cmp).")
+    d.p("Every copy goes from a source tree to a destination directory on the"
+        " same filesystem, made fresh for that one run (a name no run used)."
+        " The copies are deleted outside the timing: when the filesystem runs"
+        " short of space and at the end of each group, followed by `sync` and,"
+        " on an ext4 without a journal, a wait past the window in which it"
+        " skips freed inodes (each group's JSON lists these `reclaims`)."
+        " Before every timed run: `sync`, the page cache, dentries and inodes"
+        " dropped (root), then, for every regime but cold, the source read"
+        " back in: every run starts from the same cache state and none pays"
+        " to reclaim pages an earlier copy left. Regimes: **warm**, **cold**"
+        " (the source not read back), **durable** (`TOOL ... && sync -f DST`"
+        " timed, for every tool alike), **rotate** (the previous copy deleted"
+        " right before the run, as a backup rotation does) and **noop** (a"
+        " rerun onto an up-to-date copy). docs/bench.md has the protocol.")
+    d.p("Each group is timed in rounds; a round runs every command once, in"
+        " an order rotated (a different command leads each round) and the"
+        " rest reversed every other round, so that a noisy"
+        " minute of a shared machine lands on every tool alike. The runs are"
+        " pooled for medians and min-max; the ratio to the fastest peer (the"
+        " peer with the lowest pooled median) is taken within each round, and"
+        " its median and a 95% bootstrap confidence interval"
+        " (`scipy.stats.bootstrap`, median, percentile method) are reported."
+        " Absolute times are for this machine only; compare ratios.")
+    d.p("Peers: `cp -a`, `rsync -a`, `tar -C SRC -cf - . | tar -C DST -xf -`,"
+        " and `fpsync -n 2` (Debian fpart: rsync jobs over partitions of the"
+        " tree, in parallel, on the 2 cores). Beside them: `ringcp -aHAX`"
+        " (like for like with `cp -a`, which copies xattrs, ACLs and hard"
+        " links), `cp --reflink=never` (the no-clone reference, where cp"
+        " could clone), `tools/floor` (the kernel work alone: copy_file_range, and `--rw`"
+        " through user space) and fio's"
+        " O_DIRECT write and read ceilings on each disk filesystem. System"
+        " calls (strace -c -f) and peak memory (GNU time's %M) come from one"
+        " extra untimed run of each tool on the first filesystem, each copy"
+        " compared with its source (diff -r, or cmp).")
 
 
 def datasets(d, dsets):
@@ -194,40 +226,6 @@ def datasets(d, dsets):
         rows.append([ds["name"], ds["label"], n0(ds["files"]), n0(ds["dirs"]),
                      mib(ds["bytes"]), src])
     d.table(["name", "what", "files", "dirs", "MiB", "source"], rows)
-
-
-def target_figure(tid, c):
-    """One check of target TID as the report states it."""
-    where = c["dataset"] + (f" {c['regime']}" if "regime" in c else "")
-    if "not_measured" in c:
-        return f"{where}: not measured ({c['not_measured']})"
-    if tid == "many_files":
-        return f"{where}: {f2(c['speedup'])}x as fast as {c['fastest_peer']}"
-    if tid == "big_file":
-        return f"{where}: ringcp/cp {f2(c['ratio_ringcp_over_cp'])}"
-    if tid == "durable":
-        return (f"{where}: {'%.0f' % c['ringcp_mib_per_s']} of "
-                f"{'%.0f' % c['write_ceiling_mib_per_s']} MiB/s, "
-                f"{f2(c['fraction'])} of the ceiling")
-    return f"{where}: {f2(c['syscalls_per_file'])} calls per file"
-
-
-def targets(d, checks):
-    d.p("## Targets (issue 7)")
-    rows = []
-    for t in checks:
-        what = {
-            "many_files": f"ringcp at least {t['target']}x as fast as the fastest"
-                          " peer on every many-files dataset, warm and cold",
-            "big_file": f"ringcp's time on the large file at most {t['target']}"
-                        " times cp's",
-            "durable": f"durable large-file copy at least {t['target']} of the"
-                       " device write ceiling",
-            "syscalls": f"at most {t['target']} system calls per small file",
-        }[t["id"]]
-        rows.append([what, t["verdict"],
-                     "; ".join(target_figure(t["id"], c) for c in t["checks"])])
-    d.table(["target", "verdict", "figures"], rows)
 
 
 def why_peer_wins(peer, ds_name, probes):
@@ -264,10 +262,16 @@ def group_verdict(d, g, probes):
         return
     r = rc["ratio_to_fastest_peer_median"]
     peer = g["fastest_peer"]
-    lo, hi = rc["ratio_to_fastest_peer_min"], rc["ratio_to_fastest_peer_max"]
-    if lo < 1 < hi:
+    ci = rc.get("ratio_to_fastest_peer_ci95")
+    if ci and ci[0] <= 1 <= ci[1]:
         d.p(f"No clear winner between ringcp and {peer}: the median ratio is"
-            f" {f2(r)}, but the rounds range from {f2(lo)} to {f2(hi)}.")
+            f" {f2(r)}, and its 95% bootstrap interval, {f2(ci[0])} to"
+            f" {f2(ci[1])}, holds 1.")
+    elif not ci and rc["ratio_to_fastest_peer_min"] < 1 < rc["ratio_to_fastest_peer_max"]:
+        d.p(f"No clear winner between ringcp and {peer}: the median ratio is"
+            f" {f2(r)}, but the rounds range from"
+            f" {f2(rc['ratio_to_fastest_peer_min'])} to"
+            f" {f2(rc['ratio_to_fastest_peer_max'])} (too few rounds for an interval).")
     elif r > 1:
         why = why_peer_wins(peer, g["dataset"], probes)
         d.p(f"{peer} wins here: ringcp takes {f2(r)} times its time."
@@ -285,31 +289,42 @@ def write_group(d, g, probes):
     rows = []
     for c in g["commands"]:
         if c["status"] != "run":
-            rows.append([c["name"], "not run: " + c["reason"], "", "", "", "", ""])
+            rows.append([c["name"], ("not run: " + c["reason"]) if "reason" in c
+                         else "failed: " + c.get("error", "?"), "", "", "", "", ""])
             continue
+        ci = c.get("ratio_to_fastest_peer_ci95")
         rows.append([c["name"], secs(c["median_s"]),
                      f"{secs(c['min_s'])} - {secs(c['max_s'])}",
                      f"{f2(c['ratio_to_fastest_peer_median'])} "
-                     f"({f2(c['ratio_to_fastest_peer_min'])} - "
-                     f"{f2(c['ratio_to_fastest_peer_max'])})"
+                     + (f"[{f2(ci[0])} - {f2(ci[1])}]" if ci else
+                        f"(rounds {f2(c['ratio_to_fastest_peer_min'])} - "
+                        f"{f2(c['ratio_to_fastest_peer_max'])})")
                      if "ratio_to_fastest_peer_median" in c else "",
                      "%.0f" % c["mib_per_s"], n0(c["files_per_s"]),
                      f"{secs(c['user_mean_s'])} / {secs(c['system_mean_s'])}"])
     d.table(["tool", "median s", "min - max s",
-             "time / fastest peer's (median of rounds, min - max)",
+             "time / fastest peer's (median of rounds [95% bootstrap interval])",
              "MiB/s", "files/s", "user / system s"], rows)
     group_verdict(d, g, probes)
 
 
 def per_dataset(d, R):
-    d.p("## Results per dataset")
+    d.p("## Results per filesystem and dataset")
+    d.p(f"(commit {rm.group_commit(R.groups)}.)")
     for ds in R.dsets:
-        regs = [r for r in REGIMES if (ds["name"], r) in R.groups]
-        if not regs:
-            continue
-        d.p(f"### {ds['name']}: {ds['label']}")
+        for fs in R.fs_order:
+            regs = [r for r in REGIMES if (fs, ds["name"], r) in R.groups]
+            if regs:
+                per_fs_dataset(d, R, fs, ds, regs)
+        d.img(f"time-{ds['name']}.png", f"time per tool, {ds['name']}")
+
+
+def per_fs_dataset(d, R, fs, ds, regs):
+    """One dataset on one filesystem: a table per regime."""
+    if True:
+        d.p(f"### {ds['name']} on {fs}: {ds['label']}")
         for r in regs:
-            g = R.groups[(ds["name"], r)]
+            g = R.groups[(fs, ds["name"], r)]
             if g.get("status") == "failed":
                 d.p(f"**{r}**: failed: {g['error']}")
                 continue
@@ -318,25 +333,30 @@ def per_dataset(d, R):
                     f"{c['name']}: {c['reason']}" for c in g["commands"]))
                 continue
             write_group(d, g, R.probes)
-        d.img(f"time-{ds['name']}.png", f"time per tool, {ds['name']}")
 
 
 def sweeps(d, sweep_docs):
     d.p("## ringcp sweeps")
     for s in sweep_docs:
-        d.p(f"### {s['what']}")
+        d.p(f"### {s['what']}" + (f" ({s['fs']})" if s.get("fs") else ""))
         if s.get("status") != "run":
             d.p(f"Not run: {s.get('reason') or s.get('error')}.")
             continue
         keys = list(s["parameters"])
+        c, _ = rm.commit_of(s)
         d.p(f"`{s['command']}`, warm source, {s['rounds']} rounds x "
-            f"{s['runs_per_round']} runs per point; best: "
-            + ", ".join(f"{k} {s['best'][k]}" for k in keys) + ".")
+            f"{s['runs_per_round']} runs per point (commit {(c or '?')[:12]}); best: "
+            + ", ".join(f"{k} {s['best'][k]}" for k in keys) + "; the default"
+            " (ringcp --help) is marked *.")
         pts = sorted(s["points"], key=lambda p: p["median_s"])
-        d.table(keys + ["median s", "MiB/s", "time / best's"],
-                [[p[k] for k in keys] + [secs(p["median_s"]), "%.0f" % p["mib_per_s"],
-                                         f2(p["ratio_to_best_median"])] for p in pts])
-        d.img(f"sweep-{s['sweep']}.png", s["what"])
+        d.table(keys + ["median s", "min - max s", "MiB/s", "time / best's"],
+                [[f"{p[k]}{' *' if p.get('default') else ''}" for k in keys]
+                 + [secs(p["median_s"]),
+                    f"{secs(p['min_s'])} - {secs(p['max_s'])}" if "min_s" in p else "",
+                    "%.0f" % p["mib_per_s"], f2(p["ratio_to_best_median"])]
+                 for p in pts])
+        name = f"sweep-{s['fs']}-{s['sweep']}" if s.get("fs") else f"sweep-{s['sweep']}"
+        d.img(f"{name}.png", s["what"])
 
 
 def default_strategy(d, bufs, dflt):
@@ -368,6 +388,7 @@ def buffers(d, bufs, env):
         return
     prm = bufs["params"]
     d.p(f"{bufs['what']} (`scripts/measure-buffers.sh`, {bufs['date_utc']},"
+        f" commit {commit(bufs)},"
         f" {prm['rounds']} rounds, queue depth {prm['queue_depth']} x"
         f" {n0(prm['block_size_bytes'] / 1024)} KiB blocks, destination on"
         f" {prm['dst_filesystem']}, load average at the end"
@@ -386,13 +407,14 @@ def buffers(d, bufs, env):
     default_strategy(d, bufs, env.get("ringcp_default_buffers"))
 
 
-def limits(d, fio, probes):
+def limits(d, fios, probes):
     d.p("## Limits: the device and the in-kernel copy")
-    if fio:
-        d.p(f"fio (`{fio['command']}`, median of {fio['rounds']} rounds):"
+    for fs, fio in fios.items():
+        d.p(f"fio on {fs} (`{fio['command']}`, median of {fio['rounds']} rounds,"
+            f" commit {commit(fio)}):"
             f" write {'%.0f' % fio['write']['mib_per_s']} MiB/s, read"
             f" {'%.0f' % fio['read']['mib_per_s']} MiB/s.")
-    else:
+    if not fios:
         d.p("fio was not run.")
     if not probes:
         return
@@ -415,7 +437,7 @@ def syscalls(d, probes):
     if not probes:
         d.p("Not measured in this run.")
         return
-    d.p(f"One run of each tool under `{probes['strace']}` and one under"
+    d.p(f"(commit {commit(probes)}.) One run of each tool under `{probes['strace']}` and one under"
         f" `{probes['time']}`. Calls per file subtract the"
         f" {n0(probes['startup_calls'])} calls of `{probes['startup_command']}`"
         " (starting a command) from the total.")
@@ -442,7 +464,8 @@ def safety_cost(d, cost):
     if not cost:
         d.p("Not measured in this run.")
         return
-    d.p(f"{cost['what']} ({n0(len(next(iter(cost['block_size_bytes'].values()))['pairs']))}"
+    d.p(f"{cost['what']} (commit {commit(cost)}; "
+        f"{n0(len(next(iter(cost['block_size_bytes'].values()))['pairs']))}"
         f" rounds; `{cost['command']}` on the {mib(cost['src_bytes'])} MiB file):")
     rows = []
     for bs, s in cost["block_size_bytes"].items():
@@ -524,6 +547,27 @@ def witness_section(d, s, cost):
             f"wall time, gcc build.)")
 
 
+def coverage_per_strategy(d, s):
+    """Cancellations hit per state, direction and buffer strategy: one
+    column per strategy (the plot draws the same, one panel each)."""
+    strategies = []
+    cov = {}
+    for c in s["coverage"]:
+        b = c.get("buffers", "all")
+        if b not in strategies:
+            strategies.append(b)
+        cov.setdefault((c["state"], c["dir"]), {})[b] = \
+            "n/a: " + c["unreachable"] if c["unreachable"] and not c["hits"] \
+            else n0(c["hits"])
+    d.p("Cancellations that hit each state, per direction and buffer strategy"
+        f" ({', '.join(strategies)}; the plot shows the same, one panel per"
+        " strategy):")
+    d.table(["cancel state", "dir"] + strategies,
+            [[st, dr] + [v.get(b, "-") for b in strategies]
+             for (st, dr), v in sorted(cov.items())])
+    d.img("safety-coverage.png", "safety coverage per buffer strategy")
+
+
 def safety(d, safety_doc, full=None, cost=None):
     d.p("## Safety verdict (results/safety.json)")
     s = safety_doc
@@ -539,15 +583,7 @@ def safety(d, safety_doc, full=None, cost=None):
         f" {n0(tot['unexpected_answers'])} unexpected cancel answers.")
     for f in s["failures"]:
         d.p(f"Failure: {f}")
-    cov = {}
-    for c in s["coverage"]:
-        cov.setdefault(c["state"], {})[c["dir"]] = \
-            "n/a: " + c["unreachable"] if c["unreachable"] and not c["hits"] \
-            else n0(c["hits"])
-    d.table(["cancel state", "read", "write"],
-            [[st, v.get("read", "-"), v.get("write", "-")]
-             for st, v in sorted(cov.items())])
-    d.img("safety-coverage.png", "safety coverage")
+    coverage_per_strategy(d, s)
     d.table(["mutant", "scenario", "buffers", "caught", "by"],
             [[m["mutant"], m.get("scenario", "protocol_tour"), m["buffers"],
               "yes" if m["caught"] else
@@ -695,7 +731,7 @@ def model_check(d, m, safety_doc):
     cpu = (f" ({m['cpu_s']} s of CPU, on a machine whose load average "
            f"was {m['loadavg_1min'][0]} at the start)"
            if m.get("cpu_s") is not None else "")
-    d.p(f"`make model-check` ({m['date_utc']}, {m['versions']['spin']}): "
+    d.p(f"`make model-check` ({m['date_utc']}, commit {commit(m)}, {m['versions']['spin']}): "
         f"**{m['verdict']}** in {m['wall_s']} s{cpu}. The Promela model "
         "(model/, docs/model.md) describes the engine's functions, the "
         "kernel (issue, io-wq, block layer, poll, link timers, task work, "
@@ -785,18 +821,38 @@ def model_check(d, m, safety_doc):
             "safety-check`.")
 
 
+def sources(R):
+    """[(section, results file, document)] for the provenance table."""
+    return [("timing, sweeps, targets, floor", "results/bench/env.json", R.env),
+            ("system calls and memory", "results/bench/probes.json", R.probes),
+            ("the cost of safety", "results/bench/safety-cost.json", R.cost),
+            ("buffer strategies", "results/buffers.json", R.buffers),
+            ("safety verdict", "results/safety.json", R.safety),
+            ("safety verdict (full)", "results/safety-full.json", R.safety_full),
+            ("ringcheck programs", "results/ringcheck/programs.json", R.rk_programs),
+            ("ringcheck cost", "results/ringcheck/cost.json", R.rk_cost),
+            ("lifecycle fuzzing", "results/fuzz.json", R.fuzz),
+            ("fuzzing mutants", "results/fuzz-mutants.json", R.fuzz_mutants),
+            ("model check", "results/model.json", R.model)]
+
+
 def write_report(R, out_md, checks):
     """REPORT.md at OUT_MD from the loaded results R and target checks."""
     d = Doc(R.dir, out_md)
     header(d, R.env, out_md)
+    rm.headline_section(d, R.headline, R.fs_order, rm.group_commit(R.groups))
+    rm.provenance(d, sources(R))
     machine(d, R.env)
+    rm.filesystems(d, R.fss, R.env)
     method(d)
     datasets(d, R.dsets)
-    targets(d, checks)
+    rm.targets_section(d, checks, R.fs_order, rm.group_commit(R.groups))
+    rm.floor_section(d, R.headline, R.fs_order, rm.group_commit(R.groups))
+    rm.special_rows(d, R.groups, R.fs_order)
     per_dataset(d, R)
     sweeps(d, R.sweeps)
     buffers(d, R.buffers, R.env)
-    limits(d, R.fio, R.probes)
+    limits(d, R.fios, R.probes)
     syscalls(d, R.probes)
     safety_cost(d, R.cost)
     safety(d, R.safety, R.safety_full, R.witness_cost)
@@ -817,9 +873,11 @@ def main():
         print(f"report: no {os.path.join(results, 'bench')}/env.json: run make "
               "bench first", file=sys.stderr)
         sys.exit(1)
-    checks = check_targets(R.groups, R.dsets, R.probes, R.fio,
-                           R.targets) if R.targets else []
-    dump({"targets": checks}, os.path.join(results, "bench", "summary.json"))
+    checks = check_targets(R.groups, R.dsets, R.probes, R.fios, R.fss,
+                           R.targets) if R.targets and "mib_regimes" in R.targets \
+        else []
+    dump({"targets": checks, "headline": R.headline},
+         os.path.join(results, "bench", "summary.json"))
     write_report(R, out_md, checks)
     print(f"report: wrote {out_md}", file=sys.stderr)
 

@@ -9,23 +9,16 @@ freed in the last seconds when it allocates new ones: right after an
 destination before each run, so on such a filesystem they would measure
 that scan, not the tools.
 
-Two kinds:
-  bench_fs(IMAGE, MOUNTPOINT, SIZE_GIB)   make bench's: kept between runs
-      (its datasets survive), mounted through a loop device with direct
-      I/O (a sync reaches the disk, not the image file's page cache);
-  Scratch(keep_dir=None)                  the gate's: a fresh image in
-      /var/tmp, mounted -o loop, removed at the end (close()).
-
-    python3 -m ringcp_tools.scratch IMAGE MOUNTPOINT SIZE_GIB
-makes sure bench_fs is mounted and prints MOUNTPOINT (exit 1 if it cannot).
+The gate's: Scratch(keep_dir=None), a fresh image in /var/tmp, mounted
+-o loop, removed at the end (close()).  make bench makes its own
+filesystems, several kinds, fresh every run: ringcp_tools.fsmatrix.
 """
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
-from .common import GiB, die, out_of
+from .common import GiB, out_of
 
 GATE_IMAGE_BYTES = 1 * GiB
 
@@ -36,24 +29,6 @@ def mkfs_image(img, size_bytes, label=None):
         f.truncate(size_bytes)
     subprocess.run(["mkfs.ext4", "-q", "-F"] + (["-L", label] if label else [])
                    + [img], check=True)
-
-
-def bench_fs(img, mnt, gib):
-    """Mount IMG (made, SIZE GiB, if missing) at MNT through a direct-I/O
-    loop device, unless MNT is a mount point already; returns MNT."""
-    if subprocess.run(["mountpoint", "-q", mnt]).returncode == 0:
-        return mnt
-    if os.geteuid() != 0:
-        die("scratch-fs", "needs root (losetup, mount)")
-    os.makedirs(mnt, exist_ok=True)
-    if not os.path.isfile(img):
-        mkfs_image(img, gib * GiB, label="ringcp-bench")
-    dev = out_of(["losetup", "--find", "--show", "--direct-io=on", img])
-    if not dev or subprocess.run(["mount", dev, mnt]).returncode:
-        if dev:
-            subprocess.run(["losetup", "-d", dev])
-        die("scratch-fs", f"cannot mount {img} at {mnt}")
-    return mnt
 
 
 class Scratch:
@@ -99,13 +74,3 @@ class Scratch:
                 subprocess.run(["umount", "-l", self.mnt])
         if self.base:
             shutil.rmtree(self.base, ignore_errors=True)
-
-
-def main():
-    if len(sys.argv) != 4:
-        die("scratch-fs", "usage: scratch IMAGE MOUNTPOINT SIZE_GIB")
-    print(bench_fs(sys.argv[1], sys.argv[2], int(sys.argv[3])))
-
-
-if __name__ == "__main__":
-    main()

@@ -35,7 +35,7 @@ static inline int rkt_hold_open(void)
 
 	if (!mkdtemp(rkt_dir))
 		return -errno;
-	ret = rh_fusehold_mount(&rkt_fh, rkt_dir, 1, 4096, 0);
+	ret = rh_fusehold_mount(&rkt_fh, rkt_dir, 1, 4096, 0, 0);
 	if (ret) {
 		rmdir(rkt_dir);
 		rkt_fh = NULL;
