@@ -3,9 +3,11 @@
  * Scratch filesystems on loop devices (loopfs.h): mkfs on a sparse image,
  * mount -o loop, and always unmount and remove it again.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "loopfs.h"
@@ -76,8 +78,16 @@ int rh_loopfs_make(const char *type, char *mnt, size_t mnt_size, char *why,
 			 strcmp(type, "xfs") ? "btrfs-progs" : "xfsprogs");
 		return -1;
 	}
-	if (!registered++)
+	if (!registered++) {
 		atexit(rh_loopfs_remove);
+		/* a mount namespace of this thread's (and the mount
+		 * command's) own: a run killed before its exit handler
+		 * (a timeout's SIGTERM, SIGKILL) leaves no mount behind,
+		 * and the loop device (autoclear) goes with the namespace.
+		 * Where it cannot be made, the exit handler still unmounts */
+		if (unshare(CLONE_NEWNS) == 0)
+			mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	}
 	strcpy(rh_loopfs_dir, "/var/tmp/rh-loopfs-XXXXXX");
 	if (!mkdtemp(rh_loopfs_dir)) {
 		rh_loopfs_dir[0] = '\0';
@@ -98,6 +108,9 @@ int rh_loopfs_make(const char *type, char *mnt, size_t mnt_size, char *why,
 				      "image (no loop device, or no such "
 				      "filesystem in the kernel?)", type);
 	rh_loopfs_mounted = 1;
+	/* the loop device holds the image: a killed run leaves no blocks */
+	snprintf(cmd, sizeof(cmd), "%s/img", rh_loopfs_dir);
+	unlink(cmd);
 	snprintf(mnt, mnt_size, "%s", rh_loopfs_mnt);
 	return 0;
 }

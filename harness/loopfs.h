@@ -3,8 +3,10 @@
  * A scratch filesystem of a given type on a loop device, for scenarios
  * that must run where a data path exists (XFS or btrfs: reflink).  The
  * image is a sparse file under /var/tmp; the mount point a fresh directory
- * there.  It is unmounted (the loop device goes with it: mount -o loop
- * sets autoclear) and removed by rh_loopfs_remove, or at exit.
+ * there, mounted in a mount namespace of the calling thread's own (so a
+ * killed run leaves no mount).  It is unmounted (the loop device goes
+ * with it: mount -o loop sets autoclear) and removed by rh_loopfs_remove,
+ * or at exit.
  */
 #ifndef RH_LOOPFS_H
 #define RH_LOOPFS_H

@@ -406,19 +406,26 @@ static int rc_job_clone(struct rc_job *j)
 /*
  * MUTANT: "the clone may run while the pump's first reads are out; it
  * makes them moot, so the source is closed at once": the pump's reads
- * are sent, then the clone, then close(2) of the source they name.
- * Returns true if the mutant took the job over.
+ * are sent, then the clone, then close(2) of the source they name.  The
+ * source is opened again onto the same number right after (the pump's
+ * next reads would otherwise read whatever took the number, and a pipe
+ * could hang the run): the broken rule is the close itself.  Returns
+ * true if the mutant took the job over.
  */
 static bool rc_job_clone_under_pump(struct rc_job *j)
 {
+	int again;
+
 	if (rc_copy_reflink(&j->t->o->copy) == RC_REFLINK_NEVER ||
 	    !rc_job_next_segment(j, 0))
 		return false;
 	rc_ring_flush(j->t->r);
 	if (rc_tree_clone(j->t, j->dir, j->st.st_dev, j->src_fd, j->dst_fd,
 			  !j->inplace) == 0) {
+		again = openat(j->dir->src_fd, j->name, O_RDONLY | O_CLOEXEC);
 		close(j->src_fd);
-		j->src_fd = -1;
+		if (again >= 0 && dup3(again, j->src_fd, O_CLOEXEC) >= 0)
+			close(again);
 	}
 	return true;
 }
