@@ -216,7 +216,8 @@ int main(int argc, char **argv)
 		return ret;
 	}
 	ret = run_copy(ring, &c);
-	rc_ring_destroy(ring, RC_COPY_DRAIN_MS);
+	/* the process exits next: no wait for the proof of the ring's end */
+	rc_ring_destroy_at_exit(ring, RC_COPY_DRAIN_MS);
 	rc_cmd_free(&c);
 	return ret;
 }

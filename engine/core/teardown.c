@@ -211,3 +211,22 @@ int rc_ring_destroy(struct rc_ring *r, int timeout_ms)
 	return ret == -ETIMEDOUT ? -ETIMEDOUT : ret;
 }
 
+/* Rings exited at process exit without the proof: kept reachable. */
+static struct rc_ring *rc_exit_rings;
+
+int rc_ring_destroy_at_exit(struct rc_ring *r, int timeout_ms)
+{
+	if (!r)
+		return 0;
+	if (r->sync)
+		return rc_ring_destroy(r, timeout_ms);
+	rc_trace(r, RC_EV_RING_TEARDOWN, NULL, r, 0, timeout_ms);
+	rc_ring_cancel_all(r);
+	if (rc_ring_drain(r, timeout_ms) || r->inflight.count ||
+	    r->queued.count)
+		return rc_ring_destroy(r, timeout_ms);
+	rc_ring_exit(r);
+	r->leaked_next = rc_exit_rings;
+	rc_exit_rings = r;
+	return 0;
+}

@@ -396,6 +396,20 @@ int rc_ring_drain(struct rc_ring *r, int timeout_ms);
  */
 int rc_ring_destroy(struct rc_ring *r, int timeout_ms);
 
+/*
+ * Tear down a ring the process exits with right after: cancel all and
+ * drain as rc_ring_destroy() does; if nothing is left in flight, exit the
+ * ring and return 0 without waiting for the proof, freeing nothing: the
+ * process's exit gives its memory back, and only after the kernel is
+ * done with every request (do_exit cancels and waits for the task's
+ * io_uring requests before its memory goes; registered and provided
+ * buffers are pinned).  The proof costs a kernel grace period, 15-25 ms
+ * on every run of a command.  If the drain fails, this is
+ * rc_ring_destroy().  The records stay reachable (no leak report).  Call
+ * nothing of the engine after it.
+ */
+int rc_ring_destroy_at_exit(struct rc_ring *r, int timeout_ms);
+
 const struct rc_ring_stats *rc_ring_stats(const struct rc_ring *r);
 struct io_uring *rc_ring_uring(struct rc_ring *r);
 
