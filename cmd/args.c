@@ -70,6 +70,7 @@ static const struct option rc_longopts[] = {
 	{ "partial", no_argument, NULL, RC_OPT_PARTIAL },
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },
+	{ "reflink", optional_argument, NULL, RC_OPT_REFLINK },
 	/* --no-OPTION, rsync's: the long names and the letters */
 	{ "no-recursive", no_argument, NULL, RC_OPT_NEGATE | 'r' },
 	{ "no-r", no_argument, NULL, RC_OPT_NEGATE | 'r' },
@@ -237,6 +238,33 @@ static bool rc_cmd_tree_flag(struct rc_tree_opts *o, int opt, bool on)
 	return true;
 }
 
+/*
+ * --reflink[=WHEN], cp's: never, auto, always; alone it is always (as cp).
+ * Returns -1, or RC_EXIT_USAGE (message printed).
+ */
+static int rc_cmd_reflink(struct rc_cmd *c, const char *arg)
+{
+	static const char *const when[] = {
+		[RC_REFLINK_NEVER] = "never",
+		[RC_REFLINK_AUTO] = "auto",
+		[RC_REFLINK_ALWAYS] = "always",
+	};
+	unsigned i;
+
+	if (!arg) {
+		c->topts.copy.reflink = RC_REFLINK_ALWAYS;
+		return -1;
+	}
+	for (i = RC_REFLINK_NEVER; i <= RC_REFLINK_ALWAYS; i++)
+		if (!strcmp(arg, when[i])) {
+			c->topts.copy.reflink = (enum rc_reflink)i;
+			return -1;
+		}
+	fprintf(stderr, "ringcp: invalid argument '%s' for '--reflink': give "
+		"never, auto or always\n", arg);
+	return RC_EXIT_USAGE;
+}
+
 /* One option.  Returns -1 to go on, or the exit code to leave with. */
 static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 {
@@ -262,6 +290,8 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 	case RC_OPT_NO_IO_URING:
 		c->no_io_uring = true;
 		return -1;
+	case RC_OPT_REFLINK:
+		return rc_cmd_reflink(c, arg);
 	case 'Q':
 	case 'B':
 	case RC_OPT_FILES:
@@ -387,5 +417,6 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	c->cfg.files_in_flight = c->topts.files_in_flight;
 	c->cfg.data_path = c->topts.copy.data_path;
 	c->cfg.splice_pairs = c->topts.copy.splice_pairs;
+	c->cfg.reflink = c->topts.copy.reflink;
 	return -1;
 }

@@ -54,6 +54,7 @@ enum {
 	RC_OPT_FILES_FROM,
 	RC_OPT_FROM0,
 	RC_OPT_INFO,
+	RC_OPT_REFLINK,
 	/* --no-OPTION: the option's value with this bit */
 	RC_OPT_NEGATE = 0x10000,
 };

@@ -49,11 +49,12 @@ void rc_cmd_print_json(FILE *f, const struct rc_tree_stats *s,
 		", \"symlinks\": %" PRIu64 ", \"specials\": %" PRIu64
 		", \"hard_links\": %" PRIu64 ", \"skipped\": %" PRIu64
 		", \"excluded\": %" PRIu64 ", \"deleted\": %" PRIu64
-		", \"bytes\": %" PRIu64 ", \"errors\": %" PRIu64
+		", \"bytes\": %" PRIu64 ", \"cloned\": %" PRIu64
+		", \"errors\": %" PRIu64
 		", \"vanished\": %" PRIu64 ", \"in_flight_at_stop\": %" PRIu64
 		", \"errors_by_kind\": {", s->files, s->dirs, s->symlinks,
 		s->specials, s->hard_links, s->skipped, s->excluded, s->deleted,
-		s->bytes, s->errors, s->vanished, s->in_flight);
+		s->bytes, s->cloned, s->errors, s->vanished, s->in_flight);
 	for (i = 0; i < RC_TREE_ERR_KINDS && s->err_kinds[i].count; i++)
 		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "",
 			rc_errno_name(s->err_kinds[i].err, buf, sizeof(buf)),

@@ -174,6 +174,7 @@ static int rc_open_ring(struct rc_cmd *c, struct rc_ring **ring)
 
 	/* checked while parsing: cannot fail */
 	rc_config_ring_params(&c->cfg, &p);
+	c->topts.copy.reflink = c->cfg.reflink;	/* resolved */
 	if (!c->no_io_uring && !rc_env_no_io_uring()) {
 		ret = rc_ring_create(ring, &p);
 		if (!ret)

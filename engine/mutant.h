@@ -71,6 +71,10 @@
  *                              the ring is quiet, with whatever bytes a
  *                              cancelled splice left in it, instead of
  *                              being closed (copy/pipe.c)
+ *   RC_MUTANT_CLONE_UNDER_PUMP the clone (--reflink) runs after the pump's
+ *                              first reads are sent, and closes the source
+ *                              they name at once ("the clone made them
+ *                              moot") (tree/job.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -89,7 +93,8 @@
      defined(RC_MUTANT_JOB_FREE_EARLY) || \
      defined(RC_MUTANT_SYNC_EARLY_PUT) || \
      defined(RC_MUTANT_PIPE_CLOSE_EARLY) || \
-     defined(RC_MUTANT_PIPE_REUSE_DIRTY)) && !defined(RC_TRACE) && \
+     defined(RC_MUTANT_PIPE_REUSE_DIRTY) || \
+     defined(RC_MUTANT_CLONE_UNDER_PUMP)) && !defined(RC_TRACE) && \
      !defined(RC_MUTANT_RINGCHECK)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif

@@ -44,7 +44,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 {
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
-		"       [--events=PATH] [--data=readwrite|splice|auto]\n"
+		"       [--events=PATH] [--data=readwrite|splice|auto] [--fs=TYPE]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -57,6 +57,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"  --data=P        copies' data path (copy and tree scenarios;\n"
 		"                  default: $RC_DATA, else the engine's)\n"
+		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
+		"                  (tree_chaos; root)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -115,6 +117,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "events", required_argument, NULL, 'e' },
 		{ "fallback", no_argument, NULL, 'F' },
 		{ "data", required_argument, NULL, 'd' },
+		{ "fs", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -164,6 +167,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 				exit(2);
 			}
 			break;
+		case 'f':
+			s->fs = optarg;
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -189,12 +195,13 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		exit(2);
 	}
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s", argv[0], s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
 		 s->fallback ? " --fallback" : "",
 		 s->data_path ? " --data=" : "",
-		 s->data_path ? rc_data_path_name(s->data_path) : "");
+		 s->data_path ? rc_data_path_name(s->data_path) : "",
+		 s->fs ? " --fs=" : "", s->fs ? s->fs : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

@@ -61,6 +61,9 @@ struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	enum rc_data_path data_path; /* --data: the copies' data path
 				      * (copy_chaos, tree_chaos); 0: default */
+	const char *fs;		/* --fs=TYPE: the scenario's files on a
+				 * scratch filesystem of TYPE (loopfs.h),
+				 * where it supports it; NULL: /var/tmp */
 	const char *name;
 	uint64_t seed, rng;
 	uint64_t ops;			/* --ops: iterations to run */

@@ -11,7 +11,10 @@
  * every file under a final name is byte-identical to its source (metadata
  * included: size, mode, mtime), nothing is left in flight, no temporary
  * file or staging directory is left, and a run that was not aborted
- * copied everything.
+ * copied everything.  With --fs=xfs (or btrfs) source and destination are
+ * on a fresh loop image of that filesystem, which clones: the jobs' data
+ * goes by FICLONE (--reflink=auto, the default), and the runs must have
+ * cloned files (skipped, saying why, where the image cannot be made).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "checksum.h"
+#include "loopfs.h"
 #include "scenario.h"
 #include "ringcp/tree.h"
 
@@ -44,6 +48,7 @@ struct chaos {
 	struct rh_scenario *s;
 	uint64_t abort_at;	/* turn of the loop to abort at (0: never) */
 	uint64_t turn;
+	uint64_t whole_turns;	/* turns the last run not aborted took */
 };
 
 static int chaos_hook(void *arg, unsigned busy)
@@ -51,7 +56,7 @@ static int chaos_hook(void *arg, unsigned busy)
 	struct chaos *c = arg;
 
 	(void)busy;
-	if (c->abort_at && ++c->turn == c->abort_at) {
+	if (++c->turn == c->abort_at) {
 		c->s->cancels++;
 		return RC_CHAOS_CANCEL_FILE;
 	}
@@ -159,16 +164,24 @@ static int make_tree(struct rh_scenario *s, const char *root)
 
 int main(int argc, char **argv)
 {
-	char src_dir[] = "/var/tmp/rc-tree-src-XXXXXX";
-	char dst_dir[] = "/var/tmp/rc-tree-dst-XXXXXX";
+	char src_dir[256] = "/var/tmp/rc-tree-src-XXXXXX";
+	char dst_dir[256] = "/var/tmp/rc-tree-dst-XXXXXX";
 	struct rh_scenario s;
 	struct chaos c = { .s = &s };
 	struct tally total = { 0 };
-	uint64_t aborted = 0, whole = 0;
-	char src[600], cmd[700];
+	uint64_t aborted = 0, whole = 0, cloned = 0;
+	char src[600], cmd[700], mnt[128], why[256];
 	struct rc_ring *r;
 
 	rh_scenario_init(&s, "tree_chaos", argc, argv, 60);
+	if (s.fs && rh_loopfs_make(s.fs, mnt, sizeof(mnt), why, sizeof(why))) {
+		printf("tree_chaos: skip: %s\n", why);
+		return rh_scenario_finish(&s);
+	}
+	if (s.fs) {
+		snprintf(src_dir, sizeof(src_dir), "%s/rc-tree-src-XXXXXX", mnt);
+		snprintf(dst_dir, sizeof(dst_dir), "%s/rc-tree-dst-XXXXXX", mnt);
+	}
 	if (!mkdtemp(src_dir) || !mkdtemp(dst_dir) || make_tree(&s, src_dir))
 		return 2;
 	snprintf(src, sizeof(src), "%s/", src_dir);
@@ -207,10 +220,23 @@ int main(int argc, char **argv)
 			if (mkdir(dd, 0700))
 				return 2;
 		}
-		/* one run in four goes through; the rest abort at turn 1..400 */
+		/* one run in four goes through; the rest abort at turn 1..400
+		 * (on --fs, the second of every three, so that two runs
+		 * abort one and finish one, and four abort both staged and
+		 * existing directories; cloned files take a few turns each,
+		 * so they abort within the turns the last whole run took,
+		 * 20 before one went through) */
+		if (s.fs)
+			c.abort_at = s.done % 3 != 1 ?
+				1 + rh_scenario_rand(&s, c.whole_turns ?
+						     c.whole_turns : 20) : 0;
+		else
+			c.abort_at = s.done % 4 != 3 ?
+				1 + rh_scenario_rand(&s, 400) : 0;
 		c.turn = 0;
-		c.abort_at = s.done % 4 != 3 ? 1 + rh_scenario_rand(&s, 400) : 0;
 		ret = rc_tree_copy(r, &one, 1, dst_dir, &o, &st);
+		if (!c.abort_at)
+			c.whole_turns = c.turn;
 		check_tree(&s, src_dir, dst_dir, &t);
 		if (ret == -EINTR)
 			aborted++;
@@ -232,6 +258,7 @@ int main(int argc, char **argv)
 			rh_harness_violation(RH_VIOL_OWNED_AT_EXIT,
 					     RH_DET_LEDGER, NULL,
 					     "ops still in flight after a run");
+		cloned += st.cloned;
 		total.complete += t.complete;
 		total.absent += t.absent;
 		s.done++;
@@ -239,11 +266,20 @@ int main(int argc, char **argv)
 	rh_scenario_ring_done(&s, r);
 	printf("tree_chaos: %" PRIu64 " runs (%" PRIu64 " aborted, %" PRIu64
 	       " whole); %" PRIu64 " files complete under their final name, "
-	       "%" PRIu64 " absent\n", s.done, aborted, whole, total.complete,
-	       total.absent);
+	       "%" PRIu64 " absent, %" PRIu64 " cloned%s%s\n", s.done, aborted,
+	       whole, total.complete, total.absent, cloned,
+	       s.fs ? " on " : "", s.fs ? s.fs : "");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", src_dir, dst_dir);
 	if (system(cmd))
 		fprintf(stderr, "tree_chaos: cannot remove the work dirs\n");
+	if (s.fs)
+		rh_loopfs_remove();
+	if (s.fs && !cloned) {
+		printf("tree_chaos: FAIL: no file was cloned on %s: the clone "
+		       "path was not driven\n", s.fs);
+		rh_scenario_finish(&s);
+		return 1;
+	}
 	if (!aborted || !whole || !total.absent) {
 		printf("tree_chaos: FAIL: the schedule did not both abort runs "
 		       "part-way and let some finish\n");

@@ -37,12 +37,14 @@ SCALE=1
 [ $MODE = full ] && SCALE=10
 
 # scenario:ops (quick); full multiplies by SCALE, or takes the third field
-# (scenario:quick:full) where one is given
+# (scenario:quick:full) where one is given.  scenario@fs runs the scenario
+# with --fs=fs (its files on a fresh loop image of that filesystem:
+# tree_chaos@xfs drives the clone path, --reflink)
 SCENARIOS="cancel_poll_armed:40000 cancel_before_submit:20000
 cancel_completed:15000 cancel_reaped:15000 cancel_block_layer:4000
 cancel_io_wq:4000 teardown_in_flight:1500 link_timeout:6000 chain_cancel:6000
 copy_chaos:100 stress_threads:200 cancel_fd_any:6000 tree_chaos:12
-drain_timeout:1:50"
+tree_chaos@xfs:6 drain_timeout:1:50"
 # every scenario runs once per buffer strategy (--buffers), quick mode
 # with the ops above divided by QUICK_DIV for the strategies after heap
 STRATEGIES=${STRATEGIES:-"heap pool fixed ring"}
@@ -119,7 +121,8 @@ for b in $STRATEGIES; do
 		else
 			set -- --seed="$SEED" --ops="$ops"
 		fi
-		build/asan/scenarios/$name "$@" --buffers="$b" \
+		case $name in *@*) set -- "$@" --fs="${name#*@}" ;; esac
+		build/asan/scenarios/${name%@*} "$@" --buffers="$b" \
 			--json="$OUT/asan-$b-$name.json" \
 			>"$OUT/asan-$b-$name.log" 2>&1
 		rc=$?
@@ -216,8 +219,9 @@ if [ "$MODEL" = 1 ]; then
 				[ "$ops" -ge 2 ] || ops=2
 				set -- --seed="$SEED" --ops="$ops"
 			fi
+			case $name in *@*) set -- "$@" --fs="${name#*@}" ;; esac
 			RH_EVENTS="$OUT/conform-$b-$name.ev" \
-				build/asan/scenarios/$name "$@" --buffers="$b" \
+				build/asan/scenarios/${name%@*} "$@" --buffers="$b" \
 				>"$OUT/conform-$b-$name.log" 2>&1
 		done
 	done

@@ -3,7 +3,8 @@
  * Description: the four buffer strategies are found by name (and nothing
  * else is), and each copies a file byte for byte through the pump, with
  * every buffer back in its place when the ring is destroyed; the copy
- * parameters size a strategy for the files in flight.
+ * parameters size a strategy for the files in flight, and resolve the
+ * reflink mode (auto by default).
  */
 #include "buftest.h"
 
@@ -77,5 +78,18 @@ TEST(config_sizes_the_ring_and_strategy_for_the_files_in_flight)
 	c = (struct rc_config){ .buffers = "mmap" };
 	EXPECT_EQ(rc_config_ring_params(&c, &p), -EINVAL);
 	c = (struct rc_config){ .block_size = 1024 };
+	EXPECT_EQ(rc_config_resolve(&c), -EINVAL);
+}
+
+TEST(config_resolves_reflink_to_auto_and_refuses_an_unknown_mode)
+{
+	struct rc_config c = { 0 };
+
+	ASSERT_EQ(rc_config_resolve(&c), 0);
+	EXPECT_EQ(c.reflink, RC_REFLINK_AUTO);	/* cp 9.x's default */
+	c = (struct rc_config){ .reflink = RC_REFLINK_NEVER };
+	ASSERT_EQ(rc_config_resolve(&c), 0);
+	EXPECT_EQ(c.reflink, RC_REFLINK_NEVER);
+	c = (struct rc_config){ .reflink = (enum rc_reflink)(RC_REFLINK_ALWAYS + 1) };
 	EXPECT_EQ(rc_config_resolve(&c), -EINVAL);
 }

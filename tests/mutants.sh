@@ -53,6 +53,10 @@ test_mutant()
 	for ((i = 1; i <= RUNS; i++)); do
 		rc_run_cmd "$BUILD/mutants/$m/$sc" --seed=$i --buffers="$b" "$@"
 		cat "$RC_ERR" >>"$RC_OUT"
+		if [ "$needs" = loopfs ] && grep -q ': skip: ' "$RC_OUT"; then
+			t_skip "$(grep -o ': skip: .*' "$RC_OUT" | head -n 1 |
+				cut -c9-)"
+		fi
 		if [ "$needs" = witness ] && grep -q 'witness: skip' "$RC_OUT"; then
 			t_skip "only the kernel's witness sees it: $(grep -o \
 				'witness: skip.*' "$RC_OUT" | head -n 1)"

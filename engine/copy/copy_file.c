@@ -246,11 +246,6 @@ static int rc_file_open_dst(struct rc_file_copy *fc, const char *dst)
 	if (fc->tmp_fd < 0)
 		return rc_copy_error(res, fc->tmp_fd, "cannot create '%s'",
 				     res->final_path);
-	if (!fc->opts->no_fallocate && fc->st.st_size > 0 &&
-	    fallocate(fc->tmp_fd, 0, 0, fc->st.st_size) < 0 &&
-	    errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
-		return rc_copy_error(res, -errno, "cannot write '%s'",
-				     res->final_path);
 	return 0;
 }
 
@@ -277,15 +272,46 @@ static int rc_file_data_error(struct rc_file_copy *fc, int64_t size,
 	return rc_copy_error(res, (int)size, "cannot copy '%s'", fc->src);
 }
 
-/* The data, then the size and mode, then (--fsync) durable. */
-static int rc_file_data(struct rc_file_copy *fc)
+/*
+ * The data by clone (--reflink=auto|always), before any op names the
+ * fds: nothing of this file is in flight yet.  Returns 1 when cloned
+ * (res->bytes the clone's size), 0 to copy (never; auto and the clone
+ * failed), or -errno when always could not clone (message in res).
+ */
+static int rc_file_clone(struct rc_file_copy *fc)
+{
+	struct rc_copy_result *res = fc->res;
+	enum rc_reflink mode = rc_copy_reflink(fc->opts);
+	struct stat st;
+	int ret;
+
+	if (mode == RC_REFLINK_NEVER)
+		return 0;
+	ret = rc_clone_fd(fc->src_fd, fc->tmp_fd);
+	if (ret)
+		return mode == RC_REFLINK_ALWAYS ?
+		       rc_copy_error(res, ret, "cannot clone (--reflink=always) "
+				     "'%s' into '%s'", fc->src,
+				     res->final_path) : 0;
+	if (fstat(fc->tmp_fd, &st) < 0)
+		return rc_copy_error(res, -errno, "cannot stat '%s'",
+				     res->final_path);
+	res->bytes = (uint64_t)st.st_size;
+	return 1;
+}
+
+/* The data through the ring: preallocated, copied, cut to its size. */
+static int rc_file_pump(struct rc_file_copy *fc)
 {
 	struct rc_copy_result *res = fc->res;
 	enum rc_copy_side side;
 	int64_t size;
-	mode_t mode;
-	int ret;
 
+	if (!fc->opts->no_fallocate && fc->st.st_size > 0 &&
+	    fallocate(fc->tmp_fd, 0, 0, fc->st.st_size) < 0 &&
+	    errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+		return rc_copy_error(res, -errno, "cannot write '%s'",
+				     res->final_path);
 	size = rc_copy_fd(fc->r, fc->src_fd, fc->tmp_fd,
 			  (uint64_t)fc->st.st_size, fc->opts, &side,
 			  &fc->drain_err);
@@ -295,6 +321,21 @@ static int rc_file_data(struct rc_file_copy *fc)
 	if (ftruncate(fc->tmp_fd, size) < 0)
 		return rc_copy_error(res, -errno, "error writing '%s'",
 				     res->final_path);
+	return 0;
+}
+
+/* The data, then the size and mode, then (--fsync) durable. */
+static int rc_file_data(struct rc_file_copy *fc)
+{
+	struct rc_copy_result *res = fc->res;
+	mode_t mode;
+	int ret;
+
+	ret = rc_file_clone(fc);
+	if (ret < 0)
+		return ret;
+	if (!ret && (ret = rc_file_pump(fc)))
+		return ret;
 	/* like cp without -p: a new file gets the permission bits less the
 	 * umask, no set-user-ID, set-group-ID or sticky bit; a file
 	 * overwritten keeps its owner and mode (a private file must not

@@ -42,6 +42,8 @@ int rc_config_resolve(struct rc_config *c)
 		c->block_size = RC_COPY_DEFAULT_BS;
 	if (!c->buffers)
 		c->buffers = RC_COPY_DEFAULT_BUFFERS;
+	if (!c->reflink)
+		c->reflink = RC_COPY_DEFAULT_REFLINK;
 	if (c->tree && !c->files_in_flight)
 		c->files_in_flight = RC_TREE_DEFAULT_FILES;
 	if (c->data_path == RC_DATA_DEFAULT)
@@ -53,6 +55,7 @@ int rc_config_resolve(struct rc_config *c)
 	if (c->queue_depth > RC_COPY_MAX_QD ||
 	    c->block_size < RC_COPY_MIN_BS || c->block_size > RC_COPY_MAX_BS ||
 	    c->files_in_flight > RC_TREE_MAX_FILES ||
+	    c->reflink > RC_REFLINK_ALWAYS ||
 	    rc_buf_strategy_by_name(c->buffers, &ops))
 		return -EINVAL;
 	return 0;

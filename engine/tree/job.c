@@ -8,7 +8,10 @@
  *           into place when all in it is done): openat(final name,
  *           O_CREAT | O_EXCL); elsewhere openat(dst dir, O_TMPFILE) (or a
  *           named temporary file)
- *   DATA    the pump: reads and writes, each op owning its buffer
+ *   DATA    with --reflink=auto|always first a clone (FICLONE, a
+ *           synchronous call made while no op of the job is in flight:
+ *           rc_job_clone); else, or if it fails under auto, the pump:
+ *           reads and writes, each op owning its buffer
  *   PLACE   after the metadata was set on the fd: nothing in a staging
  *           directory; else linkat(fd -> final name) (or renameat of the
  *           temporary name), one linked chain of them per directory at a
@@ -33,6 +36,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "mutant.h"
 #include "tree_int.h"
 
 enum rc_job_tag {
@@ -356,6 +360,76 @@ static bool rc_job_next_segment(struct rc_job *j, uint64_t from)
 	}
 	return true;
 }
+
+/*
+ * DATA by clone (reflink.c), before any data op of the job: CREATE is
+ * over, so nothing of the job is in flight (pending is 0, no pump), and no
+ * other job's request names its two fds.  That is the barrier: a write of
+ * the pump racing the clone could leave either's bytes, and a clone that
+ * made the pump's reads moot must still wait for their CQEs before the
+ * source is closed.  Returns 1 when the data was cloned (j->size is the
+ * clone's: the source's size now), 0 to copy with the pump, or -errno
+ * when --reflink=always could not clone (the job failed).
+ */
+static int rc_job_clone(struct rc_job *j)
+{
+	struct rc_tree *t = j->t;
+	struct stat st;
+	int ret;
+
+	if (j->pending || j->pump_live)
+		return 0;	/* never under a request of ours */
+	if (!j->size && rc_copy_reflink(&t->o->copy) != RC_REFLINK_ALWAYS &&
+	    !t->o->cp)
+		return 0;	/* nothing to share (cp mode: /proc's size 0) */
+	/* cp's in-place destination may be anywhere (a symlink): the
+	 * directory's filesystem says nothing of it */
+	ret = rc_tree_clone(t, j->dir, j->st.st_dev, j->src_fd, j->dst_fd,
+			    !j->inplace);
+	if (ret > 0)
+		return 0;
+	if (ret < 0) {
+		rc_job_fail(j, ret, "cannot clone (--reflink=always) into",
+			    true);
+		return ret;
+	}
+	if (fstat(j->dst_fd, &st) < 0) {
+		ret = -errno;
+		rc_job_fail(j, ret, "cannot stat", true);
+		return ret;
+	}
+	j->size = (uint64_t)st.st_size;
+	return 1;
+}
+
+#ifdef RC_MUTANT_CLONE_UNDER_PUMP
+/*
+ * MUTANT: "the clone may run while the pump's first reads are out; it
+ * makes them moot, so the source is closed at once": the pump's reads
+ * are sent, then the clone, then close(2) of the source they name.  The
+ * source is opened again onto the same number right after (the pump's
+ * next reads would otherwise read whatever took the number, and a pipe
+ * could hang the run): the broken rule is the close itself.  Returns
+ * true if the mutant took the job over.
+ */
+static bool rc_job_clone_under_pump(struct rc_job *j)
+{
+	int again;
+
+	if (rc_copy_reflink(&j->t->o->copy) == RC_REFLINK_NEVER ||
+	    !rc_job_next_segment(j, 0))
+		return false;
+	rc_ring_flush(j->t->r);
+	if (rc_tree_clone(j->t, j->dir, j->st.st_dev, j->src_fd, j->dst_fd,
+			  !j->inplace) == 0) {
+		again = openat(j->dir->src_fd, j->name, O_RDONLY | O_CLOEXEC);
+		close(j->src_fd);
+		if (again >= 0 && dup3(again, j->src_fd, O_CLOEXEC) >= 0)
+			close(again);
+	}
+	return true;
+}
+#endif
 
 /*
  * Single-file mode, a file replaced: the copy gets the old file's owner,
@@ -684,6 +758,20 @@ static void rc_job_step_done(struct rc_job *j)
 	case RC_STEP_OPEN:
 		return rc_job_opened(j);
 	case RC_STEP_CREATE:
+#ifdef RC_MUTANT_CLONE_UNDER_PUMP
+		j->step = RC_STEP_DATA;
+		if (rc_job_clone_under_pump(j))
+			return;
+#endif
+		switch (rc_job_clone(j)) {
+		case 0:
+			break;
+		case 1:
+			j->step = RC_STEP_DATA;
+			return rc_job_data_done(j);
+		default:
+			return rc_job_finish(j);
+		}
 		if (j->size >= RC_TREE_FALLOC_MIN && !j->sparse &&
 		    !t->o->copy.no_fallocate &&
 		    (!j->inplace || S_ISREG(j->old.st_mode)) &&

@@ -6,6 +6,8 @@
  *   operand.c  one SRC operand: usage checks, where it goes, its walk
  *   entry.c    one listed entry: up to date, dry run, a job, a special
  *   job.c      a regular file's job: OPEN, CREATE, DATA, PLACE, CLOSE
+ *   reflink.c  DATA by clone (--reflink), and the filesystem pairs that
+ *              cannot
  *   walk.c     listing the source tree, entering directories
  *   hlink.c    hard-link groups (-H)
  *   dir.c      directory nodes: references, metadata when done
@@ -77,6 +79,7 @@ struct rc_dir {
 					 * fills: a reference, put last */
 	gid_t new_gid;		/* the group a file created in it gets */
 	bool apply_meta;	/* false for the holder of a "SRC" operand */
+	dev_t dst_dev;		/* of dst_fd, once reflink.c asked (0: not yet) */
 	bool list_failed;	/* ... but not all of it could be read */
 	/* PLACE ops naming this directory: one chain in flight at a time,
 	 * the jobs that came meanwhile wait here (see rc_job_place) */
@@ -114,6 +117,14 @@ struct rc_tree {
 	bool ordered;		/* -v, -i: the walk in rsync's order (one
 				 * directory at a time, sorted, files first) */
 	struct rc_dir *stages;	/* staging roots not renamed yet: ours */
+	/* --reflink: (source, destination) filesystem pairs whose clone
+	 * answered EXDEV or EOPNOTSUPP, not asked again (reflink.c) */
+#define RC_TREE_NOCLONE_MAX 16
+	struct {
+		dev_t src, dst;
+		int err;
+	} noclone[RC_TREE_NOCLONE_MAX];
+	unsigned n_noclone;
 };
 
 /* ---- msg.c ---- */
@@ -247,6 +258,20 @@ void rc_jobs_abandon(void);
 /* MUTANT: every job's fds closed at once (engine/mutant.h) */
 void rc_jobs_close_fds(void);
 #endif
+
+/* ---- reflink.c ---- */
+
+/*
+ * DATA by clone, for a job whose CREATE is over: with --reflink=auto or
+ * always, FICLONE src_fd (on src_dev) into dst_fd (in d), unless the pair
+ * of filesystems is known not to clone (cache: false for a file reached
+ * outside d, cp's in-place destination through a symlink).  The caller
+ * guarantees that no request in flight names either fd.  Returns 0 when
+ * the data was cloned, 1 when the pump is to copy it (never; auto and the
+ * clone failed), or -errno when --reflink=always could not clone.
+ */
+int rc_tree_clone(struct rc_tree *t, struct rc_dir *d, dev_t src_dev,
+		  int src_fd, int dst_fd, bool cache);
 
 /* ---- walk.c ---- */
 

@@ -60,6 +60,21 @@ int rc_data_path_by_name(const char *name, enum rc_data_path *path);
 /* The name of a data path (RC_DATA_DEFAULT: of the default). */
 const char *rc_data_path_name(enum rc_data_path path);
 
+/*
+ * A file's data cloned (FICLONE: the destination shares the source's
+ * extents) instead of copied, as cp's --reflink: never, where the two
+ * filesystems can (auto, the default of cp 9.x and of ringcp in both
+ * modes; it falls back to copying), or always (a file that cannot be
+ * cloned fails).
+ */
+enum rc_reflink {
+	RC_REFLINK_DEFAULT = 0,		/* RC_COPY_DEFAULT_REFLINK */
+	RC_REFLINK_NEVER,
+	RC_REFLINK_AUTO,
+	RC_REFLINK_ALWAYS,
+};
+#define RC_COPY_DEFAULT_REFLINK	RC_REFLINK_AUTO
+
 /* Regular files in flight in a tree copy. */
 #define RC_TREE_DEFAULT_FILES	64
 #define RC_TREE_MAX_FILES	4096
@@ -85,6 +100,7 @@ struct rc_config {
 	const char *buffers;		/* buffer strategy: heap|pool|fixed|ring */
 	enum rc_data_path data_path;	/* readwrite|splice|auto */
 	unsigned splice_pairs;		/* splice pairs in flight, all files */
+	enum rc_reflink reflink;	/* clone file data: never|auto|always */
 };
 
 /*
@@ -92,7 +108,8 @@ struct rc_config {
  * when !tree).  Returns 0, or -EINVAL if a value is out of its range
  * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
  * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows,
- * a data path, splice pairs 1..RC_SPLICE_MAX_PAIRS).
+ * a data path, splice pairs 1..RC_SPLICE_MAX_PAIRS, a reflink mode of
+ * enum rc_reflink).
  */
 int rc_config_resolve(struct rc_config *c);
 

@@ -36,6 +36,8 @@ struct rc_copy_opts {
 	/* the pipes splice pairs use, shared by every file of a copy (the
 	 * tree's); NULL: rc_copy_fd makes one for its file */
 	struct rc_pipe_pool *pipes;
+	enum rc_reflink reflink;	/* clone the data (FICLONE) first:
+					 * 0 is RC_COPY_DEFAULT_REFLINK */
 	mode_t umask;			/* applied to the source's mode */
 	const volatile sig_atomic_t *stop; /* non-zero: abort (signal) */
 #ifdef RC_TRACE
@@ -65,6 +67,29 @@ static inline int rc_copy_drain_ms(const struct rc_copy_opts *o)
 	(void)o;
 	return RC_COPY_DRAIN_MS;
 }
+
+/* The reflink mode a copy with o runs with (0 resolved to the default). */
+static inline enum rc_reflink rc_copy_reflink(const struct rc_copy_opts *o)
+{
+	return o->reflink ? o->reflink : RC_COPY_DEFAULT_REFLINK;
+}
+
+/*
+ * Clone src_fd's whole data into dst_fd (ioctl FICLONE: dst gets src's
+ * size, holes and extents, shared until either is written).  A
+ * synchronous call that io_uring has no op for: the caller makes it only
+ * while no request of its own names either fd.  Returns 0 or -errno:
+ * -EXDEV (two filesystems), -EOPNOTSUPP (the filesystem cannot clone),
+ * -EINVAL (this file cannot be: say, a swap file), or the error of the
+ * filesystem.
+ */
+int rc_clone_fd(int src_fd, int dst_fd);
+
+/*
+ * Does err say that no file of this pair of filesystems can be cloned
+ * (EXDEV, EOPNOTSUPP), so the caller need not try the next one?
+ */
+bool rc_clone_never_here(int err);
 
 enum rc_chaos_action {
 	RC_CHAOS_NONE,

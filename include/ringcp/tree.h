@@ -76,7 +76,9 @@ struct rc_tree_stats {
 	uint64_t hard_links;	/* names linked to a file already copied */
 	uint64_t skipped;	/* up to date (quick check) or not copied by
 				 * choice (a symlink without -l...) */
-	uint64_t bytes;		/* data bytes copied */
+	uint64_t bytes;		/* data bytes copied (cloned ones too) */
+	uint64_t cloned;	/* regular files whose data was cloned
+				 * (--reflink), not copied */
 	uint64_t errors;	/* items that could not be copied */
 	uint64_t vanished;	/* source items gone during the copy */
 	uint64_t deleted;	/* --delete: entries removed from DST ... */

@@ -198,7 +198,8 @@ def bases(out_dir, prefix):
 def mutants(out_dir, failures):
     """Every mutant run (scenarios/mutants.list): caught when it failed and
     a detector said so.  A run that only the kernel's witness can see is
-    skipped, not failed, where the witness could not run."""
+    skipped, not failed, where the witness could not run; so is one that
+    needs a scratch loop filesystem that could not be made (it says why)."""
     out = []
     for base in bases(out_dir, "mutant-"):
         name = read(base + ".mutant", "").strip() or \
@@ -207,8 +208,9 @@ def mutants(out_dir, failures):
         log = read(base + ".log")
         dets = detectors(log)
         caught = rc != 0 and bool(dets)
-        skipped = (read(base + ".needs", "-").strip() == "witness"
-                   and "witness: skip" in log)
+        needs = read(base + ".needs", "-").strip()
+        skipped = ((needs == "witness" and "witness: skip" in log) or
+                   (needs == "loopfs" and ": skip: " in log))
         out.append({"mutant": name, "run": os.path.basename(base),
                     "build": "asan", "exit": rc,
                     "buffers": read(base + ".buffers", "heap").strip(),
