@@ -365,6 +365,13 @@ int rh_fusehold_held(struct rh_fusehold *f)
 	return held;
 }
 
+bool rh_fusehold_wait_held(struct rh_fusehold *f, unsigned ms)
+{
+	while (!rh_fusehold_held(f) && ms--)
+		usleep(1000);
+	return rh_fusehold_held(f);
+}
+
 void rh_fusehold_release(struct rh_fusehold *f)
 {
 	pthread_mutex_lock(&f->lock);

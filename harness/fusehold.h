@@ -14,6 +14,7 @@
 #ifndef RH_FUSEHOLD_H
 #define RH_FUSEHOLD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sanitizer.h"
@@ -59,6 +60,9 @@ int rh_fusehold_mount(struct rh_fusehold **fp, const char *dir,
 
 /* Has a read of the held file reached the daemon (and blocked)? */
 int rh_fusehold_held(struct rh_fusehold *f);
+
+/* Wait up to ms milliseconds for rh_fusehold_held(): true if it came. */
+bool rh_fusehold_wait_held(struct rh_fusehold *f, unsigned ms);
 
 /* Let the held read (and every later one) be answered. */
 void rh_fusehold_release(struct rh_fusehold *f);

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fusehold.h"
@@ -26,14 +25,44 @@ RH_FUSEHOLD_ASAN_DEFAULTS
 
 #define LEN (16 * 1024)
 
-/* Wait (up to ms) until the held filesystem's daemon has the request. */
-static bool fuse_wait_held(struct rh_fusehold *fh, unsigned ms)
+/* Watch op (to *o), make it a LEN read or write of fd at off, and send
+ * it straight to io-wq (IOSQE_ASYNC). */
+static void submit_async(struct rc_ring *r, struct rc_op *op,
+			 struct rh_outcome *o, enum rh_dir dir, int fd,
+			 uint64_t off)
 {
-	struct timespec t = { 0, 1000000 };
+	rh_scenario_watch(op, o);
+	if (dir == RH_DIR_READ)
+		rh_scenario_prep_read(op, fd, 0, LEN, off);
+	else
+		rc_op_prep_write(op, fd, 0, LEN, off);
+	rc_op_set_flags(op, IOSQE_ASYNC);
+	rc_op_submit(op);
+	rc_ring_flush(r);
+}
 
-	while (!rh_fusehold_held(fh) && ms--)
-		nanosleep(&t, NULL);
-	return rh_fusehold_held(fh);
+/* Cancel the held op and wait for the cancel's own answer, then a random
+ * delay before the caller lets the op go on. */
+static void cancel_held(struct rh_scenario *s, struct rc_ring *r,
+			struct rc_op *op, const struct rh_outcome *o)
+{
+	rc_op_cancel(op);
+	s->cancels++;
+	while (o->cancel_res == RC_CANCEL_NONE)
+		rc_ring_wait(r, 1, 100);
+	rh_scenario_random_delay(s, 50000);
+}
+
+/* Once released and drained: -EALREADY, then the whole length, the
+ * buffer the kernel's until that CQE; else an unexpected answer. */
+static void judge(struct rh_scenario *s, enum rh_dir dir,
+		  struct rh_outcome *o)
+{
+	if (o->cancel_res == -EALREADY && o->cancel_before_cqe &&
+	    o->res == LEN && o->released)
+		rh_scenario_hit(s, RH_ST_IO_WQ, dir, o);
+	else
+		rh_scenario_unexpected(s, RH_ST_IO_WQ, dir, o);
 }
 
 /*
@@ -69,32 +98,17 @@ static int fuse_main(struct rh_scenario *s, struct rc_ring *r)
 		struct rc_op *op = rh_scenario_op(r, LEN);
 
 		rh_fusehold_rearm(fh);
-		rh_scenario_watch(op, &out);
-		if (dir == RH_DIR_READ)
-			rh_scenario_prep_read(op, fd, 0, LEN, off);
-		else
-			rc_op_prep_write(op, fd, 0, LEN, off);
-		rc_op_set_flags(op, IOSQE_ASYNC);
-		rc_op_submit(op);
-		rc_ring_flush(r);
-		if (!fuse_wait_held(fh, 2000)) {
+		submit_async(r, op, &out, dir, fd, off);
+		if (!rh_fusehold_wait_held(fh, 2000)) {
 			fprintf(stderr, "cancel_io_wq: the daemon never got "
 				"the request\n");
 			ret = 1;
 			break;
 		}
-		rc_op_cancel(op);
-		s->cancels++;
-		while (out.cancel_res == RC_CANCEL_NONE)	/* its answer */
-			rc_ring_wait(r, 1, 100);
-		rh_scenario_random_delay(s, 50000);
+		cancel_held(s, r, op, &out);
 		rh_fusehold_release(fh);
 		rc_ring_drain(r, 5000);
-		if (out.cancel_res == -EALREADY && out.cancel_before_cqe &&
-		    out.res == LEN && out.released)
-			rh_scenario_hit(s, RH_ST_IO_WQ, dir, &out);
-		else
-			rh_scenario_unexpected(s, RH_ST_IO_WQ, dir, &out);
+		judge(s, dir, &out);
 		s->done++;
 	}
 out:
@@ -153,32 +167,17 @@ int main(int argc, char **argv)
 			rc_op_put(op);
 			break;
 		}
-		rh_scenario_watch(op, &out);
-		if (dir == RH_DIR_READ)
-			rh_scenario_prep_read(op, fd, 0, LEN, off);
-		else
-			rc_op_prep_write(op, fd, 0, LEN, off);
-		rc_op_set_flags(op, IOSQE_ASYNC);
-		rc_op_submit(op);
-		rc_ring_flush(r);
+		submit_async(r, op, &out, dir, fd, off);
 		if (rh_stall_wait_fault(&st, 2000)) {
 			fprintf(stderr, "cancel_io_wq: the worker never faulted\n");
 			rh_stall_release(&st, 0);
 			return 1;
 		}
-		rc_op_cancel(op);
-		s.cancels++;
-		while (out.cancel_res == RC_CANCEL_NONE)	/* its answer */
-			rc_ring_wait(r, 1, 100);
-		rh_scenario_random_delay(&s, 50000);
+		cancel_held(&s, r, op, &out);
 		rh_stall_release(&st, 'x');
 		rc_ring_drain(r, 5000);
 		rh_stall_destroy(&st);
-		if (out.cancel_res == -EALREADY && out.cancel_before_cqe &&
-		    out.res == LEN && out.released)
-			rh_scenario_hit(&s, RH_ST_IO_WQ, dir, &out);
-		else
-			rh_scenario_unexpected(&s, RH_ST_IO_WQ, dir, &out);
+		judge(&s, dir, &out);
 		s.done++;
 	}
 	rh_scenario_ring_done(&s, r);

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ringcp/tree.h"
@@ -71,16 +70,6 @@ static int hold(struct rc_ring *r, struct rc_op *op, struct rh_outcome *o,
 	return rh_stall_wait_fault(st, 5000);
 }
 
-/* Wait (up to ms) until the held filesystem's daemon has a request. */
-static bool fuse_wait_held(struct rh_fusehold *fh, unsigned ms)
-{
-	struct timespec t = { 0, 1000000 };
-
-	while (!rh_fusehold_held(fh) && ms--)
-		nanosleep(&t, NULL);
-	return rh_fusehold_held(fh);
-}
-
 /* The request's holder: a userfaultfd stall on its buffer, or (fh) the
  * FUSE file ffd whose daemon holds it. */
 struct holder {
@@ -111,7 +100,7 @@ static int hold_op(struct rc_ring *r, struct rc_op *op, struct rh_outcome *o,
 	rc_op_set_flags(op, IOSQE_ASYNC);
 	rc_op_submit(op);
 	rc_ring_flush(r);
-	return fuse_wait_held(h->fh, 5000) ? 0 : 1;
+	return rh_fusehold_wait_held(h->fh, 5000) ? 0 : 1;
 }
 
 /* Let the held request finish. */
