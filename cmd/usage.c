@@ -39,6 +39,13 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 "                        destination filesystem can, else copy), always\n"
 "                        (a file that cannot be cloned fails); alone:\n"
 "                        always.  rsync never clones; the bytes are the same\n"
+"  --direct[=WHEN]       write file data with O_DIRECT (straight from the\n"
+"                        buffers to the device, no page cache): never,\n"
+"                        auto (files of %lluM or more with --fsync, where it\n"
+"                        was measured faster), always; alone: always\n"
+"                        (default %s).  Reads stay buffered; a filesystem\n"
+"                        that refuses O_DIRECT, and a file's unaligned\n"
+"                        tail, are written buffered\n"
 "  --no-io-uring         the synchronous fallback (used where io_uring\n"
 "                        cannot be set up, with a notice)\n"
 "  --help, -h alone      this help;  -V, --version\n"
@@ -57,5 +64,7 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES,
 		RC_SPLICE_AUTO_MIN_BYTES / 1024,
 		(unsigned long long)(RC_SPLICE_AUTO_MAX_BYTES >> 20),
-		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS);
+		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS,
+		(unsigned long long)(RC_DIRECT_AUTO_MIN_BYTES >> 20),
+		rc_direct_name(RC_DIRECT_DEFAULT));
 }
