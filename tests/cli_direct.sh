@@ -123,8 +123,8 @@ main()
 	done
 	t_add "$((3 * MiB + 1)) bytes, --direct -Q 1 -B 4K" \
 		test_file_size $((3 * MiB + 1)) --direct -Q 1 -B 4K
-	t_add "$((3 * MiB + 1)) bytes, --direct -B 6K (off the alignment)" \
-		test_file_size $((3 * MiB + 1)) --direct -B 6K
+	t_add "$((3 * MiB + 1)) bytes, --direct -B 5000 (off the alignment)" \
+		test_file_size $((3 * MiB + 1)) --direct -B 5000
 	t_add "$((3 * MiB + 1)) bytes, --direct --buffers=ring" \
 		test_file_size $((3 * MiB + 1)) --direct --buffers=ring
 	t_add "$((3 * MiB + 1)) bytes, --direct --buffers=fixed --fsync" \
