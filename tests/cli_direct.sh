@@ -3,7 +3,8 @@
 # Description: the command's --direct: --direct (always) copies files of
 # sizes around the 4 KiB alignment and the block byte for byte, and leaves
 # the copy out of the page cache but for the buffered tail (fincore), where
-# --direct=never leaves it all in; auto writes direct only with --fsync;
+# --direct=never and the default leave it all in; auto is buffered without
+# --fsync;
 # a tree (-a), the synchronous fallback and a filesystem that refuses
 # O_DIRECT (ramfs, root) copy the same bytes; --help names the option;
 # a bad WHEN is a usage error naming it.
@@ -101,7 +102,7 @@ test_help()
 	rc_run --help
 	assert_status 0 || return 1
 	assert_contains "--help" "$RC_OUT" "--direct[=WHEN]"
-	assert_contains "--help" "$RC_OUT" "(default auto)"
+	assert_contains "--help" "$RC_OUT" "(default never"
 }
 
 test_bad_value()
@@ -135,6 +136,8 @@ main()
 		test_cached 4096 --direct
 	t_add "--direct=never: the copy is in the page cache" \
 		test_cached all --direct=never
+	t_add "no --direct (default never): the copy is in the page cache" \
+		test_cached all
 	t_add "--direct=auto without --fsync: buffered" \
 		test_cached all --direct=auto
 	t_add "tree of 22 files, -a --direct: identical" test_tree --direct

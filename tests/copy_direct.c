@@ -4,8 +4,9 @@
  * a filesystem that takes O_DIRECT, every aligned block is written with
  * O_DIRECT and only the unaligned tail buffered, the tail's switch comes
  * after every direct write has answered (in every buffer strategy), the
- * destination fd is buffered again at the end; never and auto without
- * --fsync write buffered; a block size that is not a multiple of the
+ * destination fd is buffered again at the end; the default (never),
+ * never and auto without --fsync write buffered, auto with --fsync writes
+ * files of RC_DIRECT_AUTO_MIN_BYTES direct; a block size that is not a multiple of the
  * alignment, and a filesystem that refuses O_DIRECT (ramfs, root only),
  * fall back to buffered writes and copy the same bytes.
  */
@@ -217,12 +218,15 @@ TEST(file_smaller_than_a_block_is_written_buffered_whole)
 	EXPECT_EQ(bytes, 3000);
 }
 
-TEST(never_and_auto_without_fsync_write_buffered)
+TEST(default_never_and_auto_without_fsync_write_buffered)
 {
 	struct rc_copy_opts o = { .queue_depth = 8, .block_size = 256 * KiB,
 				  .direct = RC_DIRECT_NEVER };
 	uint64_t bytes;
 
+	copy_in("/var/tmp", "pool", 1024 * KiB, &o, NULL);
+	EXPECT_EQ(count_writes(true, &bytes), 0);
+	o.direct = RC_DIRECT_DEFAULT;	/* never: measured, config.h */
 	copy_in("/var/tmp", "pool", 1024 * KiB, &o, NULL);
 	EXPECT_EQ(count_writes(true, &bytes), 0);
 	o.direct = RC_DIRECT_AUTO;	/* no fsync: not durable */

@@ -38,10 +38,14 @@
  * asking for more gets buffered writes. */
 #define RC_DIRECT_MAX_ALIGN	4096u
 
+static enum rc_direct rc_direct_mode(const struct rc_pump *c)
+{
+	return c->opts->direct ? c->opts->direct : RC_COPY_DEFAULT_DIRECT;
+}
+
 static bool rc_direct_wanted(const struct rc_pump *c, uint64_t span)
 {
-	enum rc_direct mode = c->opts->direct ? c->opts->direct :
-				RC_COPY_DEFAULT_DIRECT;
+	enum rc_direct mode = rc_direct_mode(c);
 
 	if (c->splice || mode == RC_DIRECT_NEVER)
 		return false;
@@ -51,18 +55,18 @@ static bool rc_direct_wanted(const struct rc_pump *c, uint64_t span)
 }
 
 /*
- * The alignment direct I/O on fd needs: statx's, or the page size where
- * the filesystem does not say (fcntl and the writes' answers tell then).
- * 0 if it says it cannot.
+ * The alignment direct I/O on fd needs: statx's, or (always only) the
+ * page size where the filesystem does not say (fcntl and the writes'
+ * answers tell then).  0 if it says it cannot, or says nothing to auto.
  */
-static uint32_t rc_direct_align(int fd)
+static uint32_t rc_direct_align(int fd, bool always)
 {
 	struct statx stx = { 0 };
 	uint32_t a;
 
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) < 0 ||
 	    !(stx.stx_mask & STATX_DIOALIGN))
-		return RC_DIRECT_MAX_ALIGN;
+		return always ? RC_DIRECT_MAX_ALIGN : 0;
 	if (!stx.stx_dio_offset_align || !stx.stx_dio_mem_align)
 		return 0;
 	a = stx.stx_dio_offset_align > stx.stx_dio_mem_align ?
@@ -89,7 +93,7 @@ void rc_direct_start(struct rc_pump *c, uint64_t span)
 	c->direct = false;
 	if (!rc_direct_wanted(c, span))
 		return;
-	a = rc_direct_align(c->dst);
+	a = rc_direct_align(c->dst, rc_direct_mode(c) == RC_DIRECT_ALWAYS);
 	if (!a || a > RC_DIRECT_MAX_ALIGN || a & (a - 1) || c->bs % a)
 		return;
 	if (rc_direct_set(c->dst, true))

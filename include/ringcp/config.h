@@ -78,10 +78,14 @@ enum rc_reflink {
 /*
  * Direct I/O of a file's writes (O_DIRECT on the destination: the kernel
  * DMAs the data straight out of the block buffers, no page cache copy):
- *   never   buffered writes, as cp;
+ *   never   buffered writes, as cp (the default: direct was slower on
+ *           every filesystem measured, results/bench/direct.json,
+ *           docs/defaults.md);
  *   auto    for files (data segments) of at least RC_DIRECT_AUTO_MIN_BYTES
- *           in a copy made durable (--fsync): where it was measured
- *           faster (results/bench/direct.json, docs/defaults.md);
+ *           in a copy made durable (--fsync), on a filesystem that states
+ *           its direct I/O alignment (statx STATX_DIOALIGN; btrfs does
+ *           not, and was 3x slower direct): the one class where direct
+ *           could pay, the page cache copy and the writeback saved;
  *   always  every file whose destination takes O_DIRECT.
  * Reads stay buffered (a warm source is read from the page cache).  A
  * filesystem that refuses O_DIRECT, or a write it answers -EINVAL, goes on
@@ -93,7 +97,7 @@ enum rc_direct {
 	RC_DIRECT_AUTO,
 	RC_DIRECT_ALWAYS,
 };
-#define RC_COPY_DEFAULT_DIRECT		RC_DIRECT_AUTO
+#define RC_COPY_DEFAULT_DIRECT		RC_DIRECT_NEVER
 #define RC_DIRECT_AUTO_MIN_BYTES	(64ull * 1024 * 1024)
 
 /* never | auto | always: 0, or -EINVAL for another name */

@@ -43,8 +43,9 @@ OUT = os.path.join(TOP, "results", "bench", "direct.json")
 REGIMES = ("warm", "cold", "durable")
 
 
-def commands(ringcp, regime):
-    """(label, command template with {src} and {dst})."""
+def commands(ringcp, regime, extra=()):
+    """(label, command template with {src} and {dst}); EXTRA: more
+    ringcp option sets, one row each."""
     R = q(ringcp)
     cmds = [("cp", "cp --reflink=never {src} {dst}"),
             ("ringcp --direct=never",
@@ -56,6 +57,9 @@ def commands(ringcp, regime):
                   f"{R} --reflink=never --fsync --direct=never {{src}} {{dst}}"),
                  ("ringcp --fsync --direct=auto",
                   f"{R} --reflink=never --fsync --direct=auto {{src}} {{dst}}")]
+    for opts in extra:
+        cmds.append((f"ringcp {opts}",
+                     f"{R} --reflink=never {opts} {{src}} {{dst}}"))
     return cmds
 
 
@@ -67,9 +71,9 @@ class _Errlog:
         self.errlog = os.path.join(d, "stderr")
 
 
-def one_group(root, src, size, regime, ringcp, rounds, errs):
+def one_group(root, src, size, regime, ringcp, rounds, errs, extra=()):
     """Every command of REGIME, ROUNDS rotated rounds: the group's doc."""
-    cmds = commands(ringcp, regime)
+    cmds = commands(ringcp, regime, extra)
     times = {label: [] for label, _ in cmds}
     per_round = []
     seq = 0
@@ -123,7 +127,7 @@ def bench_fs(m, fs, a, ringcp, errs):
                                  ringcp=ringcp,
                                  tools=("fio", "coreutils"))}
         doc["direct_io_alignment"] = dio_align(root)
-        if fs.fstype != "tmpfs" or a.fio_tmpfs:
+        if a.fio_rounds and (fs.fstype != "tmpfs" or a.fio_tmpfs):
             log(f"{fs.name}: fio write ceiling, {a.size_mib} MiB")
             runs = fio.rounds(root, a.fio_rounds, f"{a.size_mib}M")
             bws = [d["jobs"][0]["write"]["bw_bytes"] for d in runs["write"]]
@@ -133,14 +137,15 @@ def bench_fs(m, fs, a, ringcp, errs):
                                 "mib_per_s": statistics.median(bws) / MiB,
                                 "mib_per_s_rounds": [b / MiB for b in bws]}
         doc["groups"] = {}
-        for regime in REGIMES:
+        for regime in a.regimes.split(","):
             if fs.fstype == "tmpfs" and regime != "warm":
                 doc["groups"][regime] = {"status": "not run", "reason":
                                          "tmpfs: nothing to drop or sync"}
                 continue
             log(f"{fs.name}: {regime}")
             doc["groups"][regime] = one_group(root, src, a.size_mib * MiB,
-                                              regime, ringcp, a.rounds, errs)
+                                              regime, ringcp, a.rounds, errs,
+                                              a.extra)
         g = doc["groups"].get("durable", {})
         if "fio_write" in doc and "mib_per_s" in g:
             doc["durable_fraction_of_fio_write"] = {
@@ -177,6 +182,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--fio-rounds", type=int, default=3)
     ap.add_argument("--fio-tmpfs", action="store_true")
+    ap.add_argument("--regimes", default=",".join(REGIMES))
+    ap.add_argument("--extra", action="append", default=[],
+                    help="more ringcp options, one row each (repeat)")
     ap.add_argument("--fs", default="ext4-journal,xfs,btrfs,tmpfs")
     ap.add_argument("--root", default="/var/tmp/ringcp-direct-bench")
     ap.add_argument("--ringcp", default=os.path.join(TOP, "build", "gcc",
@@ -193,7 +201,8 @@ def main():
            "rounds": a.rounds,
            "command": "PYTHONPATH=scripts /usr/bin/python3 -m "
                       f"ringcp_tools.direct_bench --size-mib {a.size_mib} "
-                      f"--rounds {a.rounds} --fs {a.fs}",
+                      f"--rounds {a.rounds} --fs {a.fs} --regimes {a.regimes}"
+                      + "".join(f" --extra='{e}'" for e in a.extra),
            "filesystems": {}}
     tmp = tempfile.mkdtemp(prefix="ringcp-direct-bench.")
     try:
