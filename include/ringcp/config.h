@@ -79,7 +79,7 @@ enum rc_reflink {
  * Direct I/O of a file's writes (O_DIRECT on the destination: the kernel
  * DMAs the data straight out of the block buffers, no page cache copy):
  *   never   buffered writes, as cp (the default: direct was slower on
- *           every filesystem measured, results/bench/direct.json,
+ *           every filesystem measured, results/datapath/direct.json,
  *           docs/defaults.md);
  *   auto    for files (data segments) of at least RC_DIRECT_AUTO_MIN_BYTES
  *           in a copy made durable (--fsync), on a filesystem that states

@@ -18,8 +18,10 @@ that regime also `ringcp --fsync`, which auto makes direct for large
 files).  Medians of the runs, and each command's ratio to cp within each
 round (median of the rounds' ratios).
 
-Writes results/bench/direct.json with the environment record and the
-commit; no absolute path of the machine.  Root only (mkfs, mount).
+Writes results/datapath/direct.json with the environment record, the
+commit and the tables REPORT.md shows ("report", ringcp_tools.report_paths);
+no absolute path of the machine.  Root only (mkfs, mount).  --report FILE
+only (re)writes FILE's "report" entry from its figures.
 
   PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.direct_bench \\
       [--size-mib 1024] [--rounds 3] [--fs ext4-journal,xfs,btrfs,tmpfs]
@@ -35,11 +37,11 @@ import tempfile
 
 from . import env, fio, fsmatrix
 from .commands import drop_caches, warm_source
-from .common import MiB, TOP, die, dump, log, q
+from .common import MiB, TOP, die, dump, load, log, q
 from .timing import rounds_order, time_one
 
 TAG = "direct-bench"
-OUT = os.path.join(TOP, "results", "bench", "direct.json")
+OUT = os.path.join(TOP, "results", "datapath", "direct.json")
 REGIMES = ("warm", "cold", "durable")
 
 
@@ -176,6 +178,34 @@ def dio_align(path):
         os.unlink(probe)
 
 
+def report_of(doc):
+    """REPORT.md's tables of a run: per regime, each command's median and
+    its ratio to cp on each filesystem; fio's fraction in durable."""
+    fss = doc["filesystems"]
+    tables = []
+    for regime in REGIMES:
+        rows = []
+        for name, f in fss.items():
+            g = f.get("groups", {}).get(regime) or {}
+            for k, v in (g.get("median_s") or {}).items():
+                frac = (f.get("durable_fraction_of_fio_write") or {}).get(k)
+                rows.append([name, k, f"{v:.3f}",
+                             f"{g['ratio_to_cp_median_of_rounds'][k]:.2f}",
+                             f"{frac:.2f}" if frac is not None else ""])
+        if rows:
+            tables.append({"caption": f"{regime}:",
+                           "head": ["filesystem", "command", "median s",
+                                    "/ cp (rounds' median)",
+                                    "of fio's write ceiling"],
+                           "rows": rows})
+    return {"title": "Direct I/O (`--direct`)",
+            "text": (f"One file of {doc['size_bytes'] >> 20} MiB, "
+                     f"{doc['rounds']} rotated rounds; `{doc['command']}`. "
+                     "Direct writes were slower than buffered ones "
+                     "everywhere measured, so the default is never."),
+            "tables": tables}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mib", type=int, default=1024)
@@ -190,7 +220,13 @@ def main():
     ap.add_argument("--ringcp", default=os.path.join(TOP, "build", "gcc",
                                                      "ringcp"))
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--report", metavar="FILE")
     a = ap.parse_args()
+    if a.report:
+        doc = load(a.report)
+        doc["report"] = report_of(doc)
+        dump(doc, a.report)
+        return
     if os.geteuid():
         die(TAG, "needs root (mkfs, mount, drop_caches)")
     ringcp = os.path.abspath(a.ringcp)
@@ -213,6 +249,7 @@ def main():
                 dump(doc, a.out)	# what is done so far
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    doc["report"] = report_of(doc)
     dump(doc, a.out)
     log(f"wrote {os.path.relpath(a.out, TOP)}")
 
