@@ -188,7 +188,8 @@ def report_of(doc):
         for name, f in fss.items():
             g = f.get("groups", {}).get(regime) or {}
             for k, v in (g.get("median_s") or {}).items():
-                frac = (f.get("durable_fraction_of_fio_write") or {}).get(k)
+                frac = (f.get("durable_fraction_of_fio_write") or {}).get(k) \
+                    if regime == "durable" else None
                 rows.append([name, k, f"{v:.3f}",
                              f"{g['ratio_to_cp_median_of_rounds'][k]:.2f}",
                              f"{frac:.2f}" if frac is not None else ""])
@@ -198,7 +199,9 @@ def report_of(doc):
                                     "/ cp (rounds' median)",
                                     "of fio's write ceiling"],
                            "rows": rows})
-    return {"title": "Direct I/O (`--direct`)",
+    tuning = "--extra" in doc.get("command", "")
+    return {"title": "Direct I/O (`--direct`)" +
+            (": block size, queue depth, preallocation" if tuning else ""),
             "text": (f"One file of {doc['size_bytes'] >> 20} MiB, "
                      f"{doc['rounds']} rotated rounds; `{doc['command']}`. "
                      "Direct writes were slower than buffered ones "
