@@ -71,6 +71,7 @@ static const struct option rc_longopts[] = {
 	{ "numeric-ids", no_argument, NULL, RC_OPT_NUMERIC_IDS },
 	{ "no-io-uring", no_argument, NULL, RC_OPT_NO_IO_URING },
 	{ "reflink", optional_argument, NULL, RC_OPT_REFLINK },
+	{ "direct", optional_argument, NULL, RC_OPT_DIRECT },
 	/* --no-OPTION, rsync's: the long names and the letters */
 	{ "no-recursive", no_argument, NULL, RC_OPT_NEGATE | 'r' },
 	{ "no-r", no_argument, NULL, RC_OPT_NEGATE | 'r' },
@@ -265,6 +266,23 @@ static int rc_cmd_reflink(struct rc_cmd *c, const char *arg)
 	return RC_EXIT_USAGE;
 }
 
+/*
+ * --direct[=WHEN]: never, auto, always (config.h); alone it is always.
+ * Returns -1, or RC_EXIT_USAGE (message printed).
+ */
+static int rc_cmd_direct(struct rc_cmd *c, const char *arg)
+{
+	if (!arg) {
+		c->topts.copy.direct = RC_DIRECT_ALWAYS;
+		return -1;
+	}
+	if (!rc_direct_by_name(arg, &c->topts.copy.direct))
+		return -1;
+	fprintf(stderr, "ringcp: invalid argument '%s' for '--direct': give "
+		"never, auto or always\n", arg);
+	return RC_EXIT_USAGE;
+}
+
 /* One option.  Returns -1 to go on, or the exit code to leave with. */
 static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 {
@@ -292,6 +310,8 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 		return -1;
 	case RC_OPT_REFLINK:
 		return rc_cmd_reflink(c, arg);
+	case RC_OPT_DIRECT:
+		return rc_cmd_direct(c, arg);
 	case 'Q':
 	case 'B':
 	case RC_OPT_FILES:
@@ -418,5 +438,6 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	c->cfg.data_path = c->topts.copy.data_path;
 	c->cfg.splice_pairs = c->topts.copy.splice_pairs;
 	c->cfg.reflink = c->topts.copy.reflink;
+	c->cfg.direct = c->topts.copy.direct;
 	return -1;
 }

@@ -55,6 +55,7 @@ enum {
 	RC_OPT_FROM0,
 	RC_OPT_INFO,
 	RC_OPT_REFLINK,
+	RC_OPT_DIRECT,
 	/* --no-OPTION: the option's value with this bit */
 	RC_OPT_NEGATE = 0x10000,
 };

@@ -39,6 +39,9 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 "                        destination filesystem can, else copy), always\n"
 "                        (a file that cannot be cloned fails); alone:\n"
 "                        always.  rsync never clones; the bytes are the same\n"
+"  --direct[=WHEN]       write data with O_DIRECT, not via the page cache:\n"
+"                        never, auto (files of %lluM+ with --fsync), always;\n"
+"                        alone: always (default %s: measured faster)\n"
 "  --no-io-uring         the synchronous fallback (used where io_uring\n"
 "                        cannot be set up, with a notice)\n"
 "  --help, -h alone      this help;  -V, --version\n"
@@ -57,5 +60,7 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES,
 		RC_SPLICE_AUTO_MIN_BYTES / 1024,
 		(unsigned long long)(RC_SPLICE_AUTO_MAX_BYTES >> 20),
-		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS);
+		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS,
+		(unsigned long long)(RC_DIRECT_AUTO_MIN_BYTES >> 20),
+		rc_direct_name(RC_DIRECT_DEFAULT));
 }

@@ -75,6 +75,11 @@
  *                              first reads are sent, and closes the source
  *                              they name at once ("the clone made them
  *                              moot") (tree/job.c)
+ *   RC_MUTANT_DIRECT_CANCEL_PUT a direct (O_DIRECT) write given up in
+ *                              flight has its block buffer given back at
+ *                              cancel ("the kernel pinned the pages"),
+ *                              while the device may still DMA from it
+ *                              (copy/pump.c)
  */
 #ifndef RC_MUTANT_H
 #define RC_MUTANT_H
@@ -94,7 +99,8 @@
      defined(RC_MUTANT_SYNC_EARLY_PUT) || \
      defined(RC_MUTANT_PIPE_CLOSE_EARLY) || \
      defined(RC_MUTANT_PIPE_REUSE_DIRTY) || \
-     defined(RC_MUTANT_CLONE_UNDER_PUMP)) && !defined(RC_TRACE) && \
+     defined(RC_MUTANT_CLONE_UNDER_PUMP) || \
+     defined(RC_MUTANT_DIRECT_CANCEL_PUT)) && !defined(RC_TRACE) && \
      !defined(RC_MUTANT_RINGCHECK)
 #error "mutants exist only in harness (RC_TRACE) builds"
 #endif

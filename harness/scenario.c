@@ -45,6 +45,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
 		"       [--events=PATH] [--data=readwrite|splice|auto] [--fs=TYPE]\n"
+		"       [--direct=never|auto|always]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -57,6 +58,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"  --data=P        copies' data path (copy and tree scenarios;\n"
 		"                  default: $RC_DATA, else the engine's)\n"
+		"  --direct=W      copies' O_DIRECT writes (copy and tree\n"
+		"                  scenarios; default: $RC_DIRECT, else the engine's)\n"
 		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
 		"                  (tree_chaos; root)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
@@ -118,6 +121,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "fallback", no_argument, NULL, 'F' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "fs", required_argument, NULL, 'f' },
+		{ "direct", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -170,6 +174,12 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		case 'f':
 			s->fs = optarg;
 			break;
+		case 'D':
+			if (rc_direct_by_name(optarg, &s->direct)) {
+				rh_scenario_usage(stderr, name);
+				exit(2);
+			}
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -194,14 +204,21 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		rh_scenario_usage(stderr, name);
 		exit(2);
 	}
+	if (!s->direct && getenv("RC_DIRECT") &&
+	    rc_direct_by_name(getenv("RC_DIRECT"), &s->direct)) {
+		rh_scenario_usage(stderr, name);
+		exit(2);
+	}
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s%s%s", argv[0], s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
 		 s->fallback ? " --fallback" : "",
 		 s->data_path ? " --data=" : "",
 		 s->data_path ? rc_data_path_name(s->data_path) : "",
-		 s->fs ? " --fs=" : "", s->fs ? s->fs : "");
+		 s->fs ? " --fs=" : "", s->fs ? s->fs : "",
+		 s->direct ? " --direct=" : "",
+		 s->direct ? rc_direct_name(s->direct) : "");
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

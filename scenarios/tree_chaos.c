@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 				.chaos = chaos_hook,
 				.chaos_arg = &c,
 				.data_path = s.data_path,
+				.direct = s.direct,
 			},
 		};
 		struct rc_tree_src one = { .path = src };

@@ -23,6 +23,15 @@ static int rc_copy_submit(struct rc_pump *c, struct rc_copy_slot *s)
 	return rc_slot_submit(c, s->op, &s->held);
 }
 
+/* Submit the slot's prepared write, or park it (direct.c) when the file is
+ * written direct and this one cannot be. */
+static int rc_copy_write(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	if (c->direct && !rc_direct_fits(c, s->op))
+		return rc_direct_park(c, s);
+	return rc_copy_submit(c, s);
+}
+
 static int rc_copy_read(struct rc_pump *c, struct rc_copy_slot *s,
 			uint64_t off, uint64_t end)
 {
@@ -67,6 +76,8 @@ static int rc_copy_fill(struct rc_pump *c)
 	unsigned i;
 	int ret;
 
+	if (c->parked)
+		return 0;	/* a switch to buffered waits for the rest */
 	for (i = 0; i < c->n_slots && !c->err; i++) {
 		struct rc_copy_slot *s = &c->slots[i];
 		uint64_t off = c->next_off, end;
@@ -174,7 +185,7 @@ static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
 	s->op->user_tag = RC_PUMP_TAG;
 	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
 	if (!res)
-		res = rc_copy_submit(c, s);
+		res = rc_copy_write(c, s);
 #ifdef RC_MUTANT_POOL_PUT_IN_FLIGHT
 	/* MUTANT: "the write has the data now": the block buffer goes back
 	 * to the pool while the kernel still reads it */
@@ -192,7 +203,12 @@ static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
 
 	if (res == -EINTR || res == -EAGAIN)
 		res = 0;	/* nothing written: write it all again */
-	else if (res <= 0) {
+	else if (res == -EINVAL && c->direct) {
+		/* the filesystem refused it direct: again, buffered */
+		res = rc_op_prep_write(op, c->dst, op->io_off, op->len,
+				       op->off);
+		return res ? res : rc_direct_park(c, s);
+	} else if (res <= 0) {
 		rc_copy_fail(c, res ? res : -EIO, RC_SIDE_DST);
 		return 0;
 	}
@@ -202,7 +218,7 @@ static int rc_copy_on_write(struct rc_pump *c, struct rc_copy_slot *s)
 
 		res = rc_op_prep_write(op, c->dst, io_off, len,
 				       op->off + (uint64_t)res);
-		return res ? res : rc_copy_submit(c, s);
+		return res ? res : rc_copy_write(c, s);
 	}
 	/* the block's data up to end is written */
 	end = op->off + op->len;
@@ -218,6 +234,12 @@ static void rc_slot_cancel(struct rc_copy_slot *s, struct rc_op **opp,
 			   bool held)
 {
 	if (*opp && !held) {
+#ifdef RC_MUTANT_DIRECT_CANCEL_PUT
+		/* MUTANT: "the kernel pinned a direct write's pages, it needs
+		 * no buffer of ours": the buffer goes back at cancel */
+		if (s->pump->direct && (*opp)->opcode == IORING_OP_WRITE)
+			rc_buf_put(s->pump->r, (*opp)->buf, (*opp)->buf_size);
+#endif
 		rc_op_cancel(*opp);
 		*opp = NULL;
 		s->cancelled = true;
@@ -290,6 +312,7 @@ void rc_pump_end(struct rc_pump *c)
 		rc_pump_abort(c);
 		return;
 	}
+	rc_direct_end(c);
 	rc_pump_release(c, true);
 }
 
@@ -421,6 +444,7 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	if (exact_end && span && span % c->bs == 0 &&
 	    span / c->bs < c->n_slots)
 		c->n_slots = (unsigned)(span / c->bs);
+	rc_direct_start(c, span);
 	ret = rc_copy_setup(c);
 	if (!ret)
 		ret = rc_copy_fill(c);
@@ -457,6 +481,11 @@ int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
 		rc_pump_wake(c->pipes);	/* a pipe it gave back */
 	if (!ret && !c->err)
 		ret = rc_copy_fill(c);
+	if (!ret && !c->err && c->parked && !c->busy) {
+		ret = rc_direct_unpark(c);	/* the switch to buffered */
+		if (!ret)
+			ret = rc_copy_fill(c);
+	}
 	if (ret)
 		rc_copy_fail(c, ret, RC_SIDE_NONE);
 	return c->err;

@@ -15,6 +15,7 @@ struct rc_copy_slot {
 	struct rc_op *op;	/* read (or a pair's splice into the pipe) */
 	bool held;		/* we hold it (idle), else the engine has it */
 	bool probe;		/* a read at or past the size hint */
+	bool parked;		/* its write waits to go buffered */
 	uint64_t read_end;	/* end of the read request its data is from */
 	/* splice pairs only */
 	struct rc_op *op2;	/* the pair's splice out of the pipe */
@@ -69,5 +70,30 @@ int rc_splice_complete(struct rc_pump *c, struct rc_copy_slot *s,
  */
 void rc_splice_slot_end(struct rc_pump *c, struct rc_copy_slot *s,
 			bool cancelled);
+
+/* ---- direct.c ---- */
+
+/*
+ * Start: turn O_DIRECT on for the destination if the copy asks for it for
+ * this span and the filesystem takes it; otherwise (or refused) the pump
+ * writes buffered.  Nothing of the pump is in flight yet.
+ */
+void rc_direct_start(struct rc_pump *c, uint64_t span);
+
+/* May this write (op prepared) go with O_DIRECT as it is? */
+bool rc_direct_fits(const struct rc_pump *c, const struct rc_op *op);
+
+/*
+ * A write that cannot go direct (unaligned: the tail, a short read's
+ * rest; or answered -EINVAL) is parked: the slot keeps it, prepared, and
+ * the pump starts nothing new.  Once nothing of the pump is in flight,
+ * O_DIRECT is turned off and the parked writes go (buffered from then on).
+ * Returns 0 or -errno.
+ */
+int rc_direct_park(struct rc_pump *c, struct rc_copy_slot *s);
+int rc_direct_unpark(struct rc_pump *c);
+
+/* End of a pump with nothing in flight: the fd buffered again. */
+void rc_direct_end(struct rc_pump *c);
 
 #endif

@@ -32,6 +32,31 @@ const char *rc_data_path_name(enum rc_data_path path)
 	return path <= RC_DATA_AUTO ? rc_data_path_names[path] : "?";
 }
 
+static const char *const rc_direct_names[] = {
+	[RC_DIRECT_NEVER] = "never",
+	[RC_DIRECT_AUTO] = "auto",
+	[RC_DIRECT_ALWAYS] = "always",
+};
+
+int rc_direct_by_name(const char *name, enum rc_direct *d)
+{
+	unsigned i;
+
+	for (i = RC_DIRECT_NEVER; i <= RC_DIRECT_ALWAYS; i++)
+		if (name && !strcmp(name, rc_direct_names[i])) {
+			*d = (enum rc_direct)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *rc_direct_name(enum rc_direct d)
+{
+	if (d == RC_DIRECT_DEFAULT)
+		d = RC_COPY_DEFAULT_DIRECT;
+	return d <= RC_DIRECT_ALWAYS ? rc_direct_names[d] : "?";
+}
+
 int rc_config_resolve(struct rc_config *c)
 {
 	const struct rc_buf_ops *ops;
@@ -44,6 +69,8 @@ int rc_config_resolve(struct rc_config *c)
 		c->buffers = RC_COPY_DEFAULT_BUFFERS;
 	if (!c->reflink)
 		c->reflink = RC_COPY_DEFAULT_REFLINK;
+	if (!c->direct)
+		c->direct = RC_COPY_DEFAULT_DIRECT;
 	if (c->tree && !c->files_in_flight)
 		c->files_in_flight = RC_TREE_DEFAULT_FILES;
 	if (c->data_path == RC_DATA_DEFAULT)
@@ -55,7 +82,7 @@ int rc_config_resolve(struct rc_config *c)
 	if (c->queue_depth > RC_COPY_MAX_QD ||
 	    c->block_size < RC_COPY_MIN_BS || c->block_size > RC_COPY_MAX_BS ||
 	    c->files_in_flight > RC_TREE_MAX_FILES ||
-	    c->reflink > RC_REFLINK_ALWAYS ||
+	    c->reflink > RC_REFLINK_ALWAYS || c->direct > RC_DIRECT_ALWAYS ||
 	    rc_buf_strategy_by_name(c->buffers, &ops))
 		return -EINVAL;
 	return 0;

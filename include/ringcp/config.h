@@ -75,6 +75,36 @@ enum rc_reflink {
 };
 #define RC_COPY_DEFAULT_REFLINK	RC_REFLINK_AUTO
 
+/*
+ * Direct I/O of a file's writes (O_DIRECT on the destination: the kernel
+ * DMAs the data straight out of the block buffers, no page cache copy):
+ *   never   buffered writes, as cp (the default: direct was slower on
+ *           every filesystem measured, results/datapath/direct.json,
+ *           docs/defaults.md);
+ *   auto    for files (data segments) of at least RC_DIRECT_AUTO_MIN_BYTES
+ *           in a copy made durable (--fsync), on a filesystem that states
+ *           its direct I/O alignment (statx STATX_DIOALIGN; btrfs does
+ *           not, and was 3x slower direct): the one class where direct
+ *           could pay, the page cache copy and the writeback saved;
+ *   always  every file whose destination takes O_DIRECT.
+ * Reads stay buffered (a warm source is read from the page cache).  A
+ * filesystem that refuses O_DIRECT, or a write it answers -EINVAL, goes on
+ * buffered; so does a file's unaligned tail (engine/copy/direct.c).
+ */
+enum rc_direct {
+	RC_DIRECT_DEFAULT = 0,		/* RC_COPY_DEFAULT_DIRECT */
+	RC_DIRECT_NEVER,
+	RC_DIRECT_AUTO,
+	RC_DIRECT_ALWAYS,
+};
+#define RC_COPY_DEFAULT_DIRECT		RC_DIRECT_NEVER
+#define RC_DIRECT_AUTO_MIN_BYTES	(64ull * 1024 * 1024)
+
+/* never | auto | always: 0, or -EINVAL for another name */
+int rc_direct_by_name(const char *name, enum rc_direct *d);
+/* The name of a direct mode (RC_DIRECT_DEFAULT: of the default). */
+const char *rc_direct_name(enum rc_direct d);
+
 /* Regular files in flight in a tree copy. */
 #define RC_TREE_DEFAULT_FILES	64
 #define RC_TREE_MAX_FILES	4096
@@ -101,6 +131,7 @@ struct rc_config {
 	enum rc_data_path data_path;	/* readwrite|splice|auto */
 	unsigned splice_pairs;		/* splice pairs in flight, all files */
 	enum rc_reflink reflink;	/* clone file data: never|auto|always */
+	enum rc_direct direct;		/* O_DIRECT writes: never|auto|always */
 };
 
 /*
@@ -109,7 +140,7 @@ struct rc_config {
  * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
  * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows,
  * a data path, splice pairs 1..RC_SPLICE_MAX_PAIRS, a reflink mode of
- * enum rc_reflink).
+ * enum rc_reflink, a direct mode of enum rc_direct).
  */
 int rc_config_resolve(struct rc_config *c);
 

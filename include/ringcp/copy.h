@@ -38,6 +38,8 @@ struct rc_copy_opts {
 	struct rc_pipe_pool *pipes;
 	enum rc_reflink reflink;	/* clone the data (FICLONE) first:
 					 * 0 is RC_COPY_DEFAULT_REFLINK */
+	enum rc_direct direct;		/* O_DIRECT writes: 0 is
+					 * RC_COPY_DEFAULT_DIRECT */
 	mode_t umask;			/* applied to the source's mode */
 	const volatile sig_atomic_t *stop; /* non-zero: abort (signal) */
 #ifdef RC_TRACE
@@ -142,6 +144,11 @@ struct rc_pump {
 	bool splice;		/* slots are splice pairs through pipes */
 	struct rc_pipe_pool *pipes; /* ... taken from here */
 	bool waiting;		/* on the pool's list: no pipe was free */
+	/* direct I/O (engine/copy/direct.c) */
+	bool direct;		/* dst is O_DIRECT: aligned writes go direct */
+	uint32_t direct_align;	/* offset, length and memory alignment */
+	unsigned parked;	/* writes held back until nothing is in
+				 * flight, to go buffered (direct turned off) */
 	struct rc_pump *wait_next;
 	int err;		/* first error, 0 or -errno */
 	enum rc_copy_side side;	/* which file it came from */
