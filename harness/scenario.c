@@ -45,6 +45,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 	fprintf(f, "Usage: %s [--seed=N] [--ops=N] [--seconds=S] [--json=PATH]\n"
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
 		"       [--events=PATH] [--data=readwrite|splice|auto] [--fs=TYPE]\n"
+		"       [--memory=BYTES]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -59,6 +60,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"                  default: $RC_DATA, else the engine's)\n"
 		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
 		"                  (tree_chaos; root)\n"
+		"  --memory=BYTES  copies' data budget (copy and tree scenarios;\n"
+		"                  small: pumps wait for one another)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -118,10 +121,12 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "fallback", no_argument, NULL, 'F' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "fs", required_argument, NULL, 'f' },
+		{ "memory", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *json = NULL;
+	char memarg[40] = "";
 	bool seeded = false;
 	int c;
 
@@ -170,6 +175,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		case 'f':
 			s->fs = optarg;
 			break;
+		case 'm':
+			s->memory = strtoull(optarg, NULL, 0);
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -194,14 +202,18 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		rh_scenario_usage(stderr, name);
 		exit(2);
 	}
+	if (s->memory)
+		snprintf(memarg, sizeof(memarg), " --memory=%" PRIu64,
+			 s->memory);
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s%s", argv[0],
+		 s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
 		 s->fallback ? " --fallback" : "",
 		 s->data_path ? " --data=" : "",
 		 s->data_path ? rc_data_path_name(s->data_path) : "",
-		 s->fs ? " --fs=" : "", s->fs ? s->fs : "");
+		 s->fs ? " --fs=" : "", s->fs ? s->fs : "", memarg);
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

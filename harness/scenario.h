@@ -61,6 +61,8 @@ struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	enum rc_data_path data_path; /* --data: the copies' data path
 				      * (copy_chaos, tree_chaos); 0: default */
+	uint64_t memory;	/* --memory=BYTES: the copies' data budget
+				 * (copy_chaos, tree_chaos); 0: default */
 	const char *fs;		/* --fs=TYPE: the scenario's files on a
 				 * scratch filesystem of TYPE (loopfs.h),
 				 * where it supports it; NULL: /var/tmp */

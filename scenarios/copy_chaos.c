@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 			.chaos = chaos_hook,
 			.chaos_arg = &c,
 			.data_path = s.data_path,
+			.memory = s.memory,
 			.pipes = pipes,
 		};
 

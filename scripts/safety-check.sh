@@ -56,6 +56,10 @@ MODEL=${MODEL:-1}
 # the splice data path (--data=splice): the copy scenarios again, pairs
 # through pipes instead of buffers (no buffer strategy applies: heap only)
 SPLICE_SET="copy_chaos:30 tree_chaos:6"
+# the data budget (--memory) that small that pumps wait for one another's
+# blocks: the copy scenarios again, once per buffer strategy
+MEMORY_SET="copy_chaos:30 tree_chaos:6"
+MEMORY_TINY=16384
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -142,6 +146,23 @@ for entry in $SPLICE_SET; do
 	rc=$?
 	echo "$rc" >"$OUT/$label.rc"
 	echo "exit $rc  $((SECONDS - s))s"
+done
+
+for b in $STRATEGIES; do
+	for entry in $MEMORY_SET; do
+		name=${entry%%:*}
+		ops=$(( ${entry##*:} * SCALE ))
+		label=asan-$b-${name}_memory
+		printf 'safety-check: asan  %-5s %-22s --ops=%-7s ' "$b" \
+			"${name}_memory" "$ops"
+		s=$SECONDS
+		build/asan/scenarios/$name --seed="$SEED" --ops="$ops" \
+			--buffers="$b" --memory=$MEMORY_TINY \
+			--json="$OUT/$label.json" >"$OUT/$label.log" 2>&1
+		rc=$?
+		echo "$rc" >"$OUT/$label.rc"
+		echo "exit $rc  $((SECONDS - s))s"
+	done
 done
 
 while read -r m b needs sc args; do
