@@ -25,10 +25,10 @@ make_tree()
 	local i
 
 	mkdir -p src/a/b
-	for i in $(seq 1 60); do
-		random_file "src/a/f$i" $(( (i * 37 % 11) * 100 * KiB + i ))
+	for i in $(seq 1 30); do
+		random_file "src/a/f$i" $(( (i * 37 % 11) * 60 * KiB + i ))
 	done
-	random_file src/a/b/big $((3 * MiB + 3))
+	random_file src/a/b/big $((2 * MiB + 3))
 	: >src/a/b/empty
 }
 
@@ -100,7 +100,7 @@ main()
 		test_tree 4K $((256 * KiB)) yes
 	t_add "-a --memory=1M -B 64K: identical, peak within 1M" \
 		test_tree 1M $((1 * MiB)) yes -B 64K
-	def=$("$RINGCP" --help | grep -o 'default [0-9]*M; 4K' | grep -o '[0-9]*')
+	def=$("$RINGCP" --help | sed -n 's/.*(default \([0-9]*\)M; 4K.*/\1/p')
 	t_add "-a, the default budget (${def}M): identical, peak within it" \
 		test_tree "" $((def * MiB)) any
 	for b in heap pool fixed ring; do

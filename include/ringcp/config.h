@@ -26,7 +26,7 @@
  * copy, all files together (engine/copy/budget.c), instead of queue
  * depth x block size per file.  The default keeps `ringcp -a` within
  * 32 MiB of RSS on every bench dataset without losing speed
- * (results/bench/memory_budget.json, docs/defaults.md).
+ * (results/datapath/memory_budget.json, docs/defaults.md).
  */
 #define RC_COPY_DEFAULT_MEMORY	(16ull * 1024 * 1024)
 #define RC_COPY_MIN_MEMORY	4096ull

@@ -22,7 +22,8 @@ median of the per-round ratios to "before".  Each run under
 /usr/bin/time -f %M (peak RSS, KiB, as ringcp_tools.probes.time_run);
 its wall time by perf_counter around it.
 
-Writes results/bench/memory_budget.json (--quick: memory_budget-quick.json)
+Writes results/datapath/memory_budget.json (--quick: memory_budget-quick.json;
+results/bench/ is wiped by every make bench)
 with the environment record and the commit of each binary; no absolute
 path of the machine.
 
@@ -139,6 +140,33 @@ def figures(runs, base):
     return doc
 
 
+def report(doc):
+    """REPORT.md's table (report_paths.generic): per filesystem and
+    dataset, each row's median wall time, its median ratio to before, and
+    its peak memory (the largest of its runs)."""
+    rows = []
+    for cell, res in doc["results"].items():
+        for label, r in res.items():
+            mark = " (default)" if label == doc["default_row"] else ""
+            rows.append([cell, label + mark,
+                         "%.3f" % r["median_wall_s"],
+                         "%.2f" % r["wall_ratio_to_before"]["median"],
+                         "%.1f" % (r["max_max_rss_kib"] / 1024.0)])
+    return {"title": "Data budget (--memory): peak memory and time of "
+                     "ringcp -a, before and after",
+            "text": "Before: every file in flight took queue depth x block "
+                    "size of buffers (commit %s). After: one budget for "
+                    "all files, at each candidate --memory. Median wall "
+                    "time of %d rounds, the median per-round ratio to "
+                    "before, the peak RSS (/usr/bin/time %%M) of the "
+                    "worst run. Target: at most 32 MiB with defaults." % (
+                        (doc.get("before_commit") or "?")[:12],
+                        doc["rounds"]),
+            "tables": [{"head": ["filesystem/dataset", "ringcp",
+                                 "median s", "ratio to before",
+                                 "peak MiB"], "rows": rows}]}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--before", required=True,
@@ -173,8 +201,8 @@ def main():
            "before_commit": opt.before_commit,
            "before_ringcp": {k: v for k, v in env.record(
                ringcp=before, tools=()).items() if k.startswith("ringcp")},
-           "after_commit": env.git_commit(env.TOP, (".", ":!results",
-                                                    ":!REPORT.md")),
+           "git_commit": env.git_commit(env.TOP, (".", ":!results",
+                                                  ":!REPORT.md")),
            "env": env.record(ringcp=after, tools=()),
            "filesystems": {}, "results": {}}
     base = tempfile.mkdtemp(prefix="ringcp-membudget.", dir="/var/tmp")
@@ -208,8 +236,9 @@ def main():
     finally:
         shutil.rmtree(base, ignore_errors=True)
     doc["loadavg_end"] = " ".join(env.loadavg())
+    doc["report"] = report(doc)
     name = "memory_budget-quick.json" if opt.quick else "memory_budget.json"
-    dump(doc, os.path.join("results", "bench", name))
+    dump(doc, os.path.join("results", "datapath", name))
 
 
 if __name__ == "__main__":
