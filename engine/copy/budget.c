@@ -77,7 +77,7 @@ struct rc_pump *rc_budget_waker(struct rc_budget *b)
 {
 	struct rc_pump *pump = b->waitq.head;
 
-	if (!pump || !rc_budget_room(b, pump->bs))
+	if (!pump || !rc_budget_room(b, pump->charge))
 		return NULL;
 	rc_waitq_del(&b->waitq, pump);
 	b->wakes++;

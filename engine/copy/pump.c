@@ -77,7 +77,7 @@ static int rc_copy_take_block(struct rc_pump *c, struct rc_copy_slot *s)
 	void *buf;
 	int ret;
 
-	if (c->budget && !rc_budget_room(c->budget, c->bs)) {
+	if (c->budget && !rc_budget_room(c->budget, c->charge)) {
 		if (!c->busy)
 			rc_budget_wait(c->budget, c);
 		return 0;
@@ -88,7 +88,7 @@ static int rc_copy_take_block(struct rc_pump *c, struct rc_copy_slot *s)
 			return ret;
 		rc_op_set_buf(s->op, buf, c->bs);
 	}
-	rc_op_charge(s->op, c->bs);
+	rc_op_charge(s->op, c->charge);
 	return 1;
 }
 
@@ -467,11 +467,16 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	/* small span: smaller buffers, and no more slots than blocks */
 	if (span < c->bs)
 		c->bs = (uint32_t)((span + 4096) & ~4095ull);
+	/* a block costs what the pool strategy holds for it: its size
+	 * class, a power of two (a 132 KiB block takes 256 KiB) */
+	for (c->charge = 4096; c->charge < c->bs; c->charge <<= 1)
+		;
 	/* no more blocks than the budget holds (one at least) */
 	c->budget = c->splice ? NULL : opts->budget;
 	memory = c->budget ? rc_budget_limit(c->budget) : cfg.memory;
-	if (!c->splice && (uint64_t)c->n_slots * c->bs > memory)
-		c->n_slots = memory / c->bs ? (unsigned)(memory / c->bs) : 1;
+	if (!c->splice && (uint64_t)c->n_slots * c->charge > memory)
+		c->n_slots = memory / c->charge ?
+			     (unsigned)(memory / c->charge) : 1;
 	if (span / c->bs + 1 < c->n_slots)
 		c->n_slots = (unsigned)(span / c->bs + 1);
 	if (exact_end && span && span % c->bs == 0 &&

@@ -136,6 +136,8 @@ struct rc_pump {
 	struct rc_ring *r;
 	int src, dst;
 	uint32_t bs;
+	uint32_t charge;	/* what a block costs the budget: bs rounded
+				 * up to the pool's size class */
 	uint64_t size_hint;	/* end of the range (the size seen at open) */
 	bool exact_end;		/* never read past size_hint */
 	uint64_t next_off;	/* next offset to read */

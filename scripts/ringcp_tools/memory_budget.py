@@ -22,7 +22,8 @@ median of the per-round ratios to "before".  Each run under
 /usr/bin/time -f %M (peak RSS, KiB, as ringcp_tools.probes.time_run);
 its wall time by perf_counter around it.
 
-Writes results/datapath/memory_budget.json (--quick: memory_budget-quick.json;
+Writes results/datapath/NAME.json (--name, default memory_budget; --quick:
+NAME-quick.json;
 results/bench/ is wiped by every make bench)
 with the environment record and the commit of each binary; no absolute
 path of the machine.
@@ -179,6 +180,10 @@ def main():
     ap.add_argument("--mib-files", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--datasets", default="",
+                    help="comma list: only these (default: all)")
+    ap.add_argument("--name", default="memory_budget",
+                    help="results/datapath/NAME.json")
     opt = ap.parse_args()
     after = os.path.abspath(opt.after)
     before = os.path.abspath(opt.before)
@@ -190,6 +195,9 @@ def main():
                                text=True).stdout
     default = [b for b in budgets if "(default %s;" % b in help_text]
     sets = datasets(opt.mib_files, opt.quick)
+    if opt.datasets:
+        sets = {k: v for k, v in sets.items()
+                if k in opt.datasets.split(",")}
     doc = {"what": __doc__.split("\n\n")[1].strip(),
            "protocol": __doc__.split("\n\n")[2].strip(),
            "quick": opt.quick, "rounds": opt.rounds, "seed": SEED,
@@ -237,7 +245,7 @@ def main():
         shutil.rmtree(base, ignore_errors=True)
     doc["loadavg_end"] = " ".join(env.loadavg())
     doc["report"] = report(doc)
-    name = "memory_budget-quick.json" if opt.quick else "memory_budget.json"
+    name = opt.name + ("-quick.json" if opt.quick else ".json")
     dump(doc, os.path.join("results", "datapath", name))
 
 
