@@ -78,6 +78,9 @@ test_matrix_sections()
 	assert_contains "target on xfs" REPORT.md "| xfs | not met |"
 	grep -q 'ringcp/cp [0-9.]* (short by [0-9.]*x)' REPORT.md ||
 		fail "a missed target does not say by how much"
+	# a missed speed target says how fast the floor was against that peer
+	grep -Eq 'x [a-z]+ \(short by [0-9.]+x; the floor: [0-9.]+x\)' REPORT.md ||
+		fail "a missed speed target does not give the floor's speedup"
 	"$PY" - res/bench/summary.json <<-'EOF' || fail "summary.json: wrong large-file target per filesystem"
 		import json, sys
 		t = {(x["id"], x["fs"]): x for x in json.load(open(sys.argv[1]))["targets"]}
