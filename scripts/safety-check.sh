@@ -58,8 +58,8 @@ MODEL=${MODEL:-1}
 SPLICE_SET="copy_chaos:30 tree_chaos:6"
 # the data budget (--memory) that small that pumps wait for one another's
 # blocks: the copy scenarios again, once per buffer strategy
-MEMORY_SET="copy_chaos:30 tree_chaos:6"
-MEMORY_TINY=16384
+MEMORY_SET="copy_chaos:10 tree_chaos:4"
+MEMORY_TINY=65536
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
