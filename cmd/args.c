@@ -41,6 +41,7 @@ static const struct option rc_longopts[] = {
 	{ "buffers", required_argument, NULL, RC_OPT_BUFFERS },
 	{ "data", required_argument, NULL, RC_OPT_DATA },
 	{ "splice-pairs", required_argument, NULL, RC_OPT_SPLICE_PAIRS },
+	{ "memory", required_argument, NULL, RC_OPT_MEMORY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "human-readable", no_argument, NULL, 'h' },
 	{ "help", no_argument, NULL, RC_OPT_HELP },
@@ -102,7 +103,8 @@ static const struct option rc_longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Parse "N", "NK", "NKiB", "NM"... (powers of 1024). Returns 0 or -EINVAL. */
+/* Parse "N", "NK", "NKiB", "NM", "NG"... (powers of 1024). Returns 0 or
+ * -EINVAL. */
 static int parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -119,6 +121,8 @@ static int parse_size(const char *s, uint64_t *out)
 		shift = 10;
 	else if (*end == 'm' || *end == 'M')
 		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
 	if (shift) {
 		end++;
 		if (!strcmp(end, "iB") || !strcmp(end, "B"))
@@ -137,8 +141,8 @@ static int bad_usage(const char *msg)
 	return RC_EXIT_USAGE;
 }
 
-/* -Q, -B, --files-in-flight, --splice-pairs: a number in its range.  Returns -1 or
- * RC_EXIT_USAGE (message printed). */
+/* -Q, -B, --files-in-flight, --splice-pairs, --memory: a number in its
+ * range.  Returns -1 or RC_EXIT_USAGE (message printed). */
 static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
 {
 	uint64_t v;
@@ -168,6 +172,16 @@ static int rc_cmd_number(struct rc_cmd *c, int opt, const char *arg)
 			return RC_EXIT_USAGE;
 		}
 		c->topts.copy.splice_pairs = (unsigned)v;
+		return -1;
+	case RC_OPT_MEMORY:
+		if (bad || v < RC_COPY_MIN_MEMORY || v > RC_COPY_MAX_MEMORY) {
+			fprintf(stderr, "ringcp: invalid memory '%s': must be "
+				"a size from 4K to %lluG (K, M, G: powers of "
+				"1024)\n", arg,
+				(unsigned long long)(RC_COPY_MAX_MEMORY >> 30));
+			return RC_EXIT_USAGE;
+		}
+		c->topts.copy.memory = v;
 		return -1;
 	default:	/* RC_OPT_FILES */
 		if (bad || v < 1 || v > RC_TREE_MAX_FILES) {
@@ -316,6 +330,7 @@ static int rc_cmd_option(struct rc_cmd *c, int opt, const char *arg)
 	case 'B':
 	case RC_OPT_FILES:
 	case RC_OPT_SPLICE_PAIRS:
+	case RC_OPT_MEMORY:
 		return rc_cmd_number(c, opt, arg);
 	case RC_OPT_DATA:
 		if (rc_data_path_by_name(arg, &c->topts.copy.data_path)) {
@@ -437,6 +452,7 @@ int rc_cmd_parse(struct rc_cmd *c, int argc, char **argv)
 	c->cfg.files_in_flight = c->topts.files_in_flight;
 	c->cfg.data_path = c->topts.copy.data_path;
 	c->cfg.splice_pairs = c->topts.copy.splice_pairs;
+	c->cfg.memory = c->topts.copy.memory;
 	c->cfg.reflink = c->topts.copy.reflink;
 	c->cfg.direct = c->topts.copy.direct;
 	return -1;

@@ -64,8 +64,11 @@ void rc_cmd_print_json(FILE *f, const struct rc_tree_stats *s,
 			s->err_other);
 	fprintf(f, "}, \"elapsed_ns\": %" PRIu64 ", \"bw_bytes_per_s\": %.0f"
 		", \"files_per_s\": %.1f, \"ops_submitted\": %" PRIu64
-		", \"enter_calls\": %" PRIu64 ", \"cancels\": %" PRIu64 "}\n",
+		", \"enter_calls\": %" PRIu64 ", \"cancels\": %" PRIu64
+		", \"data_budget_peak_bytes\": %" PRIu64
+		", \"data_budget_waits\": %" PRIu64 "}\n",
 		s->elapsed_ns, secs > 0 ? (double)s->bytes / secs : 0,
 		secs > 0 ? (double)s->files / secs : 0, rs->ops_submitted,
-		rs->enter_calls, rs->cancels);
+		rs->enter_calls, rs->cancels, rs->charged_peak_bytes,
+		s->budget_waits);
 }

@@ -27,6 +27,9 @@ void rc_cmd_usage(FILE *f)
 "  -Q, --queue-depth=N   reads and writes in flight per file (default %u)\n"
 "  -B, --block-size=SIZE bytes per read or write, 4K to 64M (default %uK)\n"
 "  --files-in-flight=N   files copied at once (default %u, max %u)\n"
+"  --memory=SIZE         block buffers in flight, all files together:\n"
+"                        files wait for room (default %lluM; 4K to %lluG;\n"
+"                        one block always goes)\n"
 "  --fsync  --no-fallocate  --buffers=heap|pool|fixed|ring (default "
 RC_COPY_DEFAULT_BUFFERS ";\n"
 "                        read/write only: splice uses no buffer)\n"
@@ -58,6 +61,8 @@ RC_COPY_DEFAULT_BUFFERS ";\n"
 "Errors: \"ringcp: <what> 'PATH': <error>\".  Full manual: man ringcp\n",
 		RC_COPY_DEFAULT_QD, RC_COPY_DEFAULT_BS / 1024,
 		RC_TREE_DEFAULT_FILES, RC_TREE_MAX_FILES,
+		(unsigned long long)(RC_COPY_DEFAULT_MEMORY >> 20),
+		(unsigned long long)(RC_COPY_MAX_MEMORY >> 30),
 		RC_SPLICE_AUTO_MIN_BYTES / 1024,
 		(unsigned long long)(RC_SPLICE_AUTO_MAX_BYTES >> 20),
 		rc_data_path_name(RC_DATA_DEFAULT), RC_SPLICE_DEFAULT_PAIRS,

@@ -64,6 +64,11 @@
  *   RC_MUTANT_SYNC_EARLY_PUT   the fallback engine (sync.c) gives an op's
  *                              buffer back before the op has run and
  *                              answered
+ *   RC_MUTANT_BUDGET_WAKE_LIVE a read's CQE hands its block (buffer
+ *                              and budget charge) to a pump waiting for
+ *                              the data budget while the write of that
+ *                              buffer is in flight: the woken pump's
+ *                              read fills it (copy/pump.c)
  *   RC_MUTANT_PIPE_CLOSE_EARLY a splice pair given up in flight has its
  *                              pipe closed at once, while its splices
  *                              still name the pipe's fds (copy/pipe.c)
@@ -98,6 +103,7 @@
      defined(RC_MUTANT_JOB_FREE_EARLY) || \
      defined(RC_MUTANT_SYNC_EARLY_PUT) || \
      defined(RC_MUTANT_PIPE_CLOSE_EARLY) || \
+     defined(RC_MUTANT_BUDGET_WAKE_LIVE) || \
      defined(RC_MUTANT_PIPE_REUSE_DIRTY) || \
      defined(RC_MUTANT_CLONE_UNDER_PUMP) || \
      defined(RC_MUTANT_DIRECT_CANCEL_PUT)) && !defined(RC_TRACE) && \

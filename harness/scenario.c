@@ -46,6 +46,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"       [--quarantine=guard|poison] [--buffers=heap|pool|fixed|ring]\n"
 		"       [--events=PATH] [--data=readwrite|splice|auto] [--fs=TYPE]\n"
 		"       [--direct=never|auto|always]\n"
+		"       [--memory=BYTES]\n"
 		"  --seed=N        random schedule (default: from the clock; "
 		"printed)\n"
 		"  --ops=N         iterations (cancellations) to run\n"
@@ -62,6 +63,8 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"                  scenarios; default: $RC_DIRECT, else the engine's)\n"
 		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
 		"                  (tree_chaos; root)\n"
+		"  --memory=BYTES  copies' data budget (copy and tree scenarios;\n"
+		"                  small: pumps wait for one another)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
 		"covered, 2 usage or setup error\n", name);
 }
@@ -122,10 +125,12 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		{ "data", required_argument, NULL, 'd' },
 		{ "fs", required_argument, NULL, 'f' },
 		{ "direct", required_argument, NULL, 'D' },
+		{ "memory", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *json = NULL;
+	char memarg[40] = "";
 	bool seeded = false;
 	int c;
 
@@ -180,6 +185,9 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 				exit(2);
 			}
 			break;
+		case 'm':
+			s->memory = strtoull(optarg, NULL, 0);
+			break;
 		case 'h':
 			rh_scenario_usage(stdout, name);
 			exit(0);
@@ -209,8 +217,12 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		rh_scenario_usage(stderr, name);
 		exit(2);
 	}
+	if (s->memory)
+		snprintf(memarg, sizeof(memarg), " --memory=%" PRIu64,
+			 s->memory);
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
-		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s%s%s", argv[0], s->seed,
+		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s%s%s%s", argv[0],
+		 s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?
 		 " --quarantine=poison" : "", s->harness.buffers,
 		 s->fallback ? " --fallback" : "",
@@ -218,7 +230,7 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		 s->data_path ? rc_data_path_name(s->data_path) : "",
 		 s->fs ? " --fs=" : "", s->fs ? s->fs : "",
 		 s->direct ? " --direct=" : "",
-		 s->direct ? rc_direct_name(s->direct) : "");
+		 s->direct ? rc_direct_name(s->direct) : "", memarg);
 	s->harness.scenario = name;
 	s->harness.seed = s->seed;
 	s->harness.replay = s->replay;

@@ -63,6 +63,8 @@ struct rh_scenario {
 				      * (copy_chaos, tree_chaos); 0: default */
 	enum rc_direct direct;	/* --direct: the copies' O_DIRECT writes
 				 * (copy_chaos, tree_chaos); 0: default */
+	uint64_t memory;	/* --memory=BYTES: the copies' data budget
+				 * (copy_chaos, tree_chaos); 0: default */
 	const char *fs;		/* --fs=TYPE: the scenario's files on a
 				 * scratch filesystem of TYPE (loopfs.h),
 				 * where it supports it; NULL: /var/tmp */

@@ -186,6 +186,7 @@ int main(int argc, char **argv)
 			.chaos_arg = &c,
 			.data_path = s.data_path,
 			.direct = s.direct,
+			.memory = s.memory,
 			.pipes = pipes,
 		};
 

@@ -15,6 +15,9 @@
  * on a fresh loop image of that filesystem, which clones: the jobs' data
  * goes by FICLONE (--reflink=auto, the default), and the runs must have
  * cloned files (skipped, saying why, where the image cannot be made).
+ * With --memory=BYTES the files share a data budget that small: pumps
+ * wait for one another's blocks under the aborts, and the runs must have
+ * waited.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -169,7 +172,7 @@ int main(int argc, char **argv)
 	struct rh_scenario s;
 	struct chaos c = { .s = &s };
 	struct tally total = { 0 };
-	uint64_t aborted = 0, whole = 0, cloned = 0;
+	uint64_t aborted = 0, whole = 0, cloned = 0, budget_waits = 0;
 	char src[600], cmd[700], mnt[128], why[256];
 	struct rc_ring *r;
 
@@ -201,6 +204,7 @@ int main(int argc, char **argv)
 				.chaos_arg = &c,
 				.data_path = s.data_path,
 				.direct = s.direct,
+				.memory = s.memory,
 			},
 		};
 		struct rc_tree_src one = { .path = src };
@@ -260,6 +264,7 @@ int main(int argc, char **argv)
 					     RH_DET_LEDGER, NULL,
 					     "ops still in flight after a run");
 		cloned += st.cloned;
+		budget_waits += st.budget_waits;
 		total.complete += t.complete;
 		total.absent += t.absent;
 		s.done++;
@@ -267,9 +272,10 @@ int main(int argc, char **argv)
 	rh_scenario_ring_done(&s, r);
 	printf("tree_chaos: %" PRIu64 " runs (%" PRIu64 " aborted, %" PRIu64
 	       " whole); %" PRIu64 " files complete under their final name, "
-	       "%" PRIu64 " absent, %" PRIu64 " cloned%s%s\n", s.done, aborted,
+	       "%" PRIu64 " absent, %" PRIu64 " cloned%s%s; %" PRIu64
+	       " waits for the data budget\n", s.done, aborted,
 	       whole, total.complete, total.absent, cloned,
-	       s.fs ? " on " : "", s.fs ? s.fs : "");
+	       s.fs ? " on " : "", s.fs ? s.fs : "", budget_waits);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", src_dir, dst_dir);
 	if (system(cmd))
 		fprintf(stderr, "tree_chaos: cannot remove the work dirs\n");
@@ -278,6 +284,14 @@ int main(int argc, char **argv)
 	if (s.fs && !cloned) {
 		printf("tree_chaos: FAIL: no file was cloned on %s: the clone "
 		       "path was not driven\n", s.fs);
+		rh_scenario_finish(&s);
+		return 1;
+	}
+	if (s.memory && !budget_waits && s.data_path != RC_DATA_SPLICE &&
+	    !s.fallback) {
+		printf("tree_chaos: FAIL: --memory=%" PRIu64 " and no pump "
+		       "waited for the budget: the waiting path was not "
+		       "driven\n", s.memory);
 		rh_scenario_finish(&s);
 		return 1;
 	}

@@ -64,6 +64,10 @@ SPLICE_SET="copy_chaos:30 tree_chaos:6"
 # check's time
 DIRECT_SET="copy_chaos:10 tree_chaos:6"
 DIRECT_QUICK_SKIP="tree_chaos:fixed tree_chaos:ring"
+# the data budget (--memory) that small that pumps wait for one another's
+# blocks: the copy scenarios again, once per buffer strategy
+MEMORY_SET="copy_chaos:10 tree_chaos:4"
+MEMORY_TINY=65536
 VALGRIND_SET="protocol_tour: cancel_poll_armed:2000 cancel_completed:2000
 cancel_block_layer:200 link_timeout:500 chain_cancel:500 teardown_in_flight:100"
 
@@ -152,22 +156,33 @@ for entry in $SPLICE_SET; do
 	echo "exit $rc  $((SECONDS - s))s"
 done
 
-for b in $STRATEGIES; do
-	for entry in $DIRECT_SET; do
+# run_set B SUFFIX SET ARGS...: each scenario:ops of SET once in buffer
+# strategy B with ARGS (labelled NAME_SUFFIX), its exit code recorded
+run_set() {
+	local b=$1 suffix=$2 set=$3 entry name ops label s rc
+	shift 3
+	for entry in $set; do
 		name=${entry%%:*}
 		ops=$(( ${entry##*:} * SCALE ))
-		case " $DIRECT_QUICK_SKIP " in
-		*" $name:$b "*) [ $MODE = quick ] && continue ;;
-		esac
-		label=asan-$b-${name}_direct
-		printf 'safety-check: asan  %-5s %-22s --ops=%-7s ' "$b" "${name}_direct" "$ops"
+		if [ "$suffix" = direct ] && [ $MODE = quick ]; then
+			case " $DIRECT_QUICK_SKIP " in *" $name:$b "*) continue ;; esac
+		fi
+		label=asan-$b-${name}_$suffix
+		printf 'safety-check: asan  %-5s %-22s --ops=%-7s ' "$b" \
+			"${name}_$suffix" "$ops"
 		s=$SECONDS
-		build/asan/scenarios/$name --seed="$SEED" --ops="$ops" --buffers="$b" \
-			--direct=always --json="$OUT/$label.json" >"$OUT/$label.log" 2>&1
+		build/asan/scenarios/$name --seed="$SEED" --ops="$ops" \
+			--buffers="$b" "$@" --json="$OUT/$label.json" \
+			>"$OUT/$label.log" 2>&1
 		rc=$?
 		echo "$rc" >"$OUT/$label.rc"
 		echo "exit $rc  $((SECONDS - s))s"
 	done
+}
+
+for b in $STRATEGIES; do
+	run_set "$b" direct "$DIRECT_SET" --direct=always
+	run_set "$b" memory "$MEMORY_SET" --memory=$MEMORY_TINY
 done
 
 while read -r m b needs sc args; do

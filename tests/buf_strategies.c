@@ -52,7 +52,8 @@ TEST(config_sizes_the_ring_and_strategy_for_the_files_in_flight)
 
 	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
 	EXPECT_TRUE(p.strategy == &rc_buf_strategy_ring);
-	EXPECT_EQ(p.strategy_bufs, 12);
+	/* the data budget's blocks, whatever the files in flight */
+	EXPECT_EQ(p.strategy_bufs, RC_COPY_DEFAULT_MEMORY / 65536);
 	EXPECT_EQ(p.strategy_buf_size, 65536);
 	EXPECT_EQ(p.entries, 32);		/* 4 x 2 x 3, at least 32 */
 	EXPECT_EQ(p.cq_entries, 64);
@@ -69,7 +70,8 @@ TEST(config_sizes_the_ring_and_strategy_for_the_files_in_flight)
 	EXPECT_EQ(c.files_in_flight, RC_TREE_DEFAULT_FILES);
 	EXPECT_EQ(p.entries, 2 * RC_COPY_DEFAULT_QD * RC_TREE_DEFAULT_FILES);
 	c = (struct rc_config){ .queue_depth = 4096,
-				.block_size = 1024 * 1024, .buffers = "fixed" };
+				.block_size = 1024 * 1024, .buffers = "fixed",
+				.memory = 1024ull * 1024 * 1024 };
 	/* capped at RC_COPY_MAX_BUFFER_BYTES, and at RC_RING_MAX_ENTRIES */
 	ASSERT_EQ(rc_config_ring_params(&c, &p), 0);
 	EXPECT_EQ((uint64_t)p.strategy_bufs * p.strategy_buf_size,

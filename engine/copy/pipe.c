@@ -21,8 +21,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "ringcp/copy.h"
 #include "mutant.h"
+#include "pump_int.h"
 
 struct rc_pipe_pool {
 	struct rc_ring *r;
@@ -32,7 +32,7 @@ struct rc_pipe_pool {
 	uint32_t chunk;		/* each pipe's capacity */
 	struct rc_pipe *free;	/* empty, no request names them */
 	struct rc_pipe *retired; /* may be named by cancelled splices */
-	struct rc_pump *wait_head, *wait_tail;
+	struct rc_waitq waitq;	/* pumps that found none free */
 	struct rc_pipe_pool_stats st;
 };
 
@@ -213,42 +213,21 @@ const struct rc_pipe_pool_stats *rc_pipe_pool_stats(const struct rc_pipe_pool *p
 
 void rc_pipe_pool_wait(struct rc_pipe_pool *p, struct rc_pump *pump)
 {
-	if (pump->waiting)
-		return;
-	pump->waiting = true;
-	pump->wait_next = NULL;
-	if (p->wait_tail)
-		p->wait_tail->wait_next = pump;
-	else
-		p->wait_head = pump;
-	p->wait_tail = pump;
+	rc_waitq_add(&p->waitq, pump);
 }
 
 void rc_pipe_pool_unwait(struct rc_pipe_pool *p, struct rc_pump *pump)
 {
-	struct rc_pump **pp, *prev = NULL;
-
-	if (!pump->waiting)
-		return;
-	for (pp = &p->wait_head; *pp; prev = *pp, pp = &(*pp)->wait_next) {
-		if (*pp != pump)
-			continue;
-		*pp = pump->wait_next;
-		if (p->wait_tail == pump)
-			p->wait_tail = prev;
-		break;
-	}
-	pump->waiting = false;
-	pump->wait_next = NULL;
+	rc_waitq_del(&p->waitq, pump);
 }
 
 struct rc_pump *rc_pipe_pool_waker(struct rc_pipe_pool *p)
 {
-	struct rc_pump *pump = p->wait_head;
+	struct rc_pump *pump = p->waitq.head;
 
 	if (!pump || p->lent >= p->max)
 		return NULL;
-	rc_pipe_pool_unwait(p, pump);
+	rc_waitq_del(&p->waitq, pump);
 	return pump;
 }
 

@@ -6,6 +6,12 @@
  * returns 0 marks the EOF actually read.  rc_copy_fd drives one pump on
  * a ring of its own; the tree copy drives many on one ring.
  *
+ * A slot holds a block buffer only while its block is in flight: it is
+ * charged against the copy's data budget (budget.c) and taken before the
+ * read, and given back when the block is written.  A pump with nothing in
+ * flight that finds no room waits on the budget and is started again when
+ * another pump gives blocks back.
+ *
  * In splice mode (the splice data path, splice.c) a slot is a linked
  * splice pair through a pipe lent by the pool the pumps of a copy share:
  * a pump that finds none free waits on the pool and is started again
@@ -69,6 +75,32 @@ static int rc_copy_take_pipe(struct rc_pump *c, struct rc_copy_slot *s)
 	return 0;
 }
 
+/*
+ * A read needs a block: charged to the slot's op against the budget, and
+ * a buffer unless the kernel picks one from the ring's.  Returns 1 with
+ * one, 0 when the budget has no room (a pump with nothing in flight then
+ * waits on it), or -errno.
+ */
+static int rc_copy_take_block(struct rc_pump *c, struct rc_copy_slot *s)
+{
+	void *buf;
+	int ret;
+
+	if (c->budget && !rc_budget_room(c->budget, c->charge)) {
+		if (!c->busy)
+			rc_budget_wait(c->budget, c);
+		return 0;
+	}
+	if (!rc_ring_buf_select(c->r) && !s->op->buf) {
+		ret = rc_buf_get(c->r, c->bs, &buf);
+		if (ret)
+			return ret;
+		rc_op_set_buf(s->op, buf, c->bs);
+	}
+	rc_op_charge(s->op, c->charge);
+	return 1;
+}
+
 /* Start reads (splice pairs) on idle slots while there is something left
  * to read. */
 static int rc_copy_fill(struct rc_pump *c)
@@ -99,12 +131,11 @@ static int rc_copy_fill(struct rc_pump *c)
 			end = off + c->bs;
 			s->probe = true;
 		}
-		if (c->splice) {
-			ret = rc_copy_take_pipe(c, s);
-			if (ret <= 0) {
-				s->probe = false;
-				return ret;
-			}
+		ret = c->splice ? rc_copy_take_pipe(c, s) :
+				  rc_copy_take_block(c, s);
+		if (ret <= 0) {
+			s->probe = false;
+			return ret;
 		}
 		c->probe_out |= s->probe;
 		ret = c->splice ? rc_splice_pair(c, s, off, end) :
@@ -116,26 +147,40 @@ static int rc_copy_fill(struct rc_pump *c)
 	return 0;
 }
 
+/* A pump woken here that cannot go on keeps its error (it cannot fail
+ * but for want of memory: its ops are idle, their prep cannot fail). */
+static void rc_pump_restart(struct rc_pump *w)
+{
+	int ret = rc_copy_fill(w);
+
+	if (ret)
+		rc_pump_fail(w, ret, RC_SIDE_NONE);
+}
+
 /*
  * Pipes came back: start the pumps waiting for one, first come first
- * served, while one is free.  A pump woken here that cannot go on at all
- * keeps its error (it cannot: its ops are idle, their prep cannot fail).
+ * served, while one is free.
  */
 static void rc_pump_wake(struct rc_pipe_pool *pool)
 {
 	struct rc_pump *w;
-	int ret;
 
-	while ((w = rc_pipe_pool_waker(pool))) {
-		ret = rc_copy_fill(w);
-		if (ret)
-			rc_pump_fail(w, ret, RC_SIDE_NONE);
-	}
+	while ((w = rc_pipe_pool_waker(pool)))
+		rc_pump_restart(w);
+}
+
+void rc_budget_wake(struct rc_budget *b)
+{
+	struct rc_pump *w;
+
+	while (b && (w = rc_budget_waker(b)))
+		rc_pump_restart(w);
 }
 
 /*
- * A slot whose block is done.  With a buffer ring its buffer goes back
- * now: an idle slot must not keep one the other slots' reads need.
+ * A slot whose block is done (its write's or its EOF read's CQE came):
+ * its buffer and its charge go back now, for this pump's next block or
+ * another's.
  */
 static void rc_copy_idle(struct rc_pump *c, struct rc_copy_slot *s)
 {
@@ -143,10 +188,11 @@ static void rc_copy_idle(struct rc_pump *c, struct rc_copy_slot *s)
 	void *buf;
 
 	s->held = true;
-	if (rc_ring_buf_select(c->r) && s->op->buf) {
+	if (s->op->buf) {
 		buf = rc_op_take_buf(s->op, &size);
 		rc_buf_put(c->r, buf, size);
 	}
+	rc_op_uncharge(s->op);
 }
 
 static void rc_copy_fail(struct rc_pump *c, int err, enum rc_copy_side side)
@@ -186,6 +232,16 @@ static int rc_copy_on_read(struct rc_pump *c, struct rc_copy_slot *s)
 	res = rc_op_prep_write(op, c->dst, 0, (uint32_t)res, op->off);
 	if (!res)
 		res = rc_copy_write(c, s);
+#ifdef RC_MUTANT_BUDGET_WAKE_LIVE
+	/* MUTANT: "the read is done: its block goes to a pump waiting for
+	 * the budget": buffer and charge handed on while the write that
+	 * reads the buffer is in flight */
+	if (!res && c->budget && rc_budget_waiting(c->budget)) {
+		rc_buf_put(c->r, op->buf, op->buf_size);
+		rc_op_uncharge(op);
+		rc_budget_wake(c->budget);
+	}
+#endif
 #ifdef RC_MUTANT_POOL_PUT_IN_FLIGHT
 	/* MUTANT: "the write has the data now": the block buffer goes back
 	 * to the pool while the kernel still reads it */
@@ -266,12 +322,16 @@ static void rc_pump_release(struct rc_pump *c, bool wake)
 	}
 	if (c->pipes)
 		rc_pipe_pool_unwait(c->pipes, c);
+	if (c->budget)
+		rc_budget_unwait(c->budget, c);
 	c->busy = 0;
 	free(c->slots);
 	c->slots = NULL;
 	c->n_slots = 0;
 	if (c->pipes && wake)
 		rc_pump_wake(c->pipes);
+	if (wake)
+		rc_budget_wake(c->budget);
 }
 
 /* Cancel what the engine holds and give back what we hold; no drain. */
@@ -328,7 +388,6 @@ static int rc_copy_setup(struct rc_pump *c)
 	}
 	for (i = 0; i < c->n_slots; i++) {
 		struct rc_copy_slot *s = &c->slots[i];
-		void *buf;
 
 		s->pump = c;
 		ret = rc_op_get(c->r, &s->op);
@@ -340,14 +399,8 @@ static int rc_copy_setup(struct rc_pump *c)
 			ret = rc_op_get(c->r, &s->op2);
 			if (ret)
 				return ret;
-			continue;
 		}
-		if (rc_ring_buf_select(c->r))
-			continue;	/* its reads pick ring buffers */
-		ret = rc_buf_get(c->r, c->bs, &buf);
-		if (ret)
-			return ret;
-		rc_op_set_buf(s->op, buf, c->bs);
+		/* a read takes its block when it starts (rc_copy_fill) */
 	}
 	return 0;
 }
@@ -407,7 +460,9 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 		.block_size = opts->block_size,
 		.data_path = opts->data_path,
 		.splice_pairs = opts->splice_pairs,
+		.memory = opts->memory,
 	};
+	uint64_t memory;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -432,13 +487,19 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 		c->pipes = opts->pipes;
 		c->bs = rc_pipe_pool_chunk(c->pipes);
 	}
-	/* the buffers of all slots live at once: keep them bounded */
-	if (!c->splice &&
-	    (uint64_t)c->n_slots * c->bs > RC_COPY_MAX_BUFFER_BYTES)
-		c->n_slots = (unsigned)(RC_COPY_MAX_BUFFER_BYTES / c->bs);
 	/* small span: smaller buffers, and no more slots than blocks */
 	if (span < c->bs)
 		c->bs = (uint32_t)((span + 4096) & ~4095ull);
+	/* a block costs what the pool strategy holds for it: its size
+	 * class, a power of two (a 132 KiB block takes 256 KiB) */
+	for (c->charge = 4096; c->charge < c->bs; c->charge <<= 1)
+		;
+	/* no more blocks than the budget holds (one at least) */
+	c->budget = c->splice ? NULL : opts->budget;
+	memory = c->budget ? rc_budget_limit(c->budget) : cfg.memory;
+	if (!c->splice && (uint64_t)c->n_slots * c->charge > memory)
+		c->n_slots = memory / c->charge ?
+			     (unsigned)(memory / c->charge) : 1;
 	if (span / c->bs + 1 < c->n_slots)
 		c->n_slots = (unsigned)(span / c->bs + 1);
 	if (exact_end && span && span % c->bs == 0 &&
@@ -479,6 +540,8 @@ int rc_pump_complete(struct rc_pump *c, struct rc_op *op)
 						     rc_copy_on_write(c, s);
 	if (!ret && !c->err && c->pipes)
 		rc_pump_wake(c->pipes);	/* a pipe it gave back */
+	if (!ret && !c->err)
+		rc_budget_wake(c->budget); /* a block it gave back */
 	if (!ret && !c->err)
 		ret = rc_copy_fill(c);
 	if (!ret && !c->err && c->parked && !c->busy) {

@@ -3,12 +3,20 @@
  * The pump's private header: a slot, and the helpers pump.c (reads and
  * writes) and splice.c (splice pairs) share.  Seen by engine code only.
  *
- * Who calls whom: pump.c -> splice.c -> pipe.c; pump.c -> pipe.c.
+ * Who calls whom: pump.c -> splice.c -> pipe.c; pump.c -> pipe.c,
+ * budget.c; pipe.c, budget.c -> waitq.c.
  */
 #ifndef RC_PUMP_INT_H
 #define RC_PUMP_INT_H
 
 #include "ringcp/copy.h"
+
+/* Pumps waiting, first come first served (waitq.c). */
+struct rc_waitq {
+	struct rc_pump *head, *tail;
+	unsigned n;		/* waiting now */
+	uint64_t waits;		/* pumps ever put on it */
+};
 
 struct rc_copy_slot {
 	struct rc_pump *pump;
@@ -49,6 +57,13 @@ static inline void rc_pump_fail(struct rc_pump *c, int err,
 		c->side = side;
 	}
 }
+
+/* ---- waitq.c: pumps waiting for a pipe or for budget (FIFO) ---- */
+
+/* Put a pump with nothing in flight on q (once; it is then waiting). */
+void rc_waitq_add(struct rc_waitq *q, struct rc_pump *pump);
+/* Take it off again (no-op if it is not waiting). */
+void rc_waitq_del(struct rc_waitq *q, struct rc_pump *pump);
 
 /* ---- splice.c ---- */
 

@@ -75,6 +75,10 @@ int rc_config_resolve(struct rc_config *c)
 		c->files_in_flight = RC_TREE_DEFAULT_FILES;
 	if (c->data_path == RC_DATA_DEFAULT)
 		c->data_path = RC_COPY_DEFAULT_DATA_PATH;
+	if (!c->memory)
+		c->memory = RC_COPY_DEFAULT_MEMORY;
+	if (c->memory < RC_COPY_MIN_MEMORY || c->memory > RC_COPY_MAX_MEMORY)
+		return -EINVAL;
 	if (!c->splice_pairs)
 		c->splice_pairs = RC_SPLICE_DEFAULT_PAIRS;
 	if (c->data_path > RC_DATA_AUTO || c->splice_pairs > RC_SPLICE_MAX_PAIRS)
@@ -105,10 +109,10 @@ int rc_config_ring_params(struct rc_config *c, struct rc_ring_params *p)
 		entries = RC_RING_MAX_ENTRIES;
 	p->entries = (unsigned)entries;
 	p->cq_entries = 2 * p->entries;
-	/* queue-depth buffers of block-size bytes for each file at once */
-	bufs = (uint64_t)c->queue_depth * files;
-	if (bufs * c->block_size > RC_COPY_MAX_BUFFER_BYTES)
-		bufs = RC_COPY_MAX_BUFFER_BYTES / c->block_size;
+	/* the data budget's blocks: the pumps never hold more at once */
+	bufs = c->memory < RC_COPY_MAX_BUFFER_BYTES ? c->memory :
+						      RC_COPY_MAX_BUFFER_BYTES;
+	bufs /= c->block_size;
 	rc_buf_strategy_by_name(c->buffers, &p->strategy);
 	p->strategy_bufs = bufs ? (unsigned)bufs : 1;
 	p->strategy_buf_size = c->block_size;

@@ -69,6 +69,7 @@ struct rc_ring {
 					 * user_data */
 	unsigned limbo;			/* released records waiting for the
 					 * answer of a cancel aimed at them */
+	uint64_t charged;		/* bytes ops hold (rc_op_charge) */
 
 	const struct rc_buf_ops *buf_ops;	/* the allocator */
 	void *buf_ctx;

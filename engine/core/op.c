@@ -57,6 +57,7 @@ void rc_op_release(struct rc_op *op)
 	struct rc_ring *r = op->ring;
 
 	rc_trace(r, RC_EV_RELEASE, op, op->buf, op->buf_size, op->res);
+	rc_op_uncharge(op);	/* its CQE came, or it never ran */
 	if (op->buf)
 		rc_buf_put(r, op->buf, op->buf_size);
 	op->buf = NULL;
@@ -103,6 +104,27 @@ void *rc_op_take_buf(struct rc_op *op, size_t *sizep)
 	op->buf = NULL;
 	op->buf_size = 0;
 	return buf;
+}
+
+void rc_op_charge(struct rc_op *op, uint32_t bytes)
+{
+	struct rc_ring *r = op->ring;
+
+	op->charge += bytes;
+	r->charged += bytes;
+	if (r->charged > r->stats.charged_peak_bytes)
+		r->stats.charged_peak_bytes = r->charged;
+}
+
+void rc_op_uncharge(struct rc_op *op)
+{
+	op->ring->charged -= op->charge;
+	op->charge = 0;
+}
+
+uint64_t rc_ring_charged(const struct rc_ring *r)
+{
+	return r->charged;
 }
 
 static int rc_op_prep(struct rc_op *op, uint8_t opcode, int fd, uint64_t off)

@@ -32,6 +32,9 @@ static void rc_tree_reap(struct rc_tree *t)
 
 	while ((op = rc_ring_next(t->r)))
 		rc_job_reap(op);
+	/* an op given up in flight gave its block's charge back with its
+	 * CQE: pumps waiting for the budget may go on */
+	rc_budget_wake(t->copy.budget);
 }
 
 /*
@@ -240,7 +243,9 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		.files_in_flight = opts->files_in_flight,
 		.queue_depth = opts->copy.queue_depth,
 		.block_size = opts->copy.block_size,
+		.memory = opts->copy.memory,
 	};
+	struct rc_budget_stats bst;
 	struct rc_feed f = { .srcs = srcs, .n = nsrcs, .dst = dst };
 	unsigned i;
 	int ret;
@@ -258,8 +263,8 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 		return -EINVAL;
 	}
 	if (rc_config_resolve(&cfg)) {
-		fprintf(stderr, "ringcp: invalid queue depth, block size or "
-			"files in flight\n");
+		fprintf(stderr, "ringcp: invalid queue depth, block size, "
+			"memory or files in flight\n");
 		return -EINVAL;
 	}
 	t.files_max = cfg.files_in_flight;
@@ -277,9 +282,21 @@ int rc_tree_copy(struct rc_ring *r, const struct rc_tree_src *srcs,
 			"%s\n", strerror(-ret));
 		return ret;
 	}
+	/* one data budget for every file's pump */
+	ret = rc_budget_create(r, cfg.memory, &t.copy.budget);
+	if (ret) {
+		rc_pipe_pool_destroy(t.copy.pipes);
+		return ret;
+	}
 	ret = rc_tree_run(&t, &f);
 	/* after the run's drain; kept open if it timed out */
 	rc_pipe_pool_destroy(t.copy.pipes);
+	rc_budget_stats(t.copy.budget, &bst);
+	stats->budget_waits = bst.waits;
+	/* a drain that timed out left pumps that name it: kept, as the
+	 * fds of their files are */
+	if (!rc_ring_inflight(r))
+		rc_budget_destroy(t.copy.budget);
 	rc_hlink_free(&t);
 	if (t.ld_fd >= 0)
 		close(t.ld_fd);

@@ -19,8 +19,18 @@
 #define RC_COPY_MIN_BS		4096u
 #define RC_COPY_MAX_BS		(64u * 1024u * 1024u)
 #define RC_COPY_MAX_QD		4096u
-/* queue depth x block size is cut down to this much buffer memory */
+/* a buffer strategy's table (fixed, ring) is cut down to this much */
 #define RC_COPY_MAX_BUFFER_BYTES (256ull * 1024 * 1024)
+/*
+ * The data budget (--memory): bytes of block buffers in flight in a whole
+ * copy, all files together (engine/copy/budget.c), instead of queue
+ * depth x block size per file.  The default keeps `ringcp -a` within
+ * 32 MiB of RSS on every bench dataset without losing speed
+ * (results/datapath/memory_budget.json, docs/defaults.md).
+ */
+#define RC_COPY_DEFAULT_MEMORY	(16ull * 1024 * 1024)
+#define RC_COPY_MIN_MEMORY	4096ull
+#define RC_COPY_MAX_MEMORY	(64ull * 1024 * 1024 * 1024)
 
 /* The buffer strategy unless told (docs/buffers.md says why). */
 #define RC_COPY_DEFAULT_BUFFERS	"pool"
@@ -132,6 +142,7 @@ struct rc_config {
 	unsigned splice_pairs;		/* splice pairs in flight, all files */
 	enum rc_reflink reflink;	/* clone file data: never|auto|always */
 	enum rc_direct direct;		/* O_DIRECT writes: never|auto|always */
+	uint64_t memory;		/* data budget, bytes, all files */
 };
 
 /*
@@ -140,7 +151,8 @@ struct rc_config {
  * (queue depth 1..RC_COPY_MAX_QD, block size RC_COPY_MIN_BS..MAX_BS,
  * files 1..RC_TREE_MAX_FILES, a strategy rc_buf_strategy_by_name knows,
  * a data path, splice pairs 1..RC_SPLICE_MAX_PAIRS, a reflink mode of
- * enum rc_reflink, a direct mode of enum rc_direct).
+ * enum rc_reflink, a direct mode of enum rc_direct, memory
+ * RC_COPY_MIN_MEMORY..RC_COPY_MAX_MEMORY).
  */
 int rc_config_resolve(struct rc_config *c);
 
@@ -148,9 +160,10 @@ int rc_config_resolve(struct rc_config *c);
  * Resolve c, then fill the ring parameters a copy with c needs: SQ
  * entries for every op in flight (queue depth, times twice the files in
  * flight for a tree, within RC_RING_MIN_ENTRIES..MAX), a CQ twice that
- * (it never overflows), and the buffer strategy sized for queue-depth
- * buffers of block-size bytes per file (at most RC_COPY_MAX_BUFFER_BYTES
- * in all).  Other fields of p are left as they are.  Returns 0 or
+ * (it never overflows), and the buffer strategy sized for the data
+ * budget: memory / block size buffers of block size (at least one, at
+ * most RC_COPY_MAX_BUFFER_BYTES in all; the pool's free list keeps as
+ * many).  Other fields of p are left as they are.  Returns 0 or
  * -EINVAL as rc_config_resolve.
  */
 int rc_config_ring_params(struct rc_config *c, struct rc_ring_params *p);

@@ -24,6 +24,7 @@
 #define RC_COPY_DRAIN_MS	30000
 
 struct rc_pipe_pool;
+struct rc_budget;
 
 struct rc_copy_opts {
 	unsigned queue_depth;		/* ops in flight; 0: default */
@@ -36,6 +37,11 @@ struct rc_copy_opts {
 	/* the pipes splice pairs use, shared by every file of a copy (the
 	 * tree's); NULL: rc_copy_fd makes one for its file */
 	struct rc_pipe_pool *pipes;
+	uint64_t memory;		/* bytes of block buffers in flight,
+					 * all files; 0: RC_COPY_DEFAULT_MEMORY */
+	/* the budget every file's pump of a copy shares (the tree's);
+	 * NULL: a lone pump, whose slots memory alone bounds */
+	struct rc_budget *budget;
 	enum rc_reflink reflink;	/* clone the data (FICLONE) first:
 					 * 0 is RC_COPY_DEFAULT_REFLINK */
 	enum rc_direct direct;		/* O_DIRECT writes: 0 is
@@ -132,6 +138,8 @@ struct rc_pump {
 	struct rc_ring *r;
 	int src, dst;
 	uint32_t bs;
+	uint32_t charge;	/* what a block costs the budget: bs rounded
+				 * up to the pool's size class */
 	uint64_t size_hint;	/* end of the range (the size seen at open) */
 	bool exact_end;		/* never read past size_hint */
 	uint64_t next_off;	/* next offset to read */
@@ -143,7 +151,8 @@ struct rc_pump {
 	unsigned nobufs_retries; /* reads that found the buffer ring empty */
 	bool splice;		/* slots are splice pairs through pipes */
 	struct rc_pipe_pool *pipes; /* ... taken from here */
-	bool waiting;		/* on the pool's list: no pipe was free */
+	struct rc_budget *budget; /* its blocks are charged against this */
+	bool waiting;		/* on the pool's or the budget's queue */
 	/* direct I/O (engine/copy/direct.c) */
 	bool direct;		/* dst is O_DIRECT: aligned writes go direct */
 	uint32_t direct_align;	/* offset, length and memory alignment */
@@ -281,6 +290,43 @@ int rc_pipe_pool_destroy(struct rc_pipe_pool *p);
  */
 int rc_pipe_pool_for(struct rc_ring *r, const struct rc_copy_opts *opts,
 		     struct rc_pipe_pool **poolp);
+
+/*
+ * The data budget of a copy (engine/copy/budget.c): at most `bytes` of
+ * block buffers charged at once (rc_op_charge) by every pump sharing it;
+ * one block is always allowed when nothing is charged.  Charges come back
+ * when a block is written, or with the CQE of an op given up in flight.
+ * A pump with nothing in flight that finds no room waits on the budget
+ * and is started again by rc_budget_wake().  bytes 0: the default;
+ * returns 0, -EINVAL (out of RC_COPY_MIN_MEMORY..RC_COPY_MAX_MEMORY) or
+ * -ENOMEM.
+ */
+int rc_budget_create(struct rc_ring *r, uint64_t bytes,
+		     struct rc_budget **bp);
+/* Free it (no pump may be waiting on it). */
+void rc_budget_destroy(struct rc_budget *b);
+uint64_t rc_budget_limit(const struct rc_budget *b);
+/* May bytes more be charged now? */
+bool rc_budget_room(const struct rc_budget *b, uint64_t bytes);
+/* A pump with nothing in flight that found no room waits (FIFO), once. */
+void rc_budget_wait(struct rc_budget *b, struct rc_pump *pump);
+void rc_budget_unwait(struct rc_budget *b, struct rc_pump *pump);
+/* The first waiting pump, taken off the queue, if there is room for its
+ * block. */
+struct rc_pump *rc_budget_waker(struct rc_budget *b);
+unsigned rc_budget_waiting(const struct rc_budget *b);
+/* Start the waiting pumps while there is room (copy/pump.c).  The
+ * caller of rc_ring_next calls it after handing back its ops: an op
+ * given up in flight gives its charge back with its CQE. */
+void rc_budget_wake(struct rc_budget *b);
+
+struct rc_budget_stats {
+	uint64_t limit_bytes;
+	uint64_t waits;			/* pumps that waited for room */
+	uint64_t wakes;			/* ... and were started again */
+	uint64_t charged_peak_bytes;	/* the ring's most charged at once */
+};
+void rc_budget_stats(const struct rc_budget *b, struct rc_budget_stats *st);
 
 /* How much of the base a temporary name keeps. */
 #define RC_TEMP_BASE_MAX	200

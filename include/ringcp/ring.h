@@ -102,6 +102,8 @@ struct rc_op {
 	uint64_t cancel_ns;	/* ... and of its cancel, 0 if none */
 
 	/* engine private: nobody else reads or writes these */
+	uint32_t charge;	/* bytes of the ring's data budget it holds
+				 * (rc_op_charge) */
 	uint32_t gen;		/* its life: rc_op_life() */
 	uint8_t kernel_cqes;	/* CQEs still due this life: op, link timeout */
 	uint8_t cancels_pending; /* ASYNC_CANCELs aimed at it, unanswered */
@@ -143,6 +145,8 @@ struct rc_ring_stats {
 	uint64_t writes_fixed;
 	uint64_t reads_selected;	/* reads that picked a ring buffer */
 	uint64_t reads_nobufs;		/* ... and found the ring empty */
+	uint64_t charged_peak_bytes;	/* most bytes charged at once
+					 * (rc_op_charge) */
 };
 
 /*
@@ -462,6 +466,18 @@ int rc_op_set_buf(struct rc_op *op, void *buf, size_t size);
 
 /* Take an idle op's buffer back; *sizep gets its capacity. */
 void *rc_op_take_buf(struct rc_op *op, size_t *sizep);
+
+/*
+ * The ring's data budget (a copy's --memory, engine/copy/budget.c): an op
+ * charged with bytes holds them until rc_op_uncharge(), or until its
+ * record is released: by rc_op_put(), or, for an op given up in flight,
+ * by its own CQE (never at the cancel: the bytes stand for the memory
+ * the kernel may still touch).  rc_ring_charged() is the sum held now.
+ * Charging an op that holds a charge adds to it.
+ */
+void rc_op_charge(struct rc_op *op, uint32_t bytes);
+void rc_op_uncharge(struct rc_op *op);
+uint64_t rc_ring_charged(const struct rc_ring *r);
 
 /*
  * Prepare an idle op.  Reads and writes use the op's own buffer, the I/O

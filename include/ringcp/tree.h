@@ -85,6 +85,7 @@ struct rc_tree_stats {
 	uint64_t deleted_dirs, deleted_links, deleted_other; /* ... of them */
 	uint64_t excluded;	/* left out by a filter rule */
 	uint64_t in_flight;	/* files a stop (signal) cut short */
+	uint64_t budget_waits;	/* pumps that waited for the data budget */
 	/* errors by kind: the first RC_TREE_ERR_KINDS errnos seen, counted;
 	 * the rest (and errors with no errno) in err_other */
 #define RC_TREE_ERR_KINDS 8
