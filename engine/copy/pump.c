@@ -106,9 +106,36 @@ static int rc_copy_fill(struct rc_pump *c)
 }
 
 /*
+ * A pump woken from the pool's wait list could not start: no pipe could be
+ * made (EMFILE: out of fds).  Nothing of it is in flight, so no CQE would
+ * ever tell its owner (the tree's job waits for one, forever): one of its
+ * idle ops goes as a NOP, whose CQE hands the error back as any op's does
+ * (rc_pump_complete returns c->err).
+ */
+static void rc_pump_tell(struct rc_pump *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (!s->op || !s->held)
+			continue;
+		s->op->user = s;
+		s->op->user_tag = RC_PUMP_TAG;
+		if (!rc_op_prep_nop(s->op))
+			rc_slot_submit(c, s->op, &s->held);
+		return;
+	}
+}
+
+/*
  * Pipes came back: start the pumps waiting for one, first come first
- * served, while one is free.  A pump woken here that cannot go on at all
- * keeps its error (it cannot: its ops are idle, their prep cannot fail).
+ * served, while one is free.  A woken pump that cannot make a pipe (out
+ * of fds) waits again while a pipe is lent (its return wakes it, and a
+ * clean one needs no new fd); with none lent none will come back: it
+ * fails, told by a NOP's CQE (rc_pump_tell; if even that cannot be
+ * submitted, the ring is broken and the owner's wait fails).
  */
 static void rc_pump_wake(struct rc_pipe_pool *pool)
 {
@@ -117,8 +144,15 @@ static void rc_pump_wake(struct rc_pipe_pool *pool)
 
 	while ((w = rc_pipe_pool_waker(pool))) {
 		ret = rc_copy_fill(w);
-		if (ret)
-			rc_pump_fail(w, ret, RC_SIDE_NONE);
+		if (!ret)
+			continue;
+		if (!w->busy && rc_pipe_pool_lent(pool)) {
+			rc_pipe_pool_wait(pool, w);
+			return;	/* the next pipe back wakes it */
+		}
+		rc_pump_fail(w, ret, RC_SIDE_NONE);
+		if (!w->busy)
+			rc_pump_tell(w);	/* else its own CQEs tell */
 	}
 }
 
