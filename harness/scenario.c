@@ -56,7 +56,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"                  conformance check (default: $RH_EVENTS)\n"
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"  --data=P        copies' data path (copy and tree scenarios;\n"
-		"                  default: $RC_DATA, else the engine's)\n"
+		"                  default: $RC_DATA, else readwrite)\n"
 		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
 		"                  (tree_chaos; root)\n"
 		"Exit: 0 proven, 1 violation / unexpected answer / state not "
@@ -194,6 +194,11 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		rh_scenario_usage(stderr, name);
 		exit(2);
 	}
+	/* read/write unless asked: the buffer strategies (--buffers) and
+	 * the pump's buffer mutants need buffers, whatever the engine's
+	 * default data path is; the splice runs pass --data */
+	if (!s->data_path)
+		s->data_path = RC_DATA_READWRITE;
 	snprintf(s->replay, sizeof(s->replay), "%s --seed=%" PRIu64
 		 " --ops=%" PRIu64 "%s --buffers=%s%s%s%s%s%s", argv[0], s->seed,
 		 s->ops, s->harness.quarantine == RH_QUARANTINE_POISON ?

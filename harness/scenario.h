@@ -60,7 +60,8 @@ struct rh_outcome {
 struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	enum rc_data_path data_path; /* --data: the copies' data path
-				      * (copy_chaos, tree_chaos); 0: default */
+				      * (copy_chaos, tree_chaos); readwrite
+				      * unless --data or $RC_DATA says */
 	const char *fs;		/* --fs=TYPE: the scenario's files on a
 				 * scratch filesystem of TYPE (loopfs.h),
 				 * where it supports it; NULL: /var/tmp */
