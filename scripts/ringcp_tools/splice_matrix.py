@@ -21,10 +21,15 @@ the ratio of medians to read/write and to cp, and the median of the
 per-round ratios.
 
   PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.splice_matrix \\
-      [--rounds 5] [--fs ext4-journal,xfs,btrfs,tmpfs]
+      [--rounds 5] [--fs ext4-journal,xfs,btrfs,tmpfs] [--sets mib,mixed,big]
+      [--tools readwrite,auto,splice,cp] [--json FILE]
+  (--tools readwrite,readwrite-again,auto: an A/A pair beside auto)
 
-Writes results/bench/splice-matrix.json (the commit, the environment and
-every filesystem's mkfs and mount record; no absolute path).
+Writes results/datapath/splice-matrix.json (the commit, the environment
+and every filesystem's mkfs and mount record; no absolute path); its
+"compare" cells are drawn in REPORT.md by report_paths.py like
+splice_bench's.  --rewrite FILE adds what a newer version of this script
+derives (the "compare" cells) to a file an older one wrote.
 """
 import argparse
 import os
@@ -35,13 +40,16 @@ import time
 
 from . import env
 from .commands import drop_caches, warm_source
-from .common import dump, log
+from .common import dump, load, log
 from .datasets import DATASETS, generate
 from .fsmatrix import Matrix
 from .timing import rounds_order
 
 TOOLS = {
     "readwrite": "{R} -a --reflink=never --data=readwrite {S}/ {D}",
+    # the same command again (--tools with readwrite-again): an A/A pair,
+    # the noise of a cell measured beside it
+    "readwrite-again": "{R} -a --reflink=never --data=readwrite {S}/ {D}",
     "auto": "{R} -a --reflink=never --data=auto {S}/ {D}",
     "splice": "{R} -a --reflink=never --data=splice {S}/ {D}",
     "cp": "cp -a --reflink=never {S} {D}",
@@ -50,11 +58,11 @@ SETS = ("mib", "mixed", "big")
 SEED = 20261205
 
 
-def make_data(top):
-    """The quick datasets under TOP/src: {name: path}."""
+def make_data(top, sets):
+    """The quick datasets SETS under TOP/src: {name: path}."""
     out = {}
     for name, _label, kind, _full, quick in DATASETS:
-        if name not in SETS:
+        if name not in sets:
             continue
         path = os.path.join(top, "src", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -74,13 +82,13 @@ def time_one(cmd):
     return wall
 
 
-def measure(top, src, ringcp, rounds):
+def measure(top, src, ringcp, rounds, tools):
     """{tool: [seconds per round]} for the dataset at SRC."""
-    times = {t: [] for t in TOOLS}
+    times = {t: [] for t in tools}
     n = 0
     for rnd in range(rounds):
         made = []
-        for tool in rounds_order(list(TOOLS), rnd):
+        for tool in rounds_order(list(tools), rnd):
             dst = os.path.join(top, "dst", f"{os.path.basename(src)}-{n}")
             n += 1
             os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -103,7 +111,8 @@ def figures(times):
         "median_s": med,
         "runs_s": times,
         "ratio_to_readwrite": {t: v / med["readwrite"] for t, v in med.items()},
-        "ratio_to_cp": {t: v / med["cp"] for t, v in med.items()},
+        "ratio_to_cp": {t: v / med["cp"] for t, v in med.items()}
+        if "cp" in med else {},
         "per_round_ratio_to_readwrite_median": {
             t: statistics.median(v) for t, v in per_round.items()},
     }
@@ -115,14 +124,24 @@ def main():
     ap.add_argument("--fs", default="ext4-journal,xfs,btrfs,tmpfs")
     ap.add_argument("--ringcp", default="build/gcc/ringcp")
     ap.add_argument("--root", default="/var/tmp/ringcp-splice-matrix")
-    ap.add_argument("--json", default="results/bench/splice-matrix.json")
+    ap.add_argument("--json", default="results/datapath/splice-matrix.json")
+    ap.add_argument("--rewrite", metavar="FILE")
+    ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--tools", default="readwrite,auto,splice,cp")
     a = ap.parse_args()
+    if a.rewrite:
+        doc = load(a.rewrite)
+        doc["compare"] = doc["cells"]
+        dump(doc, a.rewrite)
+        return
     os.environ["BENCH_FILESYSTEMS"] = a.fs
     ringcp = os.path.abspath(a.ringcp)
+    tools = a.tools.split(",")
+    sets = a.sets.split(",")
     doc = {"what": __doc__.split("\n\n")[0].strip(),
            "protocol": __doc__.split("\n\n")[2].strip(),
-           "commands": {t: c.format(R="ringcp", S="SRC", D="DST")
-                        for t, c in TOOLS.items()},
+           "commands": {t: TOOLS[t].format(R="ringcp", S="SRC", D="DST")
+                        for t in tools},
            "rounds": a.rounds, "seed": SEED,
            "git_commit": env.git_commit(env.TOP, (".", ":!results",
                                                   ":!REPORT.md")),
@@ -133,10 +152,10 @@ def main():
             top = m.mount(fs)
             doc["filesystems"][fs.name] = fs.record
             log(f"{fs.name}: datasets")
-            data = make_data(top)
-            for ds in SETS:
-                log(f"{fs.name}/{ds}: {', '.join(TOOLS)} x {a.rounds}")
-                f = figures(measure(top, data[ds], ringcp, a.rounds))
+            data = make_data(top, sets)
+            for ds in sets:
+                log(f"{fs.name}/{ds}: {', '.join(tools)} x {a.rounds}")
+                f = figures(measure(top, data[ds], ringcp, a.rounds, tools))
                 doc["cells"][f"{fs.name}/{ds}"] = f
                 log(f"  medians " + ", ".join(
                     f"{t} {v * 1000:.0f} ms" for t, v in
@@ -145,6 +164,7 @@ def main():
                     f["ratio_to_readwrite"].items()))
             m.unmount(fs)
     doc["loadavg_end"] = " ".join(env.loadavg())
+    doc["compare"] = doc["cells"]	# report_paths.py's splice table
     dump(doc, a.json)
     log(f"wrote {a.json}")
 
