@@ -111,14 +111,18 @@ assert sorted({f for f in plan("full")["filesystems"]}) == sorted(
 
 test_engine_option_sweeps()
 {
-	# a ringcp whose --help lists the options other changes are adding
+	# a ringcp whose --help reads as ringcp's does (cmd/usage.c)
 	cat >fake-ringcp <<-'EOF'
 	#!/bin/sh
 	cat <<'HELP'
 	  -a -r -l -p -t -g -o -D -H -X -A   rsync's archive flags
 	  -Q, --queue-depth=N   reads and writes in flight per file (default 8)
-	  --reflink=never|auto|always  clone where possible (default auto)
-	  --data-path=rw|splice  how the bytes move (default rw)
+	  --data=readwrite|splice|auto  how bytes move: read+write (two copies), or
+	                        splice through a pipe (one); auto: splice for files
+	                        of 64K to 16M (default readwrite)
+	  --reflink[=WHEN]      clone file data (FICLONE), cp's meaning: never,
+	                        auto (default, both modes: clone where source and
+	                        destination filesystem can, else copy), always
 	HELP
 	EOF
 	chmod +x fake-ringcp
@@ -128,16 +132,21 @@ from ringcp_tools import timing
 caps = capabilities("./fake-ringcp")
 assert caps["reflink"] and caps["data_path"], caps
 assert caps["reflink_values"] == ["never", "auto", "always"], caps
-assert caps["data_path_values"] == ["rw", "splice"], caps
-assert caps["defaults"]["reflink"] == "auto" and caps["defaults"]["data_path"] == "rw"
+assert caps["data_path_values"] == ["readwrite", "splice", "auto"], caps
+assert caps["defaults"]["reflink"] == "auto", caps
+assert caps["defaults"]["data_path"] == "readwrite", caps
 caps["archive"] = True
 by = {"big": {"name": "big", "kind": "file", "label": "one large file"},
       "mib": {"name": "mib", "kind": "tree", "label": "files of 1 MiB"}}
-sw = {s[0]: s for s in timing.sweeps_for(timing.config("quick"), by, caps, False)}
+cfg = timing.config("quick")
+sw = {s[0]: s for s in timing.sweeps_for(cfg, by, caps, False, clones=True)}
 assert sorted(sw) == ["data-path-big", "data-path-mib", "reflink-big", "reflink-mib"], sw
 assert sw["reflink-big"][3] == [("reflink", "never,auto,always")], sw["reflink-big"]
-assert "--data-path={data_path}" in sw["data-path-mib"][2].format(R="R", S="S", D="D")
+assert "--data={data_path}" in sw["data-path-mib"][2].format(R="R", S="S", D="D")
 assert timing.lacks(caps, *sw["data-path-mib"][4]) == ""
+# where nothing can clone, --reflink=always fails by design: not swept
+sw = {s[0]: s for s in timing.sweeps_for(cfg, by, caps, False, clones=False)}
+assert sw["reflink-mib"][3] == [("reflink", "never,auto")], sw["reflink-mib"]
 ' || { fail "engine option sweeps"; show_file stderr err; }
 }
 

@@ -210,6 +210,34 @@ def fixture(out, targets):
             "read": {"bw_bytes": 487654321, "mib_per_s": 487654321 / 2**20}})
     probes(fx)
     safety(fx)
+    datapaths(fx)
+
+
+def datapaths(fx):
+    """results/datapath/: a clone study, a splice study and one that
+    brings its own table (report_paths.py)."""
+    os.makedirs(os.path.join(fx.out, "datapath"), exist_ok=True)
+    cmds = ("ringcp -a", "cp -a")
+    med = {c: fx.odd(0.01, 0.9) for c in cmds}
+    fx.dump("datapath/reflink.json", {
+        "commit": "f1e2d3c4b5a6f1e2d3c4", "rounds": 3, "runs_per_round": 7,
+        "filesystems": {"xfs": {"env": ENV, "cells": {"big": {
+            "dataset": "one file", "median_s": med,
+            "ratio_to_ringcp": {c: med[c] / med["ringcp -a"] for c in cmds}}}}}})
+    paths = ("splice", "readwrite", "auto")
+    med = {p: fx.odd(0.01, 0.9) for p in paths}
+    fx.dump("datapath/splice.json", {
+        "env": ENV, "rounds": 3, "quick": False,
+        "pairs": {"ext4/mib": {"median_s": {"p1": fx.odd(0.1, 0.9),
+                                            "p8": fx.odd(0.1, 0.9)}}},
+        "compare": {"ext4/mib": {"median_s": med, "ratio_to_readwrite": {
+            p: med[p] / med["readwrite"] for p in paths}}},
+        "sizes": {"ext4/s4": {"ratio_to_readwrite": {"splice": fx.odd(0.5, 2)}}}})
+    x = fx.odd(0.5, 2)
+    fx.dump("datapath/other.json", {"env": ENV, "report": {
+        "title": "Another study", "text": "Its own table.",
+        "tables": [{"head": ["what", "ratio"], "rows": [["a", "%.2f" % x]]}]},
+        "ratio": x})
 
 
 NUM = re.compile(r"(?<![\w.\-/])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?=x\b|[^\w.]|\.(?!\d)|$)")

@@ -78,6 +78,9 @@ test_matrix_sections()
 	assert_contains "target on xfs" REPORT.md "| xfs | not met |"
 	grep -q 'ringcp/cp [0-9.]* (short by [0-9.]*x)' REPORT.md ||
 		fail "a missed target does not say by how much"
+	# a missed speed target says how fast the floor was against that peer
+	grep -Eq 'x [a-z]+ \(short by [0-9.]+x; the floor: [0-9.]+x\)' REPORT.md ||
+		fail "a missed speed target does not give the floor's speedup"
 	"$PY" - res/bench/summary.json <<-'EOF' || fail "summary.json: wrong large-file target per filesystem"
 		import json, sys
 		t = {(x["id"], x["fs"]): x for x in json.load(open(sys.argv[1]))["targets"]}
@@ -98,6 +101,14 @@ test_matrix_sections()
 	# coverage: one column per buffer strategy
 	assert_contains "coverage per strategy" REPORT.md "| cancel state | dir | heap | ring |"
 	assert_contains "a strategy's hits" REPORT.md "| io-wq | read | 2,011 | 1,303 |"
+	# the data-path studies, each with the commit it ran on (the clone
+	# study's own field, the splice study's env), and one that brings
+	# its own table
+	assert_contains "clone study" REPORT.md "**Clone (\`--reflink\`)**: \`results/datapath/reflink.json\` (commit f1e2d3c4b5a6;"
+	assert_contains "splice study" REPORT.md "\`results/datapath/splice.json\` (commit c0ffee"
+	assert_contains "a study's own table" REPORT.md "**Another study**: \`results/datapath/other.json\`"
+	grep -Eq '^\| ext4/mib \| [0-9.]+ \| 1.00 \| [0-9.]+ \|$' REPORT.md ||
+		fail "no splice row: each path's time over read/write's"
 	# the sweeps mark the default
 	assert_contains "default marked" REPORT.md "| 8 * | 1M * |"
 	# every section of results names the commit they ran on (the

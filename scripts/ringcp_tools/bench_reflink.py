@@ -19,7 +19,7 @@ renamed copies are deleted between rounds, outside any timing.  The
 runs of a command are pooled over the rounds; the medians and the ratio
 of each command's median to ringcp -a's are reported.
 
-Writes results/bench/reflink.json (the environment record of
+Writes results/datapath/reflink.json (the environment record of
 ringcp_tools.env, with each image's filesystem); takes about 4 minutes.
 Root only (mkfs, mount).
 
@@ -39,7 +39,7 @@ from . import env
 from .common import MiB, TOP, die, dump, log
 
 TAG = "bench-reflink"
-OUT = os.path.join(TOP, "results", "bench", "reflink.json")
+OUT = os.path.join(TOP, "results", "datapath", "reflink.json")
 # the image holds the sources and one round's copies that do not clone
 IMAGE_BYTES = 6 << 30
 MKFS = {"xfs": ["mkfs.xfs", "-q", "-f"], "btrfs": ["mkfs.btrfs", "-q", "-f"],

@@ -41,16 +41,14 @@ def capabilities(ringcp):
         "buffers": "--buffers" in text,
         "json": "--json" in text,
         "hax": all(re.search(rf"(^|\s)-{f}(\s|$)", text, re.M) for f in "HAX"),
-        # ---- issue 15, engine options (landing separately) ----------------
-        # The reflink and data-path options are added to the engine by two
-        # other changes; when `ringcp --help` shows them the bench sweeps
-        # them (timing.sweeps_for, "ENGINE OPTION SWEEPS").
+        # issue 15's engine options: when `ringcp --help` shows them the
+        # bench sweeps them (timing.sweeps_for, "ENGINE OPTION SWEEPS")
         "reflink": "--reflink" in text,
-        "data_path": "--data-path" in text,
+        "data_path": "--data=" in text,
     }
     caps["reflink_values"] = _choices(text, "--reflink") or \
         (["never", "auto", "always"] if caps["reflink"] else [])
-    caps["data_path_values"] = _choices(text, "--data-path")
+    caps["data_path_values"] = _choices(text, "--data")
     caps["defaults"] = _defaults(text)
     return caps
 
@@ -68,8 +66,8 @@ def _defaults(text):
             "bs": r"--block-size=SIZE.*?\(default (\w+)\)",
             "fif": r"--files-in-flight=N.*?\(default (\w+)",
             "buffers": r"--buffers=[a-z|]+ \(default (\w+)\)",
-            "reflink": r"--reflink=\S+.*?\(default (\w+)\)",
-            "data_path": r"--data-path=\S+.*?\(default (\w+)\)"}
+            "reflink": r"--reflink\[=WHEN\].*?(\w+) \(default\b",
+            "data_path": r"--data=\S+.*?\(default (\w+)\)"}
     got = {}
     for k, p in pats.items():
         m = re.search(p, text, re.S)
@@ -83,7 +81,7 @@ def lacks(caps, *names):
     opt = {"archive": "--archive (tree copy)",
            "files_in_flight": "--files-in-flight",
            "buffers": "--buffers", "hax": "-H, -A or -X",
-           "reflink": "--reflink", "data_path": "--data-path"}
+           "reflink": "--reflink", "data_path": "--data"}
     missing = [opt[n] for n in names if not caps.get(n)]
     return "ringcp lacks " + ", ".join(missing) if missing else ""
 

@@ -34,8 +34,8 @@ EST = {
     "prep_s": 0.15,		# sync + drop_caches + find/cat spawn
     "copy_file_s": 80e-6,	# per file, a tool's average (rsync, fpsync slower)
     "copy_mib_s": 1 / 800,	# per MiB into the page cache
-    "disk_write_mib_s": 1 / 500,	# writeback (sync, durable) to the loop image
-    "disk_read_mib_s": 1 / 400,	# reading the source back after the drop
+    "disk_write_mib_s": 1 / 2500,	# writeback (sync, durable) to the loop image
+    "disk_read_mib_s": 1 / 3000,	# reading the source back after the drop
     "warm_file_s": 30e-6,	# per file, reading the source back in
     "fpsync_s": 2.5,		# fpsync's own start: a 1 s sleep, 0.2 s polls (smoke)
     "delete_file_s": 15e-6,	# rm -rf, per file
@@ -104,7 +104,8 @@ def plan(mode):
     """{"rows": [...], "total_s", "counts"} for MODE."""
     from .timing import config, regimes_for, skip_why, sweeps_for, sweep_points_of
     cfg = config(mode)
-    caps = {"archive": True, "files_in_flight": True, "buffers": True, "hax": True}
+    caps = {"archive": True, "files_in_flight": True, "buffers": True, "hax": True,
+            "reflink": True, "data_path": True}
     rows, total, runs = [], 0.0, 0
     fss = [f for f in fsmatrix.FILESYSTEMS if f[0] in fsmatrix.names(mode)]
     dsets = []
@@ -139,9 +140,10 @@ def plan(mode):
                 total += s
                 runs += n * cfg["rounds"]
         by = {d["name"]: d for d in dsets}
-        for sw in sweeps_for(cfg, by, caps, tuning=(i == 0)):
-            if sw[0].startswith(("reflink", "data-path")):
-                continue	# not in ringcp yet: "not run" records
+        caps.update(reflink_values=["never", "auto", "always"],
+                    data_path_values=["readwrite", "splice", "auto"])
+        for sw in sweeps_for(cfg, by, caps, tuning=(i == 0),
+                             clones=fsrec["clone_possible"]):
             pts = len(sweep_points_of(sw[3]))
             d = sw[1]
             s = cfg["sweep_rounds"] * pts * run_s(d["files"], d["bytes"], "warm", memory)

@@ -18,6 +18,7 @@ import glob
 import os
 import sys
 
+from . import report_paths
 from . import report_matrix as rm
 from .common import MiB, dump, load_or_none as load
 from .targets import REGIMES, check_targets, fs_order
@@ -852,6 +853,7 @@ def write_report(R, out_md, checks):
     per_dataset(d, R)
     sweeps(d, R.sweeps)
     buffers(d, R.buffers, R.env)
+    report_paths.section(d, R.dir)
     limits(d, R.fios, R.probes)
     syscalls(d, R.probes)
     safety_cost(d, R.cost)

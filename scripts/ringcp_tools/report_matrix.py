@@ -158,6 +158,8 @@ def check_text(tid, c):
     if "not_measured" in c:
         return f"{where}: not measured ({c['not_measured']})"
     short = f" (short by {f2(c['short_by'])}x)" if "short_by" in c else ""
+    if "floor_speedup" in c:
+        short = short[:-1] + f"; the floor: {f2(c['floor_speedup'])}x)"
     if tid in ("many_files", "mib", "rotate"):
         return f"{where}: {f2(c['speedup'])}x {c['against']}{short}"
     if tid == "big_file":
@@ -186,9 +188,13 @@ def targets_section(d, checks, fs_order, commit="not recorded"):
     d.table(["target", "filesystem", "verdict", "figures (short by: how many"
              " times faster, or smaller, ringcp must get)"], rows)
     d.p("Peak memory and system calls come from the probes, run on the first"
-        " filesystem only. A target not met says by how much; why is for the"
-        " profile (perf, the io_uring tracepoints), which these runs do not"
-        " take.")
+        " filesystem only. A target not met says by how much, and for a speed"
+        " target how fast `tools/floor` (the same files and bytes, the kernel"
+        " work alone) was against the same peer in the same rounds: where the"
+        " floor itself is below the target, no copy that does that kernel work"
+        " can meet it, and the gap left is ringcp's time over the floor's"
+        " (\"How far from the floor\"). Why ringcp misses is in docs/bench.md,"
+        " \"Targets missed\".")
 
 
 def floor_section(d, rows, fs_order, commit="not recorded"):

@@ -22,7 +22,7 @@ commands rotated and reversed every other round, the runs pooled):
   * sizes: single files of 4, 16 and 64 MiB, splice against read/write
     (where auto's upper bound lies).
 
-Writes results/bench/splice.json (quick: splice-quick.json) with the
+Writes results/datapath/splice.json (quick: splice-quick.json) with the
 environment record; no absolute path of the machine.
 
   PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.splice_bench [--quick]
@@ -125,7 +125,7 @@ def main():
     nfiles = 200 if opt.quick else 1000
     nrounds = 2 if opt.quick else 4
     runs = {"mib": 3 if opt.quick else 5, "big": 3 if opt.quick else 5}
-    outdir = os.path.abspath("results/bench")
+    outdir = os.path.abspath("results/datapath")
     ringcp = os.path.abspath(opt.ringcp)
     doc = {"what": __doc__.split("\n\n")[1].strip(), "quick": opt.quick,
            "files_of_1mib": nfiles, "big_bytes": 256 * MIB,

@@ -25,9 +25,9 @@ def row_of(g, name):
                  and c["status"] == "run"), None) if g else None
 
 
-def ringcp_over(doc, peer):
-    """Median over rounds of ringcp's time over PEER's, or None."""
-    a, b = row_of(doc, "ringcp"), row_of(doc, peer)
+def ringcp_over(doc, peer, who="ringcp"):
+    """Median over rounds of WHO's (ringcp's) time over PEER's, or None."""
+    a, b = row_of(doc, who), row_of(doc, peer)
     if not a or not b:
         return None
     return statistics.median(x / y for x, y in zip(a["round_medians_s"],
@@ -79,6 +79,11 @@ def speedup_checks(groups, fs, names, regimes, want, peer=None):
                 c["ok"] = c["speedup"] >= want
                 if not c["ok"]:
                     c["short_by"] = want / c["speedup"]
+                    # how fast the kernel work alone is against the same
+                    # peer: below WANT, no copy doing that work gets there
+                    f = ringcp_over(g, c["against"], "floor")
+                    if f:
+                        c["floor_speedup"] = 1 / f
             checks.append(c)
     return checks
 

@@ -66,14 +66,17 @@ QUICK = {"rounds": 5, "sweep_rounds": 2,
          "default_regimes": ["warm"],
          "qd": "1,8,32", "bs": "256K,1M",
          "fif": "1,8,64,256", "buffers": "heap,pool,fixed,ring"}
-FULL = {"rounds": 8, "sweep_rounds": 3,
+# FULL: every filesystem, datasets 5-10x quick's, planned for about 3 h on
+# 2 cores (docs/bench.md, "How long it takes"), so that it can be run in
+# one piece per filesystem (BENCH_FILESYSTEMS=..., BENCH_APPEND=1)
+FULL = {"rounds": 5, "sweep_rounds": 2,
         "regimes": {"big": ["warm", "cold", "durable"],
                     "mib": ["warm", "cold", "durable"],
                     "mixed": ["warm", "cold", "durable", "rotate", "noop"],
                     "tiny": ["warm", "cold", "rotate", "noop"]},
         "default_regimes": ["warm", "cold"],
-        "qd": "1,2,4,8,16,32", "bs": "64K,128K,256K,512K,1M",
-        "fif": "1,2,4,8,16,32,64,128,256,512", "buffers": "heap,pool,fixed,ring"}
+        "qd": "1,4,8,16,32", "bs": "128K,256K,1M",
+        "fif": "1,8,32,64,256", "buffers": "heap,pool,fixed,ring"}
 SMOKE = {"rounds": 2, "sweep_rounds": 1,
          "regimes": {"mixed": ["warm", "cold", "rotate", "noop"]},
          "default_regimes": ["warm"],
@@ -474,10 +477,11 @@ def sweep(run, cfg, name, ds, template, params, needs, what):
     run.write(doc, out)
 
 
-def sweeps_for(cfg, by, caps, tuning=True):
+def sweeps_for(cfg, by, caps, tuning=True, clones=False):
     """The sweeps the datasets at hand allow: (name, dataset, command
     template, parameters, capabilities needed, what).  TUNING: the
-    queue-depth, files-in-flight and buffer sweeps (first filesystem)."""
+    queue-depth, files-in-flight and buffer sweeps (first filesystem).
+    CLONES: the filesystem can clone (--reflink=always is swept)."""
     sweeps = []
     if tuning and "big" in by:
         sweeps.append(("qd-bs", by["big"], "{R} -Q {{qd}} -B {{bs}} {SF} {DF}",
@@ -496,13 +500,15 @@ def sweeps_for(cfg, by, caps, tuning=True):
                        [("buffers", cfg["buffers"])], ("archive", "buffers"),
                        "buffer strategy, mixed small files"))
     # ---- ENGINE OPTION SWEEPS (issue 15) ---------------------------------
-    # --reflink=never|auto|always and --data-path=... land from two other
-    # changes.  Once `ringcp --help` lists them (commands.capabilities),
-    # they are swept here on EVERY filesystem of the matrix, on the large
-    # file and on the 1 MiB files, where the choice of data path matters.
-    # Until then each writes a "not run: ringcp lacks ..." record.
-    for opt, key in (("reflink", "reflink"), ("data-path", "data_path")):
-        vals = ",".join(caps.get(key + "_values") or []) or "default"
+    # --reflink=never|auto|always and --data=readwrite|splice|auto, swept
+    # on EVERY filesystem of the matrix, on the large file and on the
+    # 1 MiB files, where the choice of data path matters.  --reflink=always
+    # only where the filesystem can clone (elsewhere it fails by design).
+    # A ringcp whose --help lacks one gets a "not run: ringcp lacks ..."
+    # record.
+    for opt, key in (("reflink", "reflink"), ("data", "data_path")):
+        vals = [v for v in caps.get(key + "_values") or []
+                if not (key == "reflink" and v == "always" and not clones)]
         for dname in ("big", "mib"):
             if dname not in by:
                 continue
@@ -510,7 +516,8 @@ def sweeps_for(cfg, by, caps, tuning=True):
                 tpl = "{R} --%s={{%s}} {SF} {DF}" % (opt, key)
             else:
                 tpl = "{R} -a --%s={{%s}} {S}/ {D}/" % (opt, key)
-            sweeps.append((f"{opt}-{dname}", by[dname], tpl, [(key, vals)],
+            sweeps.append((f"{key.replace('_', '-')}-{dname}", by[dname], tpl,
+                           [(key, ",".join(vals) or "default")],
                            ("archive", key) if dname != "big" else (key,),
                            f"--{opt}, {by[dname]['label']}"))
     return sweeps
@@ -538,7 +545,8 @@ def measure(argv):
     run = Runner(env, fs, out, bench_dir, ringcp, floor)
     try:
         groups = [(d, r) for d in dsets for r in regimes_for(cfg, d, fs)]
-        sweeps = sweeps_for(cfg, {d["name"]: d for d in dsets}, env["caps"], tuning)
+        sweeps = sweeps_for(cfg, {d["name"]: d for d in dsets}, env["caps"], tuning,
+                            bool(fs.get("clone_possible")))
         run.m = len(groups) + len(sweeps)
         for ds, regime in groups:
             run.n += 1
