@@ -148,7 +148,7 @@
 #define NOPS		2
 #define SQ_ENTRIES	2
 #define NK		4
-#define GETS		2
+#define GETS		4	/* a second pair after one given up */
 #define SUBS		2
 #define NBP		1	/* (none used: a splice has no buffer) */
 #define NRB		0

@@ -175,7 +175,9 @@ inline prog_pair()
 }
 
 /* rc_splice_slot_end, rc_pump_release: the pair was given up (an op
- * cancelled, or put) while the pipe is lent */
+ * cancelled, or put) while the pipe is lent; as the pump does, only once
+ * it holds no op of the pair that is still the engine's (rc_pump_abort
+ * cancels them all first) */
 inline prog_pipe_named()
 {
 	spl_gone = 1;
@@ -218,7 +220,8 @@ inline prog_pipe_reclaim()
 		    printf("@A pipe_dirty\n");					\
 		    pipe_step(SP_LENT, S_PUT_DIRTY, SP_DIRTY);			\
 		    pipe_close(SP_DIRTY) }					\
-	:: atomic { spl == SP_LENT && (!hold[0] || !hold[1]) ->		\
+	:: atomic { spl == SP_LENT && (!hold[0] || !hold[1]) &&		\
+		    (!hold[0] || st[0] == IDLE) && (!hold[1] || st[1] == IDLE) -> \
 		    printf("@A pipe_named\n"); prog_pipe_named() }		\
 	:: atomic { spl == SP_RETIRED && ninflight == 0 ->			\
 		    printf("@A pipe_reclaim\n"); prog_pipe_reclaim() }
