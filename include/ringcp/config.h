@@ -34,7 +34,7 @@
  *              apply), at most splice_pairs pairs in flight in all;
  *   auto       splice for files of RC_SPLICE_AUTO_MIN_BYTES up to
  *              RC_SPLICE_AUTO_MAX_BYTES where the ring can splice (the
- *              size classes where splice won: results/bench/splice*.json),
+ *              size classes where splice won: results/datapath/splice*.json),
  *              read/write for smaller and larger ones.
  */
 enum rc_data_path {
@@ -43,7 +43,11 @@ enum rc_data_path {
 	RC_DATA_SPLICE,
 	RC_DATA_AUTO,
 };
-#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_READWRITE
+/* auto: measured on fresh ext4, XFS, btrfs and tmpfs
+ * (results/datapath/splice-matrix*.json, docs/defaults.md): it takes the
+ * 1 MiB files in 0.21-0.44x read/write's time and is read/write itself
+ * below 64 KiB and above 16 MiB, where splice lost on some of them */
+#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_AUTO
 /* Splice pairs (pipes) in flight in a whole copy, all files together:
  * measured, docs/defaults.md (64 were 27x slower than 8) */
 #define RC_SPLICE_DEFAULT_PAIRS		8
