@@ -154,6 +154,8 @@
 #define NRB		0
 #define HAVE_SPLICE	1
 #define NO_BLK		1	/* (a splice goes inline or to io-wq) */
+#define DEFER_ANSWER	1	/* a cancel's -EALREADY after a failed
+				 * splice's CQE: the record in limbo */
 
 #else
 #error "choose a configuration: -DCFG_CORE, _LATE, _LIFE, _STALE, _CANCEL_FD, _CHAIN, _RING, _FD or _SPLICE"
