@@ -142,9 +142,11 @@ static void fz_splice_two(struct fz_state *s, unsigned pairs, unsigned qd,
 		if (!rc_pump_done(&p[0]) || !rc_pump_done(&p[1]))
 			if (!fz_splice_reap(s, p))
 				fz_fail(s, "splice pumps stuck: %u and %u in "
-					"flight, waiting %d and %d",
+					"flight, waiting %d and %d; the ring: "
+					"%u in flight, %u queued",
 					p[0].busy, p[1].busy, p[0].waiting,
-					p[1].waiting);
+					p[1].waiting, rc_ring_inflight(s->r),
+					rc_ring_queued(s->r));
 	}
 	for (i = 0; i < 2; i++) {
 		if (i == 0 && aborted)
