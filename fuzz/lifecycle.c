@@ -27,7 +27,7 @@ enum fz_step {
 	FZ_LINKAT, FZ_NOP, FZ_SUBMIT, FZ_FLUSH, FZ_CANCEL, FZ_CANCEL_FD,
 	FZ_CANCEL_ALL, FZ_REAP, FZ_WAIT_POSTED, FZ_RELEASE, FZ_FILL,
 	FZ_DESTROY, FZ_PUT, FZ_STALE, FZ_STALL, FZ_DRAIN, FZ_COPY,
-	FZ_PUMP, FZ_PUMP_ABORT, FZ_TREE,
+	FZ_PUMP, FZ_PUMP_ABORT, FZ_TREE, FZ_SPLICE,
 	FZ__STEPS,
 	FZ_FLUSH_REAP = FZ__STEPS,	/* opcodes past the last step */
 };
@@ -511,7 +511,7 @@ void fz_check_copy(struct fz_state *s, int dst, uint64_t len,
 }
 
 /* A new file for a copy's destination (the program's: closed at the end). */
-static int fz_new_dst(struct fz_state *s)
+int fz_new_dst(struct fz_state *s)
 {
 	char path[32];
 	int fd;
@@ -900,6 +900,7 @@ static void fz_step(struct fz_state *s, enum fz_step step)
 	case FZ_PUMP: fz_pump(s); break;
 	case FZ_PUMP_ABORT: fz_pump_abort(s); break;
 	case FZ_TREE: fz_tree(s); break;
+	case FZ_SPLICE: fz_splice(s); break;
 	case FZ_FLUSH_REAP:
 		fz_log(s, "reap all (no wait)");
 		if (s->r) {

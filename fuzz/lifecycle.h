@@ -107,6 +107,12 @@ bool fz_engine_has_ops(struct fz_state *s);
 /* TREE: rc_tree_copy of the tree made by fz_tree_init (fuzz/tree.c). */
 void fz_tree(struct fz_state *s);
 
+/* SPLICE: copies by splice pairs through a pipe pool (fuzz/splice.c). */
+void fz_splice(struct fz_state *s);
+
+/* A new file under the work directory to copy into (O_RDWR). */
+int fz_new_dst(struct fz_state *s);
+
 /* Make the source tree (once per process, on tmpfs) / remove it all. */
 void fz_tree_init(void);
 void fz_tree_cleanup(void);

@@ -293,6 +293,13 @@ void fz_tree(struct fz_state *s)
 			.chaos = fz_tree_hook,
 			.chaos_arg = &c,
 			.drain_ms = 2000,
+			/* how's bits 4-5: read/write (the default until
+			 * splice pairs were fuzzed), splice, auto, or
+			 * splice through one pipe (files wait for it) */
+			.data_path = (how >> 4) & 3 ? ((how >> 4) & 3) == 2 ?
+				     RC_DATA_AUTO : RC_DATA_SPLICE :
+				     RC_DATA_READWRITE,
+			.splice_pairs = ((how >> 4) & 3) == 3 ? 1 : 0,
 		},
 	};
 	struct rc_tree_src src = { 0 };
@@ -302,9 +309,12 @@ void fz_tree(struct fz_state *s)
 	struct rc_ring *r;
 	int ret;
 
-	fz_log(s, "tree files %u depth %u block %u%s, abort at turn %u by %s",
-	       o.files_in_flight, o.copy.queue_depth, o.copy.block_size,
-	       o.hard_links ? " -H" : "", at, how & 1 ? "stop" : "chaos");
+	fz_log(s, "tree files %u depth %u block %u%s %s%s, abort at turn %u "
+	       "by %s", o.files_in_flight, o.copy.queue_depth,
+	       o.copy.block_size, o.hard_links ? " -H" : "",
+	       rc_data_path_name(o.copy.data_path),
+	       o.copy.splice_pairs == 1 ? " (one pipe)" : "", at,
+	       how & 1 ? "stop" : "chaos");
 	r = fz_tree_ring(s, how & 4, how & 8 ? 64 : 32);
 	snprintf(sp, sizeof(sp), "%s/src/", fz_tree_dir);
 	snprintf(dst, sizeof(dst), "%s/dst%u", fz_tree_dir, s->made++);

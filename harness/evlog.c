@@ -4,6 +4,7 @@
  *
  *   EVENT [r=RING] [o=REC.LIFE] [b=BUF] [k=KIND lk=0|1 lt=0|1]
  *         [f=FD ud=LIFE [f2=FD]] [same=0|1] [sync=0|1] [own=OWNER st=STATE] res=RES
+ *   PIPE_MAKE|PIPE_LEND|PIPE_PUT|PIPE_CLOSE p=PIPE f=RFD f2=WFD res=HOW
  *   CLOSE f=FD
  *
  * RING, REC and BUF are small numbers standing for a ring, a record and a
@@ -17,7 +18,9 @@
  * from the harness' close wrapper;
  * `same` says whether an OP_CQE's user_data names the record's current
  * life; `sync` whether a cancel answer without op is
- * io_uring_register_sync_cancel's.  BUF_LOST carries the ring being
+ * io_uring_register_sync_cancel's.  PIPE_* are the steps of a splice
+ * pair's pipe (PIPE a small number from its making, its read and write
+ * ends; PIPE_PUT's res is enum rc_pipe_state).  BUF_LOST carries the ring being
  * freed (its strategy counts the buffers then).  The log
  * ends with "END exit", or "END died" when a sanitizer stopped the run.
  */
@@ -44,8 +47,8 @@ struct rh_evlog_rec {
 static struct {
 	FILE *f;
 	bool tried;
-	struct rc_hmap rings, recs, bufs;
-	unsigned next_ring, next_rec, next_buf;
+	struct rc_hmap rings, recs, bufs, pipes;
+	unsigned next_ring, next_rec, next_buf, next_pipe;
 	unsigned freeing;	/* the ring of the last RC_EV_RING_FREE */
 } rh_ev;
 
@@ -67,6 +70,8 @@ static const char *const rh_ev_names[RC_EV__COUNT] = {
 	[RC_EV_RING_DRAIN] = "RING_DRAIN",	[RC_EV_RING_EXIT] = "RING_EXIT",
 	[RC_EV_RING_PROVEN] = "RING_PROVEN",	[RC_EV_RING_FREE] = "RING_FREE",
 	[RC_EV_RING_LEAK] = "RING_LEAK",	[RC_EV_MEM_PUT] = "MEM_PUT",
+	[RC_EV_PIPE_MAKE] = "PIPE_MAKE",	[RC_EV_PIPE_LEND] = "PIPE_LEND",
+	[RC_EV_PIPE_PUT] = "PIPE_PUT",		[RC_EV_PIPE_CLOSE] = "PIPE_CLOSE",
 };
 
 /* A small number for key in map, a new one the first time. */
@@ -137,6 +142,7 @@ static void rh_evlog_end(const char *how)
 	rc_hmap_free(&rh_ev.recs);
 	rc_hmap_free(&rh_ev.rings);
 	rc_hmap_free(&rh_ev.bufs);
+	rc_hmap_free(&rh_ev.pipes);
 }
 
 void rh_evlog_close(void)
@@ -274,6 +280,16 @@ void rh_evlog_event(enum rc_trace_event ev, const struct rc_op *op,
 			fprintf(rh_ev.f, " sync=%d", len == 1);
 		if (ev == RC_EV_RING_FREE)
 			rh_ev.freeing = ring;
+	} else if (ev >= RC_EV_PIPE_MAKE && ev <= RC_EV_PIPE_CLOSE) {
+		/* a splice pipe: a new number from its making (the address
+		 * of a pipe freed unclosed may come back) */
+		if (ev == RC_EV_PIPE_MAKE)
+			rc_hmap_del(&rh_ev.pipes, rc_hkey_ptr(buf));
+		fprintf(rh_ev.f, " p=%u f=%d f2=%d",
+			rh_evlog_id(&rh_ev.pipes, buf, &rh_ev.next_pipe),
+			(int)(len >> 32), (int)(uint32_t)len);
+		if (ev == RC_EV_PIPE_CLOSE)
+			rc_hmap_del(&rh_ev.pipes, rc_hkey_ptr(buf));
 	} else if (ev == RC_EV_BUF_LOST) {
 		fprintf(rh_ev.f, " r=%u", rh_ev.freeing);
 	} else if (buf) {

@@ -58,7 +58,7 @@ static void rh_scenario_usage(FILE *f, const char *name)
 		"                  conformance check (default: $RH_EVENTS)\n"
 		"  --fallback      the synchronous fallback engine (no io_uring)\n"
 		"  --data=P        copies' data path (copy and tree scenarios;\n"
-		"                  default: $RC_DATA, else the engine's)\n"
+		"                  default: $RC_DATA, else readwrite)\n"
 		"  --direct=W      copies' O_DIRECT writes (copy and tree\n"
 		"                  scenarios; default: $RC_DIRECT, else the engine's)\n"
 		"  --fs=TYPE       files on a fresh TYPE (xfs, btrfs) loop image\n"
@@ -212,6 +212,11 @@ void rh_scenario_init(struct rh_scenario *s, const char *name, int argc,
 		rh_scenario_usage(stderr, name);
 		exit(2);
 	}
+	/* read/write unless asked: the buffer strategies (--buffers) and
+	 * the pump's buffer mutants need buffers, whatever the engine's
+	 * default data path is; the splice runs pass --data */
+	if (!s->data_path)
+		s->data_path = RC_DATA_READWRITE;
 	if (!s->direct && getenv("RC_DIRECT") &&
 	    rc_direct_by_name(getenv("RC_DIRECT"), &s->direct)) {
 		rh_scenario_usage(stderr, name);

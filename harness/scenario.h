@@ -60,7 +60,8 @@ struct rh_outcome {
 struct rh_scenario {
 	bool fallback;		/* --fallback: rings of rc_ring_create_sync */
 	enum rc_data_path data_path; /* --data: the copies' data path
-				      * (copy_chaos, tree_chaos); 0: default */
+				      * (copy_chaos, tree_chaos); readwrite
+				      * unless --data or $RC_DATA says */
 	enum rc_direct direct;	/* --direct: the copies' O_DIRECT writes
 				 * (copy_chaos, tree_chaos); 0: default */
 	uint64_t memory;	/* --memory=BYTES: the copies' data budget

@@ -45,8 +45,9 @@ from ringcp_tools.common import dump, first_line, load_or_none  # noqa: E402
 MODEL = os.path.join(HERE, "ringcp.pml")
 BUILD = os.path.join(TOP, "build", "model")
 TRAILS = os.path.join(HERE, "trails")
-CONFIGS = ["CORE", "LATE", "LIFE", "STALE", "CANCEL_FD", "CHAIN", "RING", "FD"]
-SAFETY_PROPS = ["P1", "P2", "P3", "P5", "P6"]
+CONFIGS = ["CORE", "LATE", "LIFE", "STALE", "CANCEL_FD", "CHAIN", "RING", "FD",
+           "SPLICE"]
+SAFETY_PROPS = ["P1", "P2", "P3", "P5", "P6", "P7"]
 PROPERTIES = [
     ("P1", "mem", "assertion",
      "No memory an SQE points at (data buffer, path copies, timespec, the "
@@ -69,6 +70,10 @@ PROPERTIES = [
      "A cancelled op that completed anyway has its effects handled before "
      "its record is released: bytes counted, an opened fd closed, a "
      "selected ring buffer given back."),
+    ("P7", "pipe", "assertion",
+     "A splice pair's pipe given up with requests of its pair in flight is "
+     "never lent again, and a pipe goes back to the pool only after both "
+     "CQEs of its pair."),
 ]
 # exhaustive searches only: the pan builds
 PAN_SAFETY = ["-DNOCLAIM", "-DSAFETY"]
@@ -186,7 +191,7 @@ def mutant_job(m):
 
 def readable_trail(m, res):
     """Replay a mutant's trail into model/trails/NAME.txt; the property
-    broken (P1..P6, or P4 for a cycle)."""
+    broken (P1..P7, or P4 for a cycle)."""
     cmd = [sys.executable, os.path.join(HERE, "trail.py")]
     cmd += ["-D" + d[2:] for d in res["defines"]]
     prop = next(p for p in PROPERTIES if p[0] == m["expect"])
@@ -221,11 +226,11 @@ def relation(configs):
             edges |= set(open(p).read().splitlines())
     with open(os.path.join(BUILD, "edges.txt"), "w") as f:
         f.write("\n".join(sorted(edges)) + "\n")
-    sorts = [0, 0, 0]
+    sorts = [0, 0, 0, 0]
     for e in edges:
         sorts[int(e.split()[0])] += 1
     return {"op_edges": sorts[0], "buffer_edges": sorts[1],
-            "ring_edges": sorts[2],
+            "ring_edges": sorts[2], "pipe_edges": sorts[3],
             "file": os.path.relpath(os.path.join(BUILD, "edges.txt"), TOP)}
 
 

@@ -16,6 +16,7 @@
  *   SUBS        submissions per life (an op read, then written out)
  *   NBP, NRB    pool buffers; provided-ring buffers
  *   CHAIN       linked chains of two ops, link timeouts
+ *   HAVE_SPLICE splice pairs through the pool's pipe
  */
 
 #if defined(CFG_CORE)
@@ -138,8 +139,26 @@
 #define HAVE_FD		1
 #define NO_BLK		1
 
+#elif defined(CFG_SPLICE)
+/* splice pairs (engine/copy/splice.c): a splice in linked to a splice out
+ * through the pipe the pool lends (pipe.c); the out sent again alone when
+ * a short in failed the link; the pipe back to the pool once both CQEs
+ * came, closed when bytes may be left, or retired while cancelled
+ * splices may name it and closed once nothing is in flight */
+#define NOPS		2
+#define SQ_ENTRIES	2
+#define NK		4
+#define GETS		4	/* a second pair after one given up */
+#define SUBS		2
+#define NBP		1	/* (none used: a splice has no buffer) */
+#define NRB		0
+#define HAVE_SPLICE	1
+#define NO_BLK		1	/* (a splice goes inline or to io-wq) */
+#define DEFER_ANSWER	1	/* a cancel's -EALREADY after a failed
+				 * splice's CQE: the record in limbo */
+
 #else
-#error "choose a configuration: -DCFG_CORE, _LATE, _LIFE, _STALE, _CANCEL_FD, _CHAIN, _RING or _FD"
+#error "choose a configuration: -DCFG_CORE, _LATE, _LIFE, _STALE, _CANCEL_FD, _CHAIN, _RING, _FD or _SPLICE"
 #endif
 
 #ifndef EBUSY_N

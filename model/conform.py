@@ -10,7 +10,8 @@ usage: conform.py --edges EDGES [--json OUT] [--expect reject] [--jobs N]
 EDGES is the relation the model's exhaustive search wrote (model/check.py
 extract: spin -DEXTRACT, see model/trace.pml): per op record, the steps
 the engine may take from each state of its record, and per buffer and per
-ring the steps allowed in each of their states.  Each real event becomes
+ring the steps allowed in each of their states, and per splice pipe the
+steps allowed in each of its places.  Each real event becomes
 the model's label (model/events.pml) by the rules of label() below; an op
 record is followed as the set of model states it may be in (the
 relation is nondeterministic: the model's state has more than a trace
@@ -33,6 +34,9 @@ W_FREE, W_APP, W_HELD, W_RING = range(4)
 PH_LIVE, PH_TEARDOWN, PH_EXITED, PH_PROVEN, PH_FREED, PH_LEAKED = range(6)
 PHASES = ["live", "teardown", "exited", "proven", "freed", "leaked"]
 WHERE = ["free", "app", "held", "ring"]
+# model/trace.pml's splice pipe places
+SP_CLOSED, SP_POOL, SP_LENT, SP_RETIRED, SP_DIRTY = range(5)
+PLACES = ["closed", "pool", "lent", "retired", "dirty"]
 STATES = ["FREE", "IDLE", "QUEUED", "INFLIGHT", "READY"]
 KINDS = ["NONE", "RW", "OPENAT", "CLOSE", "OTHER"]
 RESULTS = ["ok", "-ECANCELED", "<0"]
@@ -51,7 +55,7 @@ def labels(path=os.path.join(HERE, "events.pml")):
 
 
 L = labels()
-NAMES = {v: k for k, v in L.items() if k[:2] in ("L_", "B_", "R_")}
+NAMES = {v: k for k, v in L.items() if k[:2] in ("L_", "B_", "R_", "S_")}
 
 
 def decode(obs):
@@ -89,10 +93,11 @@ def is_close(obs):
 
 class Relation:
     """The model's relation: op[(from, label, arg)] = {to}, buf[(where,
-    label)] = to, ring[(phase, label, arg)] = {to}."""
+    label)] = to, ring[(phase, label, arg)] = {to}, pipe[(place, label)]
+    = to."""
 
     def __init__(self, path):
-        self.op, self.buf, self.ring = {}, {}, {}
+        self.op, self.buf, self.ring, self.pipe = {}, {}, {}, {}
         with open(path) as f:
             for line in f:
                 sort, frm, lab, arg, to = map(int, line.split())
@@ -100,6 +105,8 @@ class Relation:
                     self.op.setdefault((frm, lab, arg), set()).add(to)
                 elif sort == 1:
                     self.buf[(frm, lab)] = to
+                elif sort == 3:
+                    self.pipe[(frm, lab)] = to
                 else:
                     self.ring.setdefault((frm, lab, arg), set()).add(to)
         self.cache = {}
@@ -150,6 +157,7 @@ class Checker:
         self.holder = {}      # buffer -> (ring, rec) it observably belongs to
         self.events = 0
         self.end = None
+        self.pipes = {}       # pipe -> SP_* place
         self.fd_of = {}       # (ring, rec) -> the fd its last SUBMIT named
         self.ud_of = {}       # (ring, rec) -> its last SUBMIT's user_data life
 
@@ -228,6 +236,9 @@ class Checker:
             return
         ev, kv = parts[0], dict(p.split("=", 1) for p in parts[1:])
         self.events += 1
+        if ev.startswith("PIPE_"):
+            self.pipe_event(ev, kv, f"event {self.events} ({line.strip()})")
+            return
         res = int(kv.get("res", 0))
         r = int(kv["r"]) if "r" in kv else None
         b = int(kv["b"]) if "b" in kv else None
@@ -263,6 +274,34 @@ class Checker:
                     f"{self.lives.get(key, 0)}'s request names it, in "
                     + " or ".join(decode(s) for s in
                                   sorted(self.recs[key])))
+
+    def pipe_event(self, ev, kv, what):
+        """A splice pair's pipe (engine/copy/pipe.c): its place by the
+        model's pipe relation (P7: given up in flight, never lent again);
+        back to the pool clean only once no request naming it may be in
+        the kernel (both CQEs of its pair came)."""
+        p, fds = int(kv["p"]), {int(kv["f"]), int(kv["f2"])}
+        lab = {"PIPE_MAKE": "S_MAKE", "PIPE_LEND": "S_LEND",
+               "PIPE_CLOSE": "S_CLOSE"}.get(ev)
+        if ev == "PIPE_PUT":
+            lab = ["S_PUT_CLEAN", "S_PUT_DIRTY",
+                   "S_PUT_NAMED"][int(kv.get("res", 0))]
+        if lab is None:
+            raise Reject(f"{what}: no model step for {ev}")
+        if lab == "S_PUT_CLEAN":
+            for key, f in self.fd_of.items():
+                if f & fds and self.in_kernel(key):
+                    raise Reject(
+                        f"{what}: P7: pipe {p} back to the pool while op "
+                        f"{key[1]}.{self.lives.get(key, 0)}'s request "
+                        f"names it, in " + " or ".join(
+                            decode(s) for s in sorted(self.recs[key])))
+        place = self.pipes.get(p, SP_CLOSED)
+        to = self.rel.pipe.get((place, L[lab]))
+        if to is None:
+            raise Reject(f"{what}: P7: the model has no step {lab} for "
+                         f"pipe {p} ({PLACES[place]})")
+        self.pipes[p] = to
 
     def op_event(self, ev, key, kv, res, b, what):
         kind = KIND.get(kv.get("k", ""), 0)

@@ -62,6 +62,14 @@
 #define R_UNKNOWN	69	/* RC_EV_UNKNOWN_CQE */
 #define R_LOST		70	/* RC_EV_BUF_LOST */
 
+/* ---- a splice pair's pipe (engine/copy/pipe.c), RC_EV_PIPE_* ---- */
+#define S_MAKE		80	/* RC_EV_PIPE_MAKE: made, in the pool */
+#define S_LEND		81	/* RC_EV_PIPE_LEND: lent to a pair */
+#define S_PUT_CLEAN	82	/* RC_EV_PIPE_PUT, RC_PIPE_CLEAN */
+#define S_PUT_DIRTY	83	/* RC_EV_PIPE_PUT, RC_PIPE_DIRTY */
+#define S_PUT_NAMED	84	/* RC_EV_PIPE_PUT, RC_PIPE_NAMED */
+#define S_CLOSE		85	/* RC_EV_PIPE_CLOSE: its fds closed next */
+
 /*
  * ctx of a ring step: anyK = some op of the ring has KERNEL set, anyQ =
  * some op is queued, anyC = some ASYNC_CANCEL (of an op or keyed on an fd)

@@ -225,6 +225,12 @@ inline k_issue_op(s)
 #endif
 		:: ks_kind[s] == KC_OPENAT || ks_kind[s] == KC_OTHER ->
 			k_complete(s, RC_EOTHER)	/* -ENOENT, -EEXIST, ... */
+#ifdef HAVE_SPLICE
+		:: ks_fd[s] == F_SPL ->
+			/* a short splice in (its link fails as an error's
+			 * does), an error of either */
+			k_complete(s, RC_EOTHER)
+#endif
 		fi
 	fi
 }
@@ -404,10 +410,11 @@ end:
 		kn[KS_RUN] > 0 ->
 		k_pick(s, KS_RUN);
 		if
-		:: ks_kind[s] == KC_OPENAT || ks_kind[s] == KC_OTHER ->
+		:: ks_kind[s] == KC_OPENAT || ks_kind[s] == KC_OTHER ||
+		   ks_fd[s] == F_SPL ->
 			if
 			:: k_complete(s, RC_OK)
-			:: k_complete(s, RC_EOTHER)
+			:: k_complete(s, RC_EOTHER)	/* (a short splice) */
 			fi
 		:: else -> k_complete(s, RC_OK)
 		fi;

@@ -30,7 +30,7 @@ inline prog_get()
 	:: p_o < NOPS ->
 		hold[p_o] = 1;
 		subs[p_o] = SUBS;
-#if NBP > 0 && !defined(HAVE_FD)
+#if NBP > 0 && !defined(HAVE_FD) && !defined(HAVE_SPLICE)
 		rc_buf_get(p_b);
 		if
 		:: p_b < NB -> buf[p_o] = p_b	/* rc_op_set_buf */
@@ -140,6 +140,95 @@ inline prog_chain()
 }
 #endif
 
+#ifdef HAVE_SPLICE
+/*
+ * The splice data path (engine/copy/splice.c, pipe.c): the pool's pipe
+ * moves between places (SP_*), each move a trace point; a linked pair
+ * file -> pipe -> file on records 0 and 1, both naming the pipe.
+ */
+inline pipe_step(from, lab, to)
+{
+	TRACE_PIPE(from, lab, to);
+	spl = to
+}
+
+/* rc_pipe_close: the pool closes both ends (P2 at the close) */
+inline pipe_close(from)
+{
+	pipe_step(from, S_CLOSE, SP_CLOSED);
+	fd_close(F_SPL, NK)
+}
+
+/* rc_pipe_get + rc_splice_pair: the pipe lent, the pair submitted.
+ * P7: a pipe given up with its pair in flight is never lent again */
+inline prog_pair()
+{
+	CHECK(P_PIPE, !spl_gone);
+	pipe_step(SP_POOL, S_LEND, SP_LENT);
+	prep(0, KC_READ, F_SPL);	/* file -> pipe */
+	lnk[0] = 1;
+	prep(1, KC_WRITE, F_SPL);	/* pipe -> file */
+	subs[0]--;
+	subs[1]--;
+	rc_op_submit(0);
+	rc_op_submit(1)
+}
+
+/* rc_splice_slot_end, rc_pump_release: the pair was given up (an op
+ * cancelled, or put) while the pipe is lent; as the pump does, only once
+ * it holds no op of the pair that is still the engine's (rc_pump_abort
+ * cancels them all first) */
+inline prog_pipe_named()
+{
+	spl_gone = 1;
+	pipe_step(SP_LENT, S_PUT_NAMED, SP_RETIRED);
+#ifdef M_PIPE_CLOSE_EARLY
+	/* MUTANT: "the pair is cancelled, drop its pipe": closed while
+	 * the cancelled splices may still name it */
+	pipe_close(SP_RETIRED);
+#endif
+	skip
+}
+
+/* rc_pipe_reclaim: retired once nothing is in flight (rc_ring_inflight) */
+inline prog_pipe_reclaim()
+{
+#ifdef M_PIPE_REUSE_DIRTY
+	/* MUTANT: "the splices are over, the pipe is free": to the free
+	 * list as it is (no trace point: the real mutant moves it so) */
+	spl = SP_POOL
+#else
+	pipe_close(SP_RETIRED)
+#endif
+}
+
+#define SPLICE_STEPS							\
+	:: atomic { spl == SP_CLOSED && !torn -> printf("@A pipe_make\n");	\
+		    fd_open[F_SPL] = 1; spl_gone = 0;				\
+		    pipe_step(SP_CLOSED, S_MAKE, SP_POOL) }			\
+	:: atomic { spl == SP_POOL && CAN_SUBMIT(0) && CAN_SUBMIT(1) ->	\
+		    printf("@A pair\n"); prog_pair() }				\
+	:: atomic { spl == SP_LENT && HELD_IDLE(0) && CAN_SUBMIT(1) &&	\
+		    res[1] == RC_ECANCELED -> printf("@A lone_out\n");	\
+		    prep(1, KC_WRITE, F_SPL); subs[1]--; rc_op_submit(1) }	\
+	:: atomic { spl == SP_LENT && HELD_IDLE(0) && HELD_IDLE(1) &&	\
+		    res[0] == RC_OK && res[1] == RC_OK ->			\
+		    printf("@A pipe_clean\n");					\
+		    CHECK(P_PIPE, krec[0] == 0 && krec[1] == 0);		\
+		    pipe_step(SP_LENT, S_PUT_CLEAN, SP_POOL) }			\
+	:: atomic { spl == SP_LENT && HELD_IDLE(0) && HELD_IDLE(1) ->	\
+		    printf("@A pipe_dirty\n");					\
+		    pipe_step(SP_LENT, S_PUT_DIRTY, SP_DIRTY);			\
+		    pipe_close(SP_DIRTY) }					\
+	:: atomic { spl == SP_LENT && (!hold[0] || !hold[1]) &&		\
+		    (!hold[0] || st[0] == IDLE) && (!hold[1] || st[1] == IDLE) -> \
+		    printf("@A pipe_named\n"); prog_pipe_named() }		\
+	:: atomic { spl == SP_RETIRED && ninflight == 0 ->			\
+		    printf("@A pipe_reclaim\n"); prog_pipe_reclaim() }
+#else
+#define SPLICE_STEPS
+#endif
+
 /* the op came back (rc_ring_next): the program uses its result */
 inline prog_delivered(o)
 {
@@ -160,8 +249,14 @@ inline prog_delivered(o)
 }
 
 /* a program step on record i (NOPS is 2 in every configuration) */
+#ifndef HAVE_SPLICE
+#define OP_SUBMIT(i)							\
+	:: atomic { CAN_SUBMIT(i) -> printf("@A submit %d\n", i); prog_submit(i) }
+#else
+#define OP_SUBMIT(i)	/* pairs only: SPLICE_STEPS */
+#endif
 #define OP_STEPS(i)							\
-	:: atomic { CAN_SUBMIT(i) -> printf("@A submit %d\n", i); prog_submit(i) } \
+	OP_SUBMIT(i)							\
 	:: atomic { hold[i] && st[i] != FREE -> printf("@A cancel %d\n", i);	\
 		    rc_op_cancel(i); hold[i] = 0 }				\
 	:: atomic { HELD_IDLE(i) -> printf("@A put %d\n", i); rc_op_put(i);	\
@@ -226,6 +321,7 @@ proctype program()
 #ifdef CHAIN
 	:: atomic { CAN_SUBMIT(0) && CAN_SUBMIT(1) -> printf("@A chain\n"); prog_chain() }
 #endif
+	SPLICE_STEPS
 	:: atomic { printf("@A wait\n"); rc_ring_wait0() }
 	:: atomic { ready.n > 0 -> printf("@A next\n"); rc_ring_next(p_o);
 		    prog_delivered(p_o); p_o = 0 }
@@ -260,6 +356,17 @@ proctype program()
 	:: break
 	od;
 
+#ifdef HAVE_SPLICE
+	/* rc_pipe_pool_destroy, before the ring goes: its pipe closed if
+	 * nothing is in flight, else kept open (process exit) */
+	atomic {
+		if
+		:: (spl == SP_POOL || spl == SP_RETIRED) && ninflight == 0 ->
+			pipe_close(spl)
+		:: else
+		fi
+	}
+#endif
 	/* the end: tear the ring down, then close the program's own fds */
 	printf("@A destroy\n");
 	rc_ring_destroy();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The properties.  P1, P2, P3, P5 and P6 are assertions (CHECK(P_*, ...)
+ * The properties.  P1, P2, P3, P5, P6 and P7 are assertions (CHECK(P_*, ...)
  * at the places named below), checked in every state of the exhaustive
  * search; P4 is an LTL formula, checked under weak fairness (pan -a -f).
  * model/check.py keeps their one-line statements (PROPERTIES).
@@ -27,6 +27,10 @@
  *              handled before its record is released: bytes counted, an
  *              opened fd closed, a selected ring buffer given back.
  *              (rc_op_release, rc_ring_free_all)
+ * P7 pipe      a splice pair's pipe given up with requests of its pair in
+ *              flight is never lent again, and a pipe goes back to the
+ *              pool only after both CQEs of its pair (prog_pair, the
+ *              program's pipe steps; its fds are P2's)
  */
 
 /* the record is in use: held, queued, in flight, ready, or in limbo */

@@ -36,7 +36,9 @@
 #define F_FILE		1	/* a regular file of the program's */
 #define F_PIPE		2	/* a pipe: poll-armed until it is ready */
 #define F_X		3	/* the fd an openat opened */
-#define NF		4
+#define F_SPL		4	/* the pipe a splice pair is lent (both ends:
+				 * the pool closes them together) */
+#define NF		5
 /* return values of engine calls */
 #define OK		0
 #define EBUSY		1
@@ -58,6 +60,16 @@
 #define P_LIFE		3
 #define P_TEARDOWN	5
 #define P_HALT		6
+#define P_PIPE		7
+/* where the splice pool's pipe is (engine/copy/pipe.c), the places of
+ * its relation (trace.pml, conform.py) */
+#define SP_CLOSED	0	/* not made yet, or closed */
+#define SP_POOL		1	/* empty, no request names it: lendable */
+#define SP_LENT		2	/* a pair's */
+#define SP_RETIRED	3	/* given up with requests of its pair in
+				 * flight: kept open until none is */
+#define SP_DIRTY	4	/* its pair ended, bytes may be left: closed
+				 * next */
 
 typedef oplist {
 	byte e[NOPS];
@@ -108,6 +120,11 @@ bool bowed[NB];		/* taken by a read whose CQE the engine has not
 byte krec[NOPS];	/* requests of the record (its op and link timeout
 			 * SQEs, path copies, timespec) not yet completed */
 bool fd_open[NF];	/* fds open now */
+byte spl;		/* the pool's pipe: SP_* (pipe.c: free, lent,
+			 * retired lists) */
+bool spl_gone;		/* ghost: it was given up with requests of its
+			 * pair in flight (cancelled splices may have left
+			 * bytes in it) */
 
 /* ---- ghosts: what the properties and the conformance relation need ---- */
 byte eff[NOPS];		/* EFF_*: effects learnt from its CQE, not handled */

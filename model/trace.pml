@@ -15,6 +15,7 @@
  *                         previous and at this step
  *   1 from label 0 to     a buffer: W_* where it is, by the rule below
  *   2 from label arg to   the ring: PH_* phase
+ *   3 from label 0 to     the splice pool's pipe: SP_* place
  * The buffer and ring states are functions of the events alone (the same
  * rules are in conform.py); an op's is the engine's own record, so the
  * relation says which steps the engine may take in each state.  An op's
@@ -48,6 +49,7 @@ inline ring_phase_step(lab, arg)
 #ifndef EXTRACT
 
 #define TRACE_OP(o, lab, arg)	printf("@E %d %d %d\n", lab, o, arg)
+#define TRACE_PIPE(from, lab, to)	printf("@S %d %d %d\n", lab, from, to)
 #define TRACE_BUF(b, ev, o)	printf("@B %d %d %d\n", ev, b, o)
 #define TRACE_RING(lab, arg)						\
 	ring_phase_step(lab, arg);					\
@@ -204,6 +206,15 @@ inline trace_ring(lab, arg)
 	x_rp = 0; x_lab = 0; x_arg = 0
 }
 #define TRACE_RING(lab, arg)	trace_ring(lab, arg)
+
+/* a step of the splice pool's pipe, from place x_from to x_to */
+inline trace_pipe(lab)
+{
+	x_lab = lab;
+	c_code { x_edge(3, now.x_from, now.x_lab, 0, now.x_to); };
+	x_lab = 0; x_from = 0; x_to = 0
+}
+#define TRACE_PIPE(from, lab, to)	x_from = from; x_to = to; trace_pipe(lab)
 
 #endif
 

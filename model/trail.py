@@ -22,14 +22,15 @@ sys.path.insert(0, HERE)
 import conform  # noqa: E402  (the label numbers and state names)
 
 L = conform.L
-NAME = {v: k for k, v in L.items() if k[:2] in ("L_", "B_", "R_")}
+NAME = {v: k for k, v in L.items() if k[:2] in ("L_", "B_", "R_", "S_")}
+PLACES = conform.PLACES
 STATES = conform.STATES
 KK = ["-", "read/write", "openat", "close", "other"]
 RES = ["res >= 0", "-ECANCELED", "res < 0"]
 ANSWER = ["0", "-ENOENT", "-EALREADY", "other"]
 TAGS = ["op", "ASYNC_CANCEL", "link timeout", "cancel keyed on fd/ANY"]
 PROPS = {1: "P1 mem", 2: "P2 fd", 3: "P3 life", 5: "P5 teardown",
-         6: "P6 halt"}
+         6: "P6 halt", 7: "P7 pipe"}
 # who the processes are
 ACTORS = {"program": "program", "rc_ring_submit_fn": "engine rc_ring_submit",
           "rc_ring_reap_fn": "engine rc_ring_reap",
@@ -156,6 +157,18 @@ def program_event(words):
         "touch": lambda: f"writes into op{a[0] if a else ''}'s buffer",
         "free": lambda: f"gives op{a[0] if a else ''}'s buffer back",
         "chain": lambda: "prepares a linked chain (op0 -> op1) and submits it",
+        "pipe_make": lambda: "the pipe pool makes a pipe (rc_pipe_make)",
+        "pair": lambda: "takes the pool's pipe and submits a splice pair: "
+                        "op0 file -> pipe linked to op1 pipe -> file",
+        "lone_out": lambda: "op1 came back -ECANCELED (a short splice in "
+                            "failed the link): sends it again alone",
+        "pipe_clean": lambda: "both CQEs back: the pipe goes back clean",
+        "pipe_dirty": lambda: "the pair ended, bytes may be left: the pipe "
+                              "goes back dirty (closed)",
+        "pipe_named": lambda: "the pair was given up: the pipe goes back "
+                              "named (retired)",
+        "pipe_reclaim": lambda: "nothing in flight: the retired pipe is "
+                                "reclaimed",
     }.get(w, lambda: " ".join(words))()
 
 
@@ -189,7 +202,7 @@ def render(out):
             steps.append("--- from here the run repeats forever: the cycle "
                          "the property forbids ---")
             continue
-        m = re.match(r"\s+@([AEBRKP]) ?(.*)$", line)
+        m = re.match(r"\s+@([AEBRKPS]) ?(.*)$", line)
         if not m:
             continue
         kind, words = m.group(1), m.group(2).split()
@@ -205,6 +218,10 @@ def render(out):
         elif kind == "R":
             lab, arg = map(int, words)
             steps.append(f"{who}: {ring_event(lab, arg)}")
+        elif kind == "S":
+            lab, frm, to = map(int, words)
+            steps.append(f"{who}: the splice pipe {NAME.get(lab, lab)}: "
+                         f"{PLACES[frm]} -> {PLACES[to]} (RC_EV_PIPE_*)")
         elif kind == "K":
             if not who.startswith("kernel"):	# kernel code in a syscall
                 who = "kernel (in " + who + ")"

@@ -217,7 +217,9 @@ static int tree_part(struct rh_scenario *s, struct tree_src *src)
 	struct rc_tree_src one = { .path = src->mnt };	/* .base NULL: not --files-from */
 	struct rc_tree_opts o = {
 		.recursive = true, .files_in_flight = 4,
+		/* read/write pinned: the held request is a read's */
 		.copy = { .queue_depth = 2, .block_size = 16384,
+			  .data_path = RC_DATA_READWRITE,
 			  .drain_ms = DRAIN_MS, .chaos = abort_when_held,
 			  .chaos_arg = &h },
 	};

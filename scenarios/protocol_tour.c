@@ -103,7 +103,9 @@ static void step_copy(void)
 {
 	const uint64_t len = 4u << 20;
 	struct rc_ring *r = tour_ring(64);
-	struct rc_copy_opts o = { .queue_depth = 4, .block_size = 64 * 1024 };
+	/* reads and writes: the buffer mutants' step, whatever the default */
+	struct rc_copy_opts o = { .queue_depth = 4, .block_size = 64 * 1024,
+				  .data_path = RC_DATA_READWRITE };
 	int src = tour_file("copy.src", len), dst = tour_file("copy.dst", 0);
 	uint64_t a = 0, b = 1;
 	enum rc_copy_side side;

@@ -8,8 +8,9 @@
 # the protocol model (model/check.py: every property proven within its
 # bounds; skipped when the model did not change since it last passed), and
 # trace conformance: every scenario and strategy again, at 1/CONFORM_DIV of
-# its ops, with the engine's events logged, each log replayed against the
-# model (model/conform.py), and every mutant's log, which must be rejected.
+# its ops, with the engine's events logged (the splice set's too), each log
+# replayed against the model (model/conform.py), and every mutant's log,
+# which must be rejected.
 # MODEL=0 leaves the model check and the conformance pass out (make check's
 # tests/safety_quick.sh: CI runs the model check's smoke test instead).
 # Writes the per-run records to build/safety/ and the verdict to SAFETY_JSON
@@ -266,6 +267,22 @@ if [ "$MODEL" = 1 ]; then
 				>"$OUT/conform-$b-$name.log" 2>&1
 		done
 	done
+	# the splice data path: pairs through the pool's pipes (the model's
+	# SPLICE configuration; heap only, no buffer strategy applies)
+	for entry in $SPLICE_SET; do
+		name=${entry%%:*}
+		ops=$(( (${entry##*:} * SCALE + CONFORM_DIV - 1) / CONFORM_DIV ))
+		[ "$ops" -ge 2 ] || ops=2
+		RH_EVENTS="$OUT/conform-splice-$name.ev" \
+			build/asan/scenarios/$name --seed="$SEED" --ops="$ops" \
+			--buffers=heap --data=splice \
+			>"$OUT/conform-splice-$name.log" 2>&1
+	done
+	# ... and protocol_tour's pairs cut in flight (the splice mutants' run)
+	RH_EVENTS="$OUT/conform-splice-protocol_tour.ev" \
+		build/asan/scenarios/protocol_tour --seed="$SEED" \
+		--step=splice-cut --buffers=heap \
+		>"$OUT/conform-splice-protocol_tour.log" 2>&1
 	# the synchronous fallback engine: the same protocol without a kernel ring
 	RH_EVENTS="$OUT/conform-heap-tree_chaos_fallback.ev" \
 		build/asan/scenarios/tree_chaos --seed="$SEED" --ops=2 --fallback \

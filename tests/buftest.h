@@ -102,7 +102,9 @@ static inline bool t_same_data(int a, int b, size_t len)
 static inline int64_t t_pump_copy(struct rc_ring *r, int src, int dst,
 				uint64_t len, unsigned qd, uint32_t bs)
 {
-	struct rc_copy_opts o = { .queue_depth = qd, .block_size = bs };
+	/* read/write pinned: these copies test the buffer strategies */
+	struct rc_copy_opts o = { .queue_depth = qd, .block_size = bs,
+				  .data_path = RC_DATA_READWRITE };
 	enum rc_copy_side side;
 	int drain_err;
 

@@ -9,6 +9,10 @@
 # read only delays the copy, and SIGINT during it exits 20 with nothing
 # left behind.  Also on the synchronous fallback engine.
 #
+# Every copy pins --data=readwrite: the faults are read(2) and write(2)
+# answers of the buffer path, whatever the default data path is (splice
+# pairs: tests/cli_splice.sh).
+#
 # Usage: RINGCP=/abs/path/to/ringcp bash tests/cli_faults.sh
 
 # test functions run through t_add/eval: not unreachable
@@ -58,7 +62,7 @@ test_read_eio()
 	faultfs sback smnt
 	mkdir -p sback/sub && seeded_files r 300000:sback/a 300000:sback/sub/b \
 		300000:sback/sub/x-eio-read 300000:sback/y-eio-read
-	rc_run -a "$@" smnt/ dst
+	rc_run -a --data=readwrite "$@" smnt/ dst
 	assert_status 23
 	assert_err_line "^ringcp: error reading 'smnt/sub/x-eio-read': Input/output error$"
 	assert_err_line "^ringcp: error reading 'smnt/y-eio-read': Input/output error$"
@@ -74,12 +78,12 @@ test_read_eio_file()
 	faultfs sback smnt
 	seeded_files r 300000:sback/x-eio-read 1000:old
 	cp old dst
-	rc_run smnt/x-eio-read dst
+	rc_run --data=readwrite smnt/x-eio-read dst
 	assert_status 1
 	assert_stderr_eq "ringcp: error reading 'smnt/x-eio-read': Input/output error"
 	assert_same_file old dst
 	assert_no_temp .
-	rc_run smnt/x-eio-read new
+	rc_run --data=readwrite smnt/x-eio-read new
 	assert_status 1
 	assert_absent new
 }
@@ -90,7 +94,7 @@ test_write_faults()
 	sources 300000 ok1 ok2 x-eio-write y-enospc
 	mkdir -p src/sub && seeded_files w 300000:src/sub/z-enospc 5:src/sub/f
 	faultfs dback dmnt
-	rc_run -a "$@" src/ dmnt/dst
+	rc_run -a --data=readwrite "$@" src/ dmnt/dst
 	assert_status 23
 	assert_err_line "^ringcp: error writing 'dmnt/dst/x-eio-write': Input/output error$"
 	assert_err_line "^ringcp: error writing 'dmnt/dst/y-enospc': No space left on device$"
@@ -110,7 +114,7 @@ test_stall()
 	FAULTFS_STALL_MS=1500 faultfs sback smnt
 	seeded_files s 300000:sback/a-stall 1000:sback/b
 	t0=$SECONDS
-	rc_run -a smnt/ dst
+	rc_run -a --data=readwrite smnt/ dst
 	assert_status 0
 	assert_same_file sback/a-stall dst/a-stall
 	assert_same_file sback/b dst/b
@@ -122,7 +126,7 @@ test_stall_sigint()
 {
 	FAULTFS_STALL_MS=3000 faultfs sback smnt
 	seeded_files s 300000:sback/a-stall
-	"$RINGCP" -a smnt/ dst >"$RC_OUT" 2>"$RC_ERR" &
+	"$RINGCP" -a --data=readwrite smnt/ dst >"$RC_OUT" 2>"$RC_ERR" &
 	interrupt_when_made $!
 	assert_status 20
 	assert_err_line "^ringcp: interrupted copying 'smnt/a-stall'$"

@@ -17,7 +17,8 @@
 MiB=$((1024 * 1024))
 GiB=$((1024 * MiB))
 # slow enough to interrupt: one 4K op in flight, then an fsync
-SLOW_OPTS=(-Q 1 -B 4K --fsync)
+# (read/write pinned: -B sizes its ops; a splice pair moves a pipe's chunk)
+SLOW_OPTS=(-Q 1 -B 4K --fsync --data=readwrite)
 # how long the copy must run before the signal, and may take to stop
 SIG_DELAY=0.2
 STOP_LIMIT_S=30

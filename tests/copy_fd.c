@@ -66,7 +66,10 @@ static void expect_prefix_copy(int a, int b, int64_t n)
 static int64_t copy(struct rc_ring *r, int src, int dst, uint64_t hint,
 		    unsigned qd, uint32_t bs, enum rc_copy_side *side)
 {
-	struct rc_copy_opts o = { .queue_depth = qd, .block_size = bs };
+	/* read/write pinned: the hooks act on read CQEs (splice_pairs.c
+	 * has the splice path's) */
+	struct rc_copy_opts o = { .queue_depth = qd, .block_size = bs,
+				  .data_path = RC_DATA_READWRITE };
 	int drain_err;
 	int64_t n = rc_copy_fd(r, src, dst, hint, &o, side, &drain_err);
 
@@ -185,7 +188,8 @@ TEST(stop_raised_mid_copy_cancels_and_drains)
 	struct rc_ring *r = hooked_ring();
 	volatile sig_atomic_t stop = 0;
 	struct rc_copy_opts o = { .stop = &stop, .queue_depth = 8,
-				  .block_size = 64 * KiB };
+				  .block_size = 64 * KiB,
+				  .data_path = RC_DATA_READWRITE };
 	enum rc_copy_side side;
 	int src, dst, drain_err;
 

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 # Description: the protocol model's smoke test (make model-check is the
 # whole proof, in make safety-check): SPIN proves the safety properties of
-# the CORE, LIFE and FD configurations exhaustively and writes their
-# transition relation; the
+# the CORE, LIFE, FD and SPLICE configurations exhaustively and writes
+# their transition relation; the
 # free_on_cancel model mutant breaks P1 with a readable trail; a real run's
 # events (cancel_poll_armed) conform to the relation, and the
 # free_on_cancel engine mutant's (copy_chaos) are rejected at the buffer
-# it gives back while the kernel may still write it.  Runs once, for the
+# it gives back while the kernel may still write it; splice pairs cut in
+# flight (protocol_tour's splice-cut) conform, and pipe_reuse_dirty's
+# trace is rejected at the lend of a retired pipe (P7).  Runs once, for the
 # gcc variant.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +20,7 @@ PY=/usr/bin/python3
 # model/check.py narrowed to three safety searches and one mutant, in $T
 model_run()
 {
-	(cd "$TOP" && "$PY" model/check.py --configs CORE,LIFE,FD --safety-only \
+	(cd "$TOP" && "$PY" model/check.py --configs CORE,LIFE,FD,SPLICE --safety-only \
 		--mutants free_on_cancel --build "$T/model" --trails "$T/trails" \
 		--json "$T/model.json") >"$T/check.out" 2>&1
 }
@@ -33,7 +35,7 @@ test_core_proven_and_mutant_trail()
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["verdict"] == "pass", d["failures"]
-assert len(d["configs"]) == 3
+assert len(d["configs"]) == 4
 for c in d["configs"]:
     s = c["runs"]["safety"]
     assert s["errors"] == 0 and s["complete"] and s["states_stored"] > 1000, s
@@ -74,19 +76,44 @@ test_mutant_trace_rejected()
 	assert_contains "the verdict" "$T/reject.out" "no step L_BPUT"
 }
 
+# protocol_tour's splice-cut (pairs cut in flight, a short splice's lone
+# out) conforms; the pipe_reuse_dirty mutant's run is rejected by P7
+test_splice_traces()
+{
+	[ -s "$T/model/edges.txt" ] || { fail "no relation (the first test)"; return; }
+	(cd "$TOP" && RH_EVENTS="$T/cut.ev" build/gcc/scenarios/protocol_tour \
+		--seed=7 --step=splice-cut) >"$T/cut.out" 2>&1 ||
+		{ fail "protocol_tour --step=splice-cut failed"; return; }
+	(cd "$TOP" && RH_EVENTS="$T/dirty.ev" \
+		build/gcc/mutants/pipe_reuse_dirty/protocol_tour --seed=7 \
+		--step=splice-cut) >"$T/dirty.out" 2>&1
+	"$PY" "$TOP/model/conform.py" --edges "$T/model/edges.txt" \
+		"$T/cut.ev" >"$T/cut-conform.out" 2>&1 ||
+		{ sed 's/^/# /' "$T/cut-conform.out"; fail "splice-cut's trace does not conform"; return; }
+	grep -q "^PIPE_LEND" "$T/cut.ev" || fail "no pipe step in the trace"
+	"$PY" "$TOP/model/conform.py" --edges "$T/model/edges.txt" \
+		--expect reject "$T/dirty.ev" >"$T/dirty-conform.out" 2>&1
+	local rc=$?
+	sed 's/^/# /' "$T/dirty-conform.out"
+	[ $rc -eq 0 ] || fail "pipe_reuse_dirty's trace was not rejected"
+	assert_contains "the verdict" "$T/dirty-conform.out" "P7"
+}
+
 main()
 {
 	t_init
 	T=$T_TMP/model-smoke	# shared by the three tests, gone with T_TMP
 	mkdir "$T"
 	if [ "$(basename "$(dirname "$RINGCP")")" != gcc ]; then
-		t_add "CORE, LIFE, FD proven, mutant trail" t_skip "runs once, with the gcc variant"
+		t_add "CORE, LIFE, FD, SPLICE proven, mutant trail" t_skip "runs once, with the gcc variant"
 	elif ! command -v spin >/dev/null; then
-		t_add "CORE, LIFE, FD proven, mutant trail" t_skip "spin missing (scripts/deps.sh installs it)"
+		t_add "CORE, LIFE, FD, SPLICE proven, mutant trail" t_skip "spin missing (scripts/deps.sh installs it)"
 	else
-		t_add "CORE, LIFE, FD proven, mutant trail" test_core_proven_and_mutant_trail
+		t_add "CORE, LIFE, FD, SPLICE proven, mutant trail" test_core_proven_and_mutant_trail
 		t_add "a real trace conforms" test_real_trace_conforms
 		t_add "a mutant's trace is rejected" test_mutant_trace_rejected
+		t_add "splice pairs conform, a reused retired pipe is rejected" \
+			test_splice_traces
 	fi
 	t_run_all
 }

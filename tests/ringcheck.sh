@@ -247,10 +247,12 @@ test_ringcp_copies_clean()
 }
 
 # interrupted BIN: BIN copies a file whose read stalls (faultfs), under
-# ringcheck, and gets SIGINT while the read is held
+# ringcheck, and gets SIGINT while the read is held (read/write pinned:
+# the mutants break the rules of a read's buffer and fd)
 interrupted()
 {
-	"$RK" "$1" --buffers=heap -a smnt/ dst >"$RC_OUT" 2>"$RC_ERR" &
+	"$RK" "$1" --buffers=heap --data=readwrite -a smnt/ dst >"$RC_OUT" \
+		2>"$RC_ERR" &
 	interrupt_when_made $!
 	rm -rf dst
 }

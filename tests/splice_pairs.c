@@ -9,11 +9,14 @@
  * lent again, a dirty one closed, a cancelled pair's pipe kept open while
  * any request is in flight and never lent again); a cancelled copy's
  * pipes retired; pumps sharing a pool of one pipe both finish (the one
- * that found none waits and is woken); auto splices from 64 KiB to 64 MiB
+ * that found none waits and is woken); a woken pump that cannot make a
+ * pipe (out of fds) waits again while a pipe is lent and fails through a
+ * CQE when none is (no owner waits forever); auto splices from 64 KiB to 64 MiB
  * only, readwrite never; the
  * SQE map names both fds of a splice.
  */
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 
 #include "ringcp/copy.h"
 #include "sqe_refs.h"
@@ -338,6 +341,123 @@ TEST(pumps_sharing_one_pipe_both_finish)
 	expect_same(s2, d2, 700 * KiB);
 	EXPECT_GT(rc_pipe_pool_stats(pool)->waits, 0);
 	EXPECT_EQ(rc_pipe_pool_stats(pool)->made, 1);
+	EXPECT_EQ(rc_pipe_pool_destroy(pool), 0);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+/*
+ * No new fd from here on (RLIMIT_NOFILE at the lowest free one): a pipe
+ * cannot be made, EMFILE.  Returns the old limit for t_fds_back.
+ */
+static struct rlimit t_no_more_fds(void)
+{
+	struct rlimit old, low;
+	int fd = dup(0);
+
+	ASSERT_GE(fd, 0);
+	close(fd);
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)fd;
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	EXPECT_EQ(dup(0), -1);
+	return old;
+}
+
+static void t_fds_back(const struct rlimit *old)
+{
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, old), 0);
+}
+
+/* Start a one-pair splice pump on a fresh file pair of len bytes. */
+static void start_pump(struct rc_pump *p, struct rc_ring *r,
+		       const struct rc_copy_opts *o, size_t len, int *s, int *d)
+{
+	t_file_pair(len, s, d);
+	ASSERT_EQ(rc_pump_start(p, r, *s, *d, 0, len, true, o), 0);
+}
+
+TEST(woken_pump_that_cannot_make_a_pipe_fails_through_a_cqe)
+{
+	struct rc_ring *r = hooked_ring();
+	struct rc_pipe_pool *pool;
+	struct rc_copy_opts o = { .queue_depth = 1,
+				  .data_path = RC_DATA_SPLICE };
+	uint64_t deadline = rc_now_ns() + 2000000000ull;
+	struct rc_pump a, b;
+	struct rlimit old;
+	bool told = false;
+	struct rc_op *op;
+	int sa, da, sb, db;
+
+	ASSERT_EQ(rc_pipe_pool_create(r, 1, 64 * KiB, &pool), 0);
+	o.pipes = pool;
+	start_pump(&a, r, &o, 256 * KiB, &sa, &da);
+	start_pump(&b, r, &o, 256 * KiB, &sb, &db);
+	ASSERT_TRUE(b.waiting);		/* a holds the one pipe */
+	ASSERT_EQ(rc_ring_flush(r), 2);	/* a's pair is the kernel's */
+	old = t_no_more_fds();
+	/* a given up in flight: its pipe retired (kept open, never lent
+	 * again), none lent: b is woken and cannot make one */
+	rc_pump_abort(&a);
+	t_fds_back(&old);
+	EXPECT_FALSE(b.waiting);
+	/* b's owner learns it from a CQE, as from any op (a hang of the
+	 * tree copy if not: its job waits for one) */
+	while (!told && rc_now_ns() < deadline) {
+		(void)rc_ring_wait(r, 1, 100);	/* -ETIME: nothing came */
+		while ((op = rc_ring_next(r))) {
+			ASSERT_TRUE(rc_pump_of(op) == &b);
+			EXPECT_EQ(rc_pump_complete(&b, op), -EMFILE);
+			told = true;
+		}
+	}
+	EXPECT_TRUE(told);
+	EXPECT_TRUE(rc_pump_done(&b));
+	EXPECT_EQ(b.err, -EMFILE);
+	rc_pump_end(&b);
+	EXPECT_EQ(rc_ring_drain(r, 2000), 0);
+	EXPECT_EQ(rc_pipe_pool_lent(pool), 0);
+	EXPECT_EQ(rc_pipe_pool_destroy(pool), 0);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+TEST(woken_pump_out_of_fds_waits_while_a_pipe_will_come_back)
+{
+	struct rc_ring *r = hooked_ring();
+	struct rc_pipe_pool *pool;
+	struct rc_copy_opts o = { .queue_depth = 1,
+				  .data_path = RC_DATA_SPLICE };
+	struct rc_pump a, b, c;
+	struct rlimit old;
+	struct rc_op *op;
+	int sa, da, sb, db, sc, dc;
+
+	ASSERT_EQ(rc_pipe_pool_create(r, 2, 64 * KiB, &pool), 0);
+	o.pipes = pool;
+	start_pump(&a, r, &o, 64 * KiB, &sa, &da);	/* one pair */
+	start_pump(&c, r, &o, 256 * KiB, &sc, &dc);
+	start_pump(&b, r, &o, 300 * KiB, &sb, &db);
+	ASSERT_TRUE(b.waiting);		/* a and c hold both pipes */
+	ASSERT_EQ(rc_ring_flush(r), 4);
+	old = t_no_more_fds();
+	/* c's pipe retired, a's still lent: b cannot make one, but a's
+	 * comes back clean: b waits for it instead of failing */
+	rc_pump_abort(&c);
+	EXPECT_TRUE(b.waiting);
+	EXPECT_EQ(b.err, 0);
+	while (!rc_pump_done(&a) || !rc_pump_done(&b)) {
+		ASSERT_GE(rc_ring_wait(r, 1, 5000), 0);
+		while ((op = rc_ring_next(r)))
+			ASSERT_EQ(rc_pump_complete(rc_pump_of(op), op), 0);
+	}
+	t_fds_back(&old);
+	EXPECT_EQ(rc_pump_eof(&b), 300 * KiB);
+	expect_same(sa, da, 64 * KiB);
+	expect_same(sb, db, 300 * KiB);
+	rc_pump_end(&a);
+	rc_pump_end(&b);
+	EXPECT_EQ(rc_ring_drain(r, 2000), 0);
 	EXPECT_EQ(rc_pipe_pool_destroy(pool), 0);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }

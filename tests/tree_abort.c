@@ -78,6 +78,7 @@ static int aborted_copy(struct rc_ring *r, const char *src, const char *dst,
 	struct rc_tree_src one = { .path = src };
 	struct rc_tree_stats st;
 
+	o.copy.data_path = RC_DATA_READWRITE;	/* the stall is a read's */
 	o.copy.chaos = stall_then_abort;
 	o.copy.chaos_arg = c;
 	o.copy.drain_ms = drain_ms;

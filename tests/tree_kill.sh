@@ -22,7 +22,8 @@
 KiB=1024
 MiB=$((1024 * KiB))
 # slow enough that a kill lands mid-file: one 4K op in flight, fsync
-SLOW_OPTS=(-Q 1 -B 4K --fsync)
+# (read/write pinned: -B sizes its ops; a splice pair moves a pipe's chunk)
+SLOW_OPTS=(-Q 1 -B 4K --fsync --data=readwrite)
 STOP_LIMIT_S=30
 T_SEED=${T_SEED:-$(( $(date +%s) % 100000 ))}
 

@@ -36,8 +36,16 @@ struct rc_pipe_pool {
 	struct rc_pipe_pool_stats st;
 };
 
+/* A step of pipe for the trace (the model's conformance check). */
+static void rc_pipe_trace(struct rc_pipe_pool *p, enum rc_trace_event ev,
+			  struct rc_pipe *pipe, int how)
+{
+	rc_ring_trace_pipe(p->r, ev, pipe, pipe->rfd, pipe->wfd, how);
+}
+
 static void rc_pipe_close(struct rc_pipe_pool *p, struct rc_pipe *pipe)
 {
+	rc_pipe_trace(p, RC_EV_PIPE_CLOSE, pipe, 0);
 	close(pipe->rfd);
 	close(pipe->wfd);
 	free(pipe);
@@ -66,6 +74,7 @@ static int rc_pipe_make(struct rc_pipe_pool *p, struct rc_pipe **pipep)
 	pipe->rfd = fds[0];
 	pipe->wfd = fds[1];
 	p->st.made++;
+	rc_pipe_trace(p, RC_EV_PIPE_MAKE, pipe, 0);
 	*pipep = pipe;
 	return 0;
 }
@@ -150,6 +159,7 @@ int rc_pipe_get(struct rc_pipe_pool *p, struct rc_pipe **pipep)
 	pipe->next = NULL;
 	p->lent++;
 	p->st.lent++;
+	rc_pipe_trace(p, RC_EV_PIPE_LEND, pipe, 0);
 	*pipep = pipe;
 	return 0;
 }
@@ -158,6 +168,7 @@ void rc_pipe_put(struct rc_pipe_pool *p, struct rc_pipe *pipe,
 		 enum rc_pipe_state how)
 {
 	p->lent--;
+	rc_pipe_trace(p, RC_EV_PIPE_PUT, pipe, how);
 	switch (how) {
 	case RC_PIPE_CLEAN:
 		pipe->next = p->free;

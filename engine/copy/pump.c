@@ -147,34 +147,77 @@ static int rc_copy_fill(struct rc_pump *c)
 	return 0;
 }
 
-/* A pump woken here that cannot go on keeps its error (it cannot fail
- * but for want of memory: its ops are idle, their prep cannot fail). */
-static void rc_pump_restart(struct rc_pump *w)
+/*
+ * A pump woken from the pool's wait list could not start: no pipe could be
+ * made (EMFILE: out of fds).  Nothing of it is in flight, so no CQE would
+ * ever tell its owner (the tree's job waits for one, forever): one of its
+ * idle ops goes as a NOP, whose CQE hands the error back as any op's does
+ * (rc_pump_complete returns c->err).
+ */
+static void rc_pump_tell(struct rc_pump *c)
 {
-	int ret = rc_copy_fill(w);
+	unsigned i;
 
-	if (ret)
-		rc_pump_fail(w, ret, RC_SIDE_NONE);
+	for (i = 0; i < c->n_slots; i++) {
+		struct rc_copy_slot *s = &c->slots[i];
+
+		if (!s->op || !s->held)
+			continue;
+		s->op->user = s;
+		s->op->user_tag = RC_PUMP_TAG;
+		if (!rc_op_prep_nop(s->op))
+			rc_slot_submit(c, s->op, &s->held);
+		return;
+	}
+}
+
+/* A woken pump that cannot go on fails; with nothing of it in flight no
+ * CQE would tell its owner, so a NOP's does (rc_pump_tell). */
+static void rc_pump_give_up(struct rc_pump *w, int err)
+{
+	rc_pump_fail(w, err, RC_SIDE_NONE);
+	if (!w->busy)
+		rc_pump_tell(w);	/* else its own CQEs tell */
 }
 
 /*
  * Pipes came back: start the pumps waiting for one, first come first
- * served, while one is free.
+ * served, while one is free.  A woken pump that cannot make a pipe (out
+ * of fds) waits again while a pipe is lent (its return wakes it, and a
+ * clean one needs no new fd); with none lent none will come back: it
+ * fails, told by a NOP's CQE (rc_pump_tell; if even that cannot be
+ * submitted, the ring is broken and the owner's wait fails).
  */
 static void rc_pump_wake(struct rc_pipe_pool *pool)
 {
 	struct rc_pump *w;
+	int ret;
 
-	while ((w = rc_pipe_pool_waker(pool)))
-		rc_pump_restart(w);
+	while ((w = rc_pipe_pool_waker(pool))) {
+		ret = rc_copy_fill(w);
+		if (!ret)
+			continue;
+		if (!w->busy && rc_pipe_pool_lent(pool)) {
+			rc_pipe_pool_wait(pool, w);
+			return;	/* the next pipe back wakes it */
+		}
+		rc_pump_give_up(w, ret);
+	}
 }
 
+/* Blocks came back to the budget: start the pumps waiting for room, first
+ * come first served; one that cannot go on (no memory for a buffer) fails
+ * as above. */
 void rc_budget_wake(struct rc_budget *b)
 {
 	struct rc_pump *w;
+	int ret;
 
-	while (b && (w = rc_budget_waker(b)))
-		rc_pump_restart(w);
+	while (b && (w = rc_budget_waker(b))) {
+		ret = rc_copy_fill(w);
+		if (ret)
+			rc_pump_give_up(w, ret);
+	}
 }
 
 /*

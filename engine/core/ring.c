@@ -114,6 +114,14 @@ unsigned rc_ring_inflight(const struct rc_ring *r)
 	return r->inflight.count;
 }
 
+void rc_ring_trace_pipe(struct rc_ring *r, enum rc_trace_event ev,
+			const void *pipe, int rfd, int wfd, int how)
+{
+	rc_trace(r, ev, NULL, pipe,
+		 (size_t)(uint32_t)rfd << 32 | (uint32_t)wfd, how);
+	(void)r; (void)ev; (void)pipe; (void)rfd; (void)wfd; (void)how;
+}
+
 unsigned rc_ring_queued(const struct rc_ring *r)
 {
 	return r->queued.count;

@@ -815,8 +815,10 @@ static void rc_job_pump_op(struct rc_job *j, struct rc_op *op)
 	if (!rc_pump_done(p))
 		return;
 	if (p->err) {
+		/* neither side: the copy could not go on (no pipe: EMFILE) */
 		rc_job_fail(j, p->err, p->side == RC_SIDE_DST ?
-			    "error writing" : "error reading",
+			    "error writing" : p->side == RC_SIDE_SRC ?
+			    "error reading" : "cannot copy",
 			    p->side == RC_SIDE_DST);
 		return rc_job_finish(j);
 	}

@@ -286,6 +286,16 @@ enum rc_trace_event {
 				 * (its CQEs went with the ring) touches
 				 * nothing any more; sent before the records
 				 * and buffers are given back */
+	/*
+	 * A splice pair's pipe (engine/copy/pipe.c, rc_ring_trace_pipe):
+	 * buf = the pipe, len = its fds (read end << 32 | write end).
+	 */
+	RC_EV_PIPE_MAKE,	/* made, empty, in the pool */
+	RC_EV_PIPE_LEND,	/* lent to a pair */
+	RC_EV_PIPE_PUT,		/* res = RC_PIPE_*: back clean (to the
+				 * pool), dirty (closed next) or named by
+				 * requests given up (retired) */
+	RC_EV_PIPE_CLOSE,	/* its fds about to be closed */
 	RC_EV__COUNT,
 };
 
@@ -365,7 +375,16 @@ struct rc_op *rc_ring_next(struct rc_ring *r);
 
 /* Operations the kernel owns (KERNEL set), and queued ones. */
 unsigned rc_ring_inflight(const struct rc_ring *r);
+
 unsigned rc_ring_queued(const struct rc_ring *r);
+
+/*
+ * Harness builds (RC_TRACE): a step of a splice pair's pipe to the ring's
+ * trace hook (RC_EV_PIPE_*, pipe the pipe's identity, its two fds);
+ * nothing otherwise.
+ */
+void rc_ring_trace_pipe(struct rc_ring *r, enum rc_trace_event ev,
+			const void *pipe, int rfd, int wfd, int how);
 
 /* Cancel every queued, in-flight and ready operation (caller loses them). */
 int rc_ring_cancel_all(struct rc_ring *r);

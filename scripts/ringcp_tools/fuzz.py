@@ -42,11 +42,13 @@ MAX_LEN = 256
 STEPS = ["new_ring", "read", "write", "openat", "statx", "close", "linkat",
          "nop", "submit", "flush", "cancel", "cancel_fd", "cancel_all",
          "reap", "wait_posted", "release", "fill", "destroy", "put",
-         "stale", "stall", "drain", "copy", "pump", "pump_abort", "tree"]
+         "stale", "stall", "drain", "copy", "pump", "pump_abort", "tree",
+         "splice"]
 ARGS = {"new_ring": 2, "read": 4, "write": 4, "openat": 3, "statx": 3,
         "close": 3, "linkat": 2, "nop": 2, "submit": 1, "cancel": 1,
         "cancel_fd": 2, "reap": 2, "release": 2, "fill": 1, "put": 1,
-        "stale": 1, "stall": 1, "copy": 3, "pump": 2, "tree": 4}
+        "stale": 1, "stall": 1, "copy": 3, "pump": 2, "tree": 4,
+        "splice": 3}
 # argument values
 HEAP, POOL, FIXED, RING, SYNC_HEAP, SYNC_POOL = range(6)
 E4, E8, E32 = 0, 1, 3
@@ -59,6 +61,10 @@ ANY, SYNC = 2, 1
 # (4096 << n) << 3; the turn to abort at (0: never); how
 T_ABSENT, T_EMPTY, T_SUB, T_OLD = 0, 8, 16, 24
 T_STOP, T_HARDLINKS, T_OWN_RING, T_64 = 1, 2, 4, 8
+T_SPLICE, T_AUTO, T_ONE_PIPE = 16, 32, 48	# the tree's data path
+# splice: depth - 1 (2 bits) | pairs - 1 << 2 | two pumps sharing a pool;
+# chunk 64K (1) | auto (2); the turn to cancel (abort the first pump) at
+S_TWO, S_64K, S_AUTO = 0x10, 1, 2
 
 # The seed programs: the scenarios' plans, one step a tuple.
 SEEDS = {
@@ -193,6 +199,20 @@ SEEDS = {
                       ("tree", 3, 3, 4, T_HARDLINKS)],
     "tree_beside_held_reads": [("fill", 2), ("tree", 3, 1 | 8, 4, T_64),
                                ("cancel_all",), ("drain",)],
+    # splice pairs (fuzz/splice.c): a copy through a pool, one cut in
+    # flight; two pumps sharing one pipe, the first aborted; trees by
+    # splice, auto, and through one pipe (files wait for it)
+    "splice_copy": [("splice", 3 | 4, 0, 0)],
+    "splice_cut": [("splice", 3, 0, 3), ("splice", 1 | 4, S_AUTO, 2)],
+    "splice_shared_pool": [("splice", 1 | S_TWO, S_64K, 0)],
+    "splice_shared_abort": [("splice", 0 | S_TWO, 0, 2),
+                            ("splice", 3 | 4 | S_TWO, S_64K, 5)],
+    "splice_fallback": [("new_ring", SYNC_HEAP, E8), ("splice", 1, 0, 1)],
+    "tree_splice": [("tree", 3, 1 | 8, 0, T_SPLICE)],
+    "tree_splice_abort": [("tree", 7, 2, 6, T_SPLICE | T_HARDLINKS)],
+    "tree_auto_stop": [("tree", 3 | T_OLD, 1 | 16, 5, T_AUTO | T_STOP)],
+    "tree_one_pipe": [("tree", 7, 3, 0, T_ONE_PIPE)],
+    "tree_one_pipe_abort": [("tree", 7, 3, 9, T_ONE_PIPE)],
 }
 
 
