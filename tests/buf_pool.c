@@ -3,7 +3,9 @@
  * Description: the pool strategy recycles: a buffer put is the next one
  * got of its size class, and copying many files one after another
  * allocates buffers for the first file only, where the heap strategy
- * allocates for every file.  At most `count` buffers wait in the pool.
+ * allocates for every file.  At most `count` buffers wait in the pool,
+ * the biggest kept: small ones put into a full pool do not push out the
+ * block buffers.
  */
 #include "buftest.h"
 
@@ -76,5 +78,37 @@ TEST(pool_keeps_at_most_count_buffers)
 	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 6);
 	for (i = 0; i < 4; i++)
 		rc_buf_put(r, b[i], 4096);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+/* A tree puts a small statx record per file beside its block buffers:
+ * into a full pool of blocks, a small one is not kept, and into a pool
+ * holding small ones a block pushes out a small one, not another block. */
+TEST(full_pool_keeps_its_block_buffers)
+{
+	struct rc_ring *r = t_strategy_ring("pool", 2, 0);
+	void *blk[2], *small, *got;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(rc_buf_get(r, 256 * 1024, &blk[i]), 0);
+	ASSERT_EQ(rc_buf_get(r, 512, &small), 0);
+	rc_buf_put(r, blk[0], 256 * 1024);
+	rc_buf_put(r, small, 512);		/* the pool: block, small */
+	rc_buf_put(r, blk[1], 256 * 1024);	/* full: small goes */
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 3);
+	ASSERT_EQ(rc_buf_get(r, 512, &small), 0);	/* made again */
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 4);
+	ASSERT_EQ(rc_buf_get(r, 256 * 1024, &got), 0);
+	EXPECT_TRUE(got == blk[0] || got == blk[1]);
+	rc_buf_put(r, got, 256 * 1024);		/* the pool: two blocks */
+	rc_buf_put(r, small, 512);		/* full of bigger: not kept */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(rc_buf_get(r, 256 * 1024, &blk[i]), 0);
+		EXPECT_TRUE(blk[i] != small);
+	}
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 4);	/* none new */
+	for (i = 0; i < 2; i++)
+		rc_buf_put(r, blk[i], 256 * 1024);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
