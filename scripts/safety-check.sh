@@ -238,6 +238,7 @@ if [ "${FUZZ_S:-60}" != 0 ]; then
 	make -s --no-print-directory fuzz-ci FUZZ_S="${FUZZ_S:-60}" \
 		>"$OUT/fuzz.log" 2>&1
 	fuzz_rc=$?
+	echo "$fuzz_rc" >"$OUT/fuzz.rc"
 	echo "exit $fuzz_rc"
 	[ $fuzz_rc -eq 0 ] || sed 's/^/    | /' "$OUT/fuzz.log" | tail -20
 fi
@@ -303,10 +304,4 @@ echo "safety-check: ran in $((SECONDS - t0))s"
 reap_held
 PYTHONPATH=scripts "$PY" -m ringcp_tools.safety_report "$OUT" "$MODE" "$SEED" \
 	"$SAFETY_JSON" "$((SECONDS - t0))"
-rc=$?
-if [ $fuzz_rc -ne 0 ]; then
-	echo "safety-check: FAIL: the lifecycle fuzzer crashed (exit $fuzz_rc;" \
-		"reproducer in build/fuzz/crashes/, log build/fuzz/run.log)"
-	exit 1
-fi
-exit $rc
+exit $?	# the verdict counts the fuzzer (fuzz.rc) with the rest

@@ -325,6 +325,19 @@ def conformance(out_dir, mode, failures, muts):
                 if m.get("conformance", {}).get("how") == "step")}
 
 
+def fuzzer(out_dir, failures):
+    """The lifecycle fuzzer's short run (fuzz.rc, written by
+    safety-check.sh): {"ran", "exit"}; a crash is a failure of the check,
+    recorded as one."""
+    rc = read(os.path.join(out_dir, "fuzz.rc")).strip()
+    if not rc:
+        return {"ran": False}
+    if rc != "0":
+        failures.append(f"the lifecycle fuzzer crashed (exit {rc}; reproducer"
+                        " in build/fuzz/crashes/, log build/fuzz/run.log)")
+    return {"ran": True, "exit": int(rc)}
+
+
 def verdict(out_dir, mode, seed, wall):
     """results/safety.json's document for the run in OUT_DIR."""
     s = scenarios(out_dir)
@@ -334,6 +347,7 @@ def verdict(out_dir, mode, seed, wall):
     vg = valgrind(out_dir, failures)
     model = model_check(out_dir, failures)
     conf = conformance(out_dir, mode, failures, muts)
+    fz = fuzzer(out_dir, failures)
     ringcp = os.path.join(TOP, "build", "gcc", "ringcp")
     return {
         "mode": mode,
@@ -362,6 +376,7 @@ def verdict(out_dir, mode, seed, wall):
         "valgrind": vg,
         "model_check": model,
         "conformance": conf,
+        "fuzzer": fz,
         "env": env.record(ringcp=ringcp if os.access(ringcp, os.X_OK) else None,
                           tools=()),
         "versions": {
