@@ -9,7 +9,7 @@
  * for the first's pipe), the first aborted at a turn: the second must
  * still be woken and finish.  The decoder's oracle: every copy that went
  * through is exact, no pump waits for a pipe while none is lent (a lost
- * wake-up hangs a tree copy), no CQE missing for 10 s, the pool lends
+ * wake-up hangs a tree copy), no op handed back for 10 s, the pool lends
  * nothing once the pumps are done and is closed whole once the ring is
  * quiet.
  */
@@ -21,8 +21,10 @@
 #include "lifecycle.h"
 #include "scenario.h"
 
-/* no CQE for this long: stuck (a lost wake-up is for ever; a write may
- * wait seconds for writeback on a loaded machine) */
+/* no op handed back for this long: stuck (a lost wake-up is for ever; a
+ * write may wait seconds for writeback on a loaded machine; the "splice
+ * out waited over 2 s" once seen under the suite was this step's own
+ * misread wait, see fz_splice_reap) */
 #define FZ_SPLICE_STUCK_MS	10000
 
 struct fz_splice_chaos {
