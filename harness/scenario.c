@@ -512,6 +512,24 @@ bool rh_scenario_wait_posted(struct rc_ring *r, unsigned n)
 	return true;
 }
 
+int rh_scenario_wait_op(struct rc_ring *r, int timeout_ms,
+			struct rc_op **opp)
+{
+	uint64_t until = rc_now_ns() + (uint64_t)timeout_ms * 1000000ull, now;
+	int ret;
+
+	while (!(*opp = rc_ring_next(r))) {
+		now = rc_now_ns();
+		if (now >= until)
+			return -ETIME;
+		/* at least 1 ms: a wait of 0 would not wait at all */
+		ret = rc_ring_wait(r, 1, (int)((until - now) / 1000000) + 1);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			return ret;
+	}
+	return 0;
+}
+
 int rh_scenario_file(struct rh_scenario *s, uint64_t len, int extra_flags)
 {
 	char path[] = "/var/tmp/rc-scenario-XXXXXX";

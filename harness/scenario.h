@@ -153,6 +153,17 @@ struct rc_op *rh_scenario_rw(struct rc_ring *r, struct rh_outcome *o,
  * reaped.  Returns true if they are. */
 bool rh_scenario_wait_posted(struct rc_ring *r, unsigned n);
 
+/*
+ * Wait until the ring hands back an op (rc_ring_next) or timeout_ms has
+ * passed in all.  rc_ring_wait returns once CQEs are reaped, and some are
+ * the engine's own (a given-up op's, a cancel's): none of those is handed
+ * back, so a wait that came back with nothing handed back is not yet a
+ * stall; nor is -EINTR.  Returns 0 with *opp set, -ETIME with *opp NULL
+ * when none came in time, or rc_ring_wait's -errno.
+ */
+int rh_scenario_wait_op(struct rc_ring *r, int timeout_ms,
+			struct rc_op **opp);
+
 /* A file of len bytes in a fresh temporary directory; O_RDWR | extra. */
 int rh_scenario_file(struct rh_scenario *s, uint64_t len, int extra_flags);
 

@@ -53,13 +53,13 @@ enum rc_data_path {
 	RC_DATA_SPLICE,
 	RC_DATA_AUTO,
 };
-/* readwrite, for now: auto won or tied on fresh ext4, XFS, btrfs and tmpfs
- * (results/datapath/splice-matrix*.json, docs/defaults.md: the 1 MiB files
- * in 0.23-0.41x read/write's time, read/write itself below 64 KiB and
- * above 16 MiB), but the lifecycle fuzzer's splice step found two pumps
- * sharing a pool stalled (splices in flight, no CQE for 10 s) that is not
- * explained yet; RC_DATA_AUTO once it is */
-#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_READWRITE
+/* auto: measured on fresh ext4, XFS, btrfs and tmpfs
+ * (results/datapath/splice-matrix*.json, docs/defaults.md): it takes the
+ * 1 MiB files in 0.23-0.41x read/write's time (per-round medians) and is
+ * read/write itself below 64 KiB and above 16 MiB, where splice lost on
+ * some of them.  (Held at readwrite by 227bbf0 for a fuzzer "stall" that
+ * was the fuzz step's own wait: docs/defaults.md.) */
+#define RC_COPY_DEFAULT_DATA_PATH	RC_DATA_AUTO
 /* Splice pairs (pipes) in flight in a whole copy, all files together:
  * measured, docs/defaults.md (64 were 27x slower than 8) */
 #define RC_SPLICE_DEFAULT_PAIRS		8
