@@ -41,6 +41,19 @@ test_man_renders()
 	grep -q "SYNOPSIS" man.txt || fail "the man page did not render"
 }
 
+# README's help excerpt is the command's --help, word for word
+test_readme_help()
+{
+	local readme=$T_LIBDIR/../README.md
+
+	[ -f "$readme" ] || t_skip "no README.md here"
+	rc_run --help
+	awk '/^```$/ { if (on) exit; next } /^Usage: ringcp/ { on = 1 } on' \
+		"$readme" >readme-help.txt
+	cmp -s readme-help.txt "$RC_OUT" ||
+		fail "README.md's --help excerpt differs from ringcp --help"
+}
+
 # every long option of the command's table is in the man page
 test_man_options()
 {
@@ -65,6 +78,7 @@ main()
 	t_add "--help fits a screen and names the man page; -h alone is it" \
 		test_help_fits
 	t_add "man/ringcp.1 renders without a warning" test_man_renders
+	t_add "README.md's --help excerpt is ringcp --help" test_readme_help
 	t_add "the man page has every long option and every exit code" \
 		test_man_options
 	t_run_all
