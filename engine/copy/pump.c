@@ -521,8 +521,11 @@ int rc_pump_start(struct rc_pump *c, struct rc_ring *r, int src_fd,
 	c->eof = UINT64_MAX;
 	c->n_slots = cfg.queue_depth;
 	c->opts = opts;
+	/* auto splices its size class, unless direct writes were asked
+	 * for (--direct=always): a splice cannot write O_DIRECT */
 	if (opts->pipes && (cfg.data_path == RC_DATA_SPLICE ||
 			    (cfg.data_path == RC_DATA_AUTO &&
+			     opts->direct != RC_DIRECT_ALWAYS &&
 			     span >= RC_SPLICE_AUTO_MIN_BYTES &&
 			     span <= RC_SPLICE_AUTO_MAX_BYTES))) {
 		/* pairs of a pipe's chunk; no buffers */
