@@ -6,6 +6,7 @@
 # asan variant; its verdict goes to $SAFETY_JSON (build/safety.json in
 # make check, so the published results/safety.json stays as committed);
 # without the model check and the conformance pass (MODEL=0).
+# Timeout: 1800
 set -u
 . "$(dirname "$0")/lib.sh"
 
