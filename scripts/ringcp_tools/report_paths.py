@@ -58,9 +58,11 @@ def reflink(d, doc, name):
 def splice(d, doc, name):
     """splice_bench.py: pairs in flight, the paths against cp, and single
     files of a few sizes."""
+    module = "splice_matrix" if name.startswith("splice-matrix") else \
+        "splice_bench"
     d.p(f"**Splice (`--data=`)**: `results/datapath/{name}` (commit "
         f"{study_commit(doc)}; {doc.get('rounds')} rounds, rotated; written by "
-        "`PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.splice_bench"
+        f"`PYTHONPATH=scripts /usr/bin/python3 -m ringcp_tools.{module}"
         f"{' --quick' if doc.get('quick') else ''}`; the source warm).")
     pairs = doc.get("pairs") or {}
     if pairs:
