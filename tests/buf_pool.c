@@ -3,9 +3,10 @@
  * Description: the pool strategy recycles: a buffer put is the next one
  * got of its size class, and copying many files one after another
  * allocates buffers for the first file only, where the heap strategy
- * allocates for every file.  At most `count` buffers wait in the pool,
- * the biggest kept: small ones put into a full pool do not push out the
- * block buffers.
+ * allocates for every file.  At most `count` buffers' worth of the
+ * strategy's size wait in the pool, the biggest kept: small ones put into
+ * a full pool do not push out the block buffers, and many small ones fit
+ * in the bytes of a few blocks.
  */
 #include "buftest.h"
 
@@ -64,7 +65,7 @@ TEST(steady_state_allocates_nothing)
 
 TEST(pool_keeps_at_most_count_buffers)
 {
-	struct rc_ring *r = t_strategy_ring("pool", 2, 0);
+	struct rc_ring *r = t_strategy_ring("pool", 2, 4096);
 	void *b[4];
 	int i;
 
@@ -110,5 +111,26 @@ TEST(full_pool_keeps_its_block_buffers)
 	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 4);	/* none new */
 	for (i = 0; i < 2; i++)
 		rc_buf_put(r, blk[i], 256 * 1024);
+	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
+}
+
+/* 64 entries for 16 MiB of 256 KiB blocks once let a tree's statx records
+ * and small files' blocks churn (a malloc and a free per file): the pool
+ * counts bytes, so they fit in the blocks' room. */
+TEST(small_buffers_fit_in_the_bytes_of_the_blocks)
+{
+	struct rc_ring *r = t_strategy_ring("pool", 2, 256 * 1024);
+	void *b[100];
+	int i;
+
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(rc_buf_get(r, 4096, &b[i]), 0);
+	for (i = 0; i < 100; i++)
+		rc_buf_put(r, b[i], 4096);	/* 400 KiB of a 512 KiB pool */
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(rc_buf_get(r, 4096, &b[i]), 0);
+	EXPECT_EQ(rc_ring_stats(r)->buffers_allocated, 100);	/* none new */
+	for (i = 0; i < 100; i++)
+		rc_buf_put(r, b[i], 4096);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }

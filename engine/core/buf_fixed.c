@@ -58,7 +58,7 @@ static int rc_strat_fixed_create(struct rc_ring *r, unsigned count,
 	f->size = (size + 4095) & ~(size_t)4095;
 	f->count = count > 16384 ? 16384 : count;	/* UIO_MAXIOV x 16 */
 	f->region_len = f->size * f->count;
-	if (rc_pool_init(&f->pool, r, count))
+	if (rc_pool_init(&f->pool, r, count, f->size))
 		goto err;
 	f->free_ids = calloc(f->count, sizeof(*f->free_ids));
 	f->busy = calloc(f->count, sizeof(*f->busy));

@@ -11,7 +11,8 @@
 struct rc_pool {
 	struct rc_ring *r;
 	struct { void *buf; size_t len; } *free;
-	unsigned n, cap;
+	unsigned n, cap;		/* buffers on the list, room for */
+	size_t bytes, cap_bytes;	/* their bytes, the most kept */
 };
 
 /*
@@ -52,7 +53,13 @@ static inline void rc_pool_check(struct rc_ring *r, void *buf, size_t len)
 }
 #endif
 
-int rc_pool_init(struct rc_pool *p, struct rc_ring *r, unsigned count);
+/*
+ * A free list keeping at most count buffers' worth of size bytes (count x
+ * size, 4 KiB at least each): many small buffers (a tree's statx records,
+ * small files' blocks) fit where a few blocks would.
+ */
+int rc_pool_init(struct rc_pool *p, struct rc_ring *r, unsigned count,
+		 size_t size);
 void rc_pool_fini(struct rc_pool *p);
 int rc_pool_get(struct rc_pool *p, size_t len, void **bufp);
 void rc_pool_put(struct rc_pool *p, void *buf, size_t len);

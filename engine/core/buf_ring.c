@@ -87,7 +87,7 @@ static int rc_strat_ring_create(struct rc_ring *r, unsigned count,
 		;
 	b->mask = io_uring_buf_ring_mask(b->entries);
 	b->region_len = b->size * b->count;
-	if (rc_pool_init(&b->pool, r, count))
+	if (rc_pool_init(&b->pool, r, count, b->size))
 		goto err;
 	b->in_ring = calloc(b->count, sizeof(*b->in_ring));
 	b->order = calloc(b->entries, sizeof(*b->order));
