@@ -15,17 +15,6 @@
 
 #define KiB 1024u
 
-static void expect_same(int a, int b, int64_t n)
-{
-	char *x = malloc((size_t)n + 1), *y = malloc((size_t)n + 1);
-
-	EXPECT_EQ(pread(a, x, (size_t)n + 1, 0), n);
-	EXPECT_EQ(pread(b, y, (size_t)n + 1, 0), n);
-	EXPECT_EQ(memcmp(x, y, (size_t)n), 0);
-	free(x);
-	free(y);
-}
-
 /* Hand every op that came back to its pump until all are done. */
 static void run_pumps(struct rc_ring *r, struct rc_pump *p, unsigned n)
 {
@@ -122,7 +111,7 @@ TEST(a_pump_takes_no_more_slots_than_its_file_has_blocks)
 	run_pumps(r, &p, 1);
 	EXPECT_EQ(rc_pump_eof(&p), 1024 * KiB);
 	rc_pump_end(&p);
-	expect_same(src, dst, 1024 * KiB);
+	t_expect_same_files(src, dst, 1024 * KiB);
 	EXPECT_LE(rc_ring_stats(r)->charged_peak_bytes, 1024 * KiB);
 	EXPECT_EQ(rc_ring_charged(r), 0);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
@@ -142,7 +131,7 @@ TEST(a_lone_copy_holds_no_more_blocks_than_its_memory)
 	t_file_pair(4096 * KiB + 5, &src, &dst);
 	EXPECT_EQ(rc_copy_fd(r, src, dst, 4096 * KiB + 5, &o, &side,
 			     &drain_err), 4096 * KiB + 5);
-	expect_same(src, dst, 4096 * KiB + 5);
+	t_expect_same_files(src, dst, 4096 * KiB + 5);
 	EXPECT_LE(rc_ring_stats(r)->charged_peak_bytes, 128 * KiB);
 	EXPECT_GT(rc_ring_stats(r)->charged_peak_bytes, 0);
 	EXPECT_EQ(rc_ring_charged(r), 0);
@@ -173,8 +162,8 @@ TEST(two_pumps_on_a_budget_of_one_block_one_waits_and_both_finish)
 	EXPECT_EQ(rc_pump_eof(&p[1]), 700 * KiB);
 	rc_pump_end(&p[0]);
 	rc_pump_end(&p[1]);
-	expect_same(s1, d1, 1024 * KiB + 1);
-	expect_same(s2, d2, 700 * KiB);
+	t_expect_same_files(s1, d1, 1024 * KiB + 1);
+	t_expect_same_files(s2, d2, 700 * KiB);
 	rc_budget_stats(o.budget, &st);
 	EXPECT_GE(st.waits, 1);
 	EXPECT_EQ(st.wakes, st.waits);
@@ -210,7 +199,7 @@ TEST(many_files_on_a_budget_smaller_than_a_block_all_finish)
 
 		EXPECT_EQ(rc_pump_eof(&p[i]), len);
 		rc_pump_end(&p[i]);
-		expect_same(src[i], dst[i], (int64_t)len);
+		t_expect_same_files(src[i], dst[i], (int64_t)len);
 		close(src[i]);
 		close(dst[i]);
 	}

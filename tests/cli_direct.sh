@@ -19,19 +19,6 @@
 KiB=1024
 MiB=$((1024 * KiB))
 
-test_file_size()
-{
-	local size=$1
-
-	shift
-	random_file src "$size"
-	rc_run "$@" src dst
-	assert_status 0 || return 1
-	assert_empty "stderr" "$RC_ERR"
-	assert_same_file src dst
-	assert_no_temp .
-}
-
 # cached_bytes FILE : its bytes in the page cache
 cached_bytes()
 {
@@ -120,18 +107,18 @@ main()
 	for size in 1 4095 4096 4097 $((256 * KiB)) $((MiB - 1)) $((MiB + 1)) \
 		    $((7 * MiB + 5)); do
 		t_add "$size bytes, --direct: identical" \
-			test_file_size "$size" --direct
+			t_copy_random_file "$size" --direct
 	done
 	t_add "$((3 * MiB + 1)) bytes, --direct -Q 1 -B 4K" \
-		test_file_size $((3 * MiB + 1)) --direct -Q 1 -B 4K
+		t_copy_random_file $((3 * MiB + 1)) --direct -Q 1 -B 4K
 	t_add "$((3 * MiB + 1)) bytes, --direct -B 5000 (off the alignment)" \
-		test_file_size $((3 * MiB + 1)) --direct -B 5000
+		t_copy_random_file $((3 * MiB + 1)) --direct -B 5000
 	t_add "$((3 * MiB + 1)) bytes, --direct --buffers=ring" \
-		test_file_size $((3 * MiB + 1)) --direct --buffers=ring
+		t_copy_random_file $((3 * MiB + 1)) --direct --buffers=ring
 	t_add "$((3 * MiB + 1)) bytes, --direct --buffers=fixed --fsync" \
-		test_file_size $((3 * MiB + 1)) --direct --buffers=fixed --fsync
+		t_copy_random_file $((3 * MiB + 1)) --direct --buffers=fixed --fsync
 	t_add "$((3 * MiB + 1)) bytes, --direct --no-io-uring" \
-		test_file_size $((3 * MiB + 1)) --direct --no-io-uring
+		t_copy_random_file $((3 * MiB + 1)) --direct --no-io-uring
 	t_add "--direct: the copy is not left in the page cache (tail only)" \
 		test_cached 4096 --direct
 	t_add "--direct=never: the copy is in the page cache" \

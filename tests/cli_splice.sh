@@ -17,19 +17,6 @@
 KiB=1024
 MiB=$((1024 * KiB))
 
-test_file_size()
-{
-	local size=$1
-
-	shift
-	random_file src "$size"
-	rc_run "$@" src dst
-	assert_status 0 || return 1
-	assert_empty "stderr" "$RC_ERR"
-	assert_same_file src dst
-	assert_no_temp .
-}
-
 test_tree()
 {
 	local i
@@ -109,14 +96,14 @@ main()
 	for size in 1 $((64 * KiB - 1)) $((64 * KiB)) $((MiB - 1)) $MiB \
 		    $((MiB + 1)) $((7 * MiB + 5)); do
 		t_add "$size bytes, --data=splice: identical" \
-			test_file_size "$size" --data=splice
+			t_copy_random_file "$size" --data=splice
 		t_add "$size bytes, --data=auto: identical" \
-			test_file_size "$size" --data=auto
+			t_copy_random_file "$size" --data=auto
 	done
 	t_add "$((3 * MiB)) bytes, --data=splice --splice-pairs=1 -Q 1" \
-		test_file_size $((3 * MiB)) --data=splice --splice-pairs=1 -Q 1
+		t_copy_random_file $((3 * MiB)) --data=splice --splice-pairs=1 -Q 1
 	t_add "$((3 * MiB)) bytes, --data=splice --no-io-uring (reads, writes)" \
-		test_file_size $((3 * MiB)) --data=splice --no-io-uring
+		t_copy_random_file $((3 * MiB)) --data=splice --no-io-uring
 	t_add "tree of 42 files, -a --data=splice: identical" \
 		test_tree --data=splice
 	t_add "tree of 42 files, -a --data=splice --splice-pairs=1" \

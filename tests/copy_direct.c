@@ -86,33 +86,12 @@ static struct rc_ring *watched_ring(const char *strategy)
 static void file_pair_in(const char *dir, size_t len, int *src, int *dst)
 {
 	char path[256];
-	char *data = malloc(len ? len : 1);
-	size_t i;
 
-	*src = t_temp_file(path, sizeof(path), 0, 0);
-	unlink(path);
-	for (i = 0; i < len; i++)
-		data[i] = (char)(i * 2654435761u >> 13);
-	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
-	free(data);
+	*src = t_pattern_source(len);
 	snprintf(path, sizeof(path), "%s/rc-direct-XXXXXX", dir);
 	*dst = mkstemp(path);
 	ASSERT_GE(*dst, 0);
 	unlink(path);
-}
-
-static void expect_same(int a, int b, size_t n)
-{
-	char *x = malloc(n + 1), *y = malloc(n + 1);
-	struct stat st;
-
-	EXPECT_EQ(fstat(b, &st), 0);
-	EXPECT_EQ((size_t)st.st_size, n);
-	EXPECT_EQ(pread(a, x, n, 0), (ssize_t)n);
-	EXPECT_EQ(pread(b, y, n, 0), (ssize_t)n);
-	EXPECT_EQ(memcmp(x, y, n), 0);
-	free(x);
-	free(y);
 }
 
 /* Copy len bytes into dir with opts o on a ring of strategy; the size. */
@@ -128,7 +107,7 @@ static void copy_in(const char *dir, const char *strategy, size_t len,
 		  (int64_t)len);
 	EXPECT_EQ(drain_err, 0);
 	EXPECT_EQ(ftruncate(dst, (off_t)len), 0);
-	expect_same(src, dst, len);
+	t_expect_same_files(src, dst, len);
 	/* the destination fd is buffered again once the copy is over */
 	EXPECT_EQ(fcntl(dst, F_GETFL) & O_DIRECT, 0);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);

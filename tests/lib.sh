@@ -563,6 +563,22 @@ random_file()
 	[ "$(stat -c %s -- "$1")" -eq "$2" ] || t_abort "could not make $1"
 }
 
+# t_copy_random_file SIZE ARGS... : a random file of SIZE bytes copied by
+# `ringcp ARGS src dst` exits 0, says nothing and is identical, with no
+# temporary file left
+t_copy_random_file()
+{
+	local size=$1
+
+	shift
+	random_file src "$size"
+	rc_run "$@" src dst
+	assert_status 0 || return 1
+	assert_empty "stderr" "$RC_ERR"
+	assert_same_file src dst
+	assert_no_temp .
+}
+
 # ---- the runner --------------------------------------------------------------
 
 t_run_all()

@@ -65,17 +65,6 @@ static struct rc_ring *hooked_ring(void)
 	return r;
 }
 
-static void expect_same(int a, int b, int64_t n)
-{
-	char *x = malloc((size_t)n + 1), *y = malloc((size_t)n + 1);
-
-	EXPECT_EQ(pread(a, x, (size_t)n + 1, 0), n);
-	EXPECT_EQ(pread(b, y, (size_t)n + 1, 0), n);
-	EXPECT_EQ(memcmp(x, y, (size_t)n), 0);
-	free(x);
-	free(y);
-}
-
 /* qd 0: 4 pairs in flight; the source-changing tests take 1, so that
  * no later pair has read before the change (the outcome would be a race) */
 static int64_t copy_qd(struct rc_ring *r, int src, int dst, uint64_t hint,
@@ -153,7 +142,7 @@ TEST(splice_copy_is_byte_for_byte_with_odd_sizes)
 		t_file_pair(sizes[i], &src, &dst);
 		EXPECT_EQ(copy(r, src, dst, sizes[i], RC_DATA_SPLICE, NULL),
 			  (int64_t)sizes[i]);
-		expect_same(src, dst, (int64_t)sizes[i]);
+		t_expect_same_files(src, dst, (int64_t)sizes[i]);
 		close(src);
 		close(dst);
 	}
@@ -182,7 +171,7 @@ TEST(source_shrinking_mid_copy_short_splices_are_continued)
 	splice_cqes = 0;
 	EXPECT_EQ(copy_qd(r, src, dst, 4096 * KiB, RC_DATA_SPLICE, NULL, 1),
 		  1500 * KiB + 77);
-	expect_same(src, dst, 1500 * KiB + 77);
+	t_expect_same_files(src, dst, 1500 * KiB + 77);
 	truncate_to = -1;
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
@@ -198,7 +187,7 @@ TEST(source_growing_mid_copy_is_copied_to_the_eof_read)
 	splice_cqes = 0;
 	EXPECT_EQ(copy_qd(r, src, dst, 2048 * KiB, RC_DATA_SPLICE, NULL, 1),
 		  2348 * KiB + 3);
-	expect_same(src, dst, 2348 * KiB + 3);
+	t_expect_same_files(src, dst, 2348 * KiB + 3);
 	append_len = 0;
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
 }
@@ -304,7 +293,7 @@ TEST(cancelled_pair_retires_its_pipe_and_the_next_copy_is_clean)
 	t_file_pair(8192 * KiB + 3, &src, &dst);
 	EXPECT_EQ(copy(r, src, dst, 8192 * KiB + 3, RC_DATA_SPLICE, pool),
 		  8192 * KiB + 3);
-	expect_same(src, dst, 8192 * KiB + 3);
+	t_expect_same_files(src, dst, 8192 * KiB + 3);
 	EXPECT_EQ(rc_pipe_pool_retired(pool), 0);
 	EXPECT_EQ(rc_pipe_pool_destroy(pool), 0);
 	EXPECT_EQ(rc_ring_destroy(r, 2000), 0);
@@ -337,8 +326,8 @@ TEST(pumps_sharing_one_pipe_both_finish)
 	EXPECT_EQ(rc_pump_eof(&p2), 700 * KiB);
 	rc_pump_end(&p1);
 	rc_pump_end(&p2);
-	expect_same(s1, d1, 1024 * KiB + 1);
-	expect_same(s2, d2, 700 * KiB);
+	t_expect_same_files(s1, d1, 1024 * KiB + 1);
+	t_expect_same_files(s2, d2, 700 * KiB);
 	EXPECT_GT(rc_pipe_pool_stats(pool)->waits, 0);
 	EXPECT_EQ(rc_pipe_pool_stats(pool)->made, 1);
 	EXPECT_EQ(rc_pipe_pool_destroy(pool), 0);
@@ -453,8 +442,8 @@ TEST(woken_pump_out_of_fds_waits_while_a_pipe_will_come_back)
 	}
 	t_fds_back(&old);
 	EXPECT_EQ(rc_pump_eof(&b), 300 * KiB);
-	expect_same(sa, da, 64 * KiB);
-	expect_same(sb, db, 300 * KiB);
+	t_expect_same_files(sa, da, 64 * KiB);
+	t_expect_same_files(sb, db, 300 * KiB);
 	rc_pump_end(&a);
 	rc_pump_end(&b);
 	EXPECT_EQ(rc_ring_drain(r, 2000), 0);
@@ -479,7 +468,7 @@ TEST(auto_splices_its_size_classes_only_and_readwrite_never)
 	EXPECT_EQ(copy(r, src, dst, 2048 * KiB, RC_DATA_AUTO, NULL),
 		  2048 * KiB);
 	EXPECT_GT(rc_ring_stats(r)->splices, 0);
-	expect_same(src, dst, 2048 * KiB);
+	t_expect_same_files(src, dst, 2048 * KiB);
 	/* above the largest size splice won at: read and write */
 	before = rc_ring_stats(r)->splices;
 	t_file_pair(RC_SPLICE_AUTO_MAX_BYTES + 4096, &src, &dst);

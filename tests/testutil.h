@@ -155,19 +155,41 @@ static inline int t_temp_file(char *path, size_t size, size_t len, int fill)
 	return fd;
 }
 
-/* A source of len bytes of a pattern, and an empty destination. */
-static inline void t_file_pair(size_t len, int *src, int *dst)
+/* An unlinked temporary file of len bytes of a pattern: a copy's source. */
+static inline int t_pattern_source(size_t len)
 {
 	char path[64];
 	char *data = malloc(len ? len : 1);
 	size_t i;
+	int fd;
 
-	*src = t_temp_file(path, sizeof(path), 0, 0);
+	fd = t_temp_file(path, sizeof(path), 0, 0);
 	unlink(path);
 	for (i = 0; i < len; i++)
 		data[i] = (char)(i * 2654435761u >> 13);
-	ASSERT_EQ(pwrite(*src, data, len, 0), (ssize_t)len);
+	ASSERT_EQ(pwrite(fd, data, len, 0), (ssize_t)len);
 	free(data);
+	return fd;
+}
+
+/* The two files hold the same n bytes, and nothing past them. */
+static inline void t_expect_same_files(int a, int b, int64_t n)
+{
+	char *x = malloc((size_t)n + 1), *y = malloc((size_t)n + 1);
+
+	EXPECT_EQ(pread(a, x, (size_t)n + 1, 0), n);
+	EXPECT_EQ(pread(b, y, (size_t)n + 1, 0), n);
+	EXPECT_EQ(memcmp(x, y, (size_t)n), 0);
+	free(x);
+	free(y);
+}
+
+/* A source of len bytes of a pattern, and an empty destination. */
+static inline void t_file_pair(size_t len, int *src, int *dst)
+{
+	char path[64];
+
+	*src = t_pattern_source(len);
 	*dst = t_temp_file(path, sizeof(path), 0, 0);
 	unlink(path);
 }
