@@ -100,10 +100,6 @@ def strace_counts(cmd, tmp):
     return calls
 
 
-def fresh_dst(mnt, tag):
-    return os.path.join(mnt, "out", tag)
-
-
 def time_counts(cmd, tmp):
     """/usr/bin/time's minor faults, user and system CPU of CMD."""
     out = os.path.join(tmp, "time.txt")
@@ -122,7 +118,7 @@ def profile_cell(ringcp, mnt, name, extra):
     rec = {"files": files, "args": ["-a"] + extra}
     with tempfile.TemporaryDirectory() as tmp:
         for how in ("trace", "strace", "time"):
-            dst = fresh_dst(mnt, f"{name}-{'_'.join(extra) or 'default'}-{how}")
+            dst = os.path.join(mnt, "out", f"{name}-{'_'.join(extra) or 'default'}-{how}")
             drop_caches()
             warm_source(src)
             cmd = f"{base} {q(src)}/ {q(dst)}"
