@@ -150,6 +150,33 @@ assert sw["reflink-mib"][3] == [("reflink", "never,auto")], sw["reflink-mib"]
 ' || { fail "engine option sweeps"; show_file stderr err; }
 }
 
+test_run_in_pieces()
+{
+	# BENCH_APPEND=1: the sweeps and probes stay with the mode's first
+	# filesystem, whichever piece measures it; env.json keeps the other
+	# pieces and drops the one measured again
+	py '
+import json, os
+from ringcp_tools import plan, env
+os.environ["BENCH_APPEND"] = "1"
+def rows(fs):
+    os.environ["BENCH_FILESYSTEMS"] = fs
+    return [r[2] for r in plan.plan("full")["rows"]]
+lead, later = rows("ext4-journal"), rows("xfs")
+assert "probes (strace, time)" in lead and "sweep qd-bs" in lead, lead
+assert "probes (strace, time)" not in later, later
+assert not [r for r in later if r in ("sweep qd-bs", "sweep buffers-big")], later
+assert "sweep reflink-big" in later, later          # per filesystem: kept
+p = lambda fss: {"filesystems": fss, "wall_s": 1}
+json.dump({"mode": "full", "pieces": [p(["ext4-journal"]), p(["xfs"])]},
+          open("env.json", "w"))
+assert env.earlier_pieces("env.json", "full") == [p(["ext4-journal"])]
+assert env.earlier_pieces("env.json", "quick") == []    # another mode
+os.environ["BENCH_APPEND"] = "0"
+assert env.earlier_pieces("env.json", "full") == []     # a whole run
+' || { fail "pieces"; show_file stderr err; }
+}
+
 test_floor_copies()
 {
 	local floor=${RINGCP%/ringcp}/tools/floor
@@ -192,6 +219,7 @@ t_add "rounds put every command first once; rows a filesystem cannot have are le
 t_add "the bootstrap interval holds the median, is seeded, needs 3 rounds" test_bootstrap_interval
 t_add "the quick plan fits 10 minutes, smoke 3; full takes every filesystem" test_quick_plan_fits
 t_add "the reflink and data-path sweeps run once ringcp --help lists the options" test_engine_option_sweeps
+t_add "a run in pieces sweeps on the first filesystem once and keeps the other pieces" test_run_in_pieces
 t_add "tools/floor copies a tree byte for byte (copy_file_range and --rw)" test_floor_copies
 t_add "fsmatrix cleanup leaves no mount, no loop device, no directory" test_matrix_cleanup
 t_run_all

@@ -46,7 +46,14 @@ ENV = {"date_utc": "2031-02-03T04:05:06Z", "hostname": "fixture", "kernel": "9.9
        "loadavg_start": "0.11 0.22 0.33", "mode": "quick", "seed": 4242, "bench_dir": "/nowhere",
        "ringcp": "/bin/ringcp", "git_commit": "c0ffee", "command": "make bench", "root": True,
        "caps": {"archive": False, "files_in_flight": False, "buffers": False, "json": False},
-       "bench_wall_s": 321}
+       "bench_wall_s": 321,
+       # made in two pieces (BENCH_APPEND=1), on the same commit
+       "pieces": [{"filesystems": ["ext4-journal"], "git_commit": "c0ffee",
+                   "date_utc": "2031-02-03T04:05:06Z", "wall_s": 200,
+                   "loadavg_start": "0.11 0.22 0.33", "loadavg_end": "0.5 0.6 0.7"},
+                  {"filesystems": ["xfs"], "git_commit": "c0ffee",
+                   "date_utc": "2031-02-03T05:06:07Z", "wall_s": 121,
+                   "loadavg_start": "0.9 0.8 0.7", "loadavg_end": "1.1 1.2 1.3"}]}
 FILESYSTEMS = [
     {"name": "ext4-journal", "what": "ext4 with a journal", "fstype": "ext4",
      "mkfs": "mkfs.ext4 -q -F IMAGE", "mount": "mount DEV MNT",

@@ -109,6 +109,9 @@ test_matrix_sections()
 	assert_contains "a study's own table" REPORT.md "**Another study**: \`results/datapath/other.json\`"
 	grep -Eq '^\| ext4/mib \| [0-9.]+ \| 1.00 \| [0-9.]+ \|$' REPORT.md ||
 		fail "no splice row: each path's time over read/write's"
+	# a run made in pieces lists them, one commit for all
+	assert_contains "pieces" REPORT.md "| xfs | 2031-02-03T05:06:07Z | c0ffee | 121 s |"
+	assert_contains "one commit" REPORT.md "| git commit (the code measured) | c0ffee |"
 	# the sweeps mark the default
 	assert_contains "default marked" REPORT.md "| 8 * | 1M * |"
 	# every section of results names the commit they ran on (the

@@ -38,7 +38,7 @@ import sys
 import time
 
 from .commands import capabilities
-from .common import TOP, dump, first_line, load, loadavg, out_of
+from .common import TOP, dump, first_line, load, load_or_none, loadavg, out_of
 
 # the version line of each tool the bench runs: name -> command
 TOOL_VERSION = {
@@ -68,6 +68,19 @@ def git_commit(repo=TOP, pathspec=()):
     c = out_of(["git", "-C", repo, "rev-parse", "HEAD"]) or "unknown"
     dirty = out_of(["git", "-C", repo, "status", "--porcelain",
                     "--untracked-files=no", "--", *pathspec])
+    return c + ("-dirty" if dirty else "")
+
+
+def code_commit(repo=TOP):
+    """The last commit of REPO that changed anything but results/ and
+    REPORT.md (the code a measurement ran), with "-dirty" when such a file
+    differs from HEAD: a commit of results alone, as between the pieces
+    of a bench run, does not change it."""
+    spec = (".", ":!results", ":!REPORT.md")
+    c = out_of(["git", "-C", repo, "log", "-1", "--format=%H", "--", *spec]) \
+        or "unknown"
+    dirty = out_of(["git", "-C", repo, "status", "--porcelain",
+                    "--untracked-files=no", "--", *spec])
     return c + ("-dirty" if dirty else "")
 
 
@@ -159,10 +172,40 @@ def bench_env(bench_dir, ringcp, mode, seed, command):
     env.update(mode=mode, seed=int(seed),
                bench_dir=portable(bench_dir, "BENCH_DIR"),
                ringcp=portable(ringcp, "RINGCP"),
-               git_commit=git_commit(TOP, (".", ":!results", ":!REPORT.md")),
+               git_commit=code_commit(TOP),
                command=command, root=os.geteuid() == 0,
                caps=capabilities(ringcp))
     return env
+
+
+def earlier_pieces(out, mode):
+    """With BENCH_APPEND=1 (a bench run in pieces), the pieces OUT's
+    env.json recorded for filesystems this run does not measure again;
+    otherwise none.  A piece: {filesystems, git_commit, date_utc, wall_s,
+    loadavg_start, loadavg_end}."""
+    old = load_or_none(out) if os.environ.get("BENCH_APPEND") == "1" else None
+    if not old or old.get("mode") != mode:
+        return []
+    now = set(measured_filesystems(mode))
+    return [p for p in old.get("pieces", []) if not now & set(p["filesystems"])]
+
+
+def measured_filesystems(mode):
+    """The filesystem names a bench run of MODE measures now: the matrix's
+    (BENCH_FILESYSTEMS applied), or "dir" for a directory as found."""
+    if os.environ.get("BENCH_FS") == "dir" or os.geteuid() != 0:
+        return ["dir"]
+    from .fsmatrix import names
+    return names(mode)
+
+
+def piece(env, wall_s):
+    """This run's piece of ENV (see earlier_pieces)."""
+    return {"filesystems": measured_filesystems(env["mode"]),
+            "git_commit": env["git_commit"],
+            "date_utc": env["date_utc"], "wall_s": wall_s,
+            "loadavg_start": env["loadavg_start"],
+            "loadavg_end": " ".join(loadavg())}
 
 
 def main():
@@ -187,10 +230,13 @@ def main():
                   indent=1)
         print()
     elif a.what == "bench":
-        dump(bench_env(a.bench_dir, a.ringcp, a.mode, a.seed, a.command), a.out)
+        env = bench_env(a.bench_dir, a.ringcp, a.mode, a.seed, a.command)
+        env["pieces"] = earlier_pieces(a.out, env["mode"])
+        dump(env, a.out)
     else:
         env = load(a.out)
-        env["bench_wall_s"] = a.wall_s
+        env["pieces"].append(piece(env, a.wall_s))
+        env["bench_wall_s"] = sum(p["wall_s"] for p in env["pieces"])
         env["loadavg_end"] = " ".join(loadavg())
         dump(env, a.out)
 

@@ -68,11 +68,18 @@ class Fs:
         self.record = None
 
 
+def mode_names(mode):
+    """Every filesystem name MODE measures, in order (BENCH_FILESYSTEMS
+    not applied: the first is where a whole run, or a run in pieces, puts
+    the sweeps and probes)."""
+    return list({"full": [r[0] for r in FILESYSTEMS], "quick": QUICK,
+                 "smoke": SMOKE}[mode])
+
+
 def names(mode):
     """The filesystem names MODE measures, less those BENCH_FILESYSTEMS (a
     comma list) leaves out."""
-    pick = {"full": [r[0] for r in FILESYSTEMS], "quick": QUICK,
-            "smoke": SMOKE}[mode]
+    pick = mode_names(mode)
     only = os.environ.get("BENCH_FILESYSTEMS", "")
     if only:
         unknown = set(only.split(",")) - {r[0] for r in FILESYSTEMS}

@@ -21,6 +21,7 @@ of safety) likewise.  bench.sh
 prints it at the start, and each run records its measured wall time
 (bench_wall_s) to compare with.
 """
+import os
 import sys
 
 from . import datasets as dsmod
@@ -142,7 +143,9 @@ def plan(mode):
         by = {d["name"]: d for d in dsets}
         caps.update(reflink_values=["never", "auto", "always"],
                     data_path_values=["readwrite", "splice", "auto"])
-        for sw in sweeps_for(cfg, by, caps, tuning=(i == 0),
+        lead = f[0] == fsmatrix.mode_names(mode)[0] \
+            if os.environ.get("BENCH_APPEND") == "1" else i == 0
+        for sw in sweeps_for(cfg, by, caps, tuning=lead,
                              clones=fsrec["clone_possible"]):
             pts = len(sweep_points_of(sw[3]))
             d = sw[1]
@@ -150,7 +153,7 @@ def plan(mode):
             rows.append((f[0], d["name"], "sweep " + sw[0], pts, cfg["sweep_rounds"], s))
             total += s
             runs += pts * cfg["sweep_rounds"]
-        if i == 0:
+        if lead:
             from .probes import QUICK_TOOLS
             probe = EST["probe_factor"] * sum(
                 len([t for t in tools(d, "S", "D", "R", caps, "/bin/true")

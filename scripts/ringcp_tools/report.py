@@ -166,7 +166,7 @@ def machine(d, env):
         ["ringcp", f"{env['ringcp_version']} (sha256 {env['ringcp_sha256'][:12]})"],
         ["ringcp options seen in --help", ", ".join(k for k, v in caps.items() if v is True)
          or "none of the tree/buffer options"],
-        ["git commit", env["git_commit"]],
+        ["git commit (the code measured)", commits(env)],
         ["gcc", env["gcc"]], ["liburing", env["liburing_dev"]],
         ["coreutils", env["coreutils"]], ["rsync", env["rsync"]], ["tar", env["tar"]],
         ["hyperfine", env["hyperfine"]], ["fio", env["fio"]], ["strace", env["strace"]],
@@ -175,6 +175,25 @@ def machine(d, env):
         ["load average at start, end",
          f"{env['loadavg_start']}; {env.get('loadavg_end', 'not recorded')}"],
     ])
+    pieces = env.get("pieces", [])
+    if len(pieces) > 1:
+        d.p("The run was made in pieces (`BENCH_APPEND=1`, a filesystem or"
+            " more at a time, the sweeps and probes with the first"
+            " filesystem's piece):")
+        d.table(["filesystems", "date (UTC)", "git commit", "wall time",
+                 "load average at start; end"],
+                [[", ".join(p["filesystems"]), p["date_utc"], p["git_commit"][:12],
+                  f"{p['wall_s']} s", f"{p['loadavg_start']}; {p['loadavg_end']}"]
+                 for p in pieces])
+
+
+def commits(env):
+    """The git commit row: the run's, or each piece's when they differ."""
+    got = sorted({p["git_commit"] for p in env.get("pieces", [])} or
+                 {env["git_commit"]})
+    if len(got) == 1:
+        return got[0]
+    return "the pieces differ: " + ", ".join(got)
 
 
 def method(d):
