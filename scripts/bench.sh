@@ -136,13 +136,7 @@ if [ "$ROOT" = "${BENCH_DIR:-}" ]; then
 	esac
 	rm -rf "$BENCH_DIR/dst"
 fi
-if [ "${BENCH_APPEND:-0}" = 1 ]; then
-	# measure some filesystems now, the rest in another run: keep what
-	# the other filesystems' runs left, replace these filesystems' files
-	for fs in $(tool fsmatrix list "$mode"); do
-		rm -f "$OUT"/*-"$fs"-*.json "$OUT"/*-"$fs".json
-	done
-else
+if [ "${BENCH_APPEND:-0}" != 1 ]; then
 	rm -f "$OUT"/*.json "$OUT"/*.png
 	rm -rf "$OUT"/hyperfine
 fi
@@ -151,7 +145,16 @@ say "environment ($mode mode)"
 cmd="make bench"
 [ "$mode" = full ] && cmd="make bench FULL=1"
 [ "$mode" = smoke ] && cmd="make bench SMOKE=1"
+# (with BENCH_APPEND, refuses results of another mode or seed, before
+# anything of them is removed)
 tool env bench "$OUT/env.json" "$mode" "$BENCH_SEED" "${BENCH_DIR:-/var/tmp}" "$RINGCP" "$cmd"
+if [ "${BENCH_APPEND:-0}" = 1 ]; then
+	# measure some filesystems now, the rest in another run: keep what
+	# the other filesystems' runs left, replace these filesystems' files
+	for fs in $(tool fsmatrix list "$mode"); do
+		rm -f "$OUT"/*-"$fs"-*.json "$OUT"/*-"$fs".json
+	done
+fi
 cp "$repo/scripts/ringcp_tools/targets.json" "$OUT/targets.json"
 
 say "the filesystem matrix: datasets, fio, timing, probes, cost of safety"

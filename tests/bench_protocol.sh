@@ -168,13 +168,28 @@ assert "probes (strace, time)" not in later, later
 assert not [r for r in later if r in ("sweep qd-bs", "sweep buffers-big")], later
 assert "sweep reflink-big" in later, later          # per filesystem: kept
 p = lambda fss: {"filesystems": fss, "wall_s": 1}
-json.dump({"mode": "full", "pieces": [p(["ext4-journal"]), p(["xfs"])]},
+json.dump({"mode": "full", "seed": 7, "pieces": [p(["ext4-journal"]), p(["xfs"])]},
           open("env.json", "w"))
-assert env.earlier_pieces("env.json", "full") == [p(["ext4-journal"])]
-assert env.earlier_pieces("env.json", "quick") == []    # another mode
+assert env.earlier_pieces("env.json", "full", "7") == [p(["ext4-journal"])]
+# a whole earlier run keeps the filesystems this piece does not measure
+json.dump({"mode": "full", "seed": 7, "pieces": [p(["ext4-journal", "xfs"])]},
+          open("env.json", "w"))
+assert env.earlier_pieces("env.json", "full", "7") == [p(["ext4-journal"])]
 os.environ["BENCH_APPEND"] = "0"
-assert env.earlier_pieces("env.json", "full") == []     # a whole run
+assert env.earlier_pieces("env.json", "full", "7") == []     # a whole run
 ' || { fail "pieces"; show_file stderr err; }
+	# a piece of another mode or seed than the results held: refused,
+	# with what is there and what to do
+	local m
+	for m in "quick 7" "full 8"; do
+		rc_run_cmd env PYTHONPATH="$REPO/scripts" BENCH_APPEND=1 \
+			BENCH_FILESYSTEMS=xfs "$PY" -c "
+from ringcp_tools import env
+env.earlier_pieces('env.json', '${m% *}', '${m#* }')"
+		assert_status 1
+		assert_contains "refusal ($m)" "$RC_ERR" "holds a full run (seed 7)"
+		assert_contains "what to do ($m)" "$RC_ERR" "without BENCH_APPEND"
+	done
 }
 
 test_floor_copies()

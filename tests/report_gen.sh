@@ -128,6 +128,34 @@ test_matrix_sections()
 	done
 }
 
+test_pieces_on_several_commits()
+{
+	# pieces measured on two commits: each commit named, and whether the
+	# ringcp binary was the same; a matrix run short of filesystems says so
+	make_fixture res
+	PYTHONPATH=$REPO/scripts "$PY" - res <<-'EOF' 2>err || { fail "fixture edit"; show_file stderr err; }
+	import glob, json, sys
+	res = sys.argv[1]
+	p = res + "/bench/env.json"
+	e = json.load(open(p))
+	e["pieces"][1]["git_commit"] = "d00dad"
+	json.dump(e, open(p, "w"))
+	for f in glob.glob(res + "/bench/time-xfs-*.json"):
+	    g = json.load(open(f))
+	    g["env"] = dict(g["env"], git_commit="d00dad", ringcp_sha256="cd" * 32)
+	    json.dump(g, open(f, "w"))
+	EOF
+	tool report res REPORT.md 2>err || { fail "report failed"; show_file stderr err; return; }
+	assert_contains "both commits" REPORT.md \
+		"| git commit (the code measured) | the pieces differ: c0ffee, d00dad |"
+	assert_contains "binaries per filesystem" REPORT.md \
+		"| ringcp binary in the timings | differs: sha256 abababababab on ext4-journal; sha256 cdcdcdcdcdcd on xfs |"
+	assert_contains "sections name both" REPORT.md "(commit c0ffee, d00dad.)"
+	# the fixture's quick mode measures tmpfs, which it lacks
+	assert_contains "incomplete run" REPORT.md \
+		"**This quick run is not complete.** Filesystems of its matrix not measured yet: tmpfs"
+}
+
 test_plots_drawn()
 {
 	"$PY" -c 'import matplotlib' 2>/dev/null || t_skip "$PY lacks matplotlib"
@@ -180,6 +208,7 @@ t_init
 t_add "every number in REPORT.md comes from the results' JSON" test_numbers_from_json
 t_add "rows not run say why; targets and safety verdict are reported" test_not_run_and_verdicts
 t_add "the matrix: headline first, targets per filesystem with misses, floor, rotation, provenance, coverage per strategy" test_matrix_sections
+t_add "pieces on several commits: each named, with the binary each measured; a missing filesystem said" test_pieces_on_several_commits
 t_add "plots draws every plot from the fixture" test_plots_drawn
 t_add "report without results fails with a clear message" test_missing_results
 t_add "results name no path of the machine they came from" test_no_machine_paths

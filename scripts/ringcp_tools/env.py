@@ -38,7 +38,7 @@ import sys
 import time
 
 from .commands import capabilities
-from .common import TOP, dump, first_line, load, load_or_none, loadavg, out_of
+from .common import TOP, die, dump, first_line, load, load_or_none, loadavg, out_of
 
 # the version line of each tool the bench runs: name -> command
 TOOL_VERSION = {
@@ -178,16 +178,29 @@ def bench_env(bench_dir, ringcp, mode, seed, command):
     return env
 
 
-def earlier_pieces(out, mode):
+def earlier_pieces(out, mode, seed):
     """With BENCH_APPEND=1 (a bench run in pieces), the pieces OUT's
-    env.json recorded for filesystems this run does not measure again;
-    otherwise none.  A piece: {filesystems, git_commit, date_utc, wall_s,
+    env.json recorded, less the filesystems this run measures again (a
+    piece left with none is dropped; one left with some keeps its whole
+    wall time); otherwise none.  Exits 1 when OUT holds a run of another
+    mode or seed: its results would be mixed with this run's.  A piece:
+    {filesystems, git_commit, ringcp_sha256, date_utc, wall_s,
     loadavg_start, loadavg_end}."""
     old = load_or_none(out) if os.environ.get("BENCH_APPEND") == "1" else None
-    if not old or old.get("mode") != mode:
+    if not old:
         return []
+    if (old.get("mode"), old.get("seed")) != (mode, int(seed)):
+        die("env", f"BENCH_APPEND=1, but {out} holds a {old.get('mode')} run "
+            f"(seed {old.get('seed')}), not {mode} (seed {seed}): its results "
+            "would be mixed with this run's; run the first piece without "
+            "BENCH_APPEND")
     now = set(measured_filesystems(mode))
-    return [p for p in old.get("pieces", []) if not now & set(p["filesystems"])]
+    kept = []
+    for p in old.get("pieces", []):
+        left = [f for f in p["filesystems"] if f not in now]
+        if left:
+            kept.append(dict(p, filesystems=left))
+    return kept
 
 
 def measured_filesystems(mode):
@@ -203,6 +216,7 @@ def piece(env, wall_s):
     """This run's piece of ENV (see earlier_pieces)."""
     return {"filesystems": measured_filesystems(env["mode"]),
             "git_commit": env["git_commit"],
+            "ringcp_sha256": env.get("ringcp_sha256", ""),
             "date_utc": env["date_utc"], "wall_s": wall_s,
             "loadavg_start": env["loadavg_start"],
             "loadavg_end": " ".join(loadavg())}
@@ -231,11 +245,11 @@ def main():
         print()
     elif a.what == "bench":
         env = bench_env(a.bench_dir, a.ringcp, a.mode, a.seed, a.command)
-        env["pieces"] = earlier_pieces(a.out, env["mode"])
+        env["pieces"] = earlier_pieces(a.out, env["mode"], a.seed)
         dump(env, a.out)
     else:
         env = load(a.out)
-        env["pieces"].append(piece(env, a.wall_s))
+        env.setdefault("pieces", []).append(piece(env, a.wall_s))
         env["bench_wall_s"] = sum(p["wall_s"] for p in env["pieces"])
         env["loadavg_end"] = " ".join(loadavg())
         dump(env, a.out)

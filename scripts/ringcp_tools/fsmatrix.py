@@ -76,6 +76,17 @@ def mode_names(mode):
                  "smoke": SMOKE}[mode])
 
 
+def leads(mode, name, index):
+    """Whether filesystem NAME, the INDEXth measured by this run of MODE,
+    gets the sweeps, probes and cost of safety: the first measured, or in
+    a run in pieces (BENCH_APPEND=1) the mode's first, whichever piece
+    measures it, so that a later piece neither repeats them nor replaces
+    them with another filesystem's."""
+    if os.environ.get("BENCH_APPEND") == "1":
+        return name == mode_names(mode)[0]
+    return index == 0
+
+
 def names(mode):
     """The filesystem names MODE measures, less those BENCH_FILESYSTEMS (a
     comma list) leaves out."""

@@ -106,11 +106,6 @@ def main():
         dump({"filesystems": records}, os.path.join(out, "filesystems.json"))
         one_fs(a, fs, root, True)
         return
-    # a run in pieces (BENCH_APPEND) sweeps and probes on the mode's first
-    # filesystem, in whichever piece measures it, so that a later piece
-    # neither repeats them nor replaces them with another filesystem's
-    append = os.environ.get("BENCH_APPEND") == "1"
-    lead = fsmatrix.mode_names(env["mode"])[0]
     with fsmatrix.Matrix(root, env["mode"]) as m:
         os.environ["BENCH_TMP"] = m.root	# fpsync's work files: removed with it
         for i, fs in enumerate(m.filesystems()):
@@ -118,8 +113,7 @@ def main():
             records.append(fs.record)
             dump({"filesystems": records}, os.path.join(out, "filesystems.json"))
             try:
-                one_fs(a, fs.record, path,
-                       fs.name == lead if append else i == 0)
+                one_fs(a, fs.record, path, fsmatrix.leads(env["mode"], fs.name, i))
             finally:
                 m.unmount(fs)
     log(f"filesystems measured and torn down: {', '.join(r['name'] for r in records)}")

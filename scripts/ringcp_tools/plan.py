@@ -21,7 +21,6 @@ of safety) likewise.  bench.sh
 prints it at the start, and each run records its measured wall time
 (bench_wall_s) to compare with.
 """
-import os
 import sys
 
 from . import datasets as dsmod
@@ -143,8 +142,7 @@ def plan(mode):
         by = {d["name"]: d for d in dsets}
         caps.update(reflink_values=["never", "auto", "always"],
                     data_path_values=["readwrite", "splice", "auto"])
-        lead = f[0] == fsmatrix.mode_names(mode)[0] \
-            if os.environ.get("BENCH_APPEND") == "1" else i == 0
+        lead = fsmatrix.leads(mode, f[0], i)
         for sw in sweeps_for(cfg, by, caps, tuning=lead,
                              clones=fsrec["clone_possible"]):
             pts = len(sweep_points_of(sw[3]))

@@ -253,12 +253,10 @@ def special_rows(d, groups, fs_order):
 
 
 def group_commit(groups):
-    """The commit of the timing results (their env), as printed."""
-    for g in groups.values():
-        c, _ = commit_of(g)
-        if c:
-            return c[:12]
-    return "not recorded"
+    """The commit of the timing results (their env), as printed: each
+    one when a run in pieces measured them on several."""
+    got = sorted({c[:12] for c in (commit_of(g)[0] for g in groups.values()) if c})
+    return ", ".join(got) or "not recorded"
 
 
 def median_or_none(xs):
