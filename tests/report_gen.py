@@ -11,6 +11,11 @@ usage: report_gen.py fixture DIR TARGETS_JSON
            string or key, or a list's length), rounded as printed,
            possibly scaled by a unit: ns to s, bytes or KiB to MiB, bytes
            to KiB; on stderr how many it checked
+       report_gen.py targets CASE
+           runs ringcp_tools.targets.check_targets on one hand-made
+           group (CASE: clone, noclone, spread, tight) and prints what the
+           check says: for the durable cases the kind of check, the figure
+           and the verdict; for the others the verdict
 """
 import glob
 import json
@@ -293,8 +298,50 @@ def numbers(results, report):
     print("checked", len(NUM.findall(text)), "numbers", file=sys.stderr)
 
 
+def target_case(case):
+    """See the usage: one check of targets.check_targets on a group whose
+    round medians are chosen here."""
+    from ringcp_tools.targets import TARGETS_JSON, check_targets
+    with open(TARGETS_JSON) as f:
+        targets = json.load(f)
+
+    def group(rows, fastest="cp"):
+        cmds = [{"name": n, "status": "run", "round_medians_s": r,
+                 "mib_per_s": 1024 / r[len(r) // 2]} for n, r in rows.items()]
+        for c in cmds:
+            if c["name"] == "ringcp":
+                peer = rows[fastest]
+                c["speedup_over_fastest_peer"] = sorted(
+                    p / x for p, x in zip(peer, c["round_medians_s"]))[len(peer) // 2]
+        return {"status": "run", "fastest_peer": fastest, "commands": cmds}
+
+    fio = {"write": {"mib_per_s": 1024 / 0.5}}
+    if case in ("clone", "noclone"):
+        g = group({"cp": [1.0, 1.0, 1.0], "ringcp": [1.1, 1.1, 1.1]})
+        fs = {"f": {"clone_possible": case == "clone"}}
+        t = [t for t in check_targets({("f", "big", "durable"): g}, [], None,
+                                      {"f": fio}, fs, targets)
+             if t["id"] == "durable"][0]
+        c = t["checks"][0]
+        what = "clone %.2f" % c["ratio_ringcp_over_cp"] if c.get("durable_by_clone") \
+            else "ceiling %.2f" % c["fraction"]
+        print(what, t["verdict"])
+        return
+    # many files, tiny warm: 1.2x tar in the median; SPREAD's rounds reach
+    # 1.5x, TIGHT's all stay near 1.2x
+    ring = [1.0, 1.0, 1.0, 1.0, 1.0]
+    tar = [1.2, 1.6, 1.2, 1.7, 1.1] if case == "spread" else [1.2, 1.21, 1.19, 1.2, 1.22]
+    g = group({"tar": tar, "ringcp": ring}, "tar")
+    t = [t for t in check_targets({("f", "tiny", "warm"): g},
+                                  [{"name": "tiny"}], None, {}, {"f": {}}, targets)
+         if t["id"] == "many_files"][0]
+    print(t["verdict"])
+
+
 def main():
-    if len(sys.argv) == 4 and sys.argv[1] == "fixture":
+    if len(sys.argv) == 3 and sys.argv[1] == "targets":
+        target_case(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "fixture":
         fixture(*sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "numbers":
         numbers(*sys.argv[2:])

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 from . import fsmatrix
 from .datasets import local_paths
@@ -49,14 +50,33 @@ def dir_fs(path):
             "made_by": "not made: found"}
 
 
+class Phases:
+    """The wall time of each phase of one filesystem's work, logged as it
+    ends and kept in its record (phase_wall_s) for the plan's constants
+    (plan.py) to be checked against."""
+
+    def __init__(self, fs):
+        self.fs, self.t = fs, time.monotonic()
+        fs["phase_wall_s"] = {}
+
+    def end(self, phase):
+        now = time.monotonic()
+        self.fs["phase_wall_s"][phase] = round(now - self.t, 1)
+        log(f"[{self.fs['name']}] {phase} took {now - self.t:.0f} s")
+        self.t = now
+
+
 def one_fs(a, fs, path, first):
-    """Everything measured on one filesystem mounted at PATH."""
+    """Everything measured on one filesystem mounted at PATH; its record
+    is written again at the end with each phase's wall time."""
     skip = "," + os.environ.get("BENCH_SKIP", "") + ","
     out, name = a["out"], fs["name"]
     fs_json = os.path.join(out, f"fs-{name}.json")
+    ph = Phases(fs)
     dump(fs, fs_json)
     ds_json = os.path.join(out, f"datasets-{name}.json")
     tool("datasets", a["mode"], a["seed"], os.path.join(path, "data"), ds_json)
+    ph.end("datasets")
     if first:
         shutil.copyfile(ds_json, os.path.join(out, "datasets.json"))
     if ",fio," not in skip and fs["fstype"] != "tmpfs":
@@ -67,12 +87,15 @@ def one_fs(a, fs, path, first):
                  rounds, size)
         except subprocess.CalledProcessError as e:
             log(f"fio on {name} failed ({e}); its ceiling is not measured")
+        ph.end("fio")
     if ",timing," not in skip:
         tool("timing", a["env"], fs_json, ds_json, out, path, a["ringcp"],
              a["floor"], *(["sweeps"] if first else []))
+        ph.end("timing and sweeps")
     if first and ",probes," not in skip:
         tool("probes", a["env"], ds_json, os.path.join(out, "probes.json"),
              path, a["ringcp"], a["floor"])
+        ph.end("probes")
     if first and ",safety," not in skip:
         big = [d for d in local_paths(load(ds_json), os.path.join(path, "data"))
                if d["name"] == "big"]
@@ -86,6 +109,8 @@ def one_fs(a, fs, path, first):
             except subprocess.CalledProcessError as e:
                 log(f"the cost of safety was not measured ({e}): the report "
                     "says so")
+            ph.end("cost of safety")
+    dump(fs, fs_json)
 
 
 def main():

@@ -145,7 +145,8 @@ def target_text(tid, t):
         "mib": f"1 MiB files: ringcp at least {t}x as fast as cp",
         "big_file": f"one large file: ringcp's time at most {t} times cp's "
                     "(0.9 where no clone is possible, 1.0 where cp clones)",
-        "durable": f"durable large copy at least {t} of fio's write ceiling",
+        "durable": f"durable large copy at least {t} of fio's write ceiling"
+                   " (where cp clones: the clone target)",
         "rotate": f"copy right after deleting the previous copy: at least {t}x "
                   "the fastest peer",
         "memory": f"peak memory at most {t} MiB with defaults",
@@ -160,10 +161,16 @@ def check_text(tid, c):
     short = f" (short by {f2(c['short_by'])}x)" if "short_by" in c else ""
     if "floor_speedup" in c:
         short = short[:-1] + f"; the floor: {f2(c['floor_speedup'])}x)"
+    if c.get("within_spread"):
+        short = short[:-1] + "; the interval reaches the target)"
+    ci = f" [{f2(c['ci95'][0])}-{f2(c['ci95'][1])}]" if "ci95" in c else ""
     if tid in ("many_files", "mib", "rotate"):
-        return f"{where}: {f2(c['speedup'])}x {c['against']}{short}"
-    if tid == "big_file":
-        return f"{where}: ringcp/cp {f2(c['ratio_ringcp_over_cp'])}{short}"
+        return f"{where}: {f2(c['speedup'])}x{ci} {c['against']}{short}"
+    if tid in ("big_file", "durable") and "ratio_ringcp_over_cp" in c:
+        clone = (", both clone: no data is written, so the clone target"
+                 " applies, not fio's ceiling" if c.get("durable_by_clone") else "")
+        return (f"{where}: ringcp/cp {f2(c['ratio_ringcp_over_cp'])}{ci}"
+                f"{clone}{short}")
     if tid == "durable":
         return (f"{where}: {'%.0f' % c['ringcp_mib_per_s']} of "
                 f"{'%.0f' % c['write_ceiling_mib_per_s']} MiB/s, "
@@ -193,8 +200,11 @@ def targets_section(d, checks, fs_order, commit="not recorded"):
         " work alone) was against the same peer in the same rounds: where the"
         " floor itself is below the target, no copy that does that kernel work"
         " can meet it, and the gap left is ringcp's time over the floor's"
-        " (\"How far from the floor\"). Why ringcp misses is in docs/bench.md,"
-        " \"Targets missed\".")
+        " (\"How far from the floor\"). The brackets hold the 95% bootstrap"
+        " interval of the median over rounds; a verdict \"not met, within the"
+        " rounds' spread\" means every miss has an interval that reaches the"
+        " target, so these rounds cannot tell the miss from a pass. Why"
+        " ringcp misses is in docs/bench.md, \"Targets missed\".")
 
 
 def floor_section(d, rows, fs_order, commit="not recorded"):
