@@ -59,8 +59,10 @@ def fs_order(bench, keys=()):
 
 def headline_plot(bench):
     """ringcp's speedup over the fastest peer, per dataset (x) and
-    filesystem (bars), one panel per regime, one y scale; the 95%
-    bootstrap intervals as error bars; the target line at 1.5."""
+    filesystem (bars from 1, a tie), one panel per regime, one y scale
+    (logarithmic: a 2x loss as far below 1 as a 2x win above; one wide
+    interval does not flatten the rest); the 95% bootstrap intervals as
+    error bars; the target line at 1.5."""
     from .report_matrix import headline
     groups = {}
     for by in load_groups(bench).values():
@@ -72,7 +74,8 @@ def headline_plot(bench):
         return
     regs = [r for r in REGIMES if any(e["regime"] == r for e in rows)]
     fss = [f for f in order if any(e["fs"] == f for e in rows)]
-    fig, axes = plt.subplots(1, len(regs), figsize=(max(4.5, 3.2 * len(regs)), 3.8),
+    fig, axes = plt.subplots(1, len(regs), figsize=(max(4.5, (1.6 + 0.35 * len(fss))
+                                                       * len(regs)), 4.2),
                              squeeze=False, sharey=True)
     w = 0.8 / len(fss)
     for ax, reg in zip(axes[0], regs):
@@ -92,7 +95,14 @@ def headline_plot(bench):
                 ci = e.get("speedup_ci95") or [e["speedup"]] * 2
                 lo.append(max(0, e["speedup"] - ci[0]))
                 hi.append(max(0, ci[1] - e["speedup"]))
-            ax.bar(xs, ys, w, yerr=[lo, hi], capsize=2, label=fs)
+            # bars from 1 (a tie): up for a win, down for a loss
+            ax.bar(xs, [y - 1 for y in ys], w, bottom=1, label=fs)
+            ax.errorbar(xs, ys, yerr=[lo, hi], fmt="none", ecolor="black",
+                        elinewidth=0.8, capsize=2)
+        ax.set_yscale("log", base=2)
+        ticks = [0.125, 0.25, 0.5, 1, 1.5, 2, 4, 8, 16, 32]
+        ax.set_yticks(ticks)
+        ax.set_yticklabels([f"{t:g}x" for t in ticks])
         ax.axhline(1.5, color="tab:red", linestyle="--", linewidth=1)
         ax.axhline(1.0, color="black", linewidth=0.6)
         ax.set_xticks(range(len(dsets)))
